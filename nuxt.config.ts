@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url'
+
+// Paths relative to this file so the module also works as a layer a host app `extends`.
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
+
+export default defineNuxtConfig({
+  modules: ['@nuxt/ui', '@pinia/nuxt', 'nuxt-auth-utils', '@nuxt/eslint'],
+
+  components: [{ path: here('./components'), pathPrefix: false }],
+  imports: { dirs: [here('./composables')] },
+
+  devtools: { enabled: false },
+  telemetry: false,
+
+  css: [here('./app/assets/css/main.css')],
+
+  // Nothing may be fetched at build or run time: no web fonts, icons bundled from @iconify-json/lucide.
+  ui: { fonts: false },
+  icon: {
+    provider: 'none',
+    fallbackToApi: false,
+    serverBundle: { collections: ['lucide'] },
+    clientBundle: { scan: true, sizeLimitKb: 512 },
+  },
+
+  runtimeConfig: {
+    // Filled from the environment by the sidecar (NUXT_SESSION_PASSWORD, OWLAT_*).
+    session: { password: '', name: 'owlat-session', maxAge: 60 * 60 * 12 },
+  },
+
+  compatibilityDate: '2025-07-15',
+
+  nitro: {
+    experimental: { tasks: true },
+  },
+
+  typescript: { strict: true },
+
+  eslint: {
+    config: { stylistic: true },
+  },
+})

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# What the tests need on a fresh machine: npm dependencies from the lockfile and Debian's Chromium
+# (Playwright cannot download its own browser here).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is missing: run 'sudo apt-get install chromium' (Debian's package, used by the end-to-end tests)" >&2
+    exit 1
+  fi
+fi

@@ -1,0 +1,75 @@
+/**
+ * `npm start`: the product on its embedded defaults. Prepares the data dir on first start,
+ * then runs the updater sidecar (local driver), which starts and supervises the web server.
+ * Ctrl-C stops everything it started.
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { consola } from 'consola'
+import { loadConfig } from '../shared/config'
+import { startSidecar } from '../sidecar/index'
+import { bootstrapDataDir } from './bootstrap'
+
+const DEFAULT_ADMIN_EMAIL = 'admin@owlat.local'
+
+async function waitForWeb(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) })
+      if (res.ok) return true
+    }
+    catch {
+      // not listening yet
+    }
+    await new Promise(r => setTimeout(r, 250))
+  }
+  return false
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env)
+  const demo = !process.env.OWLAT_RELEASE_PUBLIC_KEY && !process.env.OWLAT_RELEASE_DIR
+  bootstrapDataDir(config.dataDir, { releaseDir: config.releaseDir, demo })
+
+  // The first admin: the web seeds it from these variables when it does not exist yet.
+  let generatedPassword: string | null = null
+  const firstStart = !existsSync(join(config.dataDir, 'web.sqlite'))
+  if (firstStart && !process.env.OWLAT_ADMIN_PASSWORD) {
+    generatedPassword = randomBytes(12).toString('base64url')
+    process.env.OWLAT_ADMIN_EMAIL ||= DEFAULT_ADMIN_EMAIL
+    process.env.OWLAT_ADMIN_PASSWORD = generatedPassword
+  }
+
+  const sidecar = await startSidecar(config, { log: line => consola.log(line) })
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    consola.info(`${signal}: stopping the updater and the web server…`)
+    await sidecar.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+
+  const webUrl = `http://127.0.0.1:${config.port}`
+  if (!await waitForWeb(`${webUrl}/api/healthz`, 120_000)) {
+    consola.warn(`the web server did not answer on ${webUrl} yet; the updater keeps trying (see the log above)`)
+    return
+  }
+  consola.box([
+    `Owlat is running: ${webUrl}/settings/system`,
+    `Updater sidecar: ${sidecar.url}`,
+    generatedPassword
+      ? `First admin (shown once): ${process.env.OWLAT_ADMIN_EMAIL} / ${generatedPassword}`
+      : `Sign in with your platform admin account${process.env.OWLAT_ADMIN_EMAIL ? ` (${process.env.OWLAT_ADMIN_EMAIL})` : ''}.`,
+    `Data: ${config.dataDir}    Stop: Ctrl-C`,
+  ].join('\n'))
+}
+
+main().catch((error: unknown) => {
+  consola.error(error instanceof Error ? error.message : String(error))
+  process.exit(1)
+})

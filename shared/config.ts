@@ -1,0 +1,69 @@
+/**
+ * Configuration from the environment, read the same way by the web, the sidecar and the CLI
+ * (DESIGN.md, Configuration). Node only.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { z } from 'zod'
+
+const port = z.coerce.number().int().min(1).max(65535)
+const positiveMs = z.coerce.number().int().min(100)
+
+const envSchema = z.object({
+  PORT: port.default(3000),
+  OWLAT_UPDATER_PORT: port.default(3200),
+  OWLAT_UPDATER_URL: z.url().optional(),
+  OWLAT_INSTANCE_SECRET: z.string().min(16, 'OWLAT_INSTANCE_SECRET must be at least 16 characters').optional(),
+  OWLAT_DATA_DIR: z.string().min(1).default('.data'),
+  OWLAT_DRIVER: z.enum(['local', 'compose']).default('local'),
+  OWLAT_DIR: z.string().min(1).default('/opt/owlat'),
+  OWLAT_RELEASE_SOURCE: z.enum(['directory', 'github']).default('directory'),
+  OWLAT_RELEASE_DIR: z.string().min(1).optional(),
+  OWLAT_RELEASE_PUBLIC_KEY: z.string().min(1).optional(),
+  OWLAT_VERIFY_TIMEOUT_MS: positiveMs.default(60_000),
+  OWLAT_RUN_LEASE_MS: positiveMs.default(15 * 60_000),
+})
+
+export type OwlatConfig = ReturnType<typeof loadConfig>
+
+export const SECRET_FILE = 'instance-secret'
+export const PUBLIC_KEY_FILE = join('keys', 'release-signing.pub.pem')
+export const PRIVATE_KEY_FILE = join('keys', 'release-signing.pem')
+
+function readIfExists(path: string): string | undefined {
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined
+}
+
+/** Parse the environment; throws one readable error naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) {
+    throw new Error(`invalid configuration: ${parsed.error.issues.map(i => `${String(i.path[0])}: ${i.message}`).join('; ')}`)
+  }
+  const e = parsed.data
+  const dataDir = resolve(e.OWLAT_DATA_DIR)
+  return {
+    port: e.PORT,
+    updaterPort: e.OWLAT_UPDATER_PORT,
+    updaterUrl: e.OWLAT_UPDATER_URL ?? `http://127.0.0.1:${e.OWLAT_UPDATER_PORT}`,
+    dataDir,
+    driver: e.OWLAT_DRIVER,
+    owlatDir: resolve(e.OWLAT_DIR),
+    releaseSource: e.OWLAT_RELEASE_SOURCE,
+    releaseDir: resolve(e.OWLAT_RELEASE_DIR ?? join(dataDir, 'releases')),
+    verifyTimeoutMs: e.OWLAT_VERIFY_TIMEOUT_MS,
+    runLeaseMs: e.OWLAT_RUN_LEASE_MS,
+    /** Falls back to the secret `npm start` generated into the data dir. */
+    instanceSecret(): string {
+      const secret = e.OWLAT_INSTANCE_SECRET ?? readIfExists(join(dataDir, SECRET_FILE))
+      if (!secret) throw new Error(`no instance secret: set OWLAT_INSTANCE_SECRET or create ${join(dataDir, SECRET_FILE)}`)
+      return secret
+    },
+    /** PEM of the pinned release key; falls back to the demo key made at first start. */
+    releasePublicKey(): string {
+      const key = e.OWLAT_RELEASE_PUBLIC_KEY ?? readIfExists(join(dataDir, PUBLIC_KEY_FILE))
+      if (!key) throw new Error(`no release public key: set OWLAT_RELEASE_PUBLIC_KEY or create ${join(dataDir, PUBLIC_KEY_FILE)}`)
+      return key.includes('BEGIN') ? key : Buffer.from(key, 'base64').toString('utf8')
+    },
+  }
+}

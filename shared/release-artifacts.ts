@@ -1,0 +1,47 @@
+/**
+ * Writes one release's artifacts (DESIGN.md): the pinned compose file, its `.sha256`, the
+ * manifest and its Ed25519 signature. Used by the demo releases made at first start, by tests
+ * and by the maintainers' release tooling. Node only.
+ */
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { sha256Hex } from './release-verify'
+import { releaseManifestSchema, type ReleaseManifest } from './schemas/release'
+
+export function artifactNames(version: string) {
+  return {
+    compose: `docker-compose-${version}.yml`,
+    composeSha: `docker-compose-${version}.yml.sha256`,
+    manifest: `release-${version}.json`,
+    signature: `release-${version}.json.sig`,
+  }
+}
+
+export function signManifest(manifestBytes: Uint8Array, privateKey: string | KeyObject): string {
+  const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey
+  return sign(null, manifestBytes, key).toString('base64')
+}
+
+export interface WriteReleaseInput {
+  dir: string
+  compose: string
+  privateKey: string | KeyObject
+  manifest: Omit<ReleaseManifest, 'compose'>
+}
+
+/** Returns the manifest written. Throws when the manifest would not pass the schema. */
+export function writeReleaseArtifacts(input: WriteReleaseInput): ReleaseManifest {
+  const names = artifactNames(input.manifest.version)
+  const manifest = releaseManifestSchema.parse({
+    ...input.manifest,
+    compose: { file: names.compose, sha256: sha256Hex(input.compose) },
+  })
+  const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)
+  mkdirSync(input.dir, { recursive: true })
+  writeFileSync(join(input.dir, names.compose), input.compose)
+  writeFileSync(join(input.dir, names.composeSha), `${manifest.compose.sha256}  ${names.compose}\n`)
+  writeFileSync(join(input.dir, names.manifest), bytes)
+  writeFileSync(join(input.dir, names.signature), `${signManifest(bytes, input.privateKey)}\n`)
+  return manifest
+}

@@ -1,0 +1,37 @@
+/**
+ * The run/job state machine shared by the web store, the sidecar journal and the CLI.
+ * queued → running → succeeded | rolled_back | failed; queued → failed.
+ */
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'rolled_back', 'failed'] as const
+export type RunStatus = (typeof RUN_STATUSES)[number]
+
+export const RUN_KINDS = ['update', 'rollback'] as const
+export type RunKind = (typeof RUN_KINDS)[number]
+
+export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running']
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'rolled_back', 'failed']
+
+const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
+  queued: ['running', 'failed'],
+  running: ['succeeded', 'rolled_back', 'failed'],
+  succeeded: [],
+  rolled_back: [],
+  failed: [],
+}
+
+export function isActiveStatus(status: RunStatus): boolean {
+  return ACTIVE_STATUSES.includes(status)
+}
+
+export function isTerminalStatus(status: RunStatus): boolean {
+  return TERMINAL_STATUSES.includes(status)
+}
+
+export function canTransition(from: RunStatus, to: RunStatus): boolean {
+  return from === to || TRANSITIONS[from].includes(to)
+}
+
+/** Throws when a store or journal tries an illegal move (e.g. reopening a finished run). */
+export function assertTransition(from: RunStatus, to: RunStatus): void {
+  if (!canTransition(from, to)) throw new Error(`illegal run transition ${from} → ${to}`)
+}

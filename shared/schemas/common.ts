@@ -1,0 +1,36 @@
+import { z } from 'zod'
+import { isVersion } from '../version'
+import { ALL_STEPS, STEP_STATUSES } from '../steps'
+import { RUN_KINDS, RUN_STATUSES } from '../run-state'
+
+/** A strict semver version such as `1.3.0` or `1.4.0-beta.1` (no `v`, no ranges). */
+export const versionSchema = z
+  .string()
+  .trim()
+  .min(1, 'version is required')
+  .max(64, 'version is too long')
+  .refine(isVersion, { message: 'must be a semantic version such as 1.3.0' })
+
+export const channelSchema = z.enum(['stable', 'beta'])
+export const severitySchema = z.enum(['normal', 'security'])
+export const runStatusSchema = z.enum(RUN_STATUSES)
+export const runKindSchema = z.enum(RUN_KINDS)
+export const stepNameSchema = z.enum(ALL_STEPS)
+export const stepStatusSchema = z.enum(STEP_STATUSES)
+
+/** Who asked for a run, and from where. */
+export const requestedBySchema = z.object({
+  email: z.string().max(320).nullable(),
+  via: z.enum(['web', 'cli', 'system']),
+})
+export type RequestedBy = z.infer<typeof requestedBySchema>
+
+export const stepSchema = z.object({
+  name: stepNameSchema,
+  status: stepStatusSchema,
+  startedAt: z.number().nullable(),
+  endedAt: z.number().nullable(),
+  log: z.array(z.string()),
+  error: z.string().nullable(),
+})
+export type Step = z.infer<typeof stepSchema>

@@ -1,0 +1,4 @@
+export * from './common'
+export * from './release'
+export * from './job'
+export * from './api'

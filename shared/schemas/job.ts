@@ -1,0 +1,65 @@
+import { z } from 'zod'
+import { requestedBySchema, runKindSchema, runStatusSchema, stepSchema, versionSchema } from './common'
+
+/**
+ * `POST /v1/jobs` body (web or CLI → sidecar). The release artifacts travel with the job so
+ * the sidecar verifies them itself (signature against its pinned key, compose sha256).
+ */
+export const jobRequestSchema = z.object({
+  runId: z.string().min(1).max(100).nullable(),
+  kind: runKindSchema,
+  targetVersion: versionSchema,
+  /** Exact bytes of `release-V.json`, base64. */
+  manifest: z.string().min(1).max(1_000_000),
+  /** `release-V.json.sig`: base64 Ed25519 signature of the manifest bytes. */
+  signature: z.string().min(1).max(1_000),
+  /** `docker-compose-V.yml` text. */
+  compose: z.string().min(1).max(1_000_000),
+  requestedBy: requestedBySchema,
+  /** Proceed even when the stack is not healthy before the update. */
+  force: z.boolean().default(false),
+})
+export type JobRequest = z.input<typeof jobRequestSchema>
+
+export const jobSchema = z.object({
+  id: z.string(),
+  runId: z.string().nullable(),
+  kind: runKindSchema,
+  fromVersion: z.string(),
+  toVersion: z.string(),
+  status: runStatusSchema,
+  reason: z.string().nullable(),
+  requestedBy: requestedBySchema,
+  createdAt: z.number(),
+  startedAt: z.number().nullable(),
+  endedAt: z.number().nullable(),
+  steps: z.array(stepSchema),
+})
+export type Job = z.infer<typeof jobSchema>
+
+export const jobAcceptedSchema = z.object({ jobId: z.string() })
+export const jobListSchema = z.object({ jobs: z.array(jobSchema) })
+
+/** Events on `GET /v1/jobs/:id/events` (SSE `data:` payloads). */
+export const jobEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('job'), job: jobSchema }),
+  z.object({ type: z.literal('log'), step: z.string(), line: z.string() }),
+])
+export type JobEvent = z.infer<typeof jobEventSchema>
+
+export const serviceHealthSchema = z.object({
+  name: z.string(),
+  image: z.string(),
+  version: z.string().nullable(),
+  state: z.string(),
+  health: z.enum(['healthy', 'unhealthy', 'starting', 'none']),
+})
+export type ServiceHealth = z.infer<typeof serviceHealthSchema>
+
+/** `GET /v1/health` */
+export const sidecarHealthSchema = z.object({
+  version: z.string(),
+  driver: z.enum(['local', 'compose']),
+  services: z.array(serviceHealthSchema),
+})
+export type SidecarHealth = z.infer<typeof sidecarHealthSchema>

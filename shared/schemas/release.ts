@@ -1,0 +1,51 @@
+import { z } from 'zod'
+import { channelSchema, severitySchema, versionSchema } from './common'
+
+const sha256Schema = z.string().regex(/^[a-f0-9]{64}$/, 'must be a lowercase hex sha256')
+
+/** `release-V.json`: the signed manifest of one release (DESIGN.md, release artifacts). */
+export const releaseManifestSchema = z.object({
+  version: versionSchema,
+  channel: channelSchema,
+  publishedAt: z.iso.datetime({ offset: true }),
+  severity: severitySchema,
+  compose: z.object({
+    file: z.string().min(1),
+    sha256: sha256Schema,
+  }),
+  images: z.array(z.object({
+    service: z.string().min(1),
+    image: z.string().min(1),
+  })),
+  migrations: z.object({
+    migratesData: z.boolean(),
+    /** Oldest version this release can roll back to once it has migrated data. */
+    rollbackFloor: versionSchema.nullable(),
+  }),
+  notes: z.string().max(100_000),
+})
+export type ReleaseManifest = z.infer<typeof releaseManifestSchema>
+
+/** A release as the web lists it: normalised from any source, with its verification result. */
+export const releaseSchema = z.object({
+  version: versionSchema,
+  channel: channelSchema,
+  publishedAt: z.string(),
+  severity: severitySchema,
+  notes: z.string(),
+  /** Notes rendered from markdown and sanitised on the server. */
+  notesHtml: z.string(),
+  migratesData: z.boolean(),
+  rollbackFloor: z.string().nullable(),
+  verified: z.boolean(),
+  /** Why verification failed; null when verified. */
+  verifyError: z.string().nullable(),
+})
+export type Release = z.infer<typeof releaseSchema>
+
+export const releasesResponseSchema = z.object({
+  releases: z.array(releaseSchema),
+  checkedAt: z.number().nullable(),
+  error: z.string().nullable(),
+})
+export type ReleasesResponse = z.infer<typeof releasesResponseSchema>

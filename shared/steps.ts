@@ -1,0 +1,42 @@
+/** Step names of a sidecar job, in execution order (DESIGN.md). */
+export const JOB_STEPS = [
+  'preflight',
+  'backup',
+  'stage',
+  'pull',
+  'deploy-functions',
+  'promote',
+  'recreate',
+  'verify',
+  'commit',
+] as const
+
+/** Steps that only run when something failed after `promote`. */
+export const RESTORE_STEPS = ['restore', 'verify-restore'] as const
+
+export const ALL_STEPS = [...JOB_STEPS, ...RESTORE_STEPS] as const
+export type StepName = (typeof ALL_STEPS)[number]
+
+export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped'] as const
+export type StepStatus = (typeof STEP_STATUSES)[number]
+
+/** Human labels for the page and the CLI. */
+export const STEP_LABELS: Record<StepName, string> = {
+  'preflight': 'Preflight checks',
+  'backup': 'Back up data',
+  'stage': 'Stage new compose file',
+  'pull': 'Pull images',
+  'deploy-functions': 'Deploy Convex functions',
+  'promote': 'Promote compose file',
+  'recreate': 'Recreate services',
+  'verify': 'Verify new version',
+  'commit': 'Commit',
+  'restore': 'Restore previous version',
+  'verify-restore': 'Verify restored version',
+}
+
+/** Index of `promote`: a failure at or after it needs a restore; before it nothing changed. */
+export const PROMOTE_INDEX = JOB_STEPS.indexOf('promote')
+
+/** Bound on the log lines kept per step (journal, store and payloads). */
+export const STEP_LOG_LIMIT = 200

@@ -1,0 +1,55 @@
+import semver from 'semver'
+
+/** The product's own release tags: `vX.Y.Z` or `vX.Y.Z-pre`; nothing else counts. */
+const PRODUCT_TAG = /^v(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$/
+
+export type Channel = 'stable' | 'beta'
+
+/** `v1.2.3` → `1.2.3`; anything that is not a product tag (server-v1.2.3, v1.2, latest) → null. */
+export function versionFromTag(tag: string): string | null {
+  const m = PRODUCT_TAG.exec(tag.trim())
+  if (!m) return null
+  return semver.valid(m[1]!) ? m[1]! : null
+}
+
+/** A strict semver version (no leading v, no ranges). */
+export function isVersion(value: string): boolean {
+  return semver.valid(value) === value
+}
+
+export function isPrerelease(version: string): boolean {
+  return (semver.prerelease(version)?.length ?? 0) > 0
+}
+
+export function compareVersions(a: string, b: string): number {
+  return semver.compare(a, b)
+}
+
+/** Newest first. */
+export function sortVersionsDesc<T>(items: T[], get: (item: T) => string): T[] {
+  return [...items].sort((x, y) => semver.rcompare(get(x), get(y)))
+}
+
+/** Pre-releases only count on the beta channel. */
+export function isOnChannel(version: string, channel: Channel): boolean {
+  return channel === 'beta' || !isPrerelease(version)
+}
+
+/**
+ * Whether `candidate` is an update for an instance running `current`.
+ * A current version that is not semver (e.g. `dev`) never has updates.
+ */
+export function isUpdate(candidate: string, current: string, channel: Channel): boolean {
+  if (!isVersion(current) || !isVersion(candidate)) return false
+  return isOnChannel(candidate, channel) && semver.gt(candidate, current)
+}
+
+/** The newest release that is an update for `current` on `channel`, if any. */
+export function newestApplicable<T extends { version: string }>(
+  releases: T[],
+  current: string,
+  channel: Channel,
+): T | null {
+  const candidates = releases.filter(r => isUpdate(r.version, current, channel))
+  return sortVersionsDesc(candidates, r => r.version)[0] ?? null
+}

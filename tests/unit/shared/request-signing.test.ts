@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import { MAX_SKEW_MS, ReplayGuard, signRequest, verifySignedRequest } from '../../../shared/request-signing'
+
+const secret = 'a'.repeat(64)
+const body = JSON.stringify({ targetVersion: '1.3.0' })
+
+function verify(overrides: Partial<Parameters<typeof verifySignedRequest>[0]> = {}, headers = signRequest({ secret, method: 'POST', path: '/v1/jobs', body })) {
+  return verifySignedRequest({
+    secret,
+    method: 'POST',
+    path: '/v1/jobs',
+    body,
+    timestamp: headers['X-Owlat-Timestamp'],
+    signature: headers['X-Owlat-Signature'],
+    replay: new ReplayGuard(),
+    ...overrides,
+  })
+}
+
+describe('signed requests', () => {
+  it('accepts a fresh request signed with the secret', () => {
+    expect(verify()).toEqual({ ok: true })
+  })
+
+  it('refuses a wrong secret', () => {
+    expect(verify({ secret: 'b'.repeat(64) })).toEqual({ ok: false, reason: expect.stringContaining('bad request signature') })
+  })
+
+  it('refuses a stale or future timestamp', () => {
+    const old = signRequest({ secret, method: 'POST', path: '/v1/jobs', body, now: Date.now() - MAX_SKEW_MS - 1000 })
+    expect(verify({}, old)).toEqual({ ok: false, reason: expect.stringContaining('stale') })
+    const future = signRequest({ secret, method: 'POST', path: '/v1/jobs', body, now: Date.now() + MAX_SKEW_MS + 1000 })
+    expect(verify({}, future)).toEqual({ ok: false, reason: expect.stringContaining('stale') })
+  })
+
+  it('refuses a replay of the same signature', () => {
+    const replay = new ReplayGuard()
+    const headers = signRequest({ secret, method: 'POST', path: '/v1/jobs', body })
+    expect(verify({ replay }, headers)).toEqual({ ok: true })
+    expect(verify({ replay }, headers)).toEqual({ ok: false, reason: 'replayed request signature' })
+  })
+
+  it('binds the method, the path and the body', () => {
+    expect(verify({ method: 'GET' }).ok).toBe(false)
+    expect(verify({ path: '/v1/jobs?limit=1' }).ok).toBe(false)
+    expect(verify({ body: JSON.stringify({ targetVersion: '9.9.9' }) }).ok).toBe(false)
+  })
+
+  it('refuses missing or malformed headers', () => {
+    expect(verify({ signature: undefined }).ok).toBe(false)
+    expect(verify({ timestamp: 'yesterday' }).ok).toBe(false)
+    expect(verify({ signature: 'zz' }).ok).toBe(false)
+  })
+
+  it('forgets signatures once they are outside the window', () => {
+    const guard = new ReplayGuard(1000)
+    expect(guard.remember('sig', 0)).toBe(true)
+    expect(guard.remember('sig', 500)).toBe(false)
+    expect(guard.remember('sig', 2000)).toBe(true)
+  })
+})
