@@ -30,8 +30,13 @@ export default defineNuxtConfig({
 
   compatibilityDate: '2025-07-15',
 
-  nitro: {
-    experimental: { tasks: true },
+  hooks: {
+    // This Nuxt's schema types only a fallback subset of Nitro's options, so tasks are enabled here.
+    'nitro:config'(nitro) {
+      Object.assign(nitro, {
+        experimental: { ...nitro.experimental, tasks: true },
+      })
+    },
   },
 
   typescript: { strict: true },

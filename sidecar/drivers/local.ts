@@ -1,0 +1,194 @@
+/**
+ * The `local` driver (embedded defaults, tests): the stack is the web alone, run as a child
+ * process at the version its compose file pins. Compose files live in `<dataDir>/stack/`.
+ */
+import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { OwlatConfig } from '../../shared/config'
+import type { ServiceHealth } from '../../shared/schemas/job'
+import { parseCompose, readCompose, type ComposeWeb } from '../compose-file'
+import type { Driver, StepContext } from './types'
+import { formatSeconds, waitForWeb, webHealth, type WebTarget } from './web-probe'
+import { WEB_HOST, WebProcess } from './web-process'
+
+const SESSION_PASSWORD_FILE = 'session-password'
+/** How long preflight waits for a web that is still starting before calling it unhealthy. */
+const PREFLIGHT_WAIT_MS = 5000
+
+export interface LocalDriverOptions {
+  /** Absolute path of the web's server entry (`.output/server/index.mjs`). */
+  webEntry: string
+  /** The sidecar's own log. */
+  log: (line: string) => void
+}
+
+export function stackPaths(dataDir: string) {
+  const dir = join(dataDir, 'stack')
+  return {
+    current: join(dir, 'docker-compose.yml'),
+    next: join(dir, 'docker-compose.next.yml'),
+    prev: join(dir, 'docker-compose.prev.yml'),
+  }
+}
+
+/** Write-then-rename, so a reader (or a crash) never sees half a file. */
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp`
+  writeFileSync(tmp, text)
+  renameSync(tmp, path)
+}
+
+export class LocalDriver implements Driver {
+  readonly name = 'local' as const
+  private readonly paths: ReturnType<typeof stackPaths>
+  private readonly web: WebProcess
+  private readonly target: WebTarget
+
+  constructor(private readonly config: OwlatConfig, private readonly opts: LocalDriverOptions) {
+    this.paths = stackPaths(config.dataDir)
+    this.web = new WebProcess({
+      entry: opts.webEntry,
+      port: config.port,
+      pidFile: join(config.dataDir, 'updater', 'web.pid'),
+      log: opts.log,
+    })
+    this.target = { baseUrl: `http://${WEB_HOST}:${config.port}`, secret: config.instanceSecret() }
+  }
+
+  async start(): Promise<void> {
+    const orphan = await this.web.stopOrphan()
+    if (orphan) this.opts.log(`stopped the web left running by a previous updater (pid ${orphan.pid}, ${orphan.signal})`)
+    const pid = await this.startWeb()
+    this.opts.log(`started web ${this.web.spec?.version} (pid ${pid}) on ${this.target.baseUrl}`)
+  }
+
+  async stop(): Promise<void> {
+    const stopped = await this.web.stop()
+    if (stopped) this.opts.log(`stopped web (pid ${stopped.pid}, ${stopped.signal})`)
+  }
+
+  installedVersion(): string {
+    return readCompose(this.paths.current).version
+  }
+
+  async health(): Promise<ServiceHealth[]> {
+    // What runs (or last ran) is the truth; before the first start it is the current compose file.
+    const { image, version } = this.web.spec ?? readCompose(this.paths.current)
+    const base = { name: 'web', image, version }
+    if (this.web.state !== 'running') return [{ ...base, state: this.web.state, health: 'none' }]
+    const health = await webHealth(this.target)
+    // A live process that does not answer yet is still booting.
+    if (health === 'unreachable') return [{ ...base, state: 'starting', health: 'starting' }]
+    return [{ ...base, state: 'running', health }]
+  }
+
+  serviceLogs(service: string, tail: number): string[] {
+    if (service !== 'web') throw new Error(`unknown service ${service} (the local driver runs: web)`)
+    return this.web.logs(tail)
+  }
+
+  async preflight(ctx: StepContext): Promise<void> {
+    const current = readCompose(this.paths.current)
+    ctx.log(`current stack runs web ${current.version} (${this.paths.current})`)
+    if (current.version !== ctx.fromVersion) {
+      throw new Error(`the stack runs ${current.version}, but the job was planned from ${ctx.fromVersion}`)
+    }
+    if (ctx.force) {
+      ctx.log('force: skipping the health check of the running web')
+      return
+    }
+    await waitForWeb(this.target, current.version, PREFLIGHT_WAIT_MS, ctx.signal).catch((err: Error) => {
+      throw new Error(`the running stack is not healthy, use force to update anyway: ${err.message}`)
+    })
+    ctx.log(`web ${current.version} (pid ${this.web.pid}) is healthy`)
+  }
+
+  async backup(ctx: StepContext): Promise<void> {
+    ctx.skip('local driver: no data volumes to back up')
+  }
+
+  async stage(ctx: StepContext): Promise<void> {
+    const next = parseCompose(ctx.compose)
+    writeAtomic(this.paths.next, ctx.compose)
+    ctx.log(`wrote ${this.paths.next} (web ${next.version}, ${next.image})`)
+  }
+
+  async pull(ctx: StepContext): Promise<void> {
+    if (!existsSync(this.opts.webEntry)) throw new Error(`web entry ${this.opts.webEntry} does not exist (build the web first)`)
+    ctx.log(`local driver: nothing to pull; web entry ${this.opts.webEntry} is present`)
+  }
+
+  async deployFunctions(ctx: StepContext): Promise<void> {
+    ctx.skip('local driver: no Convex deployment')
+  }
+
+  async promote(ctx: StepContext): Promise<void> {
+    const { current, next, prev } = this.paths
+    if (!existsSync(next)) {
+      // A resumed job: promote already ran if the current file is the staged one.
+      if (readFileSync(current, 'utf8') === ctx.compose) {
+        ctx.log(`already promoted: ${current} pins web ${ctx.toVersion}`)
+        return
+      }
+      throw new Error(`nothing staged: ${next} is missing`)
+    }
+    // Copy (not move) the current file aside, so a current compose file exists at every instant.
+    copyFileSync(current, `${prev}.tmp`)
+    renameSync(`${prev}.tmp`, prev)
+    renameSync(next, current)
+    ctx.log(`kept the previous compose file as ${prev}`)
+    ctx.log(`promoted ${next} to ${current} (web ${readCompose(current).version})`)
+  }
+
+  async recreate(ctx: StepContext): Promise<void> {
+    const stopped = await this.web.stop()
+    ctx.log(stopped ? `stopped web (pid ${stopped.pid}, ${stopped.signal})` : 'web was not running')
+    const pid = await this.startWeb()
+    ctx.log(`started web ${this.web.spec?.version} (pid ${pid})`)
+  }
+
+  async verify(ctx: StepContext, version: string): Promise<void> {
+    ctx.log(`waiting up to ${formatSeconds(this.config.verifyTimeoutMs)} for ${this.target.baseUrl} to be healthy at ${version}`)
+    await waitForWeb(this.target, version, this.config.verifyTimeoutMs, ctx.signal)
+    ctx.log(`web (pid ${this.web.pid}) is healthy and answers ${version}`)
+  }
+
+  async restore(ctx: StepContext): Promise<void> {
+    const { current, prev } = this.paths
+    const previous = existsSync(prev) ? readCompose(prev) : null
+    // Only a previous file of the version we came from counts: an older one is left from an earlier job.
+    if (previous?.version === ctx.fromVersion) {
+      renameSync(prev, current)
+      ctx.log(`restored ${current} from ${prev} (web ${previous.version})`)
+    }
+    else if (readCompose(current).version === ctx.fromVersion) {
+      ctx.log(`already restored: ${current} pins web ${ctx.fromVersion}`)
+    }
+    else {
+      throw new Error(`cannot restore ${ctx.fromVersion}: ${prev} ${previous ? `pins ${previous.version}` : 'is missing'}`)
+    }
+    await this.recreate(ctx)
+  }
+
+  /** Starts the web from the current compose file, with the environment the brief pins. */
+  private startWeb(): Promise<number> {
+    const compose = readCompose(this.paths.current)
+    return this.web.start({ version: compose.version, image: compose.image, env: this.webEnv(compose) })
+  }
+
+  private webEnv(compose: ComposeWeb): NodeJS.ProcessEnv {
+    const sessionFile = join(this.config.dataDir, SESSION_PASSWORD_FILE)
+    const sessionPassword = process.env.NUXT_SESSION_PASSWORD
+      ?? (existsSync(sessionFile) ? readFileSync(sessionFile, 'utf8').trim() : undefined)
+    return {
+      ...process.env,
+      ...compose.environment,
+      PORT: String(this.config.port),
+      HOST: WEB_HOST,
+      NITRO_HOST: WEB_HOST,
+      OWLAT_VERSION: compose.version,
+      OWLAT_INSTANCE_SECRET: this.target.secret,
+      ...(sessionPassword ? { NUXT_SESSION_PASSWORD: sessionPassword } : {}),
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * What the runner needs from a way of running the stack. The `local` driver supervises the web
+ * as a child process (embedded defaults, tests); the `compose` driver does the same steps with
+ * `docker compose` and the Docker Engine API. The runner owns ordering, journaling and the
+ * restore decision; a driver only performs one step at a time, throws a readable Error when it
+ * fails, and calls `ctx.skip(reason)` when the step does not apply to it.
+ */
+import type { RunKind } from '../../shared/run-state'
+import type { ServiceHealth } from '../../shared/schemas/job'
+
+export type DriverName = 'local' | 'compose'
+
+/** Everything a step needs about the job it belongs to. */
+export interface StepContext {
+  jobId: string
+  kind: RunKind
+  fromVersion: string
+  toVersion: string
+  /** The target release's verified compose text. */
+  compose: string
+  /** Proceed even when the stack is unhealthy before the update. */
+  force: boolean
+  /** Aborted when the sidecar shuts down: long waits must stop early (the journal resumes later). */
+  signal: AbortSignal
+  /** One meaningful line for the step's log (what was done, to what, pid, version). */
+  log: (line: string) => void
+  /** Marks the step as having nothing to do with this driver; the reason goes to its log. */
+  skip: (reason: string) => void
+}
+
+export interface Driver {
+  readonly name: DriverName
+
+  /** Brings the installed stack up (clearing anything a crashed sidecar left behind). */
+  start(): Promise<void>
+  /** Stops what `start` brought up; the stack stays installed. */
+  stop(): Promise<void>
+  /** Version of the web image in the current compose file. */
+  installedVersion(): string
+  health(): Promise<ServiceHealth[]>
+  /** Newest lines a service wrote (for `owlat logs`). */
+  serviceLogs(service: string, tail: number): string[]
+
+  preflight(ctx: StepContext): Promise<void>
+  backup(ctx: StepContext): Promise<void>
+  /** Writes the target compose file next to the current one, without touching what runs. */
+  stage(ctx: StepContext): Promise<void>
+  pull(ctx: StepContext): Promise<void>
+  deployFunctions(ctx: StepContext): Promise<void>
+  /** Makes the staged file current, keeping the previous one. Idempotent: a resumed job calls it again. */
+  promote(ctx: StepContext): Promise<void>
+  /** Restarts services from the current compose file. */
+  recreate(ctx: StepContext): Promise<void>
+  /** Resolves once every service is healthy and the web answers `version`; throws on timeout. */
+  verify(ctx: StepContext, version: string): Promise<void>
+  /** Puts the previous compose file back and recreates. Idempotent like `promote`. */
+  restore(ctx: StepContext): Promise<void>
+}

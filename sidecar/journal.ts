@@ -1,0 +1,300 @@
+/**
+ * The sidecar's durable job journal (SQLite, WAL, synchronous=FULL): jobs, their steps, an
+ * append-only event log that SSE clients replay, and meta (the installed version). Every write
+ * is committed before the work it describes goes on, so a crash never loses what happened.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { assertTransition, isTerminalStatus, type RunKind, type RunStatus } from '../shared/run-state'
+import { JOB_STEPS, STEP_LOG_LIMIT, type StepName, type StepStatus } from '../shared/steps'
+import { requestedBySchema, stepNameSchema, type RequestedBy, type Step } from '../shared/schemas/common'
+import type { Job, JobEvent } from '../shared/schemas/job'
+
+/** One log line is a line, not a dump: longer ones are cut. */
+const MAX_LOG_LINE = 2000
+
+export interface NewJob {
+  id: string
+  runId: string | null
+  kind: RunKind
+  fromVersion: string
+  toVersion: string
+  requestedBy: RequestedBy
+  force: boolean
+  /** The verified compose text of the target release; the driver stages it. */
+  compose: string
+}
+
+export interface JournalEvent {
+  seq: number
+  jobId: string
+  event: JobEvent
+}
+
+export interface JobInput {
+  compose: string
+  force: boolean
+}
+
+interface JobRow {
+  id: string
+  run_id: string | null
+  kind: RunKind
+  from_version: string
+  to_version: string
+  status: RunStatus
+  reason: string | null
+  requested_by: string
+  force: number
+  compose: string
+  created_at: number
+  started_at: number | null
+  ended_at: number | null
+}
+
+interface StepRow {
+  name: string
+  status: StepStatus
+  started_at: number | null
+  ended_at: number | null
+  log: string
+  error: string | null
+}
+
+interface EventRow {
+  seq: number
+  job_id: string
+  payload: string
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  run_id TEXT,
+  kind TEXT NOT NULL,
+  from_version TEXT NOT NULL,
+  to_version TEXT NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT,
+  requested_by TEXT NOT NULL,
+  force INTEGER NOT NULL,
+  compose TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  ended_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at DESC);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
+CREATE TABLE IF NOT EXISTS steps (
+  job_id TEXT NOT NULL REFERENCES jobs (id),
+  name TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  started_at INTEGER,
+  ended_at INTEGER,
+  log TEXT NOT NULL DEFAULT '[]',
+  error TEXT,
+  PRIMARY KEY (job_id, name)
+);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id TEXT NOT NULL REFERENCES jobs (id),
+  payload TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_job ON events (job_id, seq);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`
+
+const INSTALLED_VERSION_KEY = 'installed_version'
+
+export class Journal {
+  private readonly db: Database.Database
+  private readonly listeners = new Set<(event: JournalEvent) => void>()
+  /** Events written by the transaction in progress; announced only once it commits. */
+  private pending: JournalEvent[] = []
+
+  constructor(path: string) {
+    mkdirSync(dirname(path), { recursive: true })
+    this.db = new Database(path)
+    this.db.pragma('journal_mode = WAL')
+    // FULL: a step recorded as started must survive power loss, or a resume would guess wrong.
+    this.db.pragma('synchronous = FULL')
+    this.db.pragma('foreign_keys = ON')
+    this.db.exec(SCHEMA)
+  }
+
+  close(): void {
+    this.listeners.clear()
+    this.db.close()
+  }
+
+  createJob(input: NewJob, now = Date.now()): Job {
+    return this.write(() => {
+      this.db.prepare(`INSERT INTO jobs (id, run_id, kind, from_version, to_version, status, reason, requested_by, force, compose, created_at)
+        VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, ?)`)
+        .run(input.id, input.runId, input.kind, input.fromVersion, input.toVersion, JSON.stringify(input.requestedBy), input.force ? 1 : 0, input.compose, now)
+      const step = this.db.prepare(`INSERT INTO steps (job_id, name, position, status) VALUES (?, ?, ?, 'pending')`)
+      JOB_STEPS.forEach((name, i) => step.run(input.id, name, i))
+      return this.emitJob(input.id)
+    })
+  }
+
+  getJob(id: string): Job | null {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined
+    return row ? this.toJob(row) : null
+  }
+
+  /** Newest first. */
+  listJobs(limit: number): Job[] {
+    const rows = this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as JobRow[]
+    return rows.map(row => this.toJob(row))
+  }
+
+  /** Jobs still queued or running: at most one while the sidecar is up, any number after a crash. */
+  activeJobs(): Job[] {
+    const rows = this.db.prepare(`SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at`).all() as JobRow[]
+    return rows.map(row => this.toJob(row))
+  }
+
+  jobInput(id: string): JobInput {
+    const row = this.db.prepare('SELECT compose, force FROM jobs WHERE id = ?').get(id) as Pick<JobRow, 'compose' | 'force'> | undefined
+    if (!row) throw new Error(`unknown job ${id}`)
+    return { compose: row.compose, force: row.force === 1 }
+  }
+
+  setJobStatus(id: string, status: RunStatus, reason: string | null = null, now = Date.now()): Job {
+    return this.write(() => {
+      const current = this.requireRow(id)
+      assertTransition(current.status, status)
+      this.db.prepare(`UPDATE jobs SET status = ?, reason = COALESCE(?, reason),
+        started_at = CASE WHEN ? = 'running' AND started_at IS NULL THEN ? ELSE started_at END,
+        ended_at = CASE WHEN ? THEN ? ELSE ended_at END
+        WHERE id = ?`)
+        .run(status, reason, status, now, isTerminalStatus(status) ? 1 : 0, now, id)
+      return this.emitJob(id)
+    })
+  }
+
+  /** Records a step as running before it runs; re-running a step (after a restart) reopens its row. */
+  startStep(id: string, name: StepName, now = Date.now()): void {
+    this.write(() => {
+      const position = this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS next FROM steps WHERE job_id = ?').get(id) as { next: number }
+      this.db.prepare(`INSERT INTO steps (job_id, name, position, status, started_at) VALUES (?, ?, ?, 'running', ?)
+        ON CONFLICT (job_id, name) DO UPDATE SET status = 'running', started_at = excluded.started_at, ended_at = NULL, error = NULL`)
+        .run(id, name, position.next, now)
+      this.emitJob(id)
+    })
+  }
+
+  finishStep(id: string, name: StepName, status: 'succeeded' | 'failed' | 'skipped', error: string | null = null, now = Date.now()): void {
+    this.write(() => {
+      const changed = this.db.prepare('UPDATE steps SET status = ?, ended_at = ?, error = ? WHERE job_id = ? AND name = ?')
+        .run(status, now, error, id, name)
+      if (changed.changes !== 1) throw new Error(`step ${name} of job ${id} was never started`)
+      this.emitJob(id)
+    })
+  }
+
+  /** Appends to the step's bounded log (newest lines kept) and journals a `log` event. */
+  appendLog(id: string, name: StepName, line: string): void {
+    const text = line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}…` : line
+    this.write(() => {
+      const row = this.db.prepare('SELECT log FROM steps WHERE job_id = ? AND name = ?').get(id, name) as Pick<StepRow, 'log'> | undefined
+      if (!row) throw new Error(`step ${name} of job ${id} was never started`)
+      const log = [...(JSON.parse(row.log) as string[]), text].slice(-STEP_LOG_LIMIT)
+      this.db.prepare('UPDATE steps SET log = ? WHERE job_id = ? AND name = ?').run(JSON.stringify(log), id, name)
+      this.insertEvent(id, { type: 'log', step: name, line: text })
+    })
+  }
+
+  /** The job's journaled events after `afterSeq`, oldest first. */
+  eventsAfter(id: string, afterSeq: number): JournalEvent[] {
+    const rows = this.db.prepare('SELECT seq, job_id, payload FROM events WHERE job_id = ? AND seq > ? ORDER BY seq').all(id, afterSeq) as EventRow[]
+    return rows.map(row => ({ seq: row.seq, jobId: row.job_id, event: JSON.parse(row.payload) as JobEvent }))
+  }
+
+  /** Live events, delivered synchronously right after they are committed. */
+  onEvent(listener: (event: JournalEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  installedVersion(): string | null {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(INSTALLED_VERSION_KEY) as { value: string } | undefined
+    return row?.value ?? null
+  }
+
+  setInstalledVersion(version: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      .run(INSTALLED_VERSION_KEY, version)
+  }
+
+  private requireRow(id: string): JobRow {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined
+    if (!row) throw new Error(`unknown job ${id}`)
+    return row
+  }
+
+  private emitJob(id: string): Job {
+    const job = this.toJob(this.requireRow(id))
+    this.insertEvent(id, { type: 'job', job })
+    return job
+  }
+
+  private insertEvent(id: string, event: JobEvent): void {
+    const result = this.db.prepare('INSERT INTO events (job_id, payload, created_at) VALUES (?, ?, ?)').run(id, JSON.stringify(event), Date.now())
+    this.pending.push({ seq: Number(result.lastInsertRowid), jobId: id, event })
+  }
+
+  /** Runs `fn` in one transaction, then tells listeners about the events it committed. */
+  private write<T>(fn: () => T): T {
+    let result: T
+    try {
+      result = this.db.transaction(fn)()
+    }
+    catch (err) {
+      this.pending = []
+      throw err
+    }
+    const committed = this.pending
+    this.pending = []
+    for (const entry of committed) {
+      for (const listener of this.listeners) {
+        try {
+          listener(entry)
+        }
+        catch {
+          // A broken subscriber (e.g. a closed SSE socket) must not fail the journal write.
+        }
+      }
+    }
+    return result
+  }
+
+  private toJob(row: JobRow): Job {
+    const steps = this.db.prepare('SELECT name, status, started_at, ended_at, log, error FROM steps WHERE job_id = ? ORDER BY position').all(row.id) as StepRow[]
+    return {
+      id: row.id,
+      runId: row.run_id,
+      kind: row.kind,
+      fromVersion: row.from_version,
+      toVersion: row.to_version,
+      status: row.status,
+      reason: row.reason,
+      requestedBy: requestedBySchema.parse(JSON.parse(row.requested_by)),
+      createdAt: row.created_at,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+      steps: steps.map((s): Step => ({
+        name: stepNameSchema.parse(s.name),
+        status: s.status,
+        startedAt: s.started_at,
+        endedAt: s.ended_at,
+        log: JSON.parse(s.log) as string[],
+        error: s.error,
+      })),
+    }
+  }
+}

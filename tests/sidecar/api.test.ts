@@ -1,0 +1,261 @@
+/**
+ * The sidecar's HTTP API against a real web child (tests/fixtures/fake-web.mjs) on the local
+ * driver: signatures, admission checks, a good update, a bad one that rolls back, a manual
+ * rollback, the SSE stream. The cases build on each other's installed version, in order.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { demoCompose } from '../../scripts/bootstrap'
+import { sidecarHealthSchema, jobListSchema, jobEventSchema, type Job, type JobEvent } from '../../shared/schemas/job'
+import { JOB_STEPS } from '../../shared/steps'
+import { readCompose } from '../../sidecar/compose-file'
+import { BODY_LIMIT_BYTES } from '../../sidecar/http'
+import { startSidecar, type SidecarHandle } from '../../sidecar/index'
+import { isAlive } from '../../sidecar/drivers/processes'
+import {
+  eventually, FAKE_WEB, instanceSecret, jobRequest, makeDataDir, readSse, SidecarClient, testConfig, webVersion, writeCustomRelease,
+} from './helpers'
+
+const UPDATER_PORT = 3411
+
+describe('sidecar API (local driver)', () => {
+  let dataDir: string
+  let secret: string
+  let sidecar: SidecarHandle
+  let client: SidecarClient
+  const logs: string[] = []
+
+  const stackVersion = () => readCompose(join(dataDir, 'stack', 'docker-compose.yml')).version
+  const webPid = () => Number(readFileSync(join(dataDir, 'updater', 'web.pid'), 'utf8'))
+  const health = async () => sidecarHealthSchema.parse((await client.request('GET', '/v1/health')).body)
+
+  beforeAll(async () => {
+    dataDir = makeDataDir()
+    secret = instanceSecret(dataDir)
+    sidecar = await startSidecar(testConfig(dataDir, UPDATER_PORT), { webEntry: FAKE_WEB, log: line => logs.push(line) })
+    client = new SidecarClient(sidecar.url, secret)
+    await eventually(async () => (await health()).services[0]?.health === 'healthy', 'web healthy at start')
+  })
+
+  afterAll(async () => {
+    const pid = webPid()
+    await sidecar?.close()
+    expect(isAlive(pid)).toBe(false)
+  })
+
+  it('reports health: installed version, driver, the web service', async () => {
+    expect(sidecar.url).toBe(`http://127.0.0.1:${UPDATER_PORT}`)
+    const answer = await health()
+    expect(answer).toEqual({
+      version: '1.2.2',
+      driver: 'local',
+      services: [{ name: 'web', image: expect.stringMatching(/^ghcr\.io\/owlat\/web:1\.2\.2@sha256:/), version: '1.2.2', state: 'running', health: 'healthy' }],
+    })
+    expect(await webVersion(secret)).toBe('1.2.2')
+  })
+
+  it('serves the tail of a service log and refuses unknown services and bad tails', async () => {
+    const answer = await client.request('GET', '/v1/services/web/logs?tail=5')
+    expect(answer.status).toBe(200)
+    const { lines } = answer.body as { lines: string[] }
+    expect(lines.length).toBeGreaterThan(0)
+    expect(lines.length).toBeLessThanOrEqual(5)
+    expect(await client.request('GET', '/v1/services/mta/logs')).toEqual({ status: 404, body: { error: 'no service mta (services: web)' } })
+    expect((await client.request('GET', '/v1/services/web/logs?tail=0')).status).toBe(400)
+  })
+
+  describe('refuses unsigned, wrongly signed, stale and replayed requests', () => {
+    it('missing signature', async () => {
+      const answer = await client.request('GET', '/v1/health', undefined, {})
+      expect(answer).toEqual({ status: 401, body: { error: 'missing request signature' } })
+    })
+
+    it('wrong secret', async () => {
+      const other = new SidecarClient(sidecar.url, 'not-the-instance-secret-at-all')
+      expect(await other.request('GET', '/v1/jobs')).toEqual({ status: 401, body: { error: 'bad request signature (wrong instance secret?)' } })
+    })
+
+    it('stale timestamp', async () => {
+      const headers = client.sign('GET', '/v1/jobs', undefined, Date.now() - 5 * 60_000)
+      expect((await client.request('GET', '/v1/jobs', undefined, headers)).status).toBe(401)
+    })
+
+    it('signature over another path (the query string is signed too)', async () => {
+      const headers = client.sign('GET', '/v1/jobs?limit=1')
+      expect((await client.request('GET', '/v1/jobs?limit=100', undefined, headers)).status).toBe(401)
+    })
+
+    it('replayed signature', async () => {
+      const headers = client.sign('GET', '/v1/health')
+      expect((await client.request('GET', '/v1/health', undefined, headers)).status).toBe(200)
+      expect(await client.request('GET', '/v1/health', undefined, headers)).toEqual({ status: 401, body: { error: 'replayed request signature' } })
+    })
+  })
+
+  describe('refuses bad job requests with a reason', () => {
+    it('body over the size limit', async () => {
+      const answer = await client.request('POST', '/v1/jobs', 'x'.repeat(BODY_LIMIT_BYTES + 1))
+      expect(answer).toEqual({ status: 413, body: { error: `request body is larger than ${BODY_LIMIT_BYTES} bytes` } })
+    })
+
+    it('body that is not JSON', async () => {
+      expect(await client.request('POST', '/v1/jobs', '{nope')).toEqual({ status: 400, body: { error: 'request body is not valid JSON' } })
+    })
+
+    it('body of the wrong shape, every issue on one line', async () => {
+      const answer = await client.request('POST', '/v1/jobs', { ...jobRequest(dataDir, '1.3.0'), kind: 'sideways', targetVersion: 'latest' })
+      expect(answer.status).toBe(400)
+      expect((answer.body as { error: string }).error).toMatch(/^invalid job request: kind: .*; targetVersion: must be a semantic version/)
+    })
+
+    it('tampered compose file', async () => {
+      const request = jobRequest(dataDir, '1.3.0')
+      const answer = await client.request('POST', '/v1/jobs', { ...request, compose: `${request.compose}# injected\n` })
+      expect(answer.status).toBe(400)
+      expect((answer.body as { error: string }).error).toMatch(/^compose file sha256 [a-f0-9]{64} does not match the manifest/)
+    })
+
+    it('signature of another manifest', async () => {
+      const answer = await client.request('POST', '/v1/jobs', { ...jobRequest(dataDir, '1.3.0'), signature: jobRequest(dataDir, '1.2.3').signature })
+      expect(answer).toEqual({ status: 400, body: { error: 'release manifest signature does not verify against the pinned release key' } })
+    })
+
+    it('manifest for another version than the target', async () => {
+      const answer = await client.request('POST', '/v1/jobs', { ...jobRequest(dataDir, '1.2.3'), targetVersion: '1.3.0' })
+      expect(answer).toEqual({ status: 400, body: { error: 'release manifest is for 1.2.3, not 1.3.0' } })
+    })
+
+    it('signed release whose compose file breaks the compose policy', async () => {
+      const compose = demoCompose({ version: '1.3.1' }).replace('  web:\n', '  web:\n    privileged: true\n')
+      const dir = writeCustomRelease(dataDir, '1.3.1', compose)
+      const answer = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.1', {}, dir))
+      expect(answer.status).toBe(400)
+      expect((answer.body as { error: string }).error).toMatch(/^compose file violates the compose policy: service web: privileged mode/)
+    })
+
+    it('signed release whose compose file pins another web version', async () => {
+      const dir = writeCustomRelease(dataDir, '1.3.2', demoCompose({ version: '1.3.0' }))
+      const answer = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.2', {}, dir))
+      expect(answer).toEqual({ status: 400, body: { error: 'the compose file pins web 1.3.0, not 1.3.2' } })
+    })
+
+    it('update to a version that is not newer', async () => {
+      const answer = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.2.2'))
+      expect(answer).toEqual({ status: 400, body: { error: 'cannot update to 1.2.2: it is not newer than the installed 1.2.2' } })
+    })
+
+    it('rollback to a version that is not older', async () => {
+      const answer = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.0', { kind: 'rollback' }))
+      expect(answer).toEqual({ status: 400, body: { error: 'cannot roll back to 1.3.0: it is not older than the installed 1.2.2' } })
+    })
+
+    it('bad list limits and unknown jobs', async () => {
+      for (const limit of ['0', '101', 'abc', '2.5']) {
+        expect((await client.request('GET', `/v1/jobs?limit=${limit}`)).status).toBe(400)
+      }
+      expect(await client.request('GET', '/v1/jobs/nope')).toEqual({ status: 404, body: { error: 'no job nope' } })
+      expect((await client.request('GET', '/v1/nothing')).status).toBe(404)
+      expect((await client.request('DELETE', '/v1/health')).status).toBe(405)
+    })
+
+    it('no job was journaled by any of them', async () => {
+      expect(jobListSchema.parse((await client.request('GET', '/v1/jobs')).body).jobs).toEqual([])
+    })
+  })
+
+  let update: Job
+  let fullStream: { id: number, event: JobEvent }[]
+
+  it('updates 1.2.2 → 1.3.0, refusing a second job meanwhile, streaming every step', async () => {
+    const accepted = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.0', { runId: 'run-1' }))
+    expect(accepted.status).toBe(202)
+    const { jobId } = accepted.body as { jobId: string }
+
+    const stream = fetch(`${sidecar.url}/v1/jobs/${jobId}/events`, { headers: client.sign('GET', `/v1/jobs/${jobId}/events`) })
+    const busy = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.2.3'))
+    expect(busy.status).toBe(409)
+    expect((busy.body as { error: string }).error).toContain(jobId)
+
+    const res = await stream
+    expect(res.headers.get('content-type')).toContain('text/event-stream')
+    fullStream = (await readSse(res)).map(m => ({ id: m.id, event: jobEventSchema.parse(m.data) }))
+
+    update = await client.job(jobId)
+    expect(update).toMatchObject({ id: jobId, runId: 'run-1', kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', status: 'succeeded', reason: null })
+    expect(update.steps.map(s => [s.name, s.status])).toEqual(JOB_STEPS.map(name => [name, ['backup', 'deploy-functions'].includes(name) ? 'skipped' : 'succeeded']))
+    for (const s of update.steps) {
+      expect(s.startedAt).toBeTypeOf('number')
+      expect(s.endedAt).toBeGreaterThanOrEqual(s.startedAt!)
+      expect(s.log.length).toBeGreaterThan(0)
+    }
+    expect(update.steps.find(s => s.name === 'backup')!.log).toEqual(['local driver: no data volumes to back up'])
+    expect(update.steps.find(s => s.name === 'recreate')!.log.join('\n')).toMatch(/stopped web \(pid \d+, SIGTERM\)\nstarted web 1\.3\.0 \(pid \d+\)/)
+
+    expect(await webVersion(secret)).toBe('1.3.0')
+    expect(stackVersion()).toBe('1.3.0')
+    expect((await health()).version).toBe('1.3.0')
+  })
+
+  it('streamed the job from queued to its terminal event, with step logs, in sequence order', () => {
+    const ids = fullStream.map(m => m.id)
+    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    const jobEvents = fullStream.flatMap(m => (m.event.type === 'job' ? [m.event.job] : []))
+    expect(jobEvents[0]!.status).toBe('queued')
+    expect(jobEvents.at(-1)).toEqual(update)
+    expect(fullStream.at(-1)!.event.type).toBe('job')
+    const runningSteps = new Set(jobEvents.flatMap(j => j.steps.filter(s => s.status === 'running').map(s => s.name)))
+    expect([...runningSteps]).toEqual([...JOB_STEPS])
+    expect(fullStream).toContainEqual(expect.objectContaining({ event: { type: 'log', step: 'commit', line: 'installed version is now 1.3.0 (was 1.2.2)' } }))
+  })
+
+  it('resumes the stream after Last-Event-ID, and ends at once when nothing is left', async () => {
+    const { jobId, stream } = { jobId: update.id, stream: fullStream }
+    const middle = stream[Math.floor(stream.length / 2)]!.id
+    const path = `/v1/jobs/${jobId}/events`
+    const rest = await readSse(await fetch(`${sidecar.url}${path}`, { headers: { ...client.sign('GET', path), 'Last-Event-ID': String(middle) } }))
+    expect(rest.map(m => m.id)).toEqual(stream.filter(m => m.id > middle).map(m => m.id))
+
+    const last = stream.at(-1)!.id
+    const nothing = await readSse(await fetch(`${sidecar.url}${path}`, { headers: { ...client.sign('GET', path), 'Last-Event-ID': String(last) } }))
+    expect(nothing).toEqual([])
+
+    const bad = await fetch(`${sidecar.url}${path}`, { headers: { ...client.sign('GET', path), 'Last-Event-ID': 'yesterday' } })
+    expect(bad.status).toBe(400)
+  })
+
+  it('rolls back by itself when 1.4.0-beta.1 never becomes healthy', async () => {
+    const accepted = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.4.0-beta.1'))
+    expect(accepted.status).toBe(202)
+    const job = await client.waitForJob((accepted.body as { jobId: string }).jobId)
+    expect(job.status).toBe('rolled_back')
+    expect(job.reason).toBe('verify failed: web did not become healthy within 3 s (last: /api/healthz answered 503); restored 1.3.0')
+    const status = Object.fromEntries(job.steps.map(s => [s.name, s.status]))
+    expect(status).toMatchObject({ 'promote': 'succeeded', 'verify': 'failed', 'commit': 'pending', 'restore': 'succeeded', 'verify-restore': 'succeeded' })
+    expect(await webVersion(secret)).toBe('1.3.0')
+    expect(stackVersion()).toBe('1.3.0')
+    expect((await health()).version).toBe('1.3.0')
+  })
+
+  it('rolls back by hand to an earlier version with kind rollback', async () => {
+    const accepted = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.2.3', { kind: 'rollback', requestedBy: { email: null, via: 'web' } }))
+    expect(accepted.status).toBe(202)
+    const job = await client.waitForJob((accepted.body as { jobId: string }).jobId)
+    expect(job).toMatchObject({ kind: 'rollback', fromVersion: '1.3.0', toVersion: '1.2.3', status: 'succeeded' })
+    expect(await webVersion(secret)).toBe('1.2.3')
+  })
+
+  it('lists jobs newest first', async () => {
+    const all = jobListSchema.parse((await client.request('GET', '/v1/jobs')).body).jobs
+    expect(all.map(j => j.toVersion)).toEqual(['1.2.3', '1.4.0-beta.1', '1.3.0'])
+    const two = jobListSchema.parse((await client.request('GET', '/v1/jobs?limit=2')).body).jobs
+    expect(two.map(j => j.toVersion)).toEqual(['1.2.3', '1.4.0-beta.1'])
+  })
+
+  it('restarts the web when it dies on its own', async () => {
+    const before = webPid()
+    process.kill(before, 'SIGKILL')
+    await eventually(async () => webPid() !== before && await webVersion(secret) === '1.2.3', 'web restarted')
+    expect(logs.some(line => line.startsWith(`web (pid ${before}) exited unexpectedly (SIGKILL); restarting in 1 s`))).toBe(true)
+  })
+})

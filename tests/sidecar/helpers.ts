@@ -1,0 +1,163 @@
+/** Shared set-up for the sidecar tests: a bootstrapped data dir, signed requests, job bodies. */
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { bootstrapDataDir } from '../../scripts/bootstrap'
+import { loadConfig } from '../../shared/config'
+import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
+import { signRequest } from '../../shared/request-signing'
+import type { JobRequest, Job } from '../../shared/schemas/job'
+import { jobSchema } from '../../shared/schemas/job'
+import { isTerminalStatus } from '../../shared/run-state'
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+export const FAKE_WEB = fileURLToPath(new URL('../fixtures/fake-web.mjs', import.meta.url))
+/** Ports no other suite uses. */
+export const WEB_PORT = 3410
+
+export function makeDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'owlat-sidecar-'))
+  bootstrapDataDir(dir)
+  return dir
+}
+
+export function sidecarEnv(dataDir: string, updaterPort: number): Record<string, string> {
+  return {
+    OWLAT_DATA_DIR: dataDir,
+    PORT: String(WEB_PORT),
+    OWLAT_UPDATER_PORT: String(updaterPort),
+    OWLAT_VERIFY_TIMEOUT_MS: '3000',
+    OWLAT_WEB_ENTRY: FAKE_WEB,
+  }
+}
+
+export function testConfig(dataDir: string, updaterPort: number) {
+  return loadConfig(sidecarEnv(dataDir, updaterPort))
+}
+
+export function instanceSecret(dataDir: string): string {
+  return readFileSync(join(dataDir, 'instance-secret'), 'utf8').trim()
+}
+
+/** Signs a release of our own with the demo key (into `<dataDir>/custom-releases`). */
+export function writeCustomRelease(dataDir: string, version: string, compose: string): string {
+  const dir = join(dataDir, 'custom-releases')
+  writeReleaseArtifacts({
+    dir,
+    compose,
+    privateKey: readFileSync(join(dataDir, 'keys', 'release-signing.pem'), 'utf8'),
+    manifest: {
+      version,
+      channel: 'stable',
+      publishedAt: '2026-11-20T10:00:00Z',
+      severity: 'normal',
+      images: [],
+      migrations: { migratesData: false, rollbackFloor: null },
+      notes: 'test release',
+    },
+  })
+  return dir
+}
+
+/** A job body built from release artifacts (the demo ones by default), as the web or the CLI would send it. */
+export function jobRequest(dataDir: string, version: string, overrides: Partial<JobRequest> = {}, dir = join(dataDir, 'releases')): JobRequest {
+  const names = artifactNames(version)
+  return {
+    runId: null,
+    kind: 'update',
+    targetVersion: version,
+    manifest: readFileSync(join(dir, names.manifest)).toString('base64'),
+    signature: readFileSync(join(dir, names.signature), 'utf8').trim(),
+    compose: readFileSync(join(dir, names.compose), 'utf8'),
+    requestedBy: { email: 'admin@example.com', via: 'cli' },
+    force: false,
+    ...overrides,
+  }
+}
+
+export interface Answer {
+  status: number
+  body: unknown
+}
+
+export class SidecarClient {
+  constructor(readonly baseUrl: string, private readonly secret: string) {}
+
+  /** Signed request; `headers` replaces the signature headers when given. */
+  async request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer> {
+    const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      body: text,
+      headers: { 'content-type': 'application/json', ...(headers ?? this.sign(method, path, text)) },
+    })
+    return { status: res.status, body: await res.json() }
+  }
+
+  sign(method: string, path: string, body?: string, now?: number): Record<string, string> {
+    return signRequest({ secret: this.secret, method, path, body, now })
+  }
+
+  async job(id: string): Promise<Job> {
+    const answer = await this.request('GET', `/v1/jobs/${id}`)
+    if (answer.status !== 200) throw new Error(`GET job ${id}: ${answer.status} ${JSON.stringify(answer.body)}`)
+    return jobSchema.parse(answer.body)
+  }
+
+  /** Polls until `done(job)`; fails the test with the job's state if it never gets there. */
+  async waitForJob(id: string, done: (job: Job) => boolean = job => isTerminalStatus(job.status), timeoutMs = 30_000): Promise<Job> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const job = await this.job(id)
+      if (done(job)) return job
+      if (Date.now() > deadline) throw new Error(`job ${id} did not reach the expected state: ${JSON.stringify(job)}`)
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+  }
+}
+
+export interface SseMessage {
+  id: number
+  data: unknown
+}
+
+/** Reads an SSE stream to its end; heartbeat comments are dropped. */
+export async function readSse(res: Response): Promise<SseMessage[]> {
+  const text = await res.text()
+  const messages: SseMessage[] = []
+  for (const block of text.split('\n\n')) {
+    const lines = block.split('\n').filter(line => line && !line.startsWith(':'))
+    if (!lines.length) continue
+    const id = lines.find(line => line.startsWith('id: '))?.slice(4)
+    const data = lines.find(line => line.startsWith('data: '))?.slice(6)
+    if (id === undefined || data === undefined) throw new Error(`malformed SSE block: ${block}`)
+    messages.push({ id: Number(id), data: JSON.parse(data) })
+  }
+  return messages
+}
+
+/** What the web on WEB_PORT answers to the sidecar's signed version request. */
+export async function webVersion(secret: string): Promise<string> {
+  const path = '/api/system/version'
+  const res = await fetch(`http://127.0.0.1:${WEB_PORT}${path}`, { headers: signRequest({ secret, method: 'GET', path }) })
+  if (res.status !== 200) throw new Error(`web answered ${res.status}`)
+  return ((await res.json()) as { version: string }).version
+}
+
+/** Polls `probe` until it resolves truthy (errors count as "not yet"). */
+export async function eventually<T>(probe: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await probe()
+      if (value) return value
+    }
+    catch (err) {
+      last = err
+    }
+    if (Date.now() > deadline) throw new Error(`${what} did not happen (last error: ${String(last)})`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}

@@ -1,0 +1,126 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { JOB_STEPS, STEP_LOG_LIMIT } from '../../shared/steps'
+import { Journal, type JournalEvent, type NewJob } from '../../sidecar/journal'
+
+function newJob(id: string, overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    id,
+    runId: `run-${id}`,
+    kind: 'update',
+    fromVersion: '1.2.2',
+    toVersion: '1.3.0',
+    requestedBy: { email: 'admin@example.com', via: 'web' },
+    force: false,
+    compose: 'services: {}\n',
+    ...overrides,
+  }
+}
+
+describe('Journal', () => {
+  let path: string
+  let journal: Journal
+
+  beforeEach(() => {
+    path = join(mkdtempSync(join(tmpdir(), 'owlat-journal-')), 'updater', 'journal.sqlite')
+    journal = new Journal(path)
+  })
+  afterEach(() => journal.close())
+
+  it('creates a queued job with every step pending', () => {
+    const job = journal.createJob(newJob('a'), 1000)
+    expect(job).toMatchObject({ id: 'a', runId: 'run-a', status: 'queued', reason: null, createdAt: 1000, startedAt: null, endedAt: null })
+    expect(job.steps.map(s => s.name)).toEqual([...JOB_STEPS])
+    expect(job.steps.every(s => s.status === 'pending' && s.log.length === 0)).toBe(true)
+    expect(journal.getJob('a')).toEqual(job)
+    expect(journal.getJob('missing')).toBeNull()
+    expect(journal.jobInput('a')).toEqual({ compose: 'services: {}\n', force: false })
+  })
+
+  it('lists newest first, bounded by the limit', () => {
+    journal.createJob(newJob('old'), 1000)
+    journal.createJob(newJob('mid'), 2000)
+    journal.createJob(newJob('new'), 3000)
+    expect(journal.listJobs(20).map(j => j.id)).toEqual(['new', 'mid', 'old'])
+    expect(journal.listJobs(2).map(j => j.id)).toEqual(['new', 'mid'])
+  })
+
+  it('moves jobs only along the run state machine', () => {
+    journal.createJob(newJob('a'))
+    expect(() => journal.setJobStatus('a', 'succeeded')).toThrow('illegal run transition queued → succeeded')
+    const running = journal.setJobStatus('a', 'running', null, 2000)
+    expect(running.startedAt).toBe(2000)
+    expect(journal.activeJobs().map(j => j.id)).toEqual(['a'])
+    const done = journal.setJobStatus('a', 'rolled_back', 'verify failed', 3000)
+    expect(done).toMatchObject({ status: 'rolled_back', reason: 'verify failed', startedAt: 2000, endedAt: 3000 })
+    expect(() => journal.setJobStatus('a', 'running')).toThrow('illegal run transition rolled_back → running')
+    expect(journal.activeJobs()).toEqual([])
+  })
+
+  it('records steps before and after they run, restore steps appended in order', () => {
+    journal.createJob(newJob('a'))
+    journal.startStep('a', 'verify', 100)
+    expect(journal.getJob('a')!.steps.find(s => s.name === 'verify')).toMatchObject({ status: 'running', startedAt: 100, endedAt: null })
+    journal.finishStep('a', 'verify', 'failed', 'web did not become healthy', 200)
+    journal.startStep('a', 'restore', 300)
+    journal.finishStep('a', 'restore', 'succeeded', null, 400)
+    const steps = journal.getJob('a')!.steps
+    expect(steps.find(s => s.name === 'verify')).toMatchObject({ status: 'failed', endedAt: 200, error: 'web did not become healthy' })
+    expect(steps.map(s => s.name).slice(-2)).toEqual(['commit', 'restore'])
+    expect(() => journal.finishStep('a', 'verify-restore', 'succeeded')).toThrow('was never started')
+  })
+
+  it('keeps only the newest STEP_LOG_LIMIT log lines of a step', () => {
+    journal.createJob(newJob('a'))
+    journal.startStep('a', 'stage')
+    for (let i = 0; i < STEP_LOG_LIMIT + 5; i++) journal.appendLog('a', 'stage', `line ${i}`)
+    const log = journal.getJob('a')!.steps.find(s => s.name === 'stage')!.log
+    expect(log).toHaveLength(STEP_LOG_LIMIT)
+    expect(log[0]).toBe('line 5')
+    expect(log.at(-1)).toBe(`line ${STEP_LOG_LIMIT + 4}`)
+  })
+
+  it('journals events with increasing sequence numbers and announces them after commit', () => {
+    const seen: JournalEvent[] = []
+    const stop = journal.onEvent(event => seen.push(event))
+    journal.createJob(newJob('a'))
+    journal.createJob(newJob('b'))
+    journal.startStep('a', 'preflight')
+    journal.appendLog('a', 'preflight', 'web 1.2.2 is healthy')
+    stop()
+    journal.finishStep('a', 'preflight', 'succeeded')
+
+    const events = journal.eventsAfter('a', 0)
+    expect(events.map(e => e.event.type)).toEqual(['job', 'job', 'log', 'job'])
+    expect(events.every((e, i) => i === 0 || e.seq > events[i - 1]!.seq)).toBe(true)
+    expect(events[2]!.event).toEqual({ type: 'log', step: 'preflight', line: 'web 1.2.2 is healthy' })
+    // The listener saw everything up to unsubscribing, for both jobs, and nothing after.
+    expect(seen.map(e => e.jobId)).toEqual(['a', 'b', 'a', 'a'])
+    expect(journal.eventsAfter('a', events[1]!.seq).map(e => e.seq)).toEqual(events.slice(2).map(e => e.seq))
+  })
+
+  it('announces nothing from a write that was rolled back', () => {
+    journal.createJob(newJob('a'))
+    const seen: JournalEvent[] = []
+    journal.onEvent(event => seen.push(event))
+    expect(() => journal.createJob(newJob('a'))).toThrow()
+    expect(seen).toEqual([])
+    expect(journal.eventsAfter('a', 0)).toHaveLength(1)
+  })
+
+  it('survives a reopen: jobs, events and the installed version are on disk', () => {
+    journal.createJob(newJob('a'))
+    journal.setInstalledVersion('1.2.2')
+    journal.setInstalledVersion('1.3.0')
+    journal.close()
+    journal = new Journal(path)
+    expect(journal.getJob('a')?.status).toBe('queued')
+    expect(journal.installedVersion()).toBe('1.3.0')
+    const raw = new Database(path, { readonly: true })
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal')
+    raw.close()
+  })
+})

@@ -1,0 +1,118 @@
+/** The local driver's steps on a real web child, including the idempotence resumes rely on. */
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { demoCompose } from '../../scripts/bootstrap'
+import { readCompose } from '../../sidecar/compose-file'
+import { LocalDriver, stackPaths } from '../../sidecar/drivers/local'
+import { isAlive } from '../../sidecar/drivers/processes'
+import type { StepContext } from '../../sidecar/drivers/types'
+import { FAKE_WEB, instanceSecret, makeDataDir, testConfig, webVersion } from './helpers'
+
+function context(overrides: Partial<StepContext> = {}): StepContext & { lines: string[], skipped: string | null } {
+  const ctx = {
+    jobId: 'job-1',
+    kind: 'update' as const,
+    fromVersion: '1.2.2',
+    toVersion: '1.3.0',
+    compose: demoCompose({ version: '1.3.0' }),
+    force: false,
+    signal: new AbortController().signal,
+    lines: [] as string[],
+    skipped: null as string | null,
+    log: (line: string) => ctx.lines.push(line),
+    skip: (reason: string) => {
+      ctx.skipped = reason
+    },
+    ...overrides,
+  }
+  return ctx
+}
+
+describe('LocalDriver', () => {
+  let dataDir: string
+  let driver: LocalDriver
+  let paths: ReturnType<typeof stackPaths>
+  const bystander = spawn('sleep', ['60'], { stdio: 'ignore' })
+
+  beforeAll(async () => {
+    dataDir = makeDataDir()
+    paths = stackPaths(dataDir)
+    // A stale pid file whose pid now belongs to an unrelated process: it must survive start().
+    mkdirSync(join(dataDir, 'updater'))
+    writeFileSync(join(dataDir, 'updater', 'web.pid'), `${bystander.pid}\n`)
+    driver = new LocalDriver(testConfig(dataDir, 3413), { webEntry: FAKE_WEB, log: () => {} })
+    await driver.start()
+  })
+
+  afterAll(async () => {
+    await driver?.stop()
+    bystander.kill()
+  })
+
+  it('starts the web at the installed version without touching an unrelated pid', async () => {
+    expect(isAlive(bystander.pid!)).toBe(true)
+    expect(driver.installedVersion()).toBe('1.2.2')
+    await expect.poll(() => webVersion(instanceSecret(dataDir)).catch(() => null)).toBe('1.2.2')
+    expect(driver.serviceLogs('web', 10).join('\n')).toContain('fake web 1.2.2 listening on 127.0.0.1:3410')
+    expect(() => driver.serviceLogs('db', 10)).toThrow('unknown service db')
+  })
+
+  it('refuses a job planned from another version than the stack runs', async () => {
+    await expect(driver.preflight(context({ fromVersion: '1.2.3' }))).rejects.toThrow('the stack runs 1.2.2, but the job was planned from 1.2.3')
+  })
+
+  it('skips what it has no equivalent for', async () => {
+    const ctx = context()
+    await driver.backup(ctx)
+    expect(ctx.skipped).toBe('local driver: no data volumes to back up')
+  })
+
+  it('stages, promotes once, and recognises a promote that already happened', async () => {
+    await expect(driver.promote(context())).rejects.toThrow(`nothing staged: ${paths.next} is missing`)
+    await driver.stage(context())
+    expect(readCompose(paths.next).version).toBe('1.3.0')
+    expect(readCompose(paths.current).version).toBe('1.2.2')
+
+    await driver.promote(context())
+    expect(existsSync(paths.next)).toBe(false)
+    expect(readCompose(paths.current).version).toBe('1.3.0')
+    expect(readCompose(paths.prev).version).toBe('1.2.2')
+
+    const again = context()
+    await driver.promote(again)
+    expect(again.lines).toEqual([`already promoted: ${paths.current} pins web 1.3.0`])
+  })
+
+  it('recreates at the promoted version, restores the previous one, and recognises a done restore', async () => {
+    const recreate = context()
+    await driver.recreate(recreate)
+    expect(recreate.lines[1]).toMatch(/^started web 1\.3\.0 \(pid \d+\)$/)
+    await driver.verify(context(), '1.3.0')
+
+    await driver.restore(context())
+    expect(readCompose(paths.current).version).toBe('1.2.2')
+    expect(existsSync(paths.prev)).toBe(false)
+    await driver.verify(context(), '1.2.2')
+
+    const again = context()
+    await driver.restore(again)
+    expect(again.lines[0]).toBe(`already restored: ${paths.current} pins web 1.2.2`)
+  })
+
+  it('refuses to restore from a previous file of another version', async () => {
+    writeFileSync(paths.prev, demoCompose({ version: '1.2.3' }))
+    await expect(driver.restore(context({ fromVersion: '1.3.0' }))).rejects.toThrow(`cannot restore 1.3.0: ${paths.prev} pins 1.2.3`)
+    expect(readFileSync(paths.prev, 'utf8')).toContain('web:1.2.3')
+  })
+
+  it('fails verification with the last thing it saw', async () => {
+    await expect(driver.verify(context(), '9.9.9')).rejects.toThrow('web did not become healthy within 3 s (last: /api/system/version answered 1.2.2, expected 9.9.9)')
+  })
+
+  it('fails pull when the web entry is missing', async () => {
+    const missing = new LocalDriver(testConfig(dataDir, 3413), { webEntry: join(dataDir, 'no-such-entry.mjs'), log: () => {} })
+    await expect(missing.pull(context())).rejects.toThrow('no-such-entry.mjs does not exist')
+  })
+})

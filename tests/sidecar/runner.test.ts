@@ -1,0 +1,235 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Job, ServiceHealth } from '../../shared/schemas/job'
+import { JOB_STEPS } from '../../shared/steps'
+import type { Driver, StepContext } from '../../sidecar/drivers/types'
+import { Journal } from '../../sidecar/journal'
+import { INTERRUPTED_BEFORE_CHANGE, planResume, Runner } from '../../sidecar/runner'
+
+type Call = 'preflight' | 'backup' | 'stage' | 'pull' | 'deploy-functions' | 'promote' | 'recreate' | 'verify' | 'restore'
+
+/** An in-memory driver: records what the runner asked for, fails or hangs where told to. */
+class ScriptedDriver implements Driver {
+  readonly name = 'local' as const
+  calls: string[] = []
+  failures = new Map<string, string>()
+  /** Steps that wait until the runner is closed (a step in flight when the sidecar stops). */
+  hangs = new Set<string>()
+  version = '1.2.2'
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  installedVersion(): string {
+    return this.version
+  }
+
+  async health(): Promise<ServiceHealth[]> {
+    return []
+  }
+
+  serviceLogs(): string[] {
+    return []
+  }
+
+  private async act(call: Call | `verify ${string}`, ctx: StepContext): Promise<void> {
+    this.calls.push(call)
+    if (this.hangs.has(call)) {
+      await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))))
+    }
+    const failure = this.failures.get(call)
+    if (failure) throw new Error(failure)
+    ctx.log(`did ${call}`)
+  }
+
+  preflight = (ctx: StepContext) => this.act('preflight', ctx)
+  backup = async (ctx: StepContext) => {
+    this.calls.push('backup')
+    ctx.skip('nothing to back up')
+  }
+
+  stage = (ctx: StepContext) => this.act('stage', ctx)
+  pull = (ctx: StepContext) => this.act('pull', ctx)
+  deployFunctions = (ctx: StepContext) => this.act('deploy-functions', ctx)
+  promote = (ctx: StepContext) => this.act('promote', ctx)
+  recreate = (ctx: StepContext) => this.act('recreate', ctx)
+  verify = (ctx: StepContext, version: string) => this.act(`verify ${version}`, ctx)
+  restore = (ctx: StepContext) => this.act('restore', ctx)
+}
+
+describe('Runner', () => {
+  let journal: Journal
+  let driver: ScriptedDriver
+  let runner: Runner
+  let jobs = 0
+
+  function queue(): Job {
+    jobs += 1
+    return journal.createJob({
+      id: `job-${jobs}`,
+      runId: null,
+      kind: 'update',
+      fromVersion: '1.2.2',
+      toVersion: '1.3.0',
+      requestedBy: { email: null, via: 'cli' },
+      force: false,
+      compose: 'compose text',
+    })
+  }
+
+  async function run(job: Job): Promise<Job> {
+    runner.submit(job)
+    await runner.idle()
+    return journal.getJob(job.id)!
+  }
+
+  const step = (job: Job, name: string) => job.steps.find(s => s.name === name)
+
+  beforeEach(() => {
+    journal = new Journal(join(mkdtempSync(join(tmpdir(), 'owlat-runner-')), 'journal.sqlite'))
+    journal.setInstalledVersion('1.2.2')
+    driver = new ScriptedDriver()
+    runner = new Runner({ journal, driver, log: () => {} })
+  })
+  afterEach(() => journal.close())
+
+  it('runs every step in order, skips what does not apply, commits the new version', async () => {
+    const job = await run(queue())
+    expect(job.status).toBe('succeeded')
+    expect(job.reason).toBeNull()
+    expect(driver.calls).toEqual(['preflight', 'backup', 'stage', 'pull', 'deploy-functions', 'promote', 'recreate', 'verify 1.3.0'])
+    expect(job.steps.map(s => [s.name, s.status])).toEqual(JOB_STEPS.map(name => [name, name === 'backup' ? 'skipped' : 'succeeded']))
+    expect(step(job, 'backup')!.log).toEqual(['nothing to back up'])
+    expect(step(job, 'commit')!.log).toEqual(['installed version is now 1.3.0 (was 1.2.2)'])
+    expect(journal.installedVersion()).toBe('1.3.0')
+  })
+
+  it('fails without touching anything when a step before promote fails', async () => {
+    driver.failures.set('pull', 'image not found')
+    const job = await run(queue())
+    expect(job.status).toBe('failed')
+    expect(job.reason).toBe('pull failed: image not found; nothing was changed')
+    expect(driver.calls).toEqual(['preflight', 'backup', 'stage', 'pull'])
+    expect(step(job, 'pull')).toMatchObject({ status: 'failed', error: 'image not found' })
+    expect(step(job, 'restore')).toBeUndefined()
+    expect(journal.installedVersion()).toBe('1.2.2')
+  })
+
+  it('restores and verifies the previous version when verification fails', async () => {
+    driver.failures.set('verify 1.3.0', 'web did not become healthy within 3 s (last: /api/healthz answered 503)')
+    const job = await run(queue())
+    expect(job.status).toBe('rolled_back')
+    expect(job.reason).toBe('verify failed: web did not become healthy within 3 s (last: /api/healthz answered 503); restored 1.2.2')
+    expect(driver.calls.slice(-3)).toEqual(['verify 1.3.0', 'restore', 'verify 1.2.2'])
+    expect(step(job, 'commit')!.status).toBe('pending')
+    expect(step(job, 'verify-restore')!.status).toBe('succeeded')
+    expect(journal.installedVersion()).toBe('1.2.2')
+  })
+
+  it('ends failed with both reasons when the restore fails too', async () => {
+    driver.failures.set('recreate', 'port in use')
+    driver.failures.set('restore', 'no previous compose file')
+    const job = await run(queue())
+    expect(job.status).toBe('failed')
+    expect(job.reason).toBe('recreate failed: port in use; restore failed: no previous compose file')
+    expect(step(job, 'verify-restore')).toBeUndefined()
+  })
+
+  it('ends failed when the restored version does not verify', async () => {
+    driver.failures.set('verify 1.3.0', 'unhealthy')
+    driver.failures.set('verify 1.2.2', 'still unhealthy')
+    const job = await run(queue())
+    expect(job.status).toBe('failed')
+    expect(job.reason).toBe('verify failed: unhealthy; restore failed: verify-restore failed: still unhealthy')
+  })
+
+  it('leaves a job cut short by shutdown as it was, for the next start to resume', async () => {
+    driver.hangs.add('verify 1.3.0')
+    const queued = queue()
+    runner.submit(queued)
+    while (step(journal.getJob(queued.id)!, 'verify')!.status !== 'running') {
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    await runner.close()
+    const job = journal.getJob(queued.id)!
+    expect(job.status).toBe('running')
+    expect(step(job, 'verify')!.status).toBe('running')
+    expect(step(job, 'restore')).toBeUndefined()
+  })
+
+  describe('resuming after a restart', () => {
+    /** A job as a killed sidecar leaves it: steps up to `last` done, `last` still running. */
+    function interrupted(last: typeof JOB_STEPS[number]): Job {
+      const job = queue()
+      journal.setJobStatus(job.id, 'running')
+      for (const name of JOB_STEPS.slice(0, JOB_STEPS.indexOf(last) + 1)) {
+        journal.startStep(job.id, name)
+        if (name !== last) journal.finishStep(job.id, name, 'succeeded')
+      }
+      return journal.getJob(job.id)!
+    }
+
+    async function resume(): Promise<void> {
+      runner.resumeInterrupted()
+      await runner.idle()
+    }
+
+    it('fails a job that never reached promote, and closes its running step', async () => {
+      const job = interrupted('pull')
+      expect(planResume(job)).toEqual({ action: 'fail', reason: INTERRUPTED_BEFORE_CHANGE })
+      runner.resumeInterrupted()
+      const after = journal.getJob(job.id)!
+      expect(after).toMatchObject({ status: 'failed', reason: 'interrupted by an updater restart before anything changed' })
+      expect(step(after, 'pull')).toMatchObject({ status: 'failed', error: 'interrupted by an updater restart' })
+      expect(driver.calls).toEqual([])
+    })
+
+    it('fails a job that was still queued', () => {
+      const job = queue()
+      runner.resumeInterrupted()
+      expect(journal.getJob(job.id)).toMatchObject({ status: 'failed', reason: INTERRUPTED_BEFORE_CHANGE })
+    })
+
+    it('continues from recreate after a finished promote and commits', async () => {
+      const job = interrupted('verify')
+      journal.finishStep(job.id, 'promote', 'succeeded')
+      expect(planResume(journal.getJob(job.id)!)).toEqual({ action: 'continue', fromIndex: JOB_STEPS.indexOf('recreate') })
+      await resume()
+      const after = journal.getJob(job.id)!
+      expect(driver.calls).toEqual(['recreate', 'verify 1.3.0'])
+      expect(after).toMatchObject({ status: 'succeeded', reason: 'completed after an updater restart' })
+      expect(step(after, 'recreate')!.log[0]).toBe('resumed after an updater restart')
+      expect(journal.installedVersion()).toBe('1.3.0')
+    })
+
+    it('runs an interrupted promote again, then restores when verification fails', async () => {
+      const job = interrupted('promote')
+      expect(planResume(job)).toEqual({ action: 'continue', fromIndex: JOB_STEPS.indexOf('promote') })
+      driver.failures.set('verify 1.3.0', 'unhealthy')
+      await resume()
+      const after = journal.getJob(job.id)!
+      expect(driver.calls).toEqual(['promote', 'recreate', 'verify 1.3.0', 'restore', 'verify 1.2.2'])
+      expect(after).toMatchObject({ status: 'rolled_back', reason: 'verify failed: unhealthy; restored 1.2.2 (after an updater restart)' })
+    })
+
+    it('goes straight to the restore when a step after promote had already failed', async () => {
+      const job = interrupted('verify')
+      journal.finishStep(job.id, 'verify', 'failed', 'unhealthy')
+      journal.startStep(job.id, 'restore')
+      expect(planResume(journal.getJob(job.id)!)).toEqual({ action: 'restore', failure: 'verify failed: unhealthy' })
+      await resume()
+      expect(driver.calls).toEqual(['restore', 'verify 1.2.2'])
+      expect(journal.getJob(job.id)).toMatchObject({ status: 'rolled_back', reason: 'verify failed: unhealthy; restored 1.2.2 (after an updater restart)' })
+    })
+
+    it('only marks a job succeeded whose commit was journaled', () => {
+      const job = interrupted('commit')
+      journal.finishStep(job.id, 'commit', 'succeeded')
+      expect(planResume(journal.getJob(job.id)!)).toEqual({ action: 'succeed' })
+      runner.resumeInterrupted()
+      expect(journal.getJob(job.id)).toMatchObject({ status: 'succeeded', reason: 'committed after an updater restart' })
+      expect(driver.calls).toEqual([])
+    })
+  })
+})
