@@ -35,6 +35,8 @@ export default defineNuxtConfig({
     'nitro:config'(nitro) {
       Object.assign(nitro, {
         experimental: { ...nitro.experimental, tasks: true },
+        // The release check runs every 6 hours (DESIGN.md, release tracking).
+        scheduledTasks: { '0 */6 * * *': ['releases:check'] },
       })
     },
   },

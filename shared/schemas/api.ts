@@ -76,4 +76,8 @@ export const healthResponseSchema = z.object({
 })
 export type HealthResponse = z.infer<typeof healthResponseSchema>
 
+/** `GET /api/system/settings` and the body of `PUT /api/system/settings` */
+export const settingsSchema = z.object({ channel: channelSchema }).strict()
+export type Settings = z.infer<typeof settingsSchema>
+
 export const runAcceptedSchema = z.object({ runId: z.string() })

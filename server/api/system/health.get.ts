@@ -1,0 +1,13 @@
+import type { HealthResponse } from '#shared/schemas/api'
+
+// The sidecar being down is a state to show, not an error of this endpoint.
+export default defineEventHandler(async (event): Promise<HealthResponse> => {
+  await requirePlatformAdmin(event)
+  try {
+    const health = await useSidecar().health()
+    return { reachable: true, driver: health.driver, version: health.version, services: health.services, error: null }
+  }
+  catch (err) {
+    return { reachable: false, driver: null, version: null, services: [], error: err instanceof Error ? err.message : String(err) }
+  }
+})

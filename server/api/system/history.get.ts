@@ -1,0 +1,12 @@
+import { z } from 'zod'
+import type { Run } from '#shared/schemas/api'
+
+const querySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) })
+
+export default defineEventHandler(async (event): Promise<{ runs: Run[] }> => {
+  await requirePlatformAdmin(event)
+  const { limit } = await getValidatedQuery(event, zodValidator(querySchema))
+  // Reconcile first so the list never shows a run as running that has in fact ended.
+  await reconcileActiveRun(useReconcileDeps())
+  return { runs: await useStore().listRuns(limit) }
+})

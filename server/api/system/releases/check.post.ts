@@ -1,0 +1,7 @@
+import type { ReleasesResponse } from '#shared/schemas/release'
+
+// "Check now": asks the source even when the cache is fresh; a failure is recorded, not thrown.
+export default defineEventHandler(async (event): Promise<ReleasesResponse> => {
+  await requirePlatformAdmin(event)
+  return refreshReleases(useStore(), useReleaseSource())
+})

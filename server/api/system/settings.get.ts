@@ -1,0 +1,6 @@
+import type { Settings } from '#shared/schemas/api'
+
+export default defineEventHandler(async (event): Promise<Settings> => {
+  await requirePlatformAdmin(event)
+  return useStore().getSettings()
+})

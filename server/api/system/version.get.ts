@@ -1,0 +1,6 @@
+import type { VersionInfo } from '#shared/schemas/api'
+
+export default defineEventHandler(async (event): Promise<VersionInfo> => {
+  await requireAdminOrSidecar(event)
+  return { version: currentVersion(), buildId: currentBuildId() }
+})

@@ -1,0 +1,297 @@
+/**
+ * The embedded store: one SQLite file (WAL) under the data dir. Framework-independent (no Nitro
+ * auto-imports) so scripts and tests open it directly. Relative imports for the same reason.
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { z } from 'zod'
+import { assertTransition, isTerminalStatus } from '../../../shared/run-state'
+import { channelSchema, requestedBySchema, stepSchema } from '../../../shared/schemas/common'
+import { userRoleSchema, type Run } from '../../../shared/schemas/api'
+import { releaseSchema } from '../../../shared/schemas/release'
+import {
+  ActiveRunError, DEFAULT_SETTINGS, DuplicateUserError, RunNotFoundError,
+  type NewRun, type NewUser, type ReleaseCache, type RunPatch, type StoredUser, type SystemSettings, type SystemStore,
+} from './types'
+
+/** Append-only: each entry runs once, in order, tracked by `PRAGMA user_version`. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('platform-admin', 'member')),
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    job_id TEXT,
+    kind TEXT NOT NULL,
+    from_version TEXT NOT NULL,
+    to_version TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'rolled_back', 'failed')),
+    reason TEXT,
+    requested_by TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    steps TEXT NOT NULL DEFAULT '[]'
+  );
+  -- At most one active run per instance: every active row indexes the same value.
+  CREATE UNIQUE INDEX runs_single_active ON runs ((status IN ('queued', 'running'))) WHERE status IN ('queued', 'running');
+  CREATE TABLE dismissals (
+    user_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    dismissed_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, version)
+  );
+  CREATE TABLE release_cache (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    releases TEXT NOT NULL,
+    checked_at INTEGER,
+    error TEXT
+  );
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+]
+
+interface UserRow {
+  id: string
+  email: string
+  role: string
+  password_hash: string
+  created_at: number
+}
+
+interface RunRow {
+  id: string
+  job_id: string | null
+  kind: string
+  from_version: string
+  to_version: string
+  status: string
+  reason: string | null
+  requested_by: string
+  started_at: number
+  ended_at: number | null
+  steps: string
+}
+
+interface CacheRow {
+  releases: string
+  checked_at: number | null
+  error: string | null
+}
+
+const runRowSchema = z.object({
+  id: z.string(),
+  jobId: z.string().nullable(),
+  kind: z.enum(['update', 'rollback']),
+  fromVersion: z.string(),
+  toVersion: z.string(),
+  status: z.enum(['queued', 'running', 'succeeded', 'rolled_back', 'failed']),
+  reason: z.string().nullable(),
+  requestedBy: requestedBySchema,
+  startedAt: z.number(),
+  endedAt: z.number().nullable(),
+  steps: z.array(stepSchema),
+})
+
+// Rows are parsed on the way out: a hand-edited or half-migrated file fails loudly, not subtly.
+function toRun(row: RunRow): Run {
+  return runRowSchema.parse({
+    id: row.id,
+    jobId: row.job_id,
+    kind: row.kind,
+    fromVersion: row.from_version,
+    toVersion: row.to_version,
+    status: row.status,
+    reason: row.reason,
+    requestedBy: JSON.parse(row.requested_by),
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    steps: JSON.parse(row.steps),
+  })
+}
+
+function toUser(row: UserRow): StoredUser {
+  return {
+    id: row.id,
+    email: row.email,
+    role: userRoleSchema.parse(row.role),
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+  }
+}
+
+function isUniqueViolation(err: unknown, needle: string): boolean {
+  return err instanceof Database.SqliteError
+    && err.code === 'SQLITE_CONSTRAINT_UNIQUE'
+    && err.message.includes(needle)
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!)
+      db.pragma(`user_version = ${v + 1}`)
+    }).immediate()
+  }
+}
+
+export function openSqliteStore(file: string): SystemStore {
+  mkdirSync(dirname(file), { recursive: true })
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  // Another process (the create-user script, a second web) may hold the write lock briefly.
+  db.pragma('busy_timeout = 5000')
+  db.pragma('foreign_keys = ON')
+  migrate(db)
+
+  const runById = db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?')
+
+  function requireRun(runId: string): RunRow {
+    const row = runById.get(runId)
+    if (!row) throw new RunNotFoundError(runId)
+    return row
+  }
+
+  const updateRunTx = db.transaction((runId: string, patch: RunPatch): Run => {
+    const row = requireRun(runId)
+    const status = patch.status ?? row.status
+    if (patch.status) assertTransition(toRun(row).status, patch.status)
+    const endedAt = patch.endedAt !== undefined
+      ? patch.endedAt
+      : row.ended_at ?? (patch.status && isTerminalStatus(patch.status) ? Date.now() : null)
+    db.prepare(`UPDATE runs SET status = ?, steps = ?, reason = ?, ended_at = ? WHERE id = ?`).run(
+      status,
+      patch.steps ? JSON.stringify(patch.steps) : row.steps,
+      patch.reason !== undefined ? patch.reason : row.reason,
+      endedAt,
+      runId,
+    )
+    return toRun(requireRun(runId))
+  })
+
+  return {
+    async getUserByEmail(email) {
+      const row = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?').get(email.toLowerCase())
+      return row ? toUser(row) : null
+    },
+
+    async getUserById(id) {
+      const row = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?').get(id)
+      return row ? toUser(row) : null
+    },
+
+    async createUser(user: NewUser) {
+      const email = user.email.toLowerCase()
+      const row: UserRow = {
+        id: randomUUID(),
+        email,
+        role: userRoleSchema.parse(user.role),
+        password_hash: user.passwordHash,
+        created_at: Date.now(),
+      }
+      try {
+        db.prepare('INSERT INTO users (id, email, role, password_hash, created_at) VALUES (@id, @email, @role, @password_hash, @created_at)').run(row)
+      }
+      catch (err) {
+        if (isUniqueViolation(err, 'users.email')) throw new DuplicateUserError(email)
+        throw err
+      }
+      return toUser(row)
+    },
+
+    async openRun(run: NewRun) {
+      const id = randomUUID()
+      try {
+        db.prepare(`INSERT INTO runs (id, kind, from_version, to_version, status, requested_by, started_at, steps)
+          VALUES (?, ?, ?, ?, 'queued', ?, ?, '[]')`).run(
+          id, run.kind, run.fromVersion, run.toVersion, JSON.stringify(requestedBySchema.parse(run.requestedBy)), Date.now(),
+        )
+      }
+      catch (err) {
+        if (isUniqueViolation(err, 'runs_single_active')) {
+          const active = db.prepare<[], { id: string }>(`SELECT id FROM runs WHERE status IN ('queued', 'running')`).get()
+          throw new ActiveRunError(active?.id ?? null)
+        }
+        throw err
+      }
+      return toRun(requireRun(id))
+    },
+
+    async attachJob(runId, jobId) {
+      const result = db.prepare('UPDATE runs SET job_id = ? WHERE id = ?').run(jobId, runId)
+      if (result.changes === 0) throw new RunNotFoundError(runId)
+      return toRun(requireRun(runId))
+    },
+
+    async updateRun(runId, patch) {
+      return updateRunTx.immediate(runId, patch)
+    },
+
+    async getRun(runId) {
+      const row = runById.get(runId)
+      return row ? toRun(row) : null
+    },
+
+    async getActiveRun() {
+      const row = db.prepare<[], RunRow>(`SELECT * FROM runs WHERE status IN ('queued', 'running')`).get()
+      return row ? toRun(row) : null
+    },
+
+    async listRuns(limit) {
+      const n = Math.max(1, Math.min(Math.trunc(limit), 1000))
+      return db.prepare<[number], RunRow>('SELECT * FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?').all(n).map(toRun)
+    },
+
+    async dismiss(userId, version) {
+      db.prepare('INSERT OR IGNORE INTO dismissals (user_id, version, dismissed_at) VALUES (?, ?, ?)').run(userId, version, Date.now())
+    },
+
+    async isDismissed(userId, version) {
+      return db.prepare('SELECT 1 FROM dismissals WHERE user_id = ? AND version = ?').get(userId, version) !== undefined
+    },
+
+    async getReleaseCache(): Promise<ReleaseCache> {
+      const row = db.prepare<[], CacheRow>('SELECT releases, checked_at, error FROM release_cache WHERE id = 1').get()
+      if (!row) return { releases: [], checkedAt: null, error: null }
+      return {
+        releases: z.array(releaseSchema).parse(JSON.parse(row.releases)),
+        checkedAt: row.checked_at,
+        error: row.error,
+      }
+    },
+
+    async saveReleaseCache(cache) {
+      db.prepare(`INSERT INTO release_cache (id, releases, checked_at, error) VALUES (1, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET releases = excluded.releases, checked_at = excluded.checked_at, error = excluded.error`)
+        .run(JSON.stringify(cache.releases), cache.checkedAt, cache.error)
+    },
+
+    async getSettings(): Promise<SystemSettings> {
+      const row = db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?').get('channel')
+      return { channel: row ? channelSchema.parse(row.value) : DEFAULT_SETTINGS.channel }
+    },
+
+    async updateSettings(patch) {
+      if (patch.channel !== undefined) {
+        db.prepare(`INSERT INTO settings (key, value) VALUES ('channel', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+          .run(channelSchema.parse(patch.channel))
+      }
+      return this.getSettings()
+    },
+
+    async close() {
+      db.close()
+    },
+  }
+}

@@ -1,0 +1,117 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { bootstrapDataDir } from '../../scripts/bootstrap'
+import { artifactNames } from '../../shared/release-artifacts'
+import { verifyRelease } from '../../shared/release-verify'
+import { createDirectoryReleaseSource, ReleaseNotFoundError, type ReleaseSource } from '../../server/utils/release-source'
+import { readReleases, refreshReleases } from '../../server/utils/releases'
+import { openSqliteStore } from '../../server/utils/store/sqlite'
+import type { SystemStore } from '../../server/utils/store/types'
+
+let dir: string
+let releaseDir: string
+let publicKey: string
+let source: ReleaseSource
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'owlat-releases-'))
+  releaseDir = bootstrapDataDir(dir).releaseDir
+  publicKey = readFileSync(join(dir, 'keys', 'release-signing.pub.pem'), 'utf8')
+  source = createDirectoryReleaseSource({ dir: releaseDir, publicKey: () => publicKey })
+})
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('directory release source', () => {
+  it('lists the signed demo releases newest first, verified, with rendered notes', async () => {
+    const releases = await source.listReleases()
+    expect(releases.map(r => r.version)).toEqual(['1.4.0-beta.1', '1.3.0', '1.2.3', '1.2.2'])
+    expect(releases.every(r => r.verified && r.verifyError === null)).toBe(true)
+    const r130 = releases.find(r => r.version === '1.3.0')!
+    expect(r130).toMatchObject({ channel: 'stable', severity: 'normal', migratesData: false })
+    expect(r130.notesHtml).toContain('<strong>New:</strong>')
+    expect(releases.find(r => r.version === '1.4.0-beta.1')?.channel).toBe('beta')
+  })
+
+  it('lists a release whose compose file was edited as unverified, with the reason', async () => {
+    appendFileSync(join(releaseDir, artifactNames('1.3.0').compose), '\n# tampered\n')
+    const r130 = (await source.listReleases()).find(r => r.version === '1.3.0')!
+    expect(r130.verified).toBe(false)
+    expect(r130.verifyError).toMatch(/compose file sha256 .* does not match the manifest/)
+  })
+
+  it('lists a release signed by another key as unverified', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'owlat-otherkey-'))
+    try {
+      bootstrapDataDir(other)
+      const foreignKey = readFileSync(join(other, 'keys', 'release-signing.pub.pem'), 'utf8')
+      const foreign = createDirectoryReleaseSource({ dir: releaseDir, publicKey: () => foreignKey })
+      const releases = await foreign.listReleases()
+      expect(releases).toHaveLength(4)
+      expect(releases.every(r => !r.verified && /signature does not verify/.test(r.verifyError ?? ''))).toBe(true)
+    }
+    finally {
+      rmSync(other, { recursive: true, force: true })
+    }
+  })
+
+  it('lists a release with a missing signature as unverified and skips unreadable manifests', async () => {
+    unlinkSync(join(releaseDir, artifactNames('1.2.3').signature))
+    writeFileSync(join(releaseDir, 'release-9.9.9.json'), '{ not json')
+    const releases = await source.listReleases()
+    expect(releases.map(r => r.version)).not.toContain('9.9.9')
+    const r123 = releases.find(r => r.version === '1.2.3')!
+    expect(r123.verified).toBe(false)
+    expect(r123.verifyError).toMatch(/release-1\.2\.3\.json\.sig is missing/)
+  })
+
+  it('fails the whole listing when the folder or the key is missing', async () => {
+    await expect(createDirectoryReleaseSource({ dir: join(dir, 'nope'), publicKey: () => publicKey }).listReleases()).rejects.toThrow(/does not exist/)
+    const noKey = () => {
+      throw new Error('no release public key')
+    }
+    await expect(createDirectoryReleaseSource({ dir: releaseDir, publicKey: noKey }).listReleases()).rejects.toThrow(/no release public key/)
+  })
+
+  it('returns the exact artifacts of a release, which verify', async () => {
+    const artifacts = await source.getArtifacts('1.3.0')
+    expect(Buffer.from(artifacts.manifestBytes).equals(readFileSync(join(releaseDir, artifactNames('1.3.0').manifest)))).toBe(true)
+    expect(verifyRelease(artifacts, publicKey)).toMatchObject({ ok: true })
+    await expect(source.getArtifacts('7.7.7')).rejects.toBeInstanceOf(ReleaseNotFoundError)
+  })
+})
+
+describe('release cache', () => {
+  let store: SystemStore
+
+  beforeEach(() => {
+    store = openSqliteStore(join(dir, 'web.sqlite'))
+  })
+
+  afterEach(async () => {
+    await store.close()
+  })
+
+  it('asks the source when the cache is empty, then serves the cache', async () => {
+    const first = await readReleases(store, source)
+    expect(first.releases).toHaveLength(4)
+    expect(first.checkedAt).toEqual(expect.any(Number))
+    unlinkSync(join(releaseDir, artifactNames('1.3.0').manifest))
+    expect((await readReleases(store, source)).releases).toHaveLength(4)
+    expect((await refreshReleases(store, source)).releases).toHaveLength(3)
+  })
+
+  it('keeps the last good list and records the error when a check fails', async () => {
+    await refreshReleases(store, source, 1000)
+    rmSync(releaseDir, { recursive: true, force: true })
+    const failed = await refreshReleases(store, source, 2000)
+    expect(failed.releases).toHaveLength(4)
+    expect(failed.checkedAt).toBe(2000)
+    expect(failed.error).toMatch(/release check failed: .*does not exist/)
+    expect(await store.getReleaseCache()).toEqual(failed)
+  })
+})

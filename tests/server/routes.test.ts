@@ -1,0 +1,334 @@
+/**
+ * The web's routes against the real stack: the sidecar subprocess supervising the built web.
+ * Cases run in order; the 4xx cases come before the update and assert nothing changed.
+ */
+import { appendFileSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
+import { signRequest } from '../../shared/request-signing'
+import { healthResponseSchema, historySchema, runSchema, statusSchema, versionInfoSchema, type Run } from '../../shared/schemas/api'
+import { releasesResponseSchema } from '../../shared/schemas/release'
+import { isActiveStatus } from '../../shared/run-state'
+import { ADMIN, createUserViaScript, MEMBER, startStack, waitFor, WEB, type Stack } from './stack'
+
+let stack: Stack
+let admin: string
+let member: string
+
+interface Answer { status: number, body: unknown }
+
+async function call(method: string, path: string, opts: { cookie?: string, body?: unknown, raw?: string, headers?: Record<string, string> } = {}): Promise<Answer> {
+  const hasBody = opts.body !== undefined || opts.raw !== undefined
+  const res = await fetch(`${WEB}${path}`, {
+    method,
+    headers: {
+      ...(opts.cookie ? { cookie: opts.cookie } : {}),
+      ...(hasBody ? { 'content-type': 'application/json' } : {}),
+      accept: 'application/json',
+      ...opts.headers,
+    },
+    body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+  })
+  const text = await res.text()
+  let body: unknown = text
+  try {
+    body = JSON.parse(text)
+  }
+  catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body }
+}
+
+async function login(email: string, password: string): Promise<string> {
+  const res = await fetch(`${WEB}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  })
+  expect(res.status).toBe(200)
+  const cookie = res.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
+  expect(cookie).toMatch(/owlat-session=/)
+  return cookie
+}
+
+function message(answer: Answer): string {
+  return (answer.body as { message?: string }).message ?? ''
+}
+
+/** Follows a run until it is no longer active; tolerates the web being down while it restarts. */
+function runToEnd(runId: string, cookie: string): Promise<Run> {
+  return waitFor(`run ${runId} to end`, async () => {
+    const answer = await call('GET', `/api/system/updates/${runId}`, { cookie })
+    if (answer.status !== 200) return undefined
+    const run = runSchema.parse(answer.body)
+    return isActiveStatus(run.status) ? undefined : run
+  }, 90_000)
+}
+
+const ROUTES: [method: string, path: string, body?: unknown][] = [
+  ['GET', '/api/system/version'],
+  ['GET', '/api/system/status'],
+  ['GET', '/api/system/releases'],
+  ['POST', '/api/system/releases/check'],
+  ['GET', '/api/system/settings'],
+  ['PUT', '/api/system/settings', { channel: 'beta' }],
+  ['POST', '/api/system/updates', { targetVersion: '1.3.0' }],
+  ['POST', '/api/system/rollbacks', { targetVersion: '1.2.2' }],
+  ['GET', '/api/system/updates/some-run'],
+  ['GET', '/api/system/history'],
+  ['GET', '/api/system/health'],
+  ['POST', '/api/system/notifications/dismiss', { version: '1.3.0' }],
+]
+
+beforeAll(async () => {
+  stack = await startStack()
+}, 300_000)
+
+afterAll(async () => {
+  await stack?.stop()
+})
+
+describe('unauthenticated endpoints and sign-in', () => {
+  it('answers /api/healthz without a session', async () => {
+    expect(await call('GET', '/api/healthz')).toEqual({ status: 200, body: { status: 'ok' } })
+  })
+
+  it('refuses a wrong password and an unknown email alike', async () => {
+    for (const body of [{ email: ADMIN.email, password: 'wrong-password' }, { email: 'nobody@example.com', password: 'whatever' }]) {
+      const answer = await call('POST', '/api/auth/login', { body })
+      expect(answer.status).toBe(401)
+      expect(message(answer)).toBe('Invalid email or password')
+    }
+  })
+
+  it('refuses a malformed sign-in body', async () => {
+    const answer = await call('POST', '/api/auth/login', { body: { email: 'not-an-email', password: '' } })
+    expect(answer.status).toBe(400)
+    expect(message(answer)).toMatch(/email: enter a valid email address/)
+  })
+
+  it('signs in the seeded admin and the member made by the script', async () => {
+    admin = await login(ADMIN.email, ADMIN.password)
+    member = await login(MEMBER.email, MEMBER.password)
+  })
+
+  it('logs out by clearing the session', async () => {
+    const cookie = await login(ADMIN.email, ADMIN.password)
+    const res = await fetch(`${WEB}/api/auth/logout`, { method: 'POST', headers: { cookie } })
+    expect(res.status).toBe(200)
+    const cleared = res.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
+    expect((await call('GET', '/api/system/status', { cookie: cleared })).status).toBe(401)
+  })
+})
+
+describe('create-user script', () => {
+  it('refuses bad arguments and duplicates with a clear message and exit 1', () => {
+    const bad = createUserViaScript(stack.dataDir, ['--email', 'nope', '--password', 'short', '--role', 'owner'])
+    expect(bad.status).toBe(1)
+    expect(bad.stderr).toMatch(/--email must be an email address; --password must be at least 8 characters; --role must be member or platform-admin/)
+    const dup = createUserViaScript(stack.dataDir, ['--email', MEMBER.email, '--password', 'another-password', '--role', 'member'])
+    expect(dup.status).toBe(1)
+    expect(dup.stderr).toMatch(/already exists/)
+  })
+})
+
+describe('guards', () => {
+  it.each(ROUTES)('401 signed out: %s %s', async (method, path, body) => {
+    const answer = await call(method, path, { body })
+    expect(answer.status).toBe(401)
+  })
+
+  it.each(ROUTES)('403 for a member: %s %s', async (method, path, body) => {
+    const answer = await call(method, path, { body, cookie: member })
+    expect(answer.status).toBe(403)
+    expect(message(answer)).toMatch(/platform admins/)
+  })
+
+  it('lets the sidecar read the version with a signed request, once', async () => {
+    const headers = signRequest({ secret: stack.secret, method: 'GET', path: '/api/system/version' })
+    const answer = await call('GET', '/api/system/version', { headers })
+    expect(answer.status).toBe(200)
+    expect(versionInfoSchema.parse(answer.body).version).toBe('1.2.2')
+    const replayed = await call('GET', '/api/system/version', { headers })
+    expect(replayed.status).toBe(401)
+    expect(message(replayed)).toMatch(/replayed/)
+  })
+
+  it('refuses a bad signature on the version endpoint', async () => {
+    const headers = signRequest({ secret: 'not-the-instance-secret-at-all', method: 'GET', path: '/api/system/version' })
+    const answer = await call('GET', '/api/system/version', { headers })
+    expect(answer.status).toBe(401)
+    expect(message(answer)).toMatch(/bad request signature/)
+  })
+})
+
+describe('reads', () => {
+  it('reports the status: 1.3.0 is available on stable', async () => {
+    const answer = await call('GET', '/api/system/status', { cookie: admin })
+    expect(answer.status).toBe(200)
+    const status = statusSchema.parse(answer.body)
+    expect(status).toMatchObject({ currentVersion: '1.2.2', channel: 'stable', updateAvailable: true, severity: 'normal', dismissed: false, activeRun: null })
+    expect(status.latest?.version).toBe('1.3.0')
+    expect(status.lastCheck.checkedAt).toEqual(expect.any(Number))
+  })
+
+  it('lists the releases and refreshes them on demand', async () => {
+    const list = releasesResponseSchema.parse((await call('GET', '/api/system/releases', { cookie: admin })).body)
+    expect(list.releases.map(r => r.version)).toEqual(['1.4.0-beta.1', '1.3.0', '1.2.3', '1.2.2'])
+    const checked = await call('POST', '/api/system/releases/check', { cookie: admin })
+    expect(checked.status).toBe(200)
+    expect(releasesResponseSchema.parse(checked.body).checkedAt).toBeGreaterThanOrEqual(list.checkedAt ?? 0)
+  })
+
+  it('reports the sidecar\'s health', async () => {
+    const health = healthResponseSchema.parse((await call('GET', '/api/system/health', { cookie: admin })).body)
+    expect(health).toMatchObject({ reachable: true, driver: 'local', error: null })
+    expect(health.services.map(s => s.name)).toContain('web')
+  })
+
+  it('answers 404 for an unknown run', async () => {
+    const answer = await call('GET', '/api/system/updates/no-such-run', { cookie: admin })
+    expect(answer.status).toBe(404)
+  })
+})
+
+describe('settings', () => {
+  it('switches the channel, which changes what is offered, and refuses bad values', async () => {
+    expect((await call('GET', '/api/system/settings', { cookie: admin })).body).toEqual({ channel: 'stable' })
+    expect((await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'beta' } })).body).toEqual({ channel: 'beta' })
+    const status = statusSchema.parse((await call('GET', '/api/system/status', { cookie: admin })).body)
+    expect(status.latest?.version).toBe('1.4.0-beta.1')
+    const bad = await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'nightly' } })
+    expect(bad.status).toBe(400)
+    expect(message(bad)).toMatch(/channel/)
+    expect((await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'stable' } })).body).toEqual({ channel: 'stable' })
+  })
+})
+
+describe('dismissing notifications', () => {
+  it('dismisses a normal release for this admin', async () => {
+    expect(await call('POST', '/api/system/notifications/dismiss', { cookie: admin, body: { version: '1.3.0' } })).toEqual({ status: 200, body: { ok: true } })
+    expect(statusSchema.parse((await call('GET', '/api/system/status', { cookie: admin })).body).dismissed).toBe(true)
+  })
+
+  it('refuses an unknown version and a malformed body', async () => {
+    const unknown = await call('POST', '/api/system/notifications/dismiss', { cookie: admin, body: { version: '9.9.9' } })
+    expect(unknown.status).toBe(400)
+    expect(message(unknown)).toMatch(/Unknown version 9\.9\.9/)
+    expect((await call('POST', '/api/system/notifications/dismiss', { cookie: admin, body: { version: 'latest' } })).status).toBe(400)
+  })
+
+  it('never dismisses a security release', async () => {
+    writeReleaseArtifacts({
+      dir: stack.releaseDir,
+      compose: readFileSync(join(stack.releaseDir, artifactNames('1.2.3').compose), 'utf8'),
+      privateKey: readFileSync(join(stack.dataDir, 'keys', 'release-signing.pem'), 'utf8'),
+      manifest: {
+        version: '1.2.4',
+        channel: 'stable',
+        publishedAt: '2026-10-15T10:00:00Z',
+        severity: 'security',
+        images: [],
+        migrations: { migratesData: false, rollbackFloor: null },
+        notes: 'Security fix.',
+      },
+    })
+    expect((await call('POST', '/api/system/releases/check', { cookie: admin })).status).toBe(200)
+    const answer = await call('POST', '/api/system/notifications/dismiss', { cookie: admin, body: { version: '1.2.4' } })
+    expect(answer.status).toBe(400)
+    expect(message(answer)).toBe('Security releases cannot be dismissed')
+  })
+})
+
+describe('refused updates and rollbacks', () => {
+  it.each([
+    ['an empty body', {}, /targetVersion/],
+    ['a version that is not semver', { targetVersion: 'latest' }, /targetVersion: must be a semantic version/],
+    ['an extra field', { targetVersion: '1.3.0', force: true }, /force/],
+    ['an unknown version', { targetVersion: '9.9.9' }, /Unknown version 9\.9\.9/],
+    ['the running version', { targetVersion: '1.2.2' }, /not newer than the running version 1\.2\.2/],
+    ['a beta on the stable channel', { targetVersion: '1.4.0-beta.1' }, /switch the update channel to beta/],
+  ])('400 for %s', async (_, body, reason) => {
+    const answer = await call('POST', '/api/system/updates', { cookie: admin, body })
+    expect(answer.status).toBe(400)
+    expect(message(answer)).toMatch(reason)
+  })
+
+  it('400 for a body that is not JSON', async () => {
+    expect((await call('POST', '/api/system/updates', { cookie: admin, raw: '{"targetVersion": ' })).status).toBe(400)
+  })
+
+  it('400 for a release whose compose file was tampered with', async () => {
+    appendFileSync(join(stack.releaseDir, artifactNames('1.2.3').compose), '\n# injected\n')
+    const answer = await call('POST', '/api/system/updates', { cookie: admin, body: { targetVersion: '1.2.3' } })
+    expect(answer.status).toBe(400)
+    expect(message(answer)).toMatch(/Release 1\.2\.3 failed verification.*compose file sha256/)
+    // After a check the release is listed as unverified and never offered.
+    const list = releasesResponseSchema.parse((await call('POST', '/api/system/releases/check', { cookie: admin })).body)
+    expect(list.releases.find(r => r.version === '1.2.3')).toMatchObject({ verified: false })
+  })
+
+  it('400 for a rollback to a version that is not older', async () => {
+    const answer = await call('POST', '/api/system/rollbacks', { cookie: admin, body: { targetVersion: '1.3.0' } })
+    expect(answer.status).toBe(400)
+    expect(message(answer)).toMatch(/not older than the running version 1\.2\.2/)
+  })
+
+  it('changed nothing: no run was recorded', async () => {
+    expect(historySchema.parse((await call('GET', '/api/system/history', { cookie: admin })).body).runs).toEqual([])
+  })
+})
+
+describe('update and rollback', () => {
+  let runId: string
+
+  it('accepts one of two concurrent updates (202) and refuses the other (409)', async () => {
+    const answers = await Promise.all([0, 1].map(() => call('POST', '/api/system/updates', { cookie: admin, body: { targetVersion: '1.3.0' } })))
+    expect(answers.map(a => a.status).sort()).toEqual([202, 409])
+    const accepted = answers.find(a => a.status === 202)!
+    runId = (accepted.body as { runId: string }).runId
+    expect(runId).toEqual(expect.any(String))
+    expect(message(answers.find(a => a.status === 409)!)).toMatch(/already in progress/)
+  })
+
+  it('runs the update to success; the same session then sees 1.3.0', async () => {
+    const run = await runToEnd(runId, admin)
+    expect(run, stack.output()).toMatchObject({ status: 'succeeded', kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', jobId: expect.any(String), requestedBy: { email: ADMIN.email, via: 'web' } })
+    expect(run.steps.find(s => s.name === 'verify')?.status).toBe('succeeded')
+    const version = await call('GET', '/api/system/version', { cookie: admin })
+    expect(version.status).toBe(200)
+    expect(versionInfoSchema.parse(version.body).version).toBe('1.3.0')
+    const status = statusSchema.parse((await call('GET', '/api/system/status', { cookie: admin })).body)
+    expect(status).toMatchObject({ currentVersion: '1.3.0', updateAvailable: false, activeRun: null })
+  })
+
+  it('rolls back to 1.2.2 by hand', async () => {
+    const answer = await call('POST', '/api/system/rollbacks', { cookie: admin, body: { targetVersion: '1.2.2' } })
+    expect(answer.status).toBe(202)
+    const run = await runToEnd((answer.body as { runId: string }).runId, admin)
+    expect(run, stack.output()).toMatchObject({ status: 'succeeded', kind: 'rollback', fromVersion: '1.3.0', toVersion: '1.2.2' })
+    expect(versionInfoSchema.parse((await call('GET', '/api/system/version', { cookie: admin })).body).version).toBe('1.2.2')
+  })
+
+  it('reports the broken beta as rolled back, still running 1.2.2', async () => {
+    await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'beta' } })
+    const answer = await call('POST', '/api/system/updates', { cookie: admin, body: { targetVersion: '1.4.0-beta.1' } })
+    expect(answer.status).toBe(202)
+    const run = await runToEnd((answer.body as { runId: string }).runId, admin)
+    expect(run, stack.output()).toMatchObject({ status: 'rolled_back', toVersion: '1.4.0-beta.1', reason: expect.any(String) })
+    expect(run.steps.find(s => s.name === 'verify-restore')?.status).toBe('succeeded')
+    expect(versionInfoSchema.parse((await call('GET', '/api/system/version', { cookie: admin })).body).version).toBe('1.2.2')
+    await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'stable' } })
+  })
+
+  it('lists every run newest first', async () => {
+    const { runs } = historySchema.parse((await call('GET', '/api/system/history', { cookie: admin })).body)
+    expect(runs.map(r => [r.kind, r.toVersion, r.status])).toEqual([
+      ['update', '1.4.0-beta.1', 'rolled_back'],
+      ['rollback', '1.2.2', 'succeeded'],
+      ['update', '1.3.0', 'succeeded'],
+    ])
+  })
+})

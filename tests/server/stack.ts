@@ -1,0 +1,118 @@
+/**
+ * Starts the real stack for route tests: a bootstrapped temp data dir, the updater sidecar as a
+ * subprocess (`node --import tsx sidecar/main.ts`), which starts and supervises the built web.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { bootstrapDataDir } from '../../scripts/bootstrap'
+
+export const ROOT = resolve(import.meta.dirname, '../..')
+export const WEB_PORT = 3510
+export const UPDATER_PORT = 3511
+export const WEB = `http://127.0.0.1:${WEB_PORT}`
+export const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' }
+export const MEMBER = { email: 'member@example.com', password: 'member-password-1' }
+
+/** Builds the web once when there is no build output (about 1–2 min). */
+export function ensureWebBuild(): void {
+  if (existsSync(join(ROOT, '.output/server/index.mjs'))) return
+  execFileSync('npx', ['nuxt', 'build'], { cwd: ROOT, stdio: 'inherit' })
+}
+
+/** The environment without any OWLAT_* / NUXT_* the developer's shell may carry. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OWLAT_') && !k.startsWith('NUXT_') && k !== 'PORT'))
+}
+
+export function createUserViaScript(dataDir: string, args: string[]): { status: number, stdout: string, stderr: string } {
+  try {
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/create-user.ts', ...args], {
+      cwd: ROOT,
+      env: { ...cleanEnv(), OWLAT_DATA_DIR: dataDir },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    return { status: 0, stdout, stderr: '' }
+  }
+  catch (err) {
+    const e = err as { status: number | null, stdout: string, stderr: string }
+    return { status: e.status ?? 1, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+/** Polls `probe` until it returns a value; fails with what it last saw after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown = 'nothing yet'
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe()
+      if (value !== undefined) return value
+    }
+    catch (err) {
+      last = err
+    }
+    await sleep(200)
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : String(last)}`)
+}
+
+export interface Stack {
+  dataDir: string
+  releaseDir: string
+  secret: string
+  output: () => string
+  stop: () => Promise<void>
+}
+
+export async function startStack(): Promise<Stack> {
+  ensureWebBuild()
+  const dataDir = mkdtempSync(join(tmpdir(), 'owlat-web-routes-'))
+  const { releaseDir } = bootstrapDataDir(dataDir)
+  const member = createUserViaScript(dataDir, ['--email', MEMBER.email, '--password', MEMBER.password, '--role', 'member'])
+  if (member.status !== 0) throw new Error(`create-user failed: ${member.stderr}`)
+
+  let output = ''
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'sidecar/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...cleanEnv(),
+      PORT: String(WEB_PORT),
+      OWLAT_UPDATER_PORT: String(UPDATER_PORT),
+      OWLAT_DATA_DIR: dataDir,
+      OWLAT_ADMIN_EMAIL: ADMIN.email,
+      OWLAT_ADMIN_PASSWORD: ADMIN.password,
+      OWLAT_VERIFY_TIMEOUT_MS: '5000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d))
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d))
+  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+    await exited
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+
+  try {
+    await Promise.race([
+      waitFor('the web to answer /api/healthz', async () => {
+        const res = await fetch(`${WEB}/api/healthz`)
+        return res.status === 200 ? true : undefined
+      }),
+      exited.then(() => {
+        throw new Error(`the sidecar exited during start:\n${output}`)
+      }),
+    ])
+  }
+  catch (err) {
+    await stop()
+    throw err
+  }
+  return { dataDir, releaseDir, secret: readFileSync(join(dataDir, 'instance-secret'), 'utf8').trim(), output: () => output, stop }
+}
