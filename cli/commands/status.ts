@@ -1,0 +1,81 @@
+/** `owlat status [--json]` and `owlat history [--json] [--limit N]`, both from the updater. */
+import { defineCommand, type ArgsDef } from 'citty'
+import { z } from 'zod'
+import { isActiveStatus } from '../../shared/run-state'
+import { jobSchema, sidecarHealthSchema } from '../../shared/schemas/job'
+import { countArg, validateArgs } from '../args'
+import { commandEnv } from '../context'
+import { describeJob, formatDuration, formatTime, printLine, requester, stepLabel } from '../job-view'
+
+/** `status --json`: the updater's health plus the job in flight, if any. */
+export const statusOutputSchema = sidecarHealthSchema.extend({ activeJob: jobSchema.nullable() })
+
+/** How far back status looks for an active job; the sidecar runs one job at a time, newest first. */
+const ACTIVE_LOOKBACK = 5
+export const MAX_HISTORY = 100
+
+const statusArgs = {
+  json: { type: 'boolean', description: 'Print JSON' },
+} satisfies ArgsDef
+
+export const statusCommand = defineCommand({
+  meta: { name: 'status', description: 'Installed version, driver, services and any job in flight' },
+  args: statusArgs,
+  async run(ctx) {
+    const args = validateArgs(ctx, statusArgs, z.object({ json: z.boolean().default(false) }))
+    const client = commandEnv().client()
+    const health = await client.health()
+    const jobs = await client.listJobs(ACTIVE_LOOKBACK)
+    const activeJob = jobs.find(j => isActiveStatus(j.status)) ?? null
+    if (args.json) {
+      printLine(JSON.stringify(statusOutputSchema.parse({ ...health, activeJob }), null, 2))
+      return
+    }
+    printLine(`Installed version  ${health.version}`)
+    printLine(`Driver             ${health.driver}`)
+    printLine(`Updater            ${client.url}`)
+    printLine('Services')
+    if (health.services.length === 0) printLine('  (none reported)')
+    const width = Math.max(0, ...health.services.map(s => s.name.length))
+    for (const s of health.services) {
+      printLine(`  ${s.name.padEnd(width)}  ${(s.version ?? '?').padEnd(8)}  ${s.state.padEnd(10)}  ${s.health.padEnd(9)}  ${s.image}`)
+    }
+    if (!activeJob) {
+      printLine('Active job         none')
+      return
+    }
+    const running = activeJob.steps.find(s => s.status === 'running')
+    printLine(`Active job         ${activeJob.id}: ${describeJob(activeJob)}, ${activeJob.status}${running ? ` (${stepLabel(running.name)})` : ''}`)
+    printLine(`                   follow it with: owlat logs --job ${activeJob.id}`)
+  },
+})
+
+const historyArgs = {
+  json: { type: 'boolean', description: 'Print JSON' },
+  limit: { type: 'string', description: `How many jobs (1-${MAX_HISTORY}, default 20)`, valueHint: 'N' },
+} satisfies ArgsDef
+
+export const historyCommand = defineCommand({
+  meta: { name: 'history', description: 'Past updates and rollbacks, newest first' },
+  args: historyArgs,
+  async run(ctx) {
+    const args = validateArgs(ctx, historyArgs, z.object({
+      json: z.boolean().default(false),
+      limit: countArg(1, MAX_HISTORY).default(20),
+    }))
+    const jobs = await commandEnv().client().listJobs(args.limit)
+    if (args.json) {
+      printLine(JSON.stringify({ jobs }, null, 2))
+      return
+    }
+    if (jobs.length === 0) {
+      printLine('No updates or rollbacks yet.')
+      return
+    }
+    for (const job of jobs) {
+      const took = job.startedAt !== null && job.endedAt !== null ? formatDuration(job.endedAt - job.startedAt) : '-'
+      printLine(`${formatTime(job.createdAt)}  ${describeJob(job).padEnd(28)}  ${job.status.padEnd(11)}  ${took.padEnd(9)}  ${requester(job)}  ${job.id}`)
+      if (job.reason) printLine(`    ${job.reason}`)
+    }
+  },
+})

@@ -1,0 +1,85 @@
+/**
+ * `owlat`: the operator's command line for the updater (DESIGN.md, CLI). Defines the command
+ * tree and runs it so that every failure ends as one line on stderr and a non-zero exit code.
+ */
+import { readFileSync } from 'node:fs'
+import { defineCommand, renderUsage, runCommand, type CommandDef } from 'citty'
+import { composeCommand } from './commands/compose'
+import { doctorCommand } from './commands/doctor'
+import { logsCommand } from './commands/logs'
+import { releaseCommand } from './commands/release'
+import { historyCommand, statusCommand } from './commands/status'
+import { rollbackCommand, upgradeCommand } from './commands/upgrade'
+import { CliError, oneLine, usageError } from './errors'
+
+function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }
+  return pkg.version ?? 'unknown'
+}
+
+export const mainCommand = defineCommand({
+  meta: { name: 'owlat', version: cliVersion(), description: 'Update, roll back and inspect a self-hosted Owlat instance' },
+  subCommands: {
+    upgrade: upgradeCommand,
+    rollback: rollbackCommand,
+    status: statusCommand,
+    history: historyCommand,
+    logs: logsCommand,
+    doctor: doctorCommand,
+    compose: composeCommand,
+    release: releaseCommand,
+  },
+})
+
+/** The command `--help` is about: follow the non-flag words down the tree while they name subcommands. */
+async function helpTarget(argv: string[]): Promise<CommandDef> {
+  let cmd: CommandDef = mainCommand as CommandDef
+  for (const word of argv.filter(a => !a.startsWith('-'))) {
+    const subs = (typeof cmd.subCommands === 'function' ? await cmd.subCommands() : await cmd.subCommands) ?? {}
+    const next = subs[word]
+    if (!next) break
+    cmd = (typeof next === 'function' ? await next() : await next) as CommandDef
+  }
+  return cmd
+}
+
+function fail(err: unknown): number {
+  const citty = err instanceof Error && err.name === 'CLIError'
+  const error = err instanceof CliError
+    ? err
+    : citty
+      // citty's own parse errors ("Unknown command `x`", "No command specified.").
+      ? usageError(`${err.message.charAt(0).toLowerCase()}${err.message.slice(1).replace(/`/g, '"').replace(/\.$/, '')}: see owlat --help`)
+      : new CliError(`unexpected error: ${oneLine(err)}`)
+  process.stderr.write(`owlat: ${oneLine(error)}\n`)
+  return error.exitCode
+}
+
+/** Runs the CLI; resolves with the exit code (never rejects). */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      const target = await helpTarget(argv)
+      process.stdout.write(`${await renderUsage(target, target === mainCommand ? undefined : mainCommand as CommandDef)}\n`)
+      return 0
+    }
+    if (argv.length === 1 && argv[0] === '--version') {
+      process.stdout.write(`${cliVersion()}\n`)
+      return 0
+    }
+    await runCommand(mainCommand, { rawArgs: argv })
+    return 0
+  }
+  catch (err) {
+    return fail(err)
+  }
+}
+
+/** The process entry (`cli/bin.mjs`): runs with the process's arguments and exits with the code. */
+export async function run(): Promise<never> {
+  // Nothing may escape as a stack trace, not even from a stray callback.
+  process.on('uncaughtException', err => process.exit(fail(err)))
+  process.on('unhandledRejection', err => process.exit(fail(err)))
+  // Exit explicitly: an idle keep-alive socket to the updater must not hold the process open.
+  process.exit(await main(process.argv.slice(2)))
+}

@@ -1,0 +1,68 @@
+/** Running `owlat` as the operator does: a real subprocess of cli/bin.mjs with its own environment. */
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { execa, type ResultPromise } from 'execa'
+import { bootstrapDataDir } from '../../scripts/bootstrap'
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+export const BIN = join(REPO_ROOT, 'cli', 'bin.mjs')
+
+export interface CliResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+/** Only what the test gives: the developer's own OWLAT_* variables must not leak in. */
+function cleanEnv(env: Record<string, string>): Record<string, string> {
+  const base: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('OWLAT_') && key !== 'PORT') base[key] = value
+  }
+  return { ...base, ...env }
+}
+
+export function spawnCli(args: string[], env: Record<string, string>): ResultPromise<{ reject: false, extendEnv: false, stdin: 'ignore' }> {
+  return execa(process.execPath, [BIN, ...args], { reject: false, extendEnv: false, env: cleanEnv(env), cwd: REPO_ROOT, stdin: 'ignore' })
+}
+
+export async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  const result = await spawnCli(args, env)
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) }
+}
+
+/** The stderr lines, without blank ones: the CLI promises exactly one on failure. */
+export function stderrLines(result: CliResult): string[] {
+  return result.stderr.split('\n').filter(line => line.trim() !== '')
+}
+
+export interface DemoInstance {
+  dataDir: string
+  releaseDir: string
+  /** An OWLAT_DIR without a compose file or .env (the local driver needs none). */
+  owlatDir: string
+  secret: string
+}
+
+export function makeDemoInstance(): DemoInstance {
+  const dataDir = mkdtempSync(join(tmpdir(), 'owlat-cli-'))
+  const { releaseDir } = bootstrapDataDir(dataDir)
+  const owlatDir = join(dataDir, 'project')
+  mkdirSync(owlatDir)
+  return { dataDir, releaseDir, owlatDir, secret: readFileSync(join(dataDir, 'instance-secret'), 'utf8').trim() }
+}
+
+/** A loopback port nothing listens on (bound, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}

@@ -1,0 +1,254 @@
+/**
+ * `owlat` against a real updater sidecar (its own process, local driver, the fake web from
+ * tests/fixtures) on a bootstrapped demo instance at 1.2.2.
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { execa, type ResultPromise } from 'execa'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SidecarClient } from '../../cli/sidecar-client'
+import { demoCompose } from '../../scripts/bootstrap'
+import { writeReleaseArtifacts } from '../../shared/release-artifacts'
+import { jobListSchema, jobSchema, sidecarHealthSchema } from '../../shared/schemas/job'
+import { REPO_ROOT, makeDemoInstance, runCli, spawnCli, stderrLines, type DemoInstance } from './helpers'
+
+const WEB_PORT = 3610
+const UPDATER_PORT = 3611
+const SIDECAR_ENTRY = join(REPO_ROOT, 'sidecar', 'main.ts')
+const FAKE_WEB = join(REPO_ROOT, 'tests', 'fixtures', 'fake-web.mjs')
+
+describe.runIf(existsSync(SIDECAR_ENTRY))('owlat against a real updater', () => {
+  let demo: DemoInstance
+  let env: Record<string, string>
+  let sidecar: ResultPromise
+  let sidecarOutput = ''
+
+  async function status() {
+    const result = await runCli(['status', '--json'], env)
+    expect(result.exitCode, result.stderr).toBe(0)
+    const json = JSON.parse(result.stdout) as { activeJob: unknown }
+    return { ...sidecarHealthSchema.parse(json), activeJob: jobSchema.nullable().parse(json.activeJob) }
+  }
+
+  async function history() {
+    const result = await runCli(['history', '--json', '--limit', '10'], env)
+    expect(result.exitCode, result.stderr).toBe(0)
+    return jobListSchema.parse(JSON.parse(result.stdout)).jobs
+  }
+
+  beforeAll(async () => {
+    demo = makeDemoInstance()
+    env = {
+      OWLAT_DATA_DIR: demo.dataDir,
+      OWLAT_DIR: demo.owlatDir,
+      PORT: String(WEB_PORT),
+      OWLAT_UPDATER_PORT: String(UPDATER_PORT),
+    }
+    sidecar = execa(process.execPath, ['--import', 'tsx', SIDECAR_ENTRY], {
+      cwd: REPO_ROOT,
+      env: { ...env, OWLAT_WEB_ENTRY: FAKE_WEB, OWLAT_VERIFY_TIMEOUT_MS: '3000' },
+      reject: false,
+      all: true,
+    })
+    sidecar.all?.on('data', (chunk: Buffer) => {
+      sidecarOutput += chunk.toString()
+    })
+    // Wait for readiness (not a timing assertion): the updater answers a signed health request.
+    const client = new SidecarClient({ url: `http://127.0.0.1:${UPDATER_PORT}`, secret: demo.secret, timeoutMs: 2000 })
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.health()
+        break
+      }
+      catch (err) {
+        if (attempt > 200 || sidecar.exitCode !== null) {
+          throw new Error(`the sidecar did not start: ${(err as Error).message}\n${sidecarOutput}`)
+        }
+        await sleep(100)
+      }
+    }
+  })
+
+  afterAll(async () => {
+    if (!sidecar) return
+    sidecar.kill('SIGTERM')
+    await sidecar
+  })
+
+  it('doctor passes on the healthy demo (compose check skipped with a warning)', async () => {
+    const result = await runCli(['doctor'], env)
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^✔ ok +updater +reachable at http:\/\/127\.0\.0\.1:3611, secret accepted \(Owlat 1\.2\.2, local driver\)$/m)
+    expect(result.stdout).toMatch(/^✔ ok +clock /m)
+    expect(result.stdout).toMatch(/^! warn compose +skipped: the local driver/m)
+    expect(result.stdout).toMatch(/^✔ ok +releases +4 release\(s\)/m)
+    expect(result.stderr).toBe('')
+  })
+
+  it('doctor fails with a wrong secret and names the check', async () => {
+    const result = await runCli(['doctor'], { ...env, OWLAT_INSTANCE_SECRET: randomBytes(32).toString('hex') })
+    expect(result.exitCode).toBe(1)
+    expect(result.stdout).toMatch(/^✖ fail updater +the updater refused the instance secret: check OWLAT_INSTANCE_SECRET → /m)
+    expect(stderrLines(result)).toEqual(['owlat: doctor: 1 check(s) failed: updater'])
+  })
+
+  it('status names the secret problem in one line with a wrong secret', async () => {
+    const result = await runCli(['status'], { ...env, OWLAT_INSTANCE_SECRET: randomBytes(32).toString('hex') })
+    expect(result.exitCode).toBe(1)
+    expect(stderrLines(result)).toEqual(['owlat: the updater refused the instance secret: check OWLAT_INSTANCE_SECRET'])
+  })
+
+  it('upgrade without --yes and without a terminal changes nothing', async () => {
+    const result = await runCli(['upgrade', '--version', '1.3.0'], env)
+    expect(result.exitCode).toBe(2)
+    expect(stderrLines(result)).toEqual(['owlat: no terminal to confirm on: pass --yes to proceed without asking'])
+    expect((await status()).version).toBe('1.2.2')
+  })
+
+  it('upgrade --version 1.3.0 --yes follows the job live and exits 0', async () => {
+    const result = await runCli(['upgrade', '--version', '1.3.0', '--yes'], env)
+    expect(result.exitCode, result.stdout + result.stderr + sidecarOutput).toBe(0)
+    expect(result.stdout).toMatch(/^Update: 1\.2\.2 → 1\.3\.0 \(stable, published 2026-11-01\)$/m)
+    expect(result.stdout).toContain('segments can be scheduled')
+    expect(result.stdout).toMatch(/^Job \S+ accepted: update 1\.2\.2 → 1\.3\.0\./m)
+    const order = ['▸ Preflight checks…', '✔ Preflight checks', '▸ Verify new version…', '✔ Verify new version', '✔ Commit']
+      .map(marker => result.stdout.indexOf(marker))
+    expect(order.every(i => i >= 0)).toBe(true)
+    expect([...order].sort((a, b) => a - b)).toEqual(order)
+    expect(result.stdout).toMatch(/^ {2}verify │ /m)
+    expect(result.stdout).toMatch(/Owlat now runs 1\.3\.0/)
+    expect(result.stderr).toBe('')
+  })
+
+  it('status --json and history --json show it', async () => {
+    const current = await status()
+    expect(current.version).toBe('1.3.0')
+    expect(current.driver).toBe('local')
+    expect(current.activeJob).toBeNull()
+    expect(current.services.find(s => s.name === 'web')).toMatchObject({ version: '1.3.0', health: 'healthy' })
+
+    const [latest] = await history()
+    expect(latest).toMatchObject({ kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', status: 'succeeded', runId: null })
+    expect(latest!.requestedBy.via).toBe('cli')
+  })
+
+  it('logs --job prints the finished job\'s steps and outcome', async () => {
+    const [latest] = await history()
+    const result = await runCli(['logs', '--job', latest!.id], env)
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toMatch(/^✔ Commit/m)
+    expect(result.stdout).toMatch(/^update 1\.2\.2 → 1\.3\.0 succeeded$/m)
+  })
+
+  it('upgrade without --version finds nothing newer on the stable channel', async () => {
+    const result = await runCli(['upgrade', '--yes'], env)
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toMatch(/Owlat 1\.3\.0 is up to date/)
+  })
+
+  it('rollback --version 1.2.2 goes back and exits 0', async () => {
+    const result = await runCli(['rollback', '--version', '1.2.2'], env)
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^Roll back: 1\.3\.0 → 1\.2\.2/m)
+    expect((await status()).version).toBe('1.2.2')
+    expect((await history())[0]).toMatchObject({ kind: 'rollback', fromVersion: '1.3.0', toVersion: '1.2.2', status: 'succeeded' })
+  })
+
+  it('rollback without --version finds no older release below the oldest', async () => {
+    const result = await runCli(['rollback'], env)
+    expect(result.exitCode).toBe(1)
+    expect(stderrLines(result)).toEqual([`owlat: no verified release older than 1.2.2 in ${demo.releaseDir}: pass --version or add the release's artifacts`])
+  })
+
+  it('Ctrl-C detaches from a running job, and logs --job follows it to the end', async () => {
+    const child = spawnCli(['upgrade', '--version', '1.4.0-beta.1', '--yes'], env)
+    // Interrupt once the (slow, failing) verification has started.
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('Verify new version…')) child.kill('SIGINT')
+    })
+    const detached = await child
+    expect(detached.exitCode, String(detached.stdout)).toBe(130)
+    const line = stderrLines({ exitCode: 130, stdout: '', stderr: String(detached.stderr) })
+    expect(line).toHaveLength(1)
+    const match = /^owlat: detached from job (\S+), which keeps running: follow it again with owlat logs --job (\S+)$/.exec(line[0]!)
+    expect(match?.[1]).toBeDefined()
+    expect(match?.[2]).toBe(match?.[1])
+
+    const followed = await runCli(['logs', '--job', match![1]!], env)
+    expect(followed.exitCode).toBe(0)
+    expect(followed.stdout).toMatch(/^✖ Verify new version/m)
+    expect(followed.stdout).toMatch(/^✔ Verify restored version/m)
+    expect(followed.stdout).toMatch(/^update 1\.2\.2 → 1\.4\.0-beta\.1 failed and 1\.2\.2 was restored: /m)
+    expect((await history())[0]).toMatchObject({ id: match![1], status: 'rolled_back' })
+    expect((await status()).version).toBe('1.2.2')
+  })
+
+  it('upgrade exits non-zero with one line when the job is rolled back', async () => {
+    const result = await runCli(['upgrade', '--version', '1.4.0-beta.1', '--yes'], env)
+    expect(result.exitCode).toBe(1)
+    expect(stderrLines(result)).toEqual([expect.stringMatching(/^owlat: update 1\.2\.2 → 1\.4\.0-beta\.1 failed and 1\.2\.2 was restored: .* \(details: owlat logs --job \S+\)$/)])
+  })
+
+  it('rollback --version refuses to go forward', async () => {
+    const result = await runCli(['rollback', '--version', '1.3.0'], env)
+    expect(result.exitCode).toBe(1)
+    expect(stderrLines(result)).toEqual(['owlat: 1.3.0 is newer than the installed 1.2.2: use owlat upgrade --version 1.3.0'])
+  })
+
+  it('honours the rollback floor of a release that migrated data', async () => {
+    // 1.5.0 migrates data and cannot go back past 1.3.0.
+    writeReleaseArtifacts({
+      dir: demo.releaseDir,
+      compose: demoCompose({ version: '1.5.0' }),
+      privateKey: readFileSync(join(demo.dataDir, 'keys', 'release-signing.pem'), 'utf8'),
+      manifest: {
+        version: '1.5.0',
+        channel: 'stable',
+        publishedAt: '2026-12-01T10:00:00Z',
+        severity: 'security',
+        images: [{ service: 'web', image: 'ghcr.io/owlat/web:1.5.0' }],
+        migrations: { migratesData: true, rollbackFloor: '1.3.0' },
+        notes: 'Migrates contacts.',
+      },
+    })
+    const upgraded = await runCli(['upgrade', '--yes'], env)
+    expect(upgraded.exitCode, upgraded.stdout + upgraded.stderr).toBe(0)
+    expect(upgraded.stdout).toMatch(/^Update: 1\.2\.2 → 1\.5\.0 /m)
+    expect(upgraded.stdout).toMatch(/^This is a security release\.$/m)
+    expect(upgraded.stdout).toMatch(/^This release migrates data; it can roll back to 1\.3\.0 afterwards\.$/m)
+
+    const refused = await runCli(['rollback', '--version', '1.2.3'], env)
+    expect(refused.exitCode).toBe(1)
+    expect(stderrLines(refused)).toEqual(['owlat: cannot go back to 1.2.3: 1.5.0 migrated data and can only roll back to 1.3.0 or newer'])
+    expect((await status()).version).toBe('1.5.0')
+
+    // Without --version: the newest verified older release, which is above the floor.
+    const rolledBack = await runCli(['rollback'], env)
+    expect(rolledBack.exitCode, rolledBack.stdout + rolledBack.stderr).toBe(0)
+    expect(rolledBack.stdout).toMatch(/^Roll back: 1\.5\.0 → 1\.3\.0 /m)
+    expect((await status()).version).toBe('1.3.0')
+  })
+
+  it('upgrade --version to an older release rolls back, as the maintenance guide documents', async () => {
+    const result = await runCli(['upgrade', '--version', '1.2.3', '--yes'], env)
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^Roll back: 1\.3\.0 → 1\.2\.3 /m)
+    expect((await history())[0]).toMatchObject({ kind: 'rollback', toVersion: '1.2.3', status: 'succeeded' })
+  })
+
+  it('logs SERVICE --tail N prints the service\'s last lines', async () => {
+    const result = await runCli(['logs', 'web', '--tail', '5'], env)
+    expect(result.exitCode, result.stderr).toBe(0)
+    const lines = result.stdout.split('\n').filter(Boolean)
+    expect(lines.length).toBeGreaterThan(0)
+    expect(lines.length).toBeLessThanOrEqual(5)
+  })
+
+  it('logs for an unknown service says which services exist', async () => {
+    const result = await runCli(['logs', 'nope'], env)
+    expect(result.exitCode).toBe(1)
+    expect(stderrLines(result)).toEqual([expect.stringMatching(/^owlat: the updater answered 404 to GET \/v1\/services\/nope\/logs\?tail=200: no service nope \(services: web\)$/)])
+  })
+})

@@ -1,0 +1,274 @@
+import { describe, expect, it } from 'vitest'
+import { stringify } from 'yaml'
+import {
+  checkComposePolicy, composePolicyOptionsFromEnv, DEFAULT_ALLOWED_BIND_PREFIXES, DEFAULT_ALLOWED_IMAGE_PREFIXES,
+  imageRepository, type ComposePolicyOptions,
+} from '../../../shared/compose-policy'
+
+const PROJECT = '/opt/owlat'
+const options: ComposePolicyOptions = { projectDir: PROJECT }
+const DIGEST = `sha256:${'a'.repeat(64)}`
+
+/** A production-shaped stack that passes the default policy. */
+const cleanStack = {
+  name: 'owlat',
+  services: {
+    'web': { image: `ghcr.io/owlat/web:1.3.0@${DIGEST}`, restart: 'unless-stopped' },
+    'convex': {
+      image: `ghcr.io/get-convex/convex-backend:1.3.0@${DIGEST}`,
+      volumes: ['convex-data:/convex/data'],
+    },
+    'mta': { image: 'ghcr.io/owlat/mta:1.3.0', cap_add: ['NET_BIND_SERVICE'], security_opt: ['no-new-privileges:true'] },
+    'redis': { image: 'redis:7-alpine', volumes: ['./data/redis:/data'] },
+    'clamav': { image: 'clamav/clamav:1.4' },
+    'updater': {
+      image: 'ghcr.io/owlat/updater:1.3.0',
+      volumes: [{ type: 'bind', source: '/opt/owlat', target: '/opt/owlat' }, 'tmp:/tmp', '/cache'],
+      environment: { DOCKER_HOST: 'tcp://docker-socket-proxy:2375' },
+    },
+    'docker-socket-proxy': {
+      image: 'tecnativa/docker-socket-proxy:0.3',
+      volumes: ['/var/run/docker.sock:/var/run/docker.sock:ro'],
+    },
+  },
+  volumes: { 'convex-data': {}, 'tmp': { driver: 'local' } },
+}
+
+function withService(service: Record<string, unknown>, name = 'web'): string {
+  return stringify({ services: { [name]: { image: 'ghcr.io/owlat/web:1.3.0', ...service } } })
+}
+
+function check(text: string, opts: ComposePolicyOptions = options) {
+  return checkComposePolicy(text, opts)
+}
+
+describe('checkComposePolicy', () => {
+  it('passes a clean production stack', () => {
+    expect(check(stringify(cleanStack))).toEqual({ ok: true, violations: [] })
+  })
+
+  describe('images', () => {
+    it('refuses an image from another registry, naming the service', () => {
+      const result = check(withService({ image: 'docker.io/evil/web:1.3.0' }))
+      expect(result.ok).toBe(false)
+      expect(result.violations).toEqual([expect.stringMatching(/^service web: image "docker\.io\/evil\/web:1\.3\.0" is not from an allowed registry/)])
+    })
+
+    it('does not let a namespace prefix match a longer namespace name', () => {
+      expect(check(withService({ image: 'ghcr.io/owlatx/web:1.3.0' })).ok).toBe(false)
+    })
+
+    it('matches a single-repository entry exactly, with any tag or digest', () => {
+      expect(check(withService({ image: 'redis' })).ok).toBe(true)
+      expect(check(withService({ image: `docker.io/library/redis@${DIGEST}` })).ok).toBe(true)
+      expect(check(withService({ image: 'redis-evil:7' })).ok).toBe(false)
+    })
+
+    it('refuses interpolated, malformed, missing and locally built images', () => {
+      expect(check(withService({ image: '${REGISTRY}/web:1' })).violations[0]).toMatch(/variable interpolation/)
+      expect(check(withService({ image: 'GHCR.io/Owlat/Web' })).violations[0]).toMatch(/not a valid image reference/)
+      expect(check(stringify({ services: { web: { restart: 'always' } } })).violations).toEqual(['service web: has no image'])
+      expect(check(stringify({ services: { web: { build: '.' } } })).violations[0]).toMatch(/^service web: builds an image locally/)
+    })
+
+    it('honours configured prefixes instead of the defaults', () => {
+      const text = withService({ image: 'registry.example.com/mirror/web:1.3.0' })
+      expect(check(text).ok).toBe(false)
+      expect(check(text, { ...options, allowedImagePrefixes: ['registry.example.com/mirror/'] }).ok).toBe(true)
+    })
+
+    it('normalises repositories the way the engine does', () => {
+      expect(imageRepository('redis:7')).toBe('docker.io/library/redis')
+      expect(imageRepository('clamav/clamav')).toBe('docker.io/clamav/clamav')
+      expect(imageRepository(`ghcr.io/owlat/web:1.3.0@${DIGEST}`)).toBe('ghcr.io/owlat/web')
+      expect(imageRepository('localhost:5000/web:1')).toBe('localhost:5000/web')
+    })
+  })
+
+  it('refuses privileged: true', () => {
+    expect(check(withService({ privileged: true })).violations).toEqual([expect.stringMatching(/^service web: privileged mode/)])
+    expect(check(withService({ privileged: false })).ok).toBe(true)
+  })
+
+  it('refuses cap_add outside the allowlist and accepts the allowlist (with or without CAP_)', () => {
+    expect(check(withService({ cap_add: ['SYS_ADMIN'] })).violations).toEqual([expect.stringMatching(/^service web: cap_add SYS_ADMIN is not allowed/)])
+    expect(check(withService({ cap_add: ['ALL'] })).ok).toBe(false)
+    expect(check(withService({ cap_add: ['CHOWN', 'CAP_SETUID', 'setgid', 'NET_BIND_SERVICE'] })).ok).toBe(true)
+  })
+
+  it('refuses devices and device cgroup rules', () => {
+    expect(check(withService({ devices: ['/dev/sda:/dev/sda'] })).violations).toEqual([expect.stringMatching(/^service web: devices/)])
+    expect(check(withService({ device_cgroup_rules: ['c 1:3 mr'] })).violations).toEqual([expect.stringMatching(/^service web: device_cgroup_rules/)])
+  })
+
+  it.each(['pid', 'ipc', 'uts', 'userns_mode', 'network_mode'])('refuses %s: host', (key) => {
+    expect(check(withService({ [key]: 'host' })).violations).toEqual([`service web: ${key}: host shares the host's namespace with the container`])
+  })
+
+  it('accepts non-host namespace modes', () => {
+    expect(check(withService({ network_mode: 'service:redis', ipc: 'shareable' })).ok).toBe(true)
+  })
+
+  it.each([
+    ['seccomp=unconfined', /seccomp/],
+    ['seccomp:unconfined', /seccomp/],
+    ['apparmor=unconfined', /AppArmor/],
+    ['apparmor:unconfined', /AppArmor/],
+  ])('refuses security_opt %s', (opt, why) => {
+    const result = check(withService({ security_opt: [opt] }))
+    expect(result.violations).toHaveLength(1)
+    expect(result.violations[0]).toMatch(new RegExp(`^service web: security_opt ${opt} `))
+    expect(result.violations[0]).toMatch(why)
+  })
+
+  describe('bind mounts', () => {
+    it('refuses short-syntax host paths outside the allowed folders', () => {
+      expect(check(withService({ volumes: ['/etc:/host-etc:ro'] })).violations).toEqual([
+        expect.stringMatching(/^service web: bind mount "\/etc" mounts host path \/etc, outside the allowed folders \(\/opt\/owlat\)/),
+      ])
+    })
+
+    it('refuses long-syntax bind sources outside the allowed folders', () => {
+      const result = check(withService({ volumes: [{ type: 'bind', source: '/root/.ssh', target: '/keys' }] }))
+      expect(result.violations).toEqual([expect.stringMatching(/^service web: bind mount "\/root\/\.ssh" mounts host path \/root\/\.ssh/)])
+    })
+
+    it('resolves relative sources against the project folder', () => {
+      expect(check(withService({ volumes: ['./data:/data'] })).ok).toBe(true)
+      expect(check(withService({ volumes: [{ type: 'bind', source: './backups', target: '/b' }] })).ok).toBe(true)
+      const escape = check(withService({ volumes: ['../../etc:/x'] }))
+      expect(escape.violations).toEqual([expect.stringContaining('mounts host path /etc')])
+      // The same relative path is fine or not depending on where the project lives.
+      expect(check(withService({ volumes: ['../shared:/x'] }), { projectDir: '/srv/owlat/app', allowedBindPrefixes: ['/srv/owlat'] }).ok).toBe(true)
+    })
+
+    it('does not treat a sibling folder with a common prefix as inside', () => {
+      expect(check(withService({ volumes: ['/opt/owlat-other:/x'] })).ok).toBe(false)
+    })
+
+    it('accepts named and anonymous volumes', () => {
+      expect(check(withService({ volumes: ['data:/data', '/scratch', { type: 'volume', source: 'data', target: '/d' }, { type: 'tmpfs', target: '/t' }] })).ok).toBe(true)
+    })
+
+    it('refuses interpolated host paths it cannot resolve', () => {
+      expect(check(withService({ volumes: ['${DATA_DIR}:/data'] })).violations[0]).toMatch(/variable interpolation/)
+    })
+
+    it('honours configured bind prefixes', () => {
+      const text = withService({ volumes: ['/srv/mail:/mail'] })
+      expect(check(text).ok).toBe(false)
+      expect(check(text, { ...options, allowedBindPrefixes: ['.', '/srv/mail'] }).ok).toBe(true)
+    })
+
+    it('sees host paths behind local-driver bind volumes, secrets, configs and env files', () => {
+      const text = stringify({
+        services: { web: { image: 'ghcr.io/owlat/web:1.3.0', env_file: ['/etc/environment', './web.env'] } },
+        volumes: { sneaky: { driver: 'local', driver_opts: { type: 'none', o: 'bind', device: '/etc' } } },
+        secrets: { shadow: { file: '/etc/shadow' }, ok: { file: './secrets/key' } },
+        configs: { passwd: { file: '/etc/passwd' } },
+      })
+      const result = check(text)
+      expect(result.violations).toEqual([
+        expect.stringMatching(/^service web: env_file "\/etc\/environment"/),
+        expect.stringMatching(/^volume sneaky: device "\/etc"/),
+        expect.stringMatching(/^secret shadow: file "\/etc\/shadow"/),
+        expect.stringMatching(/^config passwd: file "\/etc\/passwd"/),
+      ])
+    })
+  })
+
+  describe('Docker socket', () => {
+    it.each(['/var/run/docker.sock', '/run/docker.sock'])('refuses %s in short syntax for other services', (socket) => {
+      expect(check(withService({ volumes: [`${socket}:/var/run/docker.sock`] })).violations).toEqual([
+        expect.stringMatching(new RegExp(`^service web: bind mount mounts the Docker socket ${socket}; only the "docker-socket-proxy" service may`)),
+      ])
+    })
+
+    it('refuses the socket in long syntax, even inside the allowed folders list', () => {
+      const text = withService({ volumes: [{ type: 'bind', source: '/var/run/docker.sock', target: '/sock' }] })
+      expect(check(text, { ...options, allowedBindPrefixes: ['/'] }).violations[0]).toMatch(/Docker socket/)
+    })
+
+    it('refuses a folder that contains the socket', () => {
+      expect(check(withService({ volumes: ['/var/run:/host-run'] })).violations).toEqual([expect.stringContaining('contains the Docker socket')])
+    })
+
+    it('lets the configured socket-proxy service mount it', () => {
+      const proxy = { image: 'tecnativa/docker-socket-proxy:0.3', volumes: ['/run/docker.sock:/var/run/docker.sock'] }
+      expect(check(withService(proxy, 'docker-socket-proxy')).ok).toBe(true)
+      expect(check(withService(proxy, 'proxy')).ok).toBe(false)
+      expect(check(withService(proxy, 'proxy'), { ...options, socketProxyService: 'proxy' }).ok).toBe(true)
+    })
+  })
+
+  it('reports every violation of a file together', () => {
+    const text = stringify({
+      services: {
+        web: { image: 'evil/web', privileged: true, network_mode: 'host', volumes: ['/:/host'] },
+        worker: { image: 'ghcr.io/owlat/worker:1', cap_add: ['SYS_PTRACE'], security_opt: ['seccomp:unconfined'], devices: ['/dev/kvm'] },
+      },
+    })
+    const result = check(text)
+    expect(result.ok).toBe(false)
+    expect(result.violations).toHaveLength(7)
+    expect(result.violations.filter(v => v.startsWith('service web: '))).toHaveLength(4)
+    expect(result.violations.filter(v => v.startsWith('service worker: '))).toHaveLength(3)
+  })
+
+  describe('YAML input', () => {
+    it('reports a parse error as a violation', () => {
+      const result = check('services:\n  web: [unclosed\n')
+      expect(result.ok).toBe(false)
+      expect(result.violations).toEqual([expect.stringMatching(/^compose file is not valid YAML: /)])
+    })
+
+    it('refuses a YAML alias bomb', () => {
+      const bomb = [
+        'a: &a ["x","x","x","x","x","x","x","x","x"]',
+        'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+        'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+        'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+        'services: {web: {image: "ghcr.io/owlat/web:1"}}',
+      ].join('\n')
+      const result = check(bomb)
+      expect(result.ok).toBe(false)
+      expect(result.violations).toEqual([expect.stringContaining('alias count')])
+    })
+
+    it('sees settings merged in through an anchor', () => {
+      const text = 'x-common: &common\n  privileged: true\nservices:\n  web:\n    <<: *common\n    image: ghcr.io/owlat/web:1.3.0\n'
+      expect(check(text).violations).toEqual([expect.stringMatching(/^service web: privileged mode/)])
+    })
+
+    it('refuses duplicate keys that could hide a setting', () => {
+      expect(check('services:\n  web:\n    image: ghcr.io/owlat/web:1\n    privileged: false\n    privileged: true\n').violations[0]).toMatch(/not valid YAML/)
+    })
+
+    it('refuses several documents and files without services', () => {
+      expect(check('services: {}\n---\nservices: {}\n').ok).toBe(false)
+      expect(check('just a string').violations).toEqual(['compose file must be a mapping with a services section'])
+      expect(check('services: {}').violations).toEqual(['compose file has no services'])
+    })
+
+    it('refuses includes and extends from other files it cannot see', () => {
+      expect(check(`include: [other.yml]\n${withService({})}`).violations).toEqual([expect.stringMatching(/include pulls in other files/)])
+      expect(check(withService({ extends: { file: 'base.yml', service: 'web' } })).violations).toEqual([expect.stringMatching(/extends a service from another file/)])
+    })
+  })
+})
+
+describe('composePolicyOptionsFromEnv', () => {
+  it('uses the documented defaults when the variables are unset or empty', () => {
+    expect(composePolicyOptionsFromEnv({ OWLAT_ALLOWED_IMAGE_PREFIXES: ' ' }, PROJECT)).toEqual({
+      projectDir: PROJECT,
+      allowedImagePrefixes: DEFAULT_ALLOWED_IMAGE_PREFIXES,
+      allowedBindPrefixes: DEFAULT_ALLOWED_BIND_PREFIXES,
+    })
+  })
+
+  it('splits comma-separated lists', () => {
+    const opts = composePolicyOptionsFromEnv({ OWLAT_ALLOWED_IMAGE_PREFIXES: 'a.io/x/, redis', OWLAT_ALLOWED_BIND_PREFIXES: '/srv,.' }, PROJECT)
+    expect(opts.allowedImagePrefixes).toEqual(['a.io/x/', 'redis'])
+    expect(opts.allowedBindPrefixes).toEqual(['/srv', '.'])
+  })
+})
