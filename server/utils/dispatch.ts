@@ -7,7 +7,7 @@ import type { RunKind } from '#shared/run-state'
 import type { Run, SessionUser } from '#shared/schemas/api'
 import { ReleaseNotFoundError } from './release-source'
 import { readReleases } from './releases'
-import { reconcileActiveRun } from './runs'
+import { DispatchFailedError, dispatchRun, syncFromSidecar } from './runs'
 import { SidecarRejectedError, SidecarUnreachableError } from './sidecar'
 import { ActiveRunError } from './store/types'
 import { checkTarget } from './targets'
@@ -16,20 +16,26 @@ function badRequest(message: string) {
   return createError({ statusCode: 400, statusMessage: 'Bad Request', message })
 }
 
-function dispatchFailure(err: unknown): { statusCode: number, reason: string } {
-  if (err instanceof SidecarRejectedError) {
-    // The sidecar's own 400 (a check failed) and 409 (a job is active) mean the same to our caller.
-    return { statusCode: [400, 409].includes(err.status) ? err.status : 502, reason: `the updater refused the job: ${err.message}` }
-  }
-  if (err instanceof SidecarUnreachableError) return { statusCode: 503, reason: err.message }
-  return { statusCode: 500, reason: `dispatch failed: ${err instanceof Error ? err.message : String(err)}` }
+function dispatchStatusCode(err: unknown): number {
+  // The sidecar's own 400 (a check failed) and 409 (a job is active) mean the same to our caller.
+  if (err instanceof SidecarRejectedError) return [400, 409].includes(err.status) ? err.status : 502
+  if (err instanceof SidecarUnreachableError) return 503
+  return 500
+}
+
+function conflict(activeRunId: string | null) {
+  return createError({ statusCode: 409, statusMessage: 'Conflict', message: 'Another update or rollback is already in progress', data: { activeRunId } })
 }
 
 export async function startRun(kind: RunKind, targetVersion: string, user: SessionUser): Promise<{ runId: string }> {
   const store = useStore()
   const source = useReleaseSource()
-  // A run that ended while no one was watching must not block this one.
-  await reconcileActiveRun(useReconcileDeps())
+  const deps = useReconcileDeps()
+  // A run that ended while no one was watching must not block this one, and one started from the
+  // CLI must. While a run is active the running version is in flux, so that answer comes first;
+  // `openRun` below still decides between concurrent requests.
+  const active = await syncFromSidecar(deps)
+  if (active) throw conflict(active.id)
 
   const [{ releases }, { channel }] = await Promise.all([readReleases(store, source), store.getSettings()])
   const running = currentVersion()
@@ -53,16 +59,12 @@ export async function startRun(kind: RunKind, targetVersion: string, user: Sessi
     run = await store.openRun({ kind, fromVersion: running, toVersion: targetVersion, requestedBy: { email: user.email, via: 'web' } })
   }
   catch (err) {
-    if (err instanceof ActiveRunError) {
-      throw createError({ statusCode: 409, statusMessage: 'Conflict', message: 'Another update or rollback is already in progress', data: { activeRunId: err.activeRunId } })
-    }
+    if (err instanceof ActiveRunError) throw conflict(err.activeRunId)
     throw err
   }
 
-  let jobId: string
   try {
-    ({ jobId } = await useSidecar().createJob({
-      runId: run.id,
+    await dispatchRun(run, {
       kind,
       targetVersion,
       manifest: Buffer.from(artifacts.manifestBytes).toString('base64'),
@@ -70,14 +72,13 @@ export async function startRun(kind: RunKind, targetVersion: string, user: Sessi
       compose: artifacts.compose,
       requestedBy: { email: user.email, via: 'web' },
       force: false,
-    }))
+    }, deps)
   }
   catch (err) {
-    // Close the run now rather than leave it for reconciliation to time out.
-    const { statusCode, reason } = dispatchFailure(err)
-    await store.updateRun(run.id, { status: 'failed', reason })
-    throw createError({ statusCode, message: reason, data: { runId: run.id } })
+    if (err instanceof DispatchFailedError) {
+      throw createError({ statusCode: dispatchStatusCode(err.error), message: err.reason, data: { runId: run.id } })
+    }
+    throw err
   }
-  await store.attachJob(run.id, jobId)
   return { runId: run.id }
 }

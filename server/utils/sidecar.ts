@@ -7,7 +7,7 @@ import { ofetch } from 'ofetch'
 import { z } from 'zod'
 import { signRequest } from '../../shared/request-signing'
 import {
-  jobAcceptedSchema, jobRequestSchema, jobSchema, sidecarHealthSchema,
+  jobAcceptedSchema, jobListSchema, jobRequestSchema, jobSchema, sidecarHealthSchema,
   type Job, type JobRequest, type SidecarHealth,
 } from '../../shared/schemas/job'
 
@@ -30,6 +30,8 @@ export class SidecarRejectedError extends Error {
 export interface SidecarClient {
   createJob(request: JobRequest): Promise<{ jobId: string }>
   getJob(jobId: string): Promise<Job>
+  /** The sidecar's most recent jobs, newest first (it caps `limit` at 100). */
+  listJobs(limit: number): Promise<Job[]>
   health(): Promise<SidecarHealth>
 }
 
@@ -86,6 +88,7 @@ export function createSidecarClient(opts: { baseUrl: string, secret: () => strin
   return {
     createJob: async req => request('POST', '/v1/jobs', jobAcceptedSchema, jobRequestSchema.parse(req)),
     getJob: jobId => request('GET', `/v1/jobs/${encodeURIComponent(jobId)}`, jobSchema),
+    listJobs: async limit => (await request('GET', `/v1/jobs?limit=${Math.max(1, Math.min(Math.trunc(limit), 100))}`, jobListSchema)).jobs,
     health: () => request('GET', '/v1/health', sidecarHealthSchema),
   }
 }

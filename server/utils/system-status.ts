@@ -3,12 +3,13 @@ import { isActiveStatus } from '#shared/run-state'
 import type { SessionUser, SystemStatus } from '#shared/schemas/api'
 import { newestApplicable } from '#shared/version'
 import { readReleases } from './releases'
-import { reconcileActiveRun } from './runs'
+import { syncFromSidecar } from './runs'
 
 export async function systemStatus(user: SessionUser): Promise<SystemStatus> {
   const store = useStore()
   const [activeRun, cache, { channel }] = await Promise.all([
-    reconcileActiveRun(useReconcileDeps()),
+    // Synced from the sidecar, so a run started from the CLI shows (and blocks) here too.
+    syncFromSidecar(useReconcileDeps()),
     readReleases(store, useReleaseSource()),
     store.getSettings(),
   ])

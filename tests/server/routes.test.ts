@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
 import { signRequest } from '../../shared/request-signing'
 import { healthResponseSchema, historySchema, runSchema, statusSchema, versionInfoSchema, type Run } from '../../shared/schemas/api'
+import { jobAcceptedSchema, jobSchema, type JobRequest } from '../../shared/schemas/job'
 import { releasesResponseSchema } from '../../shared/schemas/release'
 import { isActiveStatus } from '../../shared/run-state'
-import { ADMIN, createUserViaScript, MEMBER, startStack, waitFor, WEB, type Stack } from './stack'
+import { ADMIN, createUserViaScript, MEMBER, startStack, UPDATER_PORT, waitFor, WEB, type Stack } from './stack'
 
 let stack: Stack
 let admin: string
@@ -65,6 +66,32 @@ function runToEnd(runId: string, cookie: string): Promise<Run> {
     const run = runSchema.parse(answer.body)
     return isActiveStatus(run.status) ? undefined : run
   }, 90_000)
+}
+
+/** A signed request straight to the sidecar, as the `owlat` CLI sends it. */
+async function callSidecar(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
+  const text = body === undefined ? undefined : JSON.stringify(body)
+  const res = await fetch(`http://127.0.0.1:${UPDATER_PORT}${path}`, {
+    method,
+    body: text,
+    headers: { 'content-type': 'application/json', ...signRequest({ secret: stack.secret, method, path, body: text }) },
+  })
+  return { status: res.status, body: await res.json() }
+}
+
+/** The job body the CLI builds from the release artifacts in the release folder. */
+function cliJobRequest(version: string): JobRequest {
+  const names = artifactNames(version)
+  return {
+    runId: null,
+    kind: 'update',
+    targetVersion: version,
+    manifest: readFileSync(join(stack.releaseDir, names.manifest)).toString('base64'),
+    signature: readFileSync(join(stack.releaseDir, names.signature), 'utf8').trim(),
+    compose: readFileSync(join(stack.releaseDir, names.compose), 'utf8'),
+    requestedBy: { email: 'ops@example.com', via: 'cli' },
+    force: false,
+  }
 }
 
 const ROUTES: [method: string, path: string, body?: unknown][] = [
@@ -330,5 +357,49 @@ describe('update and rollback', () => {
       ['rollback', '1.2.2', 'succeeded'],
       ['update', '1.3.0', 'succeeded'],
     ])
+  })
+})
+
+describe('a run started from the CLI', () => {
+  let jobId: string
+  let runId: string
+
+  it('shows as the active run while it runs, and the web refuses to start another (409)', async () => {
+    // The broken beta keeps the job in verify for OWLAT_VERIFY_TIMEOUT_MS while its web answers.
+    const accepted = await callSidecar('POST', '/v1/jobs', cliJobRequest('1.4.0-beta.1'))
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(202)
+    jobId = jobAcceptedSchema.parse(accepted.body).jobId
+    const status = await waitFor('the CLI run to show as active while the beta is verified', async () => {
+      const answer = await call('GET', '/api/system/status', { cookie: admin })
+      if (answer.status !== 200) return undefined
+      const parsed = statusSchema.parse(answer.body)
+      return parsed.currentVersion === '1.4.0-beta.1' && parsed.activeRun ? parsed : undefined
+    })
+    expect(status.activeRun, stack.output()).toMatchObject({
+      jobId, kind: 'update', fromVersion: '1.2.2', toVersion: '1.4.0-beta.1', status: 'running', requestedBy: { email: 'ops@example.com', via: 'cli' },
+    })
+    runId = status.activeRun!.id
+    const refused = await call('POST', '/api/system/updates', { cookie: admin, body: { targetVersion: '1.3.0' } })
+    expect(refused.status).toBe(409)
+    expect(message(refused)).toMatch(/already in progress/)
+    expect((refused.body as { data?: { activeRunId?: string } }).data?.activeRunId).toBe(runId)
+  })
+
+  it('follows it to its true end, by id and in the history', async () => {
+    const run = await runToEnd(runId, admin)
+    const job = jobSchema.parse((await callSidecar('GET', `/v1/jobs/${jobId}`)).body)
+    expect(job.status).toBe('rolled_back')
+    expect(run, stack.output()).toMatchObject({ jobId, status: 'rolled_back', reason: job.reason, endedAt: job.endedAt, requestedBy: { via: 'cli' } })
+    expect(run.steps).toEqual(job.steps)
+    const { runs } = historySchema.parse((await call('GET', '/api/system/history', { cookie: admin })).body)
+    expect(runs.map(r => [r.kind, r.toVersion, r.status, r.requestedBy.via])).toEqual([
+      ['update', '1.4.0-beta.1', 'rolled_back', 'cli'],
+      ['update', '1.4.0-beta.1', 'rolled_back', 'web'],
+      ['rollback', '1.2.2', 'succeeded', 'web'],
+      ['update', '1.3.0', 'succeeded', 'web'],
+    ])
+    expect(runs[0]).toEqual(run)
+    const status = statusSchema.parse((await call('GET', '/api/system/status', { cookie: admin })).body)
+    expect(status).toMatchObject({ currentVersion: '1.2.2', activeRun: null })
   })
 })

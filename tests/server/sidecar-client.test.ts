@@ -74,6 +74,19 @@ describe('sidecar client', () => {
     expect(seen[0]).toMatchObject({ method: 'GET', url: '/v1/health', verified: true })
   })
 
+  it('lists recent jobs with a signed GET, limit in the signed path, clamped to what the sidecar allows', async () => {
+    const job = {
+      id: 'job-1', runId: null, kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', status: 'running', reason: null,
+      requestedBy: { email: null, via: 'cli' }, createdAt: 1, startedAt: 2, endedAt: null, steps: [],
+    }
+    reply = () => ({ status: 200, body: JSON.stringify({ jobs: [job] }) })
+    expect(await client.listJobs(20)).toEqual([job])
+    await client.listJobs(500)
+    expect(seen.map(s => [s.url, s.verified])).toEqual([['/v1/jobs?limit=20', true], ['/v1/jobs?limit=100', true]])
+    reply = () => ({ status: 200, body: JSON.stringify({ jobs: [{ ...job, status: 'paused' }] }) })
+    await expect(client.listJobs(20)).rejects.toMatchObject({ status: 502 })
+  })
+
   it('reports a rejection with the status and the sidecar\'s reason', async () => {
     reply = () => ({ status: 409, body: JSON.stringify({ error: 'a job is already active' }) })
     const err = await client.createJob(request).catch((e: unknown) => e)

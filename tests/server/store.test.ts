@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Step } from '../../shared/schemas/common'
+import type { Job } from '../../shared/schemas/job'
 import type { Release } from '../../shared/schemas/release'
 import { openSqliteStore } from '../../server/utils/store/sqlite'
 import { ActiveRunError, DuplicateUserError, RunNotFoundError, type NewRun, type SystemStore } from '../../server/utils/store/types'
@@ -127,6 +128,73 @@ describe('runs', () => {
     await store.close()
     store = openSqliteStore(file)
     expect((await store.getActiveRun())?.id).toBe(run.id)
+  })
+})
+
+describe('adopting sidecar jobs', () => {
+  const steps: Step[] = [{ name: 'preflight', status: 'running', startedAt: 5, endedAt: null, log: ['checking'], error: null }]
+  const cliJob: Job = {
+    id: 'cli-job-1',
+    runId: null,
+    kind: 'rollback',
+    fromVersion: '1.3.0',
+    toVersion: '1.2.2',
+    status: 'running',
+    reason: null,
+    requestedBy: { email: 'ops@example.com', via: 'cli' },
+    createdAt: 4,
+    startedAt: 5,
+    endedAt: null,
+    steps,
+  }
+
+  it('records a job as a run with the job\'s fields, found by its job id', async () => {
+    const run = await store.adoptJob(cliJob)
+    expect(run).toEqual({
+      id: expect.any(String), jobId: 'cli-job-1', kind: 'rollback', fromVersion: '1.3.0', toVersion: '1.2.2', status: 'running',
+      reason: null, requestedBy: { email: 'ops@example.com', via: 'cli' }, startedAt: 5, endedAt: null, steps,
+    })
+    expect(await store.getRunByJobId('cli-job-1')).toEqual(run)
+    expect(await store.getActiveRun()).toEqual(run)
+    expect(await store.getRunByJobId('other')).toBeNull()
+    // Adopted runs follow the same state machine afterwards.
+    expect(await store.updateRun(run.id, { status: 'succeeded', endedAt: 9 })).toMatchObject({ status: 'succeeded', endedAt: 9 })
+  })
+
+  it('starts a job that never started at its creation and keeps a finished job\'s end and reason', async () => {
+    const run = await store.adoptJob({ ...cliJob, status: 'failed', reason: 'preflight failed', startedAt: null, endedAt: 7 })
+    expect(run).toMatchObject({ status: 'failed', reason: 'preflight failed', startedAt: 4, endedAt: 7 })
+  })
+
+  it('is idempotent, also across connections', async () => {
+    const other = openSqliteStore(file)
+    try {
+      const [a, b, c] = await Promise.all([store.adoptJob(cliJob), other.adoptJob(cliJob), store.adoptJob({ ...cliJob, status: 'succeeded' })])
+      expect(b).toEqual(a)
+      expect(c).toEqual(a)
+      expect(await store.listRuns(10)).toHaveLength(1)
+    }
+    finally {
+      await other.close()
+    }
+  })
+
+  it('refuses an active job while another run is active, but records finished ones', async () => {
+    const open = await store.openRun(newRun)
+    const err = await store.adoptJob(cliJob).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ActiveRunError)
+    expect((err as ActiveRunError).activeRunId).toBe(open.id)
+    expect(await store.getRunByJobId(cliJob.id)).toBeNull()
+    const done = await store.adoptJob({ ...cliJob, id: 'cli-job-0', status: 'succeeded', endedAt: 6 })
+    expect(done.status).toBe('succeeded')
+    expect((await store.getActiveRun())?.id).toBe(open.id)
+  })
+
+  it('keeps job ids unique across runs', async () => {
+    const adopted = await store.adoptJob({ ...cliJob, status: 'succeeded' })
+    const run = await store.openRun(newRun)
+    await expect(store.attachJob(run.id, 'cli-job-1')).rejects.toThrow()
+    expect(await store.getRunByJobId('cli-job-1')).toEqual(adopted)
   })
 })
 

@@ -6,7 +6,8 @@ const querySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).de
 export default defineEventHandler(async (event): Promise<{ runs: Run[] }> => {
   await requirePlatformAdmin(event)
   const { limit } = await getValidatedQuery(event, zodValidator(querySchema))
-  // Reconcile first so the list never shows a run as running that has in fact ended.
-  await reconcileActiveRun(useReconcileDeps())
+  // Sync first so the list has the runs started from the CLI and never shows one as running
+  // that has in fact ended.
+  await syncFromSidecar(useReconcileDeps())
   return { runs: await useStore().listRuns(limit) }
 })

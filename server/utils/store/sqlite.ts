@@ -10,6 +10,7 @@ import { z } from 'zod'
 import { assertTransition, isTerminalStatus } from '../../../shared/run-state'
 import { channelSchema, requestedBySchema, stepSchema } from '../../../shared/schemas/common'
 import { userRoleSchema, type Run } from '../../../shared/schemas/api'
+import { jobSchema, type Job } from '../../../shared/schemas/job'
 import { releaseSchema } from '../../../shared/schemas/release'
 import {
   ActiveRunError, DEFAULT_SETTINGS, DuplicateUserError, RunNotFoundError,
@@ -58,6 +59,10 @@ const MIGRATIONS: string[] = [
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
   );
+  `,
+  // A sidecar job belongs to one run at most: adopting a job twice must find the first run.
+  `
+  CREATE UNIQUE INDEX runs_job_id ON runs (job_id) WHERE job_id IS NOT NULL;
   `,
 ]
 
@@ -156,6 +161,8 @@ export function openSqliteStore(file: string): SystemStore {
   migrate(db)
 
   const runById = db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?')
+  const runByJobId = db.prepare<[string], RunRow>('SELECT * FROM runs WHERE job_id = ?')
+  const activeRunId = db.prepare<[], { id: string }>(`SELECT id FROM runs WHERE status IN ('queued', 'running')`)
 
   function requireRun(runId: string): RunRow {
     const row = runById.get(runId)
@@ -178,6 +185,26 @@ export function openSqliteStore(file: string): SystemStore {
       runId,
     )
     return toRun(requireRun(runId))
+  })
+
+  // Look-up and insert in one immediate transaction: a second connection adopting the same job
+  // waits, then finds the first one's run.
+  const adoptJobTx = db.transaction((job: Job): Run => {
+    const existing = runByJobId.get(job.id)
+    if (existing) return toRun(existing)
+    const id = randomUUID()
+    try {
+      db.prepare(`INSERT INTO runs (id, job_id, kind, from_version, to_version, status, reason, requested_by, started_at, ended_at, steps)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        id, job.id, job.kind, job.fromVersion, job.toVersion, job.status, job.reason,
+        JSON.stringify(job.requestedBy), job.startedAt ?? job.createdAt, job.endedAt, JSON.stringify(job.steps),
+      )
+    }
+    catch (err) {
+      if (isUniqueViolation(err, 'runs_single_active')) throw new ActiveRunError(activeRunId.get()?.id ?? null)
+      throw err
+    }
+    return toRun(requireRun(id))
   })
 
   return {
@@ -219,10 +246,7 @@ export function openSqliteStore(file: string): SystemStore {
         )
       }
       catch (err) {
-        if (isUniqueViolation(err, 'runs_single_active')) {
-          const active = db.prepare<[], { id: string }>(`SELECT id FROM runs WHERE status IN ('queued', 'running')`).get()
-          throw new ActiveRunError(active?.id ?? null)
-        }
+        if (isUniqueViolation(err, 'runs_single_active')) throw new ActiveRunError(activeRunId.get()?.id ?? null)
         throw err
       }
       return toRun(requireRun(id))
@@ -241,6 +265,15 @@ export function openSqliteStore(file: string): SystemStore {
     async getRun(runId) {
       const row = runById.get(runId)
       return row ? toRun(row) : null
+    },
+
+    async getRunByJobId(jobId) {
+      const row = runByJobId.get(jobId)
+      return row ? toRun(row) : null
+    },
+
+    async adoptJob(job) {
+      return adoptJobTx.immediate(jobSchema.parse(job))
     },
 
     async getActiveRun() {

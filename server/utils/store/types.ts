@@ -5,6 +5,7 @@
 import type { Channel } from '../../../shared/version'
 import type { RequestedBy, Step } from '../../../shared/schemas/common'
 import type { Run, UserRole } from '../../../shared/schemas/api'
+import type { Job } from '../../../shared/schemas/job'
 import type { Release } from '../../../shared/schemas/release'
 import type { RunKind, RunStatus } from '../../../shared/run-state'
 
@@ -85,6 +86,16 @@ export interface SystemStore {
   /** Applies a patch; a status change must be a legal transition (`assertTransition`). */
   updateRun(runId: string, patch: RunPatch): Promise<Run>
   getRun(runId: string): Promise<Run | null>
+  /** The run a sidecar job belongs to (job ids are unique across runs); null when none has it. */
+  getRunByJobId(jobId: string): Promise<Run | null>
+  /**
+   * Records a job the web did not dispatch (the CLI's, say) as a run of its own, copying the job's
+   * kind, versions, status, reason, requester, steps, start (`startedAt ?? createdAt`) and end.
+   * Idempotent: when a run already has this job id, returns that run unchanged. An active job
+   * obeys the single-active rule like `openRun` and throws `ActiveRunError` while another run is
+   * active: the caller reconciles that run against the sidecar first (the store cannot ask it).
+   */
+  adoptJob(job: Job): Promise<Run>
   getActiveRun(): Promise<Run | null>
   /** Newest first. */
   listRuns(limit: number): Promise<Run[]>
