@@ -8,5 +8,9 @@ bash scripts/setup-test.sh
 echo "› lint";       npx eslint .
 echo "› typecheck";  npx nuxt typecheck
 echo "› build";      npx nuxt build
-echo "› unit, server and sidecar tests"; npx vitest run
+if [ "${OWLAT_SKIP_DOCKER:-}" != 1 ]; then
+  echo "› Docker engine and registry (set OWLAT_SKIP_DOCKER=1 to skip the Docker suite)"
+  bash scripts/setup-docker.sh
+fi
+echo "› unit, server, sidecar, CLI and Docker tests"; npx vitest run
 echo "› end-to-end tests (Chromium)";     npx playwright test

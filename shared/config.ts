@@ -12,6 +12,8 @@ const positiveMs = z.coerce.number().int().min(100)
 const envSchema = z.object({
   PORT: port.default(3000),
   OWLAT_UPDATER_PORT: port.default(3200),
+  // Loopback by default; in a compose stack the web reaches the updater over the project network.
+  OWLAT_UPDATER_HOST: z.string().min(1).default('127.0.0.1'),
   OWLAT_UPDATER_URL: z.url().optional(),
   OWLAT_INSTANCE_SECRET: z.string().min(16, 'OWLAT_INSTANCE_SECRET must be at least 16 characters').optional(),
   OWLAT_DATA_DIR: z.string().min(1).default('.data'),
@@ -45,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   return {
     port: e.PORT,
     updaterPort: e.OWLAT_UPDATER_PORT,
+    updaterHost: e.OWLAT_UPDATER_HOST,
     updaterUrl: e.OWLAT_UPDATER_URL ?? `http://127.0.0.1:${e.OWLAT_UPDATER_PORT}`,
     dataDir,
     driver: e.OWLAT_DRIVER,

@@ -8,13 +8,13 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { composePolicyOptionsFromEnv } from '../shared/compose-policy'
 import type { OwlatConfig } from '../shared/config'
+import { ComposeDriver } from './drivers/compose'
 import { LocalDriver, stackPaths } from './drivers/local'
 import type { Driver } from './drivers/types'
 import { Journal } from './journal'
 import { Runner } from './runner'
 import { createSidecarServer } from './server'
 
-export const SIDECAR_HOST = '127.0.0.1'
 const DEFAULT_WEB_ENTRY = fileURLToPath(new URL('../.output/server/index.mjs', import.meta.url))
 
 export interface SidecarOptions {
@@ -31,9 +31,7 @@ export interface SidecarHandle {
 }
 
 function createDriver(config: OwlatConfig, webEntry: string, log: (line: string) => void): Driver {
-  if (config.driver === 'compose') {
-    throw new Error('OWLAT_DRIVER=compose is not available in this build; use OWLAT_DRIVER=local')
-  }
+  if (config.driver === 'compose') return new ComposeDriver(config, { log })
   return new LocalDriver(config, { webEntry, log })
 }
 
@@ -49,14 +47,14 @@ function assertUsableReleaseKey(pem: string): void {
   if (type !== 'ed25519') throw new Error(`the release public key (OWLAT_RELEASE_PUBLIC_KEY) is ${type}, not Ed25519`)
 }
 
-function listen(server: Server, port: number): Promise<void> {
+function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(new Error(err.code === 'EADDRINUSE'
-        ? `updater port ${SIDECAR_HOST}:${port} is already in use (OWLAT_UPDATER_PORT)`
-        : `cannot listen on ${SIDECAR_HOST}:${port}: ${err.message}`))
+        ? `updater port ${host}:${port} is already in use (OWLAT_UPDATER_PORT)`
+        : `cannot listen on ${host}:${port}: ${err.message}`))
     })
-    server.listen(port, SIDECAR_HOST, () => resolvePromise())
+    server.listen(port, host, () => resolvePromise())
   })
 }
 
@@ -72,6 +70,8 @@ export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {
   const journal = new Journal(join(config.dataDir, 'updater', 'journal.sqlite'))
   if (!journal.installedVersion()) journal.setInstalledVersion(installed)
   const runner = new Runner({ journal, driver, log })
+  // The updater's own image changes only once a job has committed, through a helper container.
+  if (driver instanceof ComposeDriver) driver.afterCommits(journal)
   // Relative bind mounts resolve against the folder the compose file is deployed in.
   const projectDir = config.driver === 'local' ? dirname(stackPaths(config.dataDir).current) : config.owlatDir
   const composePolicy = composePolicyOptionsFromEnv(process.env, projectDir)
@@ -88,13 +88,13 @@ export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {
   try {
     await driver.start()
     runner.resumeInterrupted()
-    await listen(server, config.updaterPort)
+    await listen(server, config.updaterHost, config.updaterPort)
   }
   catch (err) {
     await shutdown()
     throw err
   }
-  const url = `http://${SIDECAR_HOST}:${config.updaterPort}`
+  const url = `http://${config.updaterHost}:${config.updaterPort}`
   log(`listening on ${url} (driver ${driver.name}, installed ${journal.installedVersion()})`)
 
   let closing: Promise<void> | null = null

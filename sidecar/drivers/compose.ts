@@ -1,0 +1,438 @@
+/**
+ * The `compose` driver (production): the stack is a Docker Compose project in OWLAT_DIR.
+ * Changes go through the compose CLI (`compose-cli.ts`), state comes from the Engine API by
+ * compose labels (`docker-engine.ts`). Files in OWLAT_DIR: `docker-compose.yml` (current),
+ * `docker-compose.next.yml` (staged), `docker-compose.prev.yml` (kept by promote),
+ * `backups/<jobId>/`.
+ *
+ * How `verify` asks the web for its version (OWLAT_WEB_VERSION_CHECK):
+ * - `http` (default, production): the signed `GET /api/system/version` on OWLAT_WEB_URL
+ *   (default `http://web:3000`, the web's name on the compose network), as the local driver does.
+ * - `exec`: `cat /version` inside the web container through the Engine API, for stacks the
+ *   updater cannot reach over a network (the tests run every container with `network_mode: none`).
+ */
+import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type Docker from 'dockerode'
+import { z } from 'zod'
+import { checkComposePolicy, composePolicyOptionsFromEnv } from '../../shared/compose-policy'
+import type { OwlatConfig } from '../../shared/config'
+import type { ServiceHealth } from '../../shared/schemas/job'
+import { parseCompose, readCompose, versionFromImage } from '../compose-file'
+import type { Journal } from '../journal'
+import { backupVolumes, pruneBackups } from './compose-backup'
+import { ComposeCli, detectCompose } from './compose-cli'
+import { ServiceLogs } from './compose-logs'
+import { defaultServices, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, hasFunctionsService, parseComposeModel, projectName, type ComposeModel } from './compose-project'
+import { launchSelfUpdate } from './compose-self-update'
+import { connectEngine, engineInfo, ensureImage, execIn, freeBytes, localImageId, projectContainers, projectVolumes, type ServiceContainer } from './docker-engine'
+import type { Driver, StepContext } from './types'
+import { formatSeconds, probeWeb } from './web-probe'
+
+const settingsSchema = z.object({
+  OWLAT_COMPOSE_CMD: z.string().optional(),
+  OWLAT_BACKUP_KEEP: z.coerce.number().int().min(1).default(5),
+  OWLAT_MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(1024),
+  OWLAT_HELPER_IMAGE: z.string().min(1).optional(),
+  OWLAT_WEB_SERVICE: z.string().min(1).default('web'),
+  OWLAT_UPDATER_SERVICE: z.string().min(1).default('updater'),
+  OWLAT_WEB_VERSION_CHECK: z.enum(['http', 'exec']).default('http'),
+  OWLAT_WEB_URL: z.url().default('http://web:3000'),
+})
+
+export type ComposeSettings = z.infer<typeof settingsSchema>
+
+/** The compose driver's own variables (README documents each); throws naming every bad one. */
+export function composeSettingsFromEnv(env: NodeJS.ProcessEnv): ComposeSettings {
+  const parsed = settingsSchema.safeParse(env)
+  if (!parsed.success) {
+    throw new Error(`invalid configuration: ${parsed.error.issues.map(i => `${String(i.path[0])}: ${i.message}`).join('; ')}`)
+  }
+  return parsed.data
+}
+
+export function composePaths(owlatDir: string) {
+  return {
+    current: join(owlatDir, 'docker-compose.yml'),
+    next: join(owlatDir, 'docker-compose.next.yml'),
+    prev: join(owlatDir, 'docker-compose.prev.yml'),
+    check: join(owlatDir, '.docker-compose.check.yml'),
+    backups: join(owlatDir, 'backups'),
+  }
+}
+
+/** How long preflight waits for services that are still starting before calling the stack unhealthy. */
+const PREFLIGHT_WAIT_MS = 10_000
+/** How long a new sidecar lets a compose command its crashed predecessor left running finish. */
+const ORPHAN_GRACE_MS = 120_000
+const POLL_MS = 500
+
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text)
+  renameSync(`${path}.tmp`, path)
+}
+
+export interface ComposeDriverOptions {
+  log: (line: string) => void
+  /** Where the driver's own variables are read from; defaults to process.env. */
+  env?: NodeJS.ProcessEnv
+  /** Engine client; defaults to DOCKER_HOST or the local socket. */
+  docker?: Docker
+}
+
+/** One round of checks over the stack: ok, worth waiting for, or a failure no wait will fix. */
+type StackCheck = { ok: true } | { ok: false, fatal: boolean, detail: string }
+
+export class ComposeDriver implements Driver {
+  readonly name = 'compose' as const
+  readonly project: string
+  readonly paths: ReturnType<typeof composePaths>
+  readonly settings: ComposeSettings
+  private readonly docker: Docker
+  private readonly env: NodeJS.ProcessEnv
+  private cliInstance: ComposeCli | null = null
+  private logs: ServiceLogs | null = null
+  private unsubscribe: (() => void) | null = null
+
+  constructor(private readonly config: OwlatConfig, private readonly opts: ComposeDriverOptions) {
+    this.env = opts.env ?? process.env
+    this.settings = composeSettingsFromEnv(this.env)
+    this.paths = composePaths(config.owlatDir)
+    this.docker = opts.docker ?? connectEngine()
+    this.project = projectName(this.currentModel(), config.owlatDir)
+  }
+
+  async start(): Promise<void> {
+    const engine = await engineInfo(this.docker)
+    const cli = await this.cli()
+    this.opts.log(`compose driver: engine ${engine.version} (API ${engine.apiVersion}), ${cli.command.argv.join(' ')} ${cli.command.version}, project ${this.project} in ${this.config.owlatDir}`)
+    const orphan = await cli.settleOrphan(ORPHAN_GRACE_MS)
+    if (orphan) this.opts.log(orphan)
+    // Brings up whatever is missing (nothing, normally); a failure here must not keep the updater
+    // from starting, since it is the one that can repair the stack.
+    await cli.run({ file: this.paths.current, args: ['up', '-d', ...this.managedServices(this.currentModel())] })
+      .catch((err: Error) => this.opts.log(`compose driver: bringing the stack up failed: ${err.message}`))
+    this.logs = new ServiceLogs(this.docker, this.project, this.opts.log)
+    await this.logs.start()
+  }
+
+  /** The stack's lifetime is the engine's: stopping the updater leaves every service running. */
+  async stop(): Promise<void> {
+    this.logs?.close()
+    this.logs = null
+    this.unsubscribe?.()
+    this.unsubscribe = null
+  }
+
+  installedVersion(): string {
+    return readCompose(this.paths.current).version
+  }
+
+  async health(): Promise<ServiceHealth[]> {
+    const containers = await projectContainers(this.docker, this.project)
+    return containers.map(c => ({ name: c.service, image: c.image, version: tagVersion(c.image), state: c.state, health: c.health }))
+  }
+
+  serviceLogs(service: string, tail: number): string[] {
+    if (!this.currentModel().services.has(service)) throw new Error(`unknown service ${service}`)
+    return this.logs?.tail(service, tail) ?? []
+  }
+
+  async preflight(ctx: StepContext): Promise<void> {
+    const engine = await engineInfo(this.docker)
+    ctx.log(`engine ${engine.version} (API ${engine.apiVersion}) answers`)
+    const free = await freeBytes(this.config.owlatDir)
+    const needed = this.settings.OWLAT_MIN_FREE_DISK_MB * 1024 * 1024
+    if (free < needed) {
+      throw new Error(`only ${mib(free)} free in ${this.config.owlatDir}, below the ${mib(needed)} an update needs (OWLAT_MIN_FREE_DISK_MB)`)
+    }
+    ctx.log(`${mib(free)} free in ${this.config.owlatDir} (threshold ${mib(needed)})`)
+
+    const current = readCompose(this.paths.current)
+    if (current.version !== ctx.fromVersion) {
+      throw new Error(`the stack runs ${current.version}, but the job was planned from ${ctx.fromVersion}`)
+    }
+    // Policy first: nothing else is read from a file the policy refuses.
+    const policy = checkComposePolicy(ctx.compose, composePolicyOptionsFromEnv(this.env, this.config.owlatDir))
+    if (!policy.ok) throw new Error(`compose file violates the compose policy: ${policy.violations.join('; ')}`)
+    ctx.log('the target compose file passes the compose policy')
+    const target = parseCompose(ctx.compose)
+    if (target.version !== ctx.toVersion) throw new Error(`the compose file pins web ${target.version}, not ${ctx.toVersion}`)
+    const targetModel = parseComposeModel(ctx.compose)
+    const targetProject = projectName(targetModel, this.config.owlatDir)
+    if (targetProject !== this.project) throw new Error(`the target compose file names project ${targetProject}, the stack is ${this.project}`)
+    await this.checkUpdaterKept(targetModel)
+    await this.composeConfigCheck(ctx)
+
+    if (ctx.force) {
+      ctx.log('force: skipping the health check of the running stack')
+      return
+    }
+    const model = this.currentModel()
+    const services = this.managedServices(model)
+    const result = await this.waitForStack(model, services, null, PREFLIGHT_WAIT_MS, ctx.signal)
+    if (!result.ok) throw new Error(`the running stack is not healthy, use force to update anyway: ${result.detail}`)
+    ctx.log(`the stack is healthy (${services.join(', ')})`)
+  }
+
+  async backup(ctx: StepContext): Promise<void> {
+    const volumes = await projectVolumes(this.docker, this.project)
+    if (volumes.length === 0) return ctx.skip(`project ${this.project} has no named volumes to back up`)
+    const image = await this.helperImage()
+    await ensureImage(this.docker, image)
+    const manifest = await backupVolumes(this.docker, {
+      backupsDir: this.paths.backups,
+      jobId: ctx.jobId,
+      project: this.project,
+      fromVersion: ctx.fromVersion,
+      image,
+      volumes: volumes.map(v => v.name),
+    })
+    for (const entry of manifest.volumes) {
+      ctx.log(`backed up volume ${entry.volume} to ${join(this.paths.backups, ctx.jobId, entry.file)} (${entry.bytes} bytes)`)
+    }
+    for (const removed of pruneBackups(this.paths.backups, this.settings.OWLAT_BACKUP_KEEP)) {
+      ctx.log(`removed old backup ${removed} (keeping ${this.settings.OWLAT_BACKUP_KEEP}, OWLAT_BACKUP_KEEP)`)
+    }
+  }
+
+  async stage(ctx: StepContext): Promise<void> {
+    const next = parseCompose(ctx.compose)
+    writeAtomic(this.paths.next, ctx.compose)
+    ctx.log(`wrote ${this.paths.next} (web ${next.version}, ${next.image})`)
+  }
+
+  async pull(ctx: StepContext): Promise<void> {
+    const cli = await this.cli()
+    const model = parseComposeModel(ctx.compose)
+    const profiles = hasFunctionsService(model) ? [FUNCTIONS_PROFILE] : []
+    try {
+      await cli.run({ file: this.paths.next, args: ['pull'], profiles, signal: ctx.signal, onLine: ctx.log })
+    }
+    catch (err) {
+      // Nothing may be left changed before promote: the staged file goes too.
+      rmSync(this.paths.next, { force: true })
+      ctx.log(`removed ${this.paths.next}; the running stack and ${this.paths.current} are untouched`)
+      throw err
+    }
+    for (const [service, spec] of model.services) {
+      if (!spec.image) continue
+      const id = await localImageId(this.docker, spec.image)
+      if (!id) throw new Error(`${service}: ${spec.image} is not present after the pull`)
+      ctx.log(`${service}: ${spec.image} is ${id}`)
+    }
+  }
+
+  async deployFunctions(ctx: StepContext): Promise<void> {
+    const model = parseComposeModel(ctx.compose)
+    if (!hasFunctionsService(model)) {
+      return ctx.skip(`the stack has no ${FUNCTIONS_SERVICE} service under the "${FUNCTIONS_PROFILE}" profile`)
+    }
+    const cli = await this.cli()
+    // --no-deps: before promote nothing running may change, so it deploys against the running backend.
+    await cli.run({
+      file: this.paths.next,
+      args: ['run', '--rm', '-T', '--no-deps', FUNCTIONS_SERVICE],
+      profiles: [FUNCTIONS_PROFILE],
+      signal: ctx.signal,
+      onLine: ctx.log,
+    })
+    ctx.log(`${FUNCTIONS_SERVICE} finished`)
+  }
+
+  async promote(ctx: StepContext): Promise<void> {
+    const { current, next, prev } = this.paths
+    if (!existsSync(next)) {
+      // A resumed job: promote already ran if the current file is the staged one.
+      if (readFileSync(current, 'utf8') === ctx.compose) {
+        ctx.log(`already promoted: ${current} pins web ${ctx.toVersion}`)
+        return
+      }
+      throw new Error(`nothing staged: ${next} is missing`)
+    }
+    // Copy (not move) the current file aside, so a current compose file exists at every instant.
+    copyFileSync(current, `${prev}.tmp`)
+    renameSync(`${prev}.tmp`, prev)
+    renameSync(next, current)
+    ctx.log(`kept the previous compose file as ${prev}`)
+    ctx.log(`promoted ${next} to ${current} (web ${readCompose(current).version})`)
+  }
+
+  async recreate(ctx: StepContext): Promise<void> {
+    const cli = await this.cli()
+    const services = this.managedServices(this.currentModel())
+    ctx.log(`up -d --remove-orphans ${services.join(' ')} (the updater's own service ${this.settings.OWLAT_UPDATER_SERVICE} is left alone)`)
+    await cli.run({ file: this.paths.current, args: ['up', '-d', '--remove-orphans', ...services], signal: ctx.signal, onLine: ctx.log })
+  }
+
+  async verify(ctx: StepContext, version: string): Promise<void> {
+    const model = this.currentModel()
+    const services = this.managedServices(model)
+    const timeout = this.config.verifyTimeoutMs
+    ctx.log(`waiting up to ${formatSeconds(timeout)} for ${services.join(', ')} to run healthy at their pinned images, and web to answer ${version} (${this.settings.OWLAT_WEB_VERSION_CHECK})`)
+    const result = await this.waitForStack(model, services, version, timeout, ctx.signal)
+    if (!result.ok) throw new Error(result.fatal ? result.detail : `the stack did not become healthy within ${formatSeconds(timeout)} (last: ${result.detail})`)
+    ctx.log(`every service runs healthy at its pinned image; web answers ${version}`)
+  }
+
+  async restore(ctx: StepContext): Promise<void> {
+    const { current, prev } = this.paths
+    const previous = existsSync(prev) ? readCompose(prev) : null
+    // Only a previous file of the version we came from counts: an older one is left from an earlier job.
+    if (previous?.version === ctx.fromVersion) {
+      renameSync(prev, current)
+      ctx.log(`restored ${current} from ${prev} (web ${previous.version})`)
+    }
+    else if (readCompose(current).version === ctx.fromVersion) {
+      ctx.log(`already restored: ${current} pins web ${ctx.fromVersion}`)
+    }
+    else {
+      throw new Error(`cannot restore ${ctx.fromVersion}: ${prev} ${previous ? `pins ${previous.version}` : 'is missing'}`)
+    }
+    await this.recreate(ctx)
+  }
+
+  /**
+   * After a job has committed (never during one), lets a helper container move the updater to
+   * the image the new compose file pins. Wired by `startSidecar` for the compose driver.
+   */
+  afterCommits(journal: Journal): void {
+    this.unsubscribe = journal.onEvent(({ event }) => {
+      if (event.type !== 'job' || event.job.status !== 'succeeded') return
+      this.selfUpdate().then(
+        line => this.opts.log(`self-update after job ${event.job.id}: ${line}`),
+        (err: Error) => this.opts.log(`self-update after job ${event.job.id} failed: ${err.message}`),
+      )
+    })
+  }
+
+  /** Launches the self-update helper when the updater's pinned image changed; says what it did. */
+  async selfUpdate(): Promise<string> {
+    const service = this.settings.OWLAT_UPDATER_SERVICE
+    const image = this.currentModel().services.get(service)?.image
+    if (!image) return `the compose file has no ${service} service with an image; nothing to do`
+    const cli = await this.cli()
+    const result = await launchSelfUpdate(this.docker, {
+      project: this.project,
+      projectDir: this.config.owlatDir,
+      file: this.paths.current,
+      service,
+      image,
+      composeArgv: cli.command.argv,
+    })
+    return result.launched
+      ? `helper container ${result.containerId.slice(0, 12)} moves ${service} from ${result.from} to ${result.to}`
+      : `nothing to do: ${result.reason}`
+  }
+
+  private async cli(): Promise<ComposeCli> {
+    if (this.cliInstance) return this.cliInstance
+    const command = await detectCompose(this.settings.OWLAT_COMPOSE_CMD)
+    this.cliInstance = new ComposeCli({
+      command,
+      project: this.project,
+      projectDir: this.config.owlatDir,
+      pidFile: join(this.config.dataDir, 'updater', 'compose.pid'),
+    })
+    return this.cliInstance
+  }
+
+  private currentModel(): ComposeModel {
+    return parseComposeModel(readFileSync(this.paths.current, 'utf8'))
+  }
+
+  /** What `up` and `verify` act on: every default service except the updater itself. */
+  private managedServices(model: ComposeModel): string[] {
+    return defaultServices(model).filter(s => s !== this.settings.OWLAT_UPDATER_SERVICE)
+  }
+
+  /** The compose CLI's own validation of the target file, next to the current one (for `.env` and relative paths). */
+  private async composeConfigCheck(ctx: StepContext): Promise<void> {
+    const cli = await this.cli()
+    writeFileSync(this.paths.check, ctx.compose)
+    try {
+      await cli.run({ file: this.paths.check, args: ['config', '-q'], signal: ctx.signal })
+    }
+    catch (err) {
+      throw new Error(`compose rejects the target file: ${(err as Error).message}`)
+    }
+    finally {
+      rmSync(this.paths.check, { force: true })
+    }
+    ctx.log(`${cli.command.argv.join(' ')} ${cli.command.version} accepts the target compose file`)
+  }
+
+  /** `--remove-orphans` would remove a running updater whose service the new file drops. */
+  private async checkUpdaterKept(target: ComposeModel): Promise<void> {
+    const service = this.settings.OWLAT_UPDATER_SERVICE
+    if (target.services.has(service)) return
+    const running = (await projectContainers(this.docker, this.project)).some(c => c.service === service && c.running)
+    if (running) throw new Error(`the target compose file has no ${service} service, so recreating would remove the running updater`)
+  }
+
+  /** OWLAT_HELPER_IMAGE, else the image the updater runs (present locally, has a shell and tar). */
+  private async helperImage(): Promise<string> {
+    if (this.settings.OWLAT_HELPER_IMAGE) return this.settings.OWLAT_HELPER_IMAGE
+    const own = (await projectContainers(this.docker, this.project)).find(c => c.service === this.settings.OWLAT_UPDATER_SERVICE)
+    if (own) return own.image
+    throw new Error(`no image for the backup container: set OWLAT_HELPER_IMAGE (no ${this.settings.OWLAT_UPDATER_SERVICE} service runs in project ${this.project})`)
+  }
+
+  private async waitForStack(model: ComposeModel, services: string[], version: string | null, timeoutMs: number, signal: AbortSignal): Promise<{ ok: true } | { ok: false, fatal: boolean, detail: string }> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      signal.throwIfAborted()
+      const result = await this.checkStack(model, services, version, signal)
+      if (result.ok || result.fatal || Date.now() + POLL_MS > deadline) return result
+      await sleep(POLL_MS, undefined, { signal })
+    }
+  }
+
+  /** Every service running, healthy (when it has a healthcheck), at its pinned image; the web at `version`. */
+  private async checkStack(model: ComposeModel, services: string[], version: string | null, signal: AbortSignal): Promise<StackCheck> {
+    const containers = await projectContainers(this.docker, this.project)
+    let web: ServiceContainer | null = null
+    for (const service of services) {
+      const pinned = model.services.get(service)?.image ?? null
+      const pinnedId = pinned ? await localImageId(this.docker, pinned) : null
+      const own = containers.filter(c => c.service === service)
+      if (own.length === 0) return { ok: false, fatal: false, detail: `${service}: no container` }
+      for (const c of own) {
+        if (pinned && c.imageId !== pinnedId) return { ok: false, fatal: false, detail: `${service}: ${c.name} runs ${c.image}, not ${pinned}` }
+        if (!c.running) return { ok: false, fatal: false, detail: `${service}: ${c.name} is ${c.state} (exit code ${c.exitCode})` }
+        // The engine calls a container unhealthy only after its healthcheck failed `retries` times in a row.
+        if (c.health === 'unhealthy') return { ok: false, fatal: true, detail: `${service}: ${c.name} is unhealthy${c.healthLog ? ` (${c.healthLog})` : ''}` }
+        if (c.health === 'starting') return { ok: false, fatal: false, detail: `${service}: ${c.name} is still starting` }
+      }
+      if (service === this.settings.OWLAT_WEB_SERVICE) web = own[0]!
+    }
+    if (version === null) return { ok: true }
+    if (!web) return { ok: false, fatal: true, detail: `the stack has no ${this.settings.OWLAT_WEB_SERVICE} service to ask for its version` }
+    return this.checkWebVersion(web, version, signal)
+  }
+
+  private async checkWebVersion(web: ServiceContainer, version: string, signal: AbortSignal): Promise<StackCheck> {
+    if (this.settings.OWLAT_WEB_VERSION_CHECK === 'http') {
+      const result = await probeWeb({ baseUrl: this.settings.OWLAT_WEB_URL, secret: this.config.instanceSecret() }, version, signal)
+      return result.ok ? result : { ok: false, fatal: false, detail: `web: ${result.detail}` }
+    }
+    const out = await execIn(this.docker, web.id, ['cat', '/version'])
+    if (out.exitCode !== 0) return { ok: false, fatal: false, detail: `web: cat /version exited with ${out.exitCode}` }
+    const answered = out.stdout.trim()
+    return answered === version ? { ok: true } : { ok: false, fatal: false, detail: `web: /version says ${answered}, expected ${version}` }
+  }
+}
+
+function tagVersion(image: string): string | null {
+  try {
+    return versionFromImage(image)
+  }
+  catch {
+    return null
+  }
+}
+
+function mib(bytes: number): string {
+  return `${Math.floor(bytes / (1024 * 1024))} MiB`
+}

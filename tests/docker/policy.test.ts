@@ -1,0 +1,119 @@
+/**
+ * The compose policy on the production file in deploy/, and the compose driver's preflight
+ * refusing a target file for each forbidden construct (the policy's own rules are unit-tested in
+ * tests/unit/shared/compose-policy.test.ts). Preflight first asks the engine, so this runs with it.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse, stringify } from 'yaml'
+import { checkComposePolicy, composePolicyOptionsFromEnv } from '../../shared/compose-policy'
+import { loadConfig } from '../../shared/config'
+import { ComposeDriver } from '../../sidecar/drivers/compose'
+import type { StepContext } from '../../sidecar/drivers/types'
+import { makeDataDir } from '../sidecar/helpers'
+import { REGISTRY } from './images'
+import { requireDocker, SKIP_DOCKER, stackCompose } from './stack'
+
+const DEPLOY_FILE = fileURLToPath(new URL('../../deploy/docker-compose.yml', import.meta.url))
+const PRODUCTION_DIR = '/opt/owlat'
+
+type Service = Record<string, unknown>
+
+/** Each construct the policy forbids, applied to the web service. */
+const FORBIDDEN: Array<{ name: string, apply: (web: Service, doc: Record<string, unknown>) => void, violation: RegExp }> = [
+  { name: 'privileged mode', apply: (web) => { web.privileged = true }, violation: /service web: privileged mode/ },
+  { name: 'the Docker socket outside the socket proxy', apply: (web) => { web.volumes = ['/var/run/docker.sock:/var/run/docker.sock'] }, violation: /service web: bind mount mounts the Docker socket/ },
+  { name: 'a host path outside the project folder', apply: (web) => { web.volumes = ['/etc:/host-etc:ro'] }, violation: /service web: bind mount "\/etc" mounts host path \/etc, outside the allowed folders/ },
+  { name: 'a capability outside the allowlist', apply: (web) => { web.cap_add = ['SYS_ADMIN'] }, violation: /service web: cap_add SYS_ADMIN is not allowed/ },
+  { name: 'host devices', apply: (web) => { web.devices = ['/dev/sda:/dev/sda'] }, violation: /service web: devices give the container direct access/ },
+  { name: 'the host network', apply: (web) => { web.network_mode = 'host' }, violation: /service web: network_mode: host shares the host's namespace/ },
+  { name: 'the host pid namespace', apply: (web) => { web.pid = 'host' }, violation: /service web: pid: host shares the host's namespace/ },
+  { name: 'an unconfined seccomp profile', apply: (web) => { web.security_opt = ['seccomp:unconfined'] }, violation: /service web: security_opt seccomp:unconfined disables the seccomp syscall filter/ },
+  { name: 'an image from another registry', apply: (web) => { web.image = 'docker.io/evil/web:1.2.2' }, violation: /service web: image "docker.io\/evil\/web:1.2.2" is not from an allowed registry/ },
+  { name: 'a locally built image', apply: (web) => { web.build = '.' }, violation: /service web: builds an image locally/ },
+  { name: 'an included file', apply: (_web, doc) => { doc.include = ['other.yml'] }, violation: /include pulls in other files/ },
+]
+
+function withConstruct(text: string, apply: (web: Service, doc: Record<string, unknown>) => void): string {
+  const doc = parse(text) as { services: Record<string, Service> }
+  apply(doc.services.web!, doc as unknown as Record<string, unknown>)
+  return stringify(doc)
+}
+
+describe.skipIf(SKIP_DOCKER)('the production compose file', () => {
+  const production = readFileSync(DEPLOY_FILE, 'utf8')
+
+  it('passes the policy with the production defaults', () => {
+    expect(checkComposePolicy(production, composePolicyOptionsFromEnv({}, PRODUCTION_DIR))).toEqual({ ok: true, violations: [] })
+  })
+
+  it('has what the updater relies on', () => {
+    const doc = parse(production) as { name?: string, services: Record<string, Service>, volumes: Record<string, unknown> }
+    expect(doc.name).toBeUndefined()
+    expect(Object.keys(doc.services).sort()).toEqual(['convex', 'convex-deploy', 'docker-socket-proxy', 'redis', 'updater', 'web'])
+    expect(doc.services.convex).toMatchObject({ ports: ['3210:3210', '3211:3211'], volumes: ['convex-data:/convex/data'] })
+    expect(doc.services['convex-deploy']!.profiles).toEqual(['deploy'])
+    expect(doc.services.redis!.command).toEqual(expect.arrayContaining(['--appendonly', 'yes']))
+    expect(doc.services.updater!.volumes).toEqual(['updater-data:/data', '.:/opt/owlat'])
+    expect((doc.services.updater!.environment as Record<string, string>).DOCKER_HOST).toBe('tcp://docker-socket-proxy:2375')
+    expect(Object.keys(doc.volumes).sort()).toEqual(['convex-data', 'redis-data', 'updater-data'])
+  })
+
+  it.each(FORBIDDEN)('is refused with $name', ({ apply, violation }) => {
+    const result = checkComposePolicy(withConstruct(production, apply), composePolicyOptionsFromEnv({}, PRODUCTION_DIR))
+    expect(result.ok).toBe(false)
+    expect(result.violations.join('\n')).toMatch(violation)
+  })
+})
+
+describe.skipIf(SKIP_DOCKER)('compose driver preflight', () => {
+  let dir: string
+  let driver: ComposeDriver
+  const env = { OWLAT_ALLOWED_IMAGE_PREFIXES: `${REGISTRY}/owlat/`, OWLAT_WEB_VERSION_CHECK: 'exec' }
+
+  beforeAll(async () => {
+    await requireDocker()
+    dir = mkdtempSync(join(tmpdir(), 'owlatpolicy'))
+    writeFileSync(join(dir, 'docker-compose.yml'), stackCompose('1.0.0'))
+    const config = loadConfig({ OWLAT_DATA_DIR: makeDataDir(), OWLAT_DRIVER: 'compose', OWLAT_DIR: dir })
+    driver = new ComposeDriver(config, { log: () => {}, env })
+  })
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  function context(compose: string): StepContext & { lines: string[] } {
+    const lines: string[] = []
+    return {
+      jobId: 'job-policy',
+      kind: 'update',
+      fromVersion: '1.0.0',
+      toVersion: '1.1.0',
+      compose,
+      force: true,
+      signal: new AbortController().signal,
+      lines,
+      log: line => lines.push(line),
+      skip: line => lines.push(line),
+    }
+  }
+
+  it.each(FORBIDDEN)('refuses a target file with $name', async ({ apply, violation }) => {
+    const ctx = context(withConstruct(stackCompose('1.1.0'), apply))
+    const refusal = driver.preflight(ctx)
+    await expect(refusal).rejects.toThrow(/^compose file violates the compose policy: /)
+    await expect(refusal).rejects.toThrow(violation)
+    expect(ctx.lines.some(line => line.includes('passes the compose policy'))).toBe(false)
+  })
+
+  it('accepts the same target file without them', async () => {
+    const ctx = context(stackCompose('1.1.0'))
+    await driver.preflight(ctx)
+    expect(ctx.lines).toContain('the target compose file passes the compose policy')
+    expect(ctx.lines).toContain('force: skipping the health check of the running stack')
+  })
+})
