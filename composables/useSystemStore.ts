@@ -1,0 +1,88 @@
+import { defineStore } from 'pinia'
+import { statusSchema, type SystemStatus } from '#shared/schemas/api'
+
+/**
+ * State the banner (layout) and the System & Updates page share: the status read, the run the
+ * page follows, and whether the web server answers at all (it is restarted during updates).
+ */
+export const useSystemStore = defineStore('system', () => {
+  const status = ref<SystemStatus | null>(null)
+  const statusError = ref<string | null>(null)
+  const statusLoading = ref(false)
+  /** The run the page follows: the one in flight, or the last one started from this page. */
+  const activeRunId = ref<string | null>(null)
+  const serverReachable = ref(true)
+  /**
+   * The version this document was loaded with: the first status read after load. A run that
+   * succeeded to another version means this document is stale and must reload.
+   */
+  const pageVersion = ref<string | null>(null)
+  /** Bumped when health and history must be read again (a run just ended). */
+  const revision = ref(0)
+
+  // Banner and page mount together: share one request instead of racing two.
+  let pendingStatus: Promise<void> | null = null
+
+  async function loadStatus(): Promise<void> {
+    statusLoading.value = true
+    try {
+      const data = statusSchema.parse(await $fetch('/api/system/status', { cache: 'no-store' }))
+      status.value = data
+      pageVersion.value ??= data.currentVersion
+      statusError.value = null
+      serverReachable.value = true
+      if (data.activeRun) activeRunId.value = data.activeRun.id
+    }
+    catch (err) {
+      statusError.value = apiErrorMessage(err, 'Could not read the system status.')
+      if (isServerUnavailable(err)) serverReachable.value = false
+    }
+    finally {
+      statusLoading.value = false
+    }
+  }
+
+  function refreshStatus(): Promise<void> {
+    pendingStatus ??= loadStatus().finally(() => {
+      pendingStatus = null
+    })
+    return pendingStatus
+  }
+
+  /** Status, health and history: everything a finished run may have changed. */
+  function refreshAll(): Promise<void> {
+    revision.value++
+    return refreshStatus()
+  }
+
+  function followRun(runId: string): void {
+    activeRunId.value = runId
+  }
+
+  function setServerReachable(reachable: boolean): void {
+    serverReachable.value = reachable
+  }
+
+  /** Forget everything on sign-out so the next user never sees this one's data (the document's version stays). */
+  function reset(): void {
+    status.value = null
+    statusError.value = null
+    activeRunId.value = null
+    serverReachable.value = true
+  }
+
+  return {
+    status,
+    statusError,
+    statusLoading,
+    activeRunId,
+    serverReachable,
+    pageVersion,
+    revision,
+    refreshStatus,
+    refreshAll,
+    followRun,
+    setServerReachable,
+    reset,
+  }
+})

@@ -1,0 +1,98 @@
+import { versionInfoSchema, type Run } from '#shared/schemas/api'
+import { isActiveStatus } from '#shared/run-state'
+
+const POLL_INTERVAL_MS = 500
+
+/**
+ * Watches the web's own version while a followed run is in flight, and ends the run on the page:
+ * - `succeeded`: reload as soon as the web answers the run's target version, so the admin lands
+ *   on the new build (never earlier: a reload into a restarting server is a 502);
+ * - `rolled_back` / `failed`: no reload, the running version did not change; refresh status,
+ *   health and history instead.
+ * A run counts when it was seen in flight or is the one the store follows (started here, or
+ * active at load): the page may first see it already finished if the web was down meanwhile.
+ * A document already on the target version never reloads, so there is no reload loop.
+ */
+export function useVersionWatch(run: Readonly<Ref<Run | null>>) {
+  const store = useSystemStore()
+  /** The version the web answered last, null until it answered once. */
+  const webVersion = ref<string | null>(null)
+  const seenInFlight = ref<string | null>(null)
+  const endedRunId = ref<string | null>(null)
+  const reloading = ref(false)
+
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let generation = 0
+
+  const followed = computed(() => {
+    const current = run.value
+    return current !== null && (current.id === seenInFlight.value || current.id === store.activeRunId)
+  })
+  /** Succeeded, but this document still runs the version from before. */
+  const awaitingNewVersion = computed(() =>
+    followed.value
+    && run.value?.status === 'succeeded'
+    && store.pageVersion !== null
+    && store.pageVersion !== run.value.toVersion,
+  )
+  const shouldPoll = computed(() =>
+    !reloading.value
+    && run.value !== null
+    && (isActiveStatus(run.value.status) || awaitingNewVersion.value),
+  )
+
+  function stopPolling(): void {
+    generation++
+    clearTimeout(timer)
+  }
+
+  function reloadIfLanded(): void {
+    if (reloading.value || !awaitingNewVersion.value || webVersion.value !== run.value?.toVersion) return
+    reloading.value = true
+    stopPolling()
+    window.location.reload()
+  }
+
+  async function poll(gen: number): Promise<void> {
+    try {
+      const info = versionInfoSchema.parse(await $fetch('/api/system/version', { cache: 'no-store' }))
+      if (gen !== generation) return
+      webVersion.value = info.version
+      store.setServerReachable(true)
+    }
+    catch (err) {
+      if (gen !== generation) return
+      // Refused connections and gateway errors mean the web is (re)starting; anything else
+      // is left to the run poll, which reports it.
+      if (isServerUnavailable(err)) store.setServerReachable(false)
+    }
+    reloadIfLanded()
+    if (gen === generation && shouldPoll.value) timer = setTimeout(() => poll(gen), POLL_INTERVAL_MS)
+  }
+
+  watch(shouldPoll, (active) => {
+    if (!import.meta.client) return
+    stopPolling()
+    if (active) void poll(generation)
+  }, { immediate: true })
+
+  watch(run, (current) => {
+    if (!current || !import.meta.client) return
+    if (isActiveStatus(current.status)) {
+      seenInFlight.value = current.id
+      return
+    }
+    reloadIfLanded()
+    if (current.status !== 'succeeded' && followed.value && endedRunId.value !== current.id) {
+      endedRunId.value = current.id
+      void store.refreshAll()
+    }
+  })
+
+  onScopeDispose(stopPolling)
+
+  /** The run succeeded but the web does not answer its version yet. */
+  const waitingForVersion = computed(() => awaitingNewVersion.value && webVersion.value !== run.value?.toVersion)
+
+  return { webVersion, waitingForVersion, reloading, watching: shouldPoll }
+}

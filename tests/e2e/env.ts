@@ -1,0 +1,20 @@
+/** Fixed values shared by playwright.config.ts, the global setup and the specs. */
+import { fileURLToPath } from 'node:url'
+
+export const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url))
+/** Relative to ROOT_DIR, where the launcher runs. */
+export const DATA_DIR = '.tmp/e2e-data'
+
+export const WEB_PORT = 3100
+export const UPDATER_PORT = 3300
+export const BASE_URL = `http://127.0.0.1:${WEB_PORT}`
+
+export const ADMIN = { email: 'admin@example.test', password: 'e2e-admin-password-1' } as const
+export const MEMBER = { email: 'member@example.test', password: 'e2e-member-password-1' } as const
+
+/** The demo instance starts on this version; the demo releases add 1.2.3, 1.3.0 and a broken 1.4.0-beta.1. */
+export const INSTALLED_VERSION = '1.2.2'
+export const STABLE_TARGET = '1.3.0'
+export const BROKEN_BETA = '1.4.0-beta.1'
+/** The newest release older than STABLE_TARGET: what a manual rollback offers first. */
+export const ROLLBACK_TARGET = '1.2.3'
