@@ -10,18 +10,11 @@ export default defineNuxtConfig({
   imports: { dirs: [here('./composables')] },
 
   devtools: { enabled: false },
-  telemetry: false,
 
   css: [here('./app/assets/css/main.css')],
 
   // Nothing may be fetched at build or run time: no web fonts, icons bundled from @iconify-json/lucide.
   ui: { fonts: false },
-  icon: {
-    provider: 'none',
-    fallbackToApi: false,
-    serverBundle: { collections: ['lucide'] },
-    clientBundle: { scan: true, sizeLimitKb: 512 },
-  },
 
   runtimeConfig: {
     // Filled from the environment by the sidecar (NUXT_SESSION_PASSWORD, OWLAT_*).
@@ -29,6 +22,9 @@ export default defineNuxtConfig({
   },
 
   compatibilityDate: '2025-07-15',
+
+  typescript: { strict: true },
+  telemetry: false,
 
   hooks: {
     // This Nuxt's schema types only a fallback subset of Nitro's options, so tasks are enabled here.
@@ -41,9 +37,13 @@ export default defineNuxtConfig({
     },
   },
 
-  typescript: { strict: true },
-
   eslint: {
     config: { stylistic: true },
+  },
+  icon: {
+    provider: 'none',
+    fallbackToApi: false,
+    serverBundle: { collections: ['lucide'] },
+    clientBundle: { scan: true, sizeLimitKb: 512 },
   },
 })
