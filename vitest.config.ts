@@ -9,5 +9,6 @@ export default defineConfig({
     // Integration suites start real servers on fixed loopback ports: one file at a time.
     fileParallelism: false,
     pool: 'forks',
+    globalSetup: ['tests/setup/tmpdir.ts'],
   },
 })
