@@ -31,10 +31,14 @@ async function seed(): Promise<void> {
   }
 }
 
-/** Runs once per process; sign-in awaits it so the first login after start cannot race the seed. */
+/**
+ * Runs once per process once it succeeds; sign-in awaits it so the first login after start cannot
+ * race the seed. A failure (e.g. the store was unreachable at start) is retried on the next call.
+ */
 export function seedAdminFromEnv(): Promise<void> {
   seeding ??= seed().catch((err: unknown) => {
-    console.error(`[auth] seeding the first admin failed: ${err instanceof Error ? err.message : String(err)}`)
+    seeding = undefined
+    console.error(`[auth] seeding the first admin failed (retried at the next sign-in): ${err instanceof Error ? err.message : String(err)}`)
   })
   return seeding
 }
