@@ -31,8 +31,9 @@ export default defineNuxtConfig({
     'nitro:config'(nitro) {
       Object.assign(nitro, {
         experimental: { ...nitro.experimental, tasks: true },
-        // The release check runs every 6 hours (DESIGN.md, release tracking).
-        scheduledTasks: { '0 */6 * * *': ['releases:check'] },
+        // A tick, not the check rate: the task asks the source only when the configured interval
+        // (6 h by default, OWLAT_RELEASE_CHECK_INTERVAL_MS) is due, which cron cannot express at run time.
+        scheduledTasks: { '*/10 * * * *': ['releases:check'] },
       })
     },
   },

@@ -15,7 +15,8 @@ export function useSystemHealth() {
   return {
     health: data,
     error: computed(() => error.value ? apiErrorMessage(error.value, 'Could not read service health.') : null),
-    loading: computed(() => status.value === 'pending'),
+    // `idle` is the moment before the client-only fetch starts: still loading, not "no services".
+    loading: computed(() => status.value === 'pending' || status.value === 'idle'),
     refresh,
   }
 }

@@ -16,7 +16,8 @@ export function useSystemHistory() {
   return {
     runs: computed<Run[]>(() => data.value ?? []),
     error: computed(() => error.value ? apiErrorMessage(error.value, 'Could not read the update history.') : null),
-    loading: computed(() => status.value === 'pending'),
+    // `idle` is the moment before the client-only fetch starts: still loading, not "no updates".
+    loading: computed(() => status.value === 'pending' || status.value === 'idle'),
     refresh,
   }
 }

@@ -27,7 +27,11 @@ export const useSystemStore = defineStore('system', () => {
     statusLoading.value = true
     try {
       const data = statusSchema.parse(await $fetch('/api/system/status', { cache: 'no-store' }))
+      const previous = status.value
       status.value = data
+      // A run started or ended (maybe in another tab, by another admin, from the CLI): history,
+      // health and releases are stale.
+      if (previous && (previous.activeRun?.id ?? null) !== (data.activeRun?.id ?? null)) revision.value++
       pageVersion.value ??= data.currentVersion
       statusError.value = null
       serverReachable.value = true
@@ -63,6 +67,11 @@ export const useSystemStore = defineStore('system', () => {
     serverReachable.value = reachable
   }
 
+  /** Whether the run's outcome (failed / rolled back) still waits for an admin's acknowledgement. */
+  function setAcknowledged(runId: string): void {
+    if (status.value?.unacknowledgedRun?.id === runId) status.value = { ...status.value, unacknowledgedRun: null }
+  }
+
   /** Forget everything on sign-out so the next user never sees this one's data (the document's version stays). */
   function reset(): void {
     status.value = null
@@ -83,6 +92,7 @@ export const useSystemStore = defineStore('system', () => {
     refreshAll,
     followRun,
     setServerReachable,
+    setAcknowledged,
     reset,
   }
 })

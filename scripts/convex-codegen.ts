@@ -95,7 +95,8 @@ function header(description: string): string {
 `
 }
 
-function apiDts(modulePaths: string[]): string {
+/** `api.d.ts` for these module paths (relative to `convex/`). */
+export function renderApiDts(modulePaths: string[]): string {
   const imports = modulePaths.map(p => `import type * as ${moduleIdentifier(p)} from "../${importPath(p)}.js";\n`).join('')
   const members = modulePaths.map(p => `  ${propertyKey(importPath(p))}: typeof ${moduleIdentifier(p)};\n`).join('')
   return `${header('Generated `api` utility.')}
@@ -125,7 +126,7 @@ export declare const internal: FilterApi<
 `
 }
 
-const SERVER_DTS = `/* eslint-disable */
+export const SERVER_DTS = `/* eslint-disable */
 /**
  * Generated utilities for implementing server-side Convex query and mutation functions.
  *
@@ -272,7 +273,7 @@ export type DatabaseReader = GenericDatabaseReader<DataModel>;
 export type DatabaseWriter = GenericDatabaseWriter<DataModel>;
 `
 
-const SERVER_JS = `/* eslint-disable */
+export const SERVER_JS = `/* eslint-disable */
 /**
  * Generated utilities for implementing server-side Convex query and mutation functions.
  *
@@ -431,7 +432,7 @@ export type Id<TableName extends TableNames | SystemTableNames> =
 export type DataModel = DataModelFromSchemaDefinition<typeof schema>;
 `
 
-const API_JS = `/* eslint-disable */
+export const API_JS = `/* eslint-disable */
 /**
  * Generated \`api\` utility.
  *
@@ -459,7 +460,7 @@ export const internal = anyApi;
 export function generateConvexFiles(dir: string = CONVEX_DIR): Record<string, string> {
   if (!existsSync(join(dir, 'schema.ts'))) throw new Error(`${dir}/schema.ts is missing: this generator only writes the schema-typed data model`)
   return {
-    'api.d.ts': apiDts(convexModulePaths(dir)),
+    'api.d.ts': renderApiDts(convexModulePaths(dir)),
     'api.js': API_JS,
     'dataModel.d.ts': DATA_MODEL_DTS,
     'server.d.ts': SERVER_DTS,

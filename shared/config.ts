@@ -8,6 +8,7 @@ import { z } from 'zod'
 
 const port = z.coerce.number().int().min(1).max(65535)
 const positiveMs = z.coerce.number().int().min(100)
+const emptyAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value)
 
 const envSchema = z.object({
   PORT: port.default(3000),
@@ -22,8 +23,29 @@ const envSchema = z.object({
   OWLAT_RELEASE_SOURCE: z.enum(['directory', 'github']).default('directory'),
   OWLAT_RELEASE_DIR: z.string().min(1).optional(),
   OWLAT_RELEASE_PUBLIC_KEY: z.string().min(1).optional(),
+  OWLAT_GITHUB_REPO: z.preprocess(emptyAsUnset, z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name').optional()),
+  OWLAT_GITHUB_API_URL: z.preprocess(emptyAsUnset, z.url().default('https://api.github.com')),
+  OWLAT_GITHUB_TOKEN: z.preprocess(emptyAsUnset, z.string().optional()),
+  // At least 15 minutes: more often would only spend GitHub's rate limit on unchanged answers.
+  OWLAT_RELEASE_CHECK_INTERVAL_MS: z.coerce.number().int().min(15 * 60_000).default(6 * 60 * 60_000),
+  // Added on top of the interval so instances installed together do not all ask at the same minute.
+  OWLAT_RELEASE_CHECK_JITTER_MS: z.coerce.number().int().min(0).default(30 * 60_000),
   OWLAT_VERIFY_TIMEOUT_MS: positiveMs.default(60_000),
   OWLAT_RUN_LEASE_MS: positiveMs.default(15 * 60_000),
+  // Empty counts as unset: compose files pass `${OWLAT_CONVEX_URL:-}` through.
+  OWLAT_CONVEX_URL: z.preprocess(emptyAsUnset, z.url().optional()),
+  OWLAT_CONVEX_ADMIN_KEY: z.preprocess(emptyAsUnset, z.string().optional()),
+}).superRefine((env, ctx) => {
+  if (env.OWLAT_RELEASE_SOURCE === 'github' && env.OWLAT_GITHUB_REPO === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['OWLAT_GITHUB_REPO'], message: 'required when OWLAT_RELEASE_SOURCE=github' })
+  }
+  // Convex is the store only with both: a URL without the key could not call the functions.
+  if (env.OWLAT_CONVEX_URL !== undefined && env.OWLAT_CONVEX_ADMIN_KEY === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['OWLAT_CONVEX_ADMIN_KEY'], message: 'required when OWLAT_CONVEX_URL is set' })
+  }
+  if (env.OWLAT_CONVEX_ADMIN_KEY !== undefined && env.OWLAT_CONVEX_URL === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['OWLAT_CONVEX_URL'], message: 'required when OWLAT_CONVEX_ADMIN_KEY is set' })
+  }
 })
 
 export type OwlatConfig = ReturnType<typeof loadConfig>
@@ -54,8 +76,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     owlatDir: resolve(e.OWLAT_DIR),
     releaseSource: e.OWLAT_RELEASE_SOURCE,
     releaseDir: resolve(e.OWLAT_RELEASE_DIR ?? join(dataDir, 'releases')),
+    github: {
+      repo: e.OWLAT_GITHUB_REPO ?? null,
+      // Without the trailing slash, so paths join the same way for github.com and GHES (`…/api/v3`).
+      apiUrl: e.OWLAT_GITHUB_API_URL.replace(/\/+$/, ''),
+      token: e.OWLAT_GITHUB_TOKEN?.trim() ?? null,
+    },
+    releaseCheck: { intervalMs: e.OWLAT_RELEASE_CHECK_INTERVAL_MS, jitterMs: e.OWLAT_RELEASE_CHECK_JITTER_MS },
     verifyTimeoutMs: e.OWLAT_VERIFY_TIMEOUT_MS,
     runLeaseMs: e.OWLAT_RUN_LEASE_MS,
+    /** Set: Convex is the web's store; null: the embedded SQLite store. */
+    convex: e.OWLAT_CONVEX_URL !== undefined && e.OWLAT_CONVEX_ADMIN_KEY !== undefined
+      ? { url: e.OWLAT_CONVEX_URL, adminKey: e.OWLAT_CONVEX_ADMIN_KEY.trim() }
+      : null,
     /** Falls back to the secret `npm start` generated into the data dir. */
     instanceSecret(): string {
       const secret = e.OWLAT_INSTANCE_SECRET ?? readIfExists(join(dataDir, SECRET_FILE))

@@ -53,3 +53,19 @@ export function newestApplicable<T extends { version: string }>(
   const candidates = releases.filter(r => isUpdate(r.version, current, channel))
   return sortVersionsDesc(candidates, r => r.version)[0] ?? null
 }
+
+/**
+ * What an update from `current` to `target` jumps over, newest first: every release on the
+ * channel newer than `current` up to and including `target`. Empty when either is not semver.
+ */
+export function releasesBetween<T extends { version: string }>(
+  releases: T[],
+  current: string,
+  target: string,
+  channel: Channel,
+): T[] {
+  if (!isVersion(current) || !isVersion(target)) return []
+  const between = releases.filter(r => isVersion(r.version) && isOnChannel(r.version, channel)
+    && semver.gt(r.version, current) && semver.lte(r.version, target))
+  return sortVersionsDesc(between, r => r.version)
+}

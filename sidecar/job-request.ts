@@ -69,6 +69,15 @@ export function admitJob(body: unknown, deps: AdmissionDeps): Admission {
     return badRequest(`cannot roll back to ${target}: it is not older than the installed ${installed}`)
   }
 
+  if (request.restoreBackupJobId !== null) {
+    if (request.kind !== 'rollback') return badRequest('only a rollback can restore a data backup')
+    const source = deps.journal.getJob(request.restoreBackupJobId)
+    if (!source?.backup) return badRequest(`job ${request.restoreBackupJobId} left no data backup to restore`)
+    if (source.fromVersion !== target) {
+      return badRequest(`the backup of job ${source.id} holds the data of ${source.fromVersion}, not of ${target}`)
+    }
+  }
+
   const active = deps.journal.activeJobs()[0]
   if (active) return { ok: false, status: 409, error: `job ${active.id} (${active.kind} to ${active.toVersion}) is still ${active.status}` }
 
@@ -81,6 +90,8 @@ export function admitJob(body: unknown, deps: AdmissionDeps): Admission {
     requestedBy: request.requestedBy,
     force: request.force,
     compose: request.compose,
+    backup: request.backup,
+    restoreBackupJobId: request.restoreBackupJobId,
   })
   return { ok: true, job }
 }

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3'
 import { assertTransition, isTerminalStatus, type RunKind, type RunStatus } from '../shared/run-state'
 import { JOB_STEPS, STEP_LOG_LIMIT, type StepName, type StepStatus } from '../shared/steps'
 import { requestedBySchema, stepNameSchema, type RequestedBy, type Step } from '../shared/schemas/common'
-import type { Job, JobEvent } from '../shared/schemas/job'
+import { jobBackupSchema, type Job, type JobBackup, type JobEvent } from '../shared/schemas/job'
 
 /** One log line is a line, not a dump: longer ones are cut. */
 const MAX_LOG_LINE = 2000
@@ -24,6 +24,10 @@ export interface NewJob {
   force: boolean
   /** The verified compose text of the target release; the driver stages it. */
   compose: string
+  /** Back up the data in the backup step (default on). */
+  backup?: boolean
+  /** A rollback that also restores the data backup this earlier job took (default none). */
+  restoreBackupJobId?: string | null
 }
 
 export interface JournalEvent {
@@ -35,6 +39,8 @@ export interface JournalEvent {
 export interface JobInput {
   compose: string
   force: boolean
+  backup: boolean
+  restoreBackupJobId: string | null
 }
 
 interface JobRow {
@@ -51,6 +57,9 @@ interface JobRow {
   created_at: number
   started_at: number | null
   ended_at: number | null
+  backup: number
+  restore_backup_job_id: string | null
+  backup_info: string | null
 }
 
 interface StepRow {
@@ -107,6 +116,16 @@ CREATE INDEX IF NOT EXISTS events_job ON events (job_id, seq);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `
 
+/**
+ * Columns added after the first release: a journal made by an older sidecar gains them on open.
+ * `backup` defaults on, which is what every job before this column did.
+ */
+const ADDED_JOB_COLUMNS: Array<[name: string, definition: string]> = [
+  ['backup', 'INTEGER NOT NULL DEFAULT 1'],
+  ['restore_backup_job_id', 'TEXT'],
+  ['backup_info', 'TEXT'],
+]
+
 const INSTALLED_VERSION_KEY = 'installed_version'
 
 export class Journal {
@@ -123,6 +142,10 @@ export class Journal {
     this.db.pragma('synchronous = FULL')
     this.db.pragma('foreign_keys = ON')
     this.db.exec(SCHEMA)
+    const existing = new Set((this.db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>).map(c => c.name))
+    for (const [name, definition] of ADDED_JOB_COLUMNS) {
+      if (!existing.has(name)) this.db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${definition}`)
+    }
   }
 
   close(): void {
@@ -132,9 +155,9 @@ export class Journal {
 
   createJob(input: NewJob, now = Date.now()): Job {
     return this.write(() => {
-      this.db.prepare(`INSERT INTO jobs (id, run_id, kind, from_version, to_version, status, reason, requested_by, force, compose, created_at)
-        VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, ?)`)
-        .run(input.id, input.runId, input.kind, input.fromVersion, input.toVersion, JSON.stringify(input.requestedBy), input.force ? 1 : 0, input.compose, now)
+      this.db.prepare(`INSERT INTO jobs (id, run_id, kind, from_version, to_version, status, reason, requested_by, force, compose, created_at, backup, restore_backup_job_id)
+        VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, ?, ?, ?)`)
+        .run(input.id, input.runId, input.kind, input.fromVersion, input.toVersion, JSON.stringify(input.requestedBy), input.force ? 1 : 0, input.compose, now, input.backup === false ? 0 : 1, input.restoreBackupJobId ?? null)
       const step = this.db.prepare(`INSERT INTO steps (job_id, name, position, status) VALUES (?, ?, ?, 'pending')`)
       JOB_STEPS.forEach((name, i) => step.run(input.id, name, i))
       return this.emitJob(input.id)
@@ -159,9 +182,19 @@ export class Journal {
   }
 
   jobInput(id: string): JobInput {
-    const row = this.db.prepare('SELECT compose, force FROM jobs WHERE id = ?').get(id) as Pick<JobRow, 'compose' | 'force'> | undefined
+    const row = this.db.prepare('SELECT compose, force, backup, restore_backup_job_id FROM jobs WHERE id = ?')
+      .get(id) as Pick<JobRow, 'compose' | 'force' | 'backup' | 'restore_backup_job_id'> | undefined
     if (!row) throw new Error(`unknown job ${id}`)
-    return { compose: row.compose, force: row.force === 1 }
+    return { compose: row.compose, force: row.force === 1, backup: row.backup === 1, restoreBackupJobId: row.restore_backup_job_id }
+  }
+
+  /** Records the data backup the job's backup step took, so a later rollback can offer it. */
+  setJobBackup(id: string, backup: JobBackup): Job {
+    return this.write(() => {
+      this.requireRow(id)
+      this.db.prepare('UPDATE jobs SET backup_info = ? WHERE id = ?').run(JSON.stringify(jobBackupSchema.parse(backup)), id)
+      return this.emitJob(id)
+    })
   }
 
   setJobStatus(id: string, status: RunStatus, reason: string | null = null, now = Date.now()): Job {
@@ -287,6 +320,7 @@ export class Journal {
       createdAt: row.created_at,
       startedAt: row.started_at,
       endedAt: row.ended_at,
+      backup: row.backup_info ? jobBackupSchema.parse(JSON.parse(row.backup_info)) : null,
       steps: steps.map((s): Step => ({
         name: stepNameSchema.parse(s.name),
         status: s.status,

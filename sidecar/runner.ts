@@ -156,6 +156,9 @@ export class Runner {
       toVersion: job.toVersion,
       compose: input.compose,
       force: input.force,
+      backup: input.backup,
+      restoreBackupJobId: input.restoreBackupJobId,
+      recordBackup: backup => journal.setJobBackup(job.id, backup),
       signal: this.abort.signal,
       log: line => journal.appendLog(job.id, name, line),
       skip: (reason) => {

@@ -67,6 +67,7 @@ export function createSidecarServer(deps: ServerDeps): Server {
         version: deps.journal.installedVersion() ?? deps.driver.installedVersion(),
         driver: deps.driver.name,
         services: await deps.driver.health(),
+        backups: deps.driver.backups,
       }
       return sendJson(res, 200, health)
     }

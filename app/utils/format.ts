@@ -21,3 +21,16 @@ export function formatDuration(startedAt: number | null, endedAt: number | null)
   if (seconds < 60) return `${seconds} s`
   return `${Math.floor(seconds / 60)} min ${seconds % 60} s`
 }
+
+/** `512 B`, `3.4 MB`, `1.2 GB` (decimal units, as disk tools show them). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`
+  const units = ['kB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = -1
+  do {
+    value /= 1000
+    unit++
+  } while (value >= 1000 && unit < units.length - 1)
+  return `${value.toFixed(1)} ${units[unit]}`
+}

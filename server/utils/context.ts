@@ -1,7 +1,9 @@
 /** Process-wide instances built from the configuration: the store, the release source, the sidecar client. */
 import { join } from 'node:path'
-import { createDirectoryReleaseSource, unavailableReleaseSource, type ReleaseSource } from './release-source'
+import { createGitHubClient } from './github'
+import { createDirectoryReleaseSource, createGitHubReleaseSource, unavailableReleaseSource, type ReleaseSource } from './release-source'
 import { createSidecarClient, type SidecarClient } from './sidecar'
+import { convexHttpCaller, createConvexStore } from './store/convex'
 import { openSqliteStore } from './store/sqlite'
 import type { SystemStore } from './store/types'
 import type { ReconcileDeps } from './runs'
@@ -10,18 +12,36 @@ let store: SystemStore | undefined
 let source: ReleaseSource | undefined
 let sidecar: SidecarClient | undefined
 
+/**
+ * Convex when OWLAT_CONVEX_URL and OWLAT_CONVEX_ADMIN_KEY are set (production), else the embedded
+ * SQLite file. Opening the Convex store makes no request, so an unreachable backend never stops
+ * the server from starting: each call then fails with a 503 that says why, and the log says it
+ * once per outage.
+ */
 export function useStore(): SystemStore {
-  store ??= openSqliteStore(join(useOwlatConfig().dataDir, 'web.sqlite'))
+  if (!store) {
+    const config = useOwlatConfig()
+    store = config.convex
+      ? createConvexStore(convexHttpCaller({
+          ...config.convex,
+          toError: err => createError({ statusCode: 503, statusMessage: 'Service Unavailable', message: err.message, cause: err }),
+        }))
+      : openSqliteStore(join(config.dataDir, 'web.sqlite'))
+  }
   return store
 }
 
 export function useReleaseSource(): ReleaseSource {
   if (!source) {
     const config = useOwlatConfig()
+    const publicKey = () => config.releasePublicKey()
+    const { repo, apiUrl, token } = config.github
     source = config.releaseSource === 'directory'
-      ? createDirectoryReleaseSource({ dir: config.releaseDir, publicKey: () => config.releasePublicKey() })
-      // Every check then records this error, so the page says why no releases are listed.
-      : unavailableReleaseSource(config.releaseSource, 'not available in this build; set OWLAT_RELEASE_SOURCE=directory')
+      ? createDirectoryReleaseSource({ dir: config.releaseDir, publicKey })
+      : repo
+        ? createGitHubReleaseSource({ client: createGitHubClient({ apiUrl, repo, token }), publicKey })
+        // loadConfig refuses this; kept so a hand-built config still says why nothing is listed.
+        : unavailableReleaseSource('github', 'missing OWLAT_GITHUB_REPO')
   }
   return source
 }

@@ -5,12 +5,14 @@
 import { verifyRelease, type ReleaseArtifacts } from '#shared/release-verify'
 import type { RunKind } from '#shared/run-state'
 import type { Run, SessionUser } from '#shared/schemas/api'
+import { GitHubError } from './github'
 import { ReleaseNotFoundError } from './release-source'
 import { readReleases } from './releases'
 import { DispatchFailedError, dispatchRun, syncFromSidecar } from './runs'
 import { SidecarRejectedError, SidecarUnreachableError } from './sidecar'
 import { ActiveRunError } from './store/types'
-import { checkTarget } from './targets'
+import { loadRollbackCandidates, ROLLBACK_HISTORY_LIMIT } from './rollbacks'
+import { checkRollbackTarget, checkTarget } from './targets'
 
 function badRequest(message: string) {
   return createError({ statusCode: 400, statusMessage: 'Bad Request', message })
@@ -27,7 +29,14 @@ function conflict(activeRunId: string | null) {
   return createError({ statusCode: 409, statusMessage: 'Conflict', message: 'Another update or rollback is already in progress', data: { activeRunId } })
 }
 
-export async function startRun(kind: RunKind, targetVersion: string, user: SessionUser): Promise<{ runId: string }> {
+export interface StartOptions {
+  /** Back up the data before anything changes (skipped by drivers that cannot). */
+  backup: boolean
+  /** For a rollback: also restore the backup taken before the update that left the target, when there is one. */
+  restoreBackup: boolean
+}
+
+export async function startRun(kind: RunKind, targetVersion: string, user: SessionUser, options: StartOptions): Promise<{ runId: string }> {
   const store = useStore()
   const source = useReleaseSource()
   const deps = useReconcileDeps()
@@ -37,10 +46,21 @@ export async function startRun(kind: RunKind, targetVersion: string, user: Sessi
   const active = await syncFromSidecar(deps)
   if (active) throw conflict(active.id)
 
-  const [{ releases }, { channel }] = await Promise.all([readReleases(store, source), store.getSettings()])
+  const [{ releases }, { channel }] = await Promise.all([readReleases(store, source, useOwlatConfig().releaseCheck), store.getSettings()])
   const running = currentVersion()
-  const check = checkTarget({ kind, targetVersion, currentVersion: running, channel, releases })
-  if (!check.ok) throw badRequest(check.reason)
+  let restoreBackupJobId: string | null = null
+  if (kind === 'rollback') {
+    // The dialog's own list: a target it shows disabled is refused here with the same reason.
+    const { candidates } = await loadRollbackCandidates()
+    const check = checkRollbackTarget({ targetVersion, currentVersion: running, channel, releases, runs: await store.listRuns(ROLLBACK_HISTORY_LIMIT) })
+    if (!check.ok) throw badRequest(check.reason)
+    const backup = candidates.find(c => c.version === targetVersion)?.backup ?? null
+    if (options.restoreBackup && backup) restoreBackupJobId = backup.jobId
+  }
+  else {
+    const check = checkTarget({ kind, targetVersion, currentVersion: running, channel, releases })
+    if (!check.ok) throw badRequest(check.reason)
+  }
 
   // The cache says it verified; the files may have changed since. Dispatch only what verifies now.
   let artifacts: ReleaseArtifacts
@@ -49,6 +69,8 @@ export async function startRun(kind: RunKind, targetVersion: string, user: Sessi
   }
   catch (err) {
     if (err instanceof ReleaseNotFoundError) throw badRequest(err.message)
+    // GitHub did not answer (or rate-limited us): nothing was started, and the admin may retry.
+    if (err instanceof GitHubError) throw createError({ statusCode: 502, statusMessage: 'Bad Gateway', message: `Could not download release ${targetVersion}: ${err.message}` })
     throw err
   }
   const verified = verifyRelease(artifacts, useOwlatConfig().releasePublicKey())
@@ -72,6 +94,8 @@ export async function startRun(kind: RunKind, targetVersion: string, user: Sessi
       compose: artifacts.compose,
       requestedBy: { email: user.email, via: 'web' },
       force: false,
+      backup: options.backup,
+      restoreBackupJobId,
     }, deps)
   }
   catch (err) {

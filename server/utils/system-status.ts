@@ -1,22 +1,35 @@
 /** The one read behind the page and the banner (`GET /api/system/status`). */
 import { isActiveStatus } from '#shared/run-state'
-import type { SessionUser, SystemStatus } from '#shared/schemas/api'
+import type { Run, SessionUser, SystemStatus } from '#shared/schemas/api'
 import { newestApplicable } from '#shared/version'
 import { readReleases } from './releases'
 import { syncFromSidecar } from './runs'
+import type { SystemStore } from './store/types'
+
+/**
+ * The newest finished run when it failed or was rolled back and no admin acknowledged it. A newer
+ * finished run (a successful retry, say) supersedes it: only the latest outcome needs attention.
+ */
+async function unacknowledgedRun(store: SystemStore): Promise<Run | null> {
+  const latest = (await store.listRuns(5)).find(r => !isActiveStatus(r.status))
+  if (!latest || (latest.status !== 'failed' && latest.status !== 'rolled_back')) return null
+  return await store.getAcknowledgement(latest.id) ? null : latest
+}
 
 export async function systemStatus(user: SessionUser): Promise<SystemStatus> {
   const store = useStore()
   const [activeRun, cache, { channel }] = await Promise.all([
     // Synced from the sidecar, so a run started from the CLI shows (and blocks) here too.
     syncFromSidecar(useReconcileDeps()),
-    readReleases(store, useReleaseSource()),
+    readReleases(store, useReleaseSource(), useOwlatConfig().releaseCheck),
     store.getSettings(),
   ])
   const version = currentVersion()
   // Unverified releases are listed but never offered.
   const latest = newestApplicable(cache.releases.filter(r => r.verified), version, channel)
   const dismissed = latest !== null && latest.severity !== 'security' && await store.isDismissed(user.id, latest.version)
+  // Read after the sync above, so a run that just ended is seen with its outcome.
+  const attention = await unacknowledgedRun(store)
   return {
     currentVersion: version,
     buildId: currentBuildId(),
@@ -26,6 +39,7 @@ export async function systemStatus(user: SessionUser): Promise<SystemStatus> {
     severity: latest?.severity ?? null,
     dismissed,
     activeRun: activeRun && isActiveStatus(activeRun.status) ? activeRun : null,
-    lastCheck: { checkedAt: cache.checkedAt, error: cache.error },
+    unacknowledgedRun: attention,
+    lastCheck: { checkedAt: cache.checkedAt, error: cache.error, nextCheckAt: cache.nextCheckAt },
   }
 }

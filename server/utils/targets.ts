@@ -3,8 +3,10 @@
  * Framework-independent.
  */
 import type { RunKind } from '../../shared/run-state'
+import type { RollbackCandidate, Run, RunBackup } from '../../shared/schemas/api'
+import type { JobBackup } from '../../shared/schemas/job'
 import type { Release } from '../../shared/schemas/release'
-import { compareVersions, isOnChannel, isVersion, type Channel } from '../../shared/version'
+import { compareVersions, isOnChannel, isVersion, sortVersionsDesc, type Channel } from '../../shared/version'
 
 export type TargetCheck = { ok: true, release: Release } | { ok: false, reason: string }
 
@@ -14,8 +16,11 @@ export function checkTarget(opts: {
   currentVersion: string
   channel: Channel
   releases: Release[]
+  /** The instance's runs (history), for rollbacks: versions it ran count as known. */
+  runs?: Run[]
 }): TargetCheck {
   const { kind, targetVersion: target, currentVersion: current, channel, releases } = opts
+  if (kind === 'rollback') return checkRollbackTarget({ ...opts, runs: opts.runs ?? [] })
   const release = releases.find(r => r.version === target)
   if (!release) return { ok: false, reason: `Unknown version ${target}: no such release is known` }
   if (!isVersion(current)) {
@@ -28,18 +33,121 @@ export function checkTarget(opts: {
   if (kind === 'update' && order <= 0) {
     return { ok: false, reason: `${target} is not newer than the running version ${current}` }
   }
-  if (kind === 'rollback' && order >= 0) {
-    return { ok: false, reason: `${target} is not older than the running version ${current}; a rollback must target an earlier release` }
-  }
   if (!release.verified) {
     return { ok: false, reason: `Release ${target} failed verification and cannot be installed: ${release.verifyError ?? 'unknown reason'}` }
   }
-  if (kind === 'rollback') {
-    const running = releases.find(r => r.version === current)
-    const floor = running?.migratesData ? running.rollbackFloor : null
-    if (floor && compareVersions(target, floor) < 0) {
-      return { ok: false, reason: `${current} migrated data and cannot roll back below ${floor}` }
+  return { ok: true, release }
+}
+
+export interface RollbackInput {
+  currentVersion: string
+  channel: Channel
+  releases: Release[]
+  /** The instance's runs, any order. */
+  runs: Run[]
+  /** Whether the driver can restore data; without it no backup is offered. */
+  backupsSupported: boolean
+  /** Backups the sidecar recorded, by job id (only the jobs asked for need to be here). */
+  jobBackups?: ReadonlyMap<string, JobBackup>
+}
+
+/**
+ * When this instance last ran `version`: the start of a run that left it (it was running then), or
+ * the end of a run that succeeded onto it. Null when it never did.
+ */
+function ranHereAt(version: string, runs: Run[]): number | null {
+  let at: number | null = null
+  for (const run of runs) {
+    const seen = run.fromVersion === version
+      ? run.startedAt
+      : run.toVersion === version && run.status === 'succeeded' ? run.endedAt ?? run.startedAt : null
+    if (seen !== null && (at === null || seen > at)) at = seen
+  }
+  return at
+}
+
+/**
+ * The runs whose jobs may hold the backup a rollback to `version` would restore: the newest run
+ * that succeeded in leaving it. Its backup holds the data as it was on `version`; an older one
+ * would be stale, so only this run counts.
+ */
+export function leavingRun(version: string, runs: Run[]): Run | null {
+  return [...runs]
+    .filter(r => r.fromVersion === version && r.status === 'succeeded' && r.jobId !== null)
+    .sort((a, b) => b.startedAt - a.startedAt)[0] ?? null
+}
+
+/**
+ * Every version a rollback from the running one may be offered: older releases the source lists
+ * (pre-releases only on the beta channel) and versions this instance ran, newest first, each with
+ * the reason it cannot be chosen (null when it can), what it would undo, and the data backup it
+ * can restore. The one rule behind the rollback dialog and `POST /api/system/rollbacks`.
+ */
+export function rollbackCandidates(input: RollbackInput): RollbackCandidate[] {
+  const { currentVersion: current, channel, releases, runs } = input
+  if (!isVersion(current)) return []
+  const byVersion = new Map(releases.map(r => [r.version, r]))
+  const ran = new Map<string, number | null>()
+  const consider = (version: string) => {
+    if (!ran.has(version)) ran.set(version, ranHereAt(version, runs))
+  }
+  for (const run of runs) {
+    consider(run.fromVersion)
+    if (run.status === 'succeeded') consider(run.toVersion)
+  }
+  for (const r of releases) consider(r.version)
+  /** A release counts when the channel offers it or this instance ran it. */
+  const counts = (version: string) => isOnChannel(version, channel) || (ran.get(version) ?? null) !== null
+
+  const versions = [...ran.keys()].filter(v => isVersion(v) && compareVersions(v, current) < 0 && counts(v))
+  return sortVersionsDesc(versions, v => v).map((version): RollbackCandidate => {
+    const release = byVersion.get(version) ?? null
+    // What the rollback undoes: every counted release after the target, up to the running one.
+    const undone = sortVersionsDesc(
+      releases.filter(r => compareVersions(r.version, version) > 0 && compareVersions(r.version, current) <= 0 && counts(r.version)),
+      r => r.version,
+    )
+    const blocking = undone.find(r => r.migratesData && r.rollbackFloor !== null && compareVersions(version, r.rollbackFloor) < 0)
+    let disabledReason: string | null = null
+    if (!release) disabledReason = `The release source no longer lists ${version}, so its files cannot be verified`
+    else if (!release.verified) disabledReason = `Release ${version} failed verification and cannot be installed: ${release.verifyError ?? 'unknown reason'}`
+    else if (blocking) disabledReason = `${blocking.version} migrated data and cannot roll back below ${blocking.rollbackFloor}`
+
+    let backup: RunBackup | null = null
+    const leaving = input.backupsSupported ? leavingRun(version, runs) : null
+    const taken = leaving?.jobId ? input.jobBackups?.get(leaving.jobId) : undefined
+    if (leaving?.jobId && taken) backup = { runId: leaving.id, jobId: leaving.jobId, ...taken }
+
+    return {
+      version,
+      publishedAt: release?.publishedAt ?? null,
+      ranHereAt: ran.get(version) ?? null,
+      disabledReason,
+      undoes: undone.map(r => ({ version: r.version, publishedAt: r.publishedAt, notesHtml: r.notesHtml, migratesData: r.migratesData, rollbackFloor: r.rollbackFloor })),
+      backup,
+    }
+  })
+}
+
+/** Whether `targetVersion` may be rolled back to, by the same rule the dialog lists. */
+export function checkRollbackTarget(opts: Omit<RollbackInput, 'backupsSupported'> & { targetVersion: string }): TargetCheck {
+  const { targetVersion: target, currentVersion: current } = opts
+  if (!isVersion(current)) {
+    return { ok: false, reason: `The running version "${current}" is not a release version, so it cannot be rolled back` }
+  }
+  if (compareVersions(target, current) >= 0) {
+    return { ok: false, reason: `${target} is not older than the running version ${current}; a rollback must target an earlier release` }
+  }
+  const candidate = rollbackCandidates({ ...opts, backupsSupported: false }).find(c => c.version === target)
+  if (!candidate) {
+    const release = opts.releases.find(r => r.version === target)
+    return {
+      ok: false,
+      reason: release
+        ? `${target} is a pre-release this instance never ran; switch the update channel to beta to roll back to it`
+        : `Unknown version ${target}: it was never installed here nor released`,
     }
   }
-  return { ok: true, release }
+  if (candidate.disabledReason) return { ok: false, reason: candidate.disabledReason }
+  return { ok: true, release: opts.releases.find(r => r.version === target)! }
 }

@@ -1,9 +1,7 @@
 import { z } from 'zod'
-import {
-  channelSchema, requestedBySchema, runKindSchema, runStatusSchema, severitySchema, stepSchema, versionSchema,
-} from './common'
+import { channelSchema, runCoreSchema, severitySchema, versionSchema } from './common'
 import { releaseSchema } from './release'
-import { serviceHealthSchema } from './job'
+import { driverBackupsSchema, serviceHealthSchema } from './job'
 
 /** `POST /api/auth/login` */
 export const loginBodySchema = z.object({
@@ -11,13 +9,36 @@ export const loginBodySchema = z.object({
   password: z.string().min(1, 'password is required').max(1024),
 })
 
-/** `POST /api/system/updates` and `POST /api/system/rollbacks` */
+/** The pinned part of `POST /api/system/updates` and `POST /api/system/rollbacks`. */
 export const targetVersionBodySchema = z.object({ targetVersion: versionSchema }).strict()
+
+/**
+ * `POST /api/system/updates`. `backup` defaults on so the pinned `{targetVersion}` body keeps the
+ * safe behaviour; a driver that cannot back up skips the step and says why.
+ */
+export const updateBodySchema = targetVersionBodySchema.extend({ backup: z.boolean().default(true) }).strict()
+export type UpdateBody = z.input<typeof updateBodySchema>
+
+/**
+ * `POST /api/system/rollbacks`. `restoreBackup` defaults on: it only takes effect when the update
+ * being undone left a data backup the driver can restore.
+ */
+export const rollbackBodySchema = targetVersionBodySchema.extend({ restoreBackup: z.boolean().default(true) }).strict()
+export type RollbackBody = z.input<typeof rollbackBodySchema>
+
+/** The rollback dialog's form: the body plus the target version typed again to confirm. */
+export const rollbackFormSchema = rollbackBodySchema
+  .extend({ confirmation: z.string().trim() })
+  .refine(form => form.confirmation === form.targetVersion, {
+    path: ['confirmation'],
+    message: 'Type the version you are rolling back to, exactly as shown',
+  })
+export type RollbackForm = z.input<typeof rollbackFormSchema>
 
 /** `POST /api/system/notifications/dismiss` */
 export const dismissBodySchema = z.object({ version: versionSchema }).strict()
 
-/** `GET /api/system/updates/:id` params */
+/** `GET /api/system/updates/:id` (and its `/export`, `/acknowledge`) params */
 export const runIdParamsSchema = z.object({ id: z.string().min(1).max(100) })
 
 export const userRoleSchema = z.enum(['platform-admin', 'member'])
@@ -35,20 +56,28 @@ export const versionInfoSchema = z.object({ version: z.string(), buildId: z.stri
 export type VersionInfo = z.infer<typeof versionInfoSchema>
 
 /** An update run as the web store keeps it. */
-export const runSchema = z.object({
-  id: z.string(),
+export const runSchema = runCoreSchema.extend({
   jobId: z.string().nullable(),
-  kind: runKindSchema,
-  fromVersion: z.string(),
-  toVersion: z.string(),
-  status: runStatusSchema,
-  reason: z.string().nullable(),
-  requestedBy: requestedBySchema,
   startedAt: z.number(),
-  endedAt: z.number().nullable(),
-  steps: z.array(stepSchema),
 })
 export type Run = z.infer<typeof runSchema>
+
+/** Who acknowledged a failed or rolled-back run, and when (one per run, the first one stands). */
+export const runAcknowledgementSchema = z.object({
+  runId: z.string(),
+  userId: z.string(),
+  email: z.string(),
+  acknowledgedAt: z.number(),
+})
+export type RunAcknowledgement = z.infer<typeof runAcknowledgementSchema>
+
+/** `GET /api/system/updates/:id/export`: everything known about one run, as a file. */
+export const runExportSchema = z.object({
+  exportedAt: z.number(),
+  run: runSchema,
+  acknowledgement: runAcknowledgementSchema.nullable(),
+})
+export type RunExport = z.infer<typeof runExportSchema>
 
 /** `GET /api/system/status`: one read for the page and the banner. */
 export const statusSchema = z.object({
@@ -60,7 +89,17 @@ export const statusSchema = z.object({
   severity: severitySchema.nullable(),
   dismissed: z.boolean(),
   activeRun: runSchema.nullable(),
-  lastCheck: z.object({ checkedAt: z.number().nullable(), error: z.string().nullable() }),
+  /**
+   * The newest finished run when it ended `failed` or `rolled_back` and no admin acknowledged it
+   * yet: every admin page shows it until one does.
+   */
+  unacknowledgedRun: runSchema.nullable().default(null),
+  lastCheck: z.object({
+    checkedAt: z.number().nullable(),
+    error: z.string().nullable(),
+    /** When the source will be asked next (the scheduled slot or the end of a rate limit). */
+    nextCheckAt: z.number().nullable(),
+  }),
 })
 export type SystemStatus = z.infer<typeof statusSchema>
 
@@ -72,6 +111,8 @@ export const healthResponseSchema = z.object({
   driver: z.string().nullable(),
   version: z.string().nullable(),
   services: z.array(serviceHealthSchema),
+  /** Whether the sidecar's driver can back up and restore data; null while it cannot be reached. */
+  backups: driverBackupsSchema.nullable(),
   error: z.string().nullable(),
 })
 export type HealthResponse = z.infer<typeof healthResponseSchema>
@@ -81,3 +122,45 @@ export const settingsSchema = z.object({ channel: channelSchema }).strict()
 export type Settings = z.infer<typeof settingsSchema>
 
 export const runAcceptedSchema = z.object({ runId: z.string() })
+
+/** The data backup an update took before it changed anything (compose driver only). */
+export const runBackupSchema = z.object({
+  /** The update run (and its sidecar job) that took it. */
+  runId: z.string(),
+  jobId: z.string(),
+  path: z.string(),
+  createdAt: z.number(),
+  sizeBytes: z.number(),
+})
+export type RunBackup = z.infer<typeof runBackupSchema>
+
+/** One release a rollback undoes, newest first. */
+export const undoneReleaseSchema = z.object({
+  version: z.string(),
+  publishedAt: z.string().nullable(),
+  notesHtml: z.string(),
+  migratesData: z.boolean(),
+  rollbackFloor: z.string().nullable(),
+})
+
+/** One version the rollback dialog lists, with why it cannot be chosen (null when it can). */
+export const rollbackCandidateSchema = z.object({
+  version: z.string(),
+  /** The release's publication date; null when the source no longer lists it. */
+  publishedAt: z.string().nullable(),
+  /** When this instance last ran it successfully (it was left by a later run); null when never. */
+  ranHereAt: z.number().nullable(),
+  disabledReason: z.string().nullable(),
+  undoes: z.array(undoneReleaseSchema),
+  /** The backup taken before the update that left this version; null when there is none to offer. */
+  backup: runBackupSchema.nullable(),
+})
+export type RollbackCandidate = z.infer<typeof rollbackCandidateSchema>
+
+/** `GET /api/system/rollbacks/candidates` */
+export const rollbackCandidatesSchema = z.object({
+  currentVersion: z.string(),
+  backups: driverBackupsSchema.nullable(),
+  candidates: z.array(rollbackCandidateSchema),
+})
+export type RollbackCandidates = z.infer<typeof rollbackCandidatesSchema>

@@ -34,3 +34,16 @@ export const stepSchema = z.object({
   error: z.string().nullable(),
 })
 export type Step = z.infer<typeof stepSchema>
+
+/** What a web run and a sidecar job both say about one update or rollback. */
+export const runCoreSchema = z.object({
+  id: z.string(),
+  kind: runKindSchema,
+  fromVersion: z.string(),
+  toVersion: z.string(),
+  status: runStatusSchema,
+  reason: z.string().nullable(),
+  requestedBy: requestedBySchema,
+  endedAt: z.number().nullable(),
+  steps: z.array(stepSchema),
+})

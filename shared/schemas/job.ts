@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { requestedBySchema, runKindSchema, runStatusSchema, stepSchema, versionSchema } from './common'
+import { requestedBySchema, runCoreSchema, runKindSchema, versionSchema } from './common'
 
 /**
  * `POST /v1/jobs` body (web or CLI → sidecar). The release artifacts travel with the job so
@@ -18,22 +18,33 @@ export const jobRequestSchema = z.object({
   requestedBy: requestedBySchema,
   /** Proceed even when the stack is not healthy before the update. */
   force: z.boolean().default(false),
+  /** Back up the data before anything changes (drivers that cannot back up skip the step). */
+  backup: z.boolean().default(true),
+  /** A rollback that also puts back the data backup taken by this earlier job. */
+  restoreBackupJobId: z.string().min(1).max(100).nullable().default(null),
 })
 export type JobRequest = z.input<typeof jobRequestSchema>
 
-export const jobSchema = z.object({
-  id: z.string(),
-  runId: z.string().nullable(),
-  kind: runKindSchema,
-  fromVersion: z.string(),
-  toVersion: z.string(),
-  status: runStatusSchema,
+export const jobBackupSchema = z.object({
+  path: z.string(),
+  createdAt: z.number(),
+  sizeBytes: z.number(),
+})
+export type JobBackup = z.infer<typeof jobBackupSchema>
+
+/** Whether a driver can back up and restore data, and why not when it cannot. */
+export const driverBackupsSchema = z.object({
+  supported: z.boolean(),
   reason: z.string().nullable(),
-  requestedBy: requestedBySchema,
+})
+export type DriverBackups = z.infer<typeof driverBackupsSchema>
+
+export const jobSchema = runCoreSchema.extend({
+  runId: z.string().nullable(),
   createdAt: z.number(),
   startedAt: z.number().nullable(),
-  endedAt: z.number().nullable(),
-  steps: z.array(stepSchema),
+  /** The data backup this job took in its backup step; null when it took none. */
+  backup: jobBackupSchema.nullable().optional(),
 })
 export type Job = z.infer<typeof jobSchema>
 
@@ -61,5 +72,7 @@ export const sidecarHealthSchema = z.object({
   version: z.string(),
   driver: z.enum(['local', 'compose']),
   services: z.array(serviceHealthSchema),
+  /** Absent from updaters older than this field: they cannot be asked to restore data. */
+  backups: driverBackupsSchema.default({ supported: false, reason: 'the updater does not report backup support' }),
 })
 export type SidecarHealth = z.infer<typeof sidecarHealthSchema>

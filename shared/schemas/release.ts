@@ -47,5 +47,19 @@ export const releasesResponseSchema = z.object({
   releases: z.array(releaseSchema),
   checkedAt: z.number().nullable(),
   error: z.string().nullable(),
+  /** When the source will be asked next (the scheduled slot or the end of a rate limit). */
+  nextCheckAt: z.number().nullable(),
 })
 export type ReleasesResponse = z.infer<typeof releasesResponseSchema>
+
+/** `GET /api/system/releases/pending`: the releases an update to the newest one would jump over. */
+export const pendingReleasesSchema = z.object({
+  currentVersion: z.string(),
+  /** The newest applicable (verified) release; null when there is no update. */
+  target: z.string().nullable(),
+  /** Newer than the running version up to the target, newest first. */
+  releases: z.array(releaseSchema),
+  /** Whether any of them migrates data. */
+  migratesData: z.boolean(),
+})
+export type PendingReleases = z.infer<typeof pendingReleasesSchema>

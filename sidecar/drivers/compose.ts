@@ -11,7 +11,7 @@
  * - `exec`: `cat /version` inside the web container through the Engine API, for stacks the
  *   updater cannot reach over a network (the tests run every container with `network_mode: none`).
  */
-import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type Docker from 'dockerode'
@@ -21,12 +21,13 @@ import type { OwlatConfig } from '../../shared/config'
 import type { ServiceHealth } from '../../shared/schemas/job'
 import { parseCompose, readCompose, versionFromImage } from '../compose-file'
 import type { Journal } from '../journal'
-import { backupVolumes, pruneBackups } from './compose-backup'
+import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
 import { ComposeCli, detectCompose } from './compose-cli'
 import { ServiceLogs } from './compose-logs'
 import { defaultServices, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, hasFunctionsService, parseComposeModel, projectName, type ComposeModel } from './compose-project'
 import { launchSelfUpdate } from './compose-self-update'
 import { connectEngine, engineInfo, ensureImage, execIn, freeBytes, localImageId, projectContainers, projectVolumes, type ServiceContainer } from './docker-engine'
+import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
 import type { Driver, StepContext } from './types'
 import { formatSeconds, probeWeb } from './web-probe'
 
@@ -68,11 +69,6 @@ const PREFLIGHT_WAIT_MS = 10_000
 const ORPHAN_GRACE_MS = 120_000
 const POLL_MS = 500
 
-function writeAtomic(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text)
-  renameSync(`${path}.tmp`, path)
-}
-
 export interface ComposeDriverOptions {
   log: (line: string) => void
   /** Where the driver's own variables are read from; defaults to process.env. */
@@ -86,6 +82,7 @@ type StackCheck = { ok: true } | { ok: false, fatal: boolean, detail: string }
 
 export class ComposeDriver implements Driver {
   readonly name = 'compose' as const
+  readonly backups = { supported: true, reason: null }
   readonly project: string
   readonly paths: ReturnType<typeof composePaths>
   readonly settings: ComposeSettings
@@ -177,6 +174,7 @@ export class ComposeDriver implements Driver {
   }
 
   async backup(ctx: StepContext): Promise<void> {
+    if (!ctx.backup) return ctx.skip('no backup requested for this job (the admin turned it off)')
     const volumes = await projectVolumes(this.docker, this.project)
     if (volumes.length === 0) return ctx.skip(`project ${this.project} has no named volumes to back up`)
     const image = await this.helperImage()
@@ -192,15 +190,18 @@ export class ComposeDriver implements Driver {
     for (const entry of manifest.volumes) {
       ctx.log(`backed up volume ${entry.volume} to ${join(this.paths.backups, ctx.jobId, entry.file)} (${entry.bytes} bytes)`)
     }
+    ctx.recordBackup({
+      path: join(this.paths.backups, ctx.jobId),
+      createdAt: manifest.createdAt,
+      sizeBytes: manifest.volumes.reduce((sum, v) => sum + v.bytes, 0),
+    })
     for (const removed of pruneBackups(this.paths.backups, this.settings.OWLAT_BACKUP_KEEP)) {
       ctx.log(`removed old backup ${removed} (keeping ${this.settings.OWLAT_BACKUP_KEEP}, OWLAT_BACKUP_KEEP)`)
     }
   }
 
   async stage(ctx: StepContext): Promise<void> {
-    const next = parseCompose(ctx.compose)
-    writeAtomic(this.paths.next, ctx.compose)
-    ctx.log(`wrote ${this.paths.next} (web ${next.version}, ${next.image})`)
+    stageCompose(this.paths, ctx)
   }
 
   async pull(ctx: StepContext): Promise<void> {
@@ -242,24 +243,30 @@ export class ComposeDriver implements Driver {
   }
 
   async promote(ctx: StepContext): Promise<void> {
-    const { current, next, prev } = this.paths
-    if (!existsSync(next)) {
-      // A resumed job: promote already ran if the current file is the staged one.
-      if (readFileSync(current, 'utf8') === ctx.compose) {
-        ctx.log(`already promoted: ${current} pins web ${ctx.toVersion}`)
-        return
-      }
-      throw new Error(`nothing staged: ${next} is missing`)
-    }
-    // Copy (not move) the current file aside, so a current compose file exists at every instant.
-    copyFileSync(current, `${prev}.tmp`)
-    renameSync(`${prev}.tmp`, prev)
-    renameSync(next, current)
-    ctx.log(`kept the previous compose file as ${prev}`)
-    ctx.log(`promoted ${next} to ${current} (web ${readCompose(current).version})`)
+    promoteCompose(this.paths, ctx)
   }
 
   async recreate(ctx: StepContext): Promise<void> {
+    // A rollback that restores data puts the volumes back while nothing uses them, then starts up.
+    if (ctx.restoreBackupJobId) await this.restoreData(ctx, ctx.restoreBackupJobId)
+    await this.upServices(ctx)
+  }
+
+  /** Stops the managed services and puts back every volume of job `jobId`'s backup. */
+  private async restoreData(ctx: StepContext, jobId: string): Promise<void> {
+    const dir = join(this.paths.backups, jobId)
+    const backup = readBackup(dir)
+    if (!backup) throw new Error(`the data backup ${dir} is missing or incomplete`)
+    const cli = await this.cli()
+    const services = this.managedServices(this.currentModel())
+    await cli.run({ file: this.paths.current, args: ['stop', ...services], signal: ctx.signal, onLine: ctx.log })
+    const image = await this.helperImage()
+    await ensureImage(this.docker, image)
+    await restoreBackup(this.docker, dir, image)
+    ctx.log(`restored ${backup.volumes.map(v => v.volume).join(', ')} from ${dir} (data of ${backup.fromVersion}, taken ${new Date(backup.createdAt).toISOString()})`)
+  }
+
+  private async upServices(ctx: StepContext): Promise<void> {
     const cli = await this.cli()
     const services = this.managedServices(this.currentModel())
     ctx.log(`up -d --remove-orphans ${services.join(' ')} (the updater's own service ${this.settings.OWLAT_UPDATER_SERVICE} is left alone)`)
@@ -277,20 +284,14 @@ export class ComposeDriver implements Driver {
   }
 
   async restore(ctx: StepContext): Promise<void> {
-    const { current, prev } = this.paths
-    const previous = existsSync(prev) ? readCompose(prev) : null
-    // Only a previous file of the version we came from counts: an older one is left from an earlier job.
-    if (previous?.version === ctx.fromVersion) {
-      renameSync(prev, current)
-      ctx.log(`restored ${current} from ${prev} (web ${previous.version})`)
+    restoreCompose(this.paths, ctx)
+    // A rollback that restored older data must also give the data back: this job's own backup
+    // holds it as it was before the job.
+    if (ctx.restoreBackupJobId) {
+      if (readBackup(join(this.paths.backups, ctx.jobId))) await this.restoreData(ctx, ctx.jobId)
+      else ctx.log(`this job took no backup of its own, so the data restored from job ${ctx.restoreBackupJobId} stays`)
     }
-    else if (readCompose(current).version === ctx.fromVersion) {
-      ctx.log(`already restored: ${current} pins web ${ctx.fromVersion}`)
-    }
-    else {
-      throw new Error(`cannot restore ${ctx.fromVersion}: ${prev} ${previous ? `pins ${previous.version}` : 'is missing'}`)
-    }
-    await this.recreate(ctx)
+    await this.upServices(ctx)
   }
 
   /**

@@ -2,11 +2,12 @@
  * The `local` driver (embedded defaults, tests): the stack is the web alone, run as a child
  * process at the version its compose file pins. Compose files live in `<dataDir>/stack/`.
  */
-import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { OwlatConfig } from '../../shared/config'
 import type { ServiceHealth } from '../../shared/schemas/job'
-import { parseCompose, readCompose, type ComposeWeb } from '../compose-file'
+import { readCompose, type ComposeWeb } from '../compose-file'
+import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
 import type { Driver, StepContext } from './types'
 import { formatSeconds, waitForWeb, webHealth, type WebTarget } from './web-probe'
 import { WEB_HOST, WebProcess } from './web-process'
@@ -31,15 +32,9 @@ export function stackPaths(dataDir: string) {
   }
 }
 
-/** Write-then-rename, so a reader (or a crash) never sees half a file. */
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp`
-  writeFileSync(tmp, text)
-  renameSync(tmp, path)
-}
-
 export class LocalDriver implements Driver {
   readonly name = 'local' as const
+  readonly backups = { supported: false, reason: 'the local driver runs no data volumes, so there is nothing to back up or restore' }
   private readonly paths: ReturnType<typeof stackPaths>
   private readonly web: WebProcess
   private readonly target: WebTarget
@@ -104,13 +99,12 @@ export class LocalDriver implements Driver {
   }
 
   async backup(ctx: StepContext): Promise<void> {
+    if (!ctx.backup) return ctx.skip('no backup requested for this job')
     ctx.skip('local driver: no data volumes to back up')
   }
 
   async stage(ctx: StepContext): Promise<void> {
-    const next = parseCompose(ctx.compose)
-    writeAtomic(this.paths.next, ctx.compose)
-    ctx.log(`wrote ${this.paths.next} (web ${next.version}, ${next.image})`)
+    stageCompose(this.paths, ctx)
   }
 
   async pull(ctx: StepContext): Promise<void> {
@@ -123,21 +117,7 @@ export class LocalDriver implements Driver {
   }
 
   async promote(ctx: StepContext): Promise<void> {
-    const { current, next, prev } = this.paths
-    if (!existsSync(next)) {
-      // A resumed job: promote already ran if the current file is the staged one.
-      if (readFileSync(current, 'utf8') === ctx.compose) {
-        ctx.log(`already promoted: ${current} pins web ${ctx.toVersion}`)
-        return
-      }
-      throw new Error(`nothing staged: ${next} is missing`)
-    }
-    // Copy (not move) the current file aside, so a current compose file exists at every instant.
-    copyFileSync(current, `${prev}.tmp`)
-    renameSync(`${prev}.tmp`, prev)
-    renameSync(next, current)
-    ctx.log(`kept the previous compose file as ${prev}`)
-    ctx.log(`promoted ${next} to ${current} (web ${readCompose(current).version})`)
+    promoteCompose(this.paths, ctx)
   }
 
   async recreate(ctx: StepContext): Promise<void> {
@@ -154,19 +134,7 @@ export class LocalDriver implements Driver {
   }
 
   async restore(ctx: StepContext): Promise<void> {
-    const { current, prev } = this.paths
-    const previous = existsSync(prev) ? readCompose(prev) : null
-    // Only a previous file of the version we came from counts: an older one is left from an earlier job.
-    if (previous?.version === ctx.fromVersion) {
-      renameSync(prev, current)
-      ctx.log(`restored ${current} from ${prev} (web ${previous.version})`)
-    }
-    else if (readCompose(current).version === ctx.fromVersion) {
-      ctx.log(`already restored: ${current} pins web ${ctx.fromVersion}`)
-    }
-    else {
-      throw new Error(`cannot restore ${ctx.fromVersion}: ${prev} ${previous ? `pins ${previous.version}` : 'is missing'}`)
-    }
+    restoreCompose(this.paths, ctx)
     await this.recreate(ctx)
   }
 

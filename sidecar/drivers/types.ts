@@ -6,7 +6,7 @@
  * fails, and calls `ctx.skip(reason)` when the step does not apply to it.
  */
 import type { RunKind } from '../../shared/run-state'
-import type { ServiceHealth } from '../../shared/schemas/job'
+import type { DriverBackups, JobBackup, ServiceHealth } from '../../shared/schemas/job'
 
 export type DriverName = 'local' | 'compose'
 
@@ -20,6 +20,15 @@ export interface StepContext {
   compose: string
   /** Proceed even when the stack is unhealthy before the update. */
   force: boolean
+  /** Whether the admin asked for a data backup before anything changes. */
+  backup: boolean
+  /**
+   * A rollback that puts back the data backup this earlier job took (the data as it was on the
+   * target version), or null. Admission checked the job exists and took a backup.
+   */
+  restoreBackupJobId: string | null
+  /** Records the backup the backup step took, so history can offer it to a later rollback. */
+  recordBackup: (backup: JobBackup) => void
   /** Aborted when the sidecar shuts down: long waits must stop early (the journal resumes later). */
   signal: AbortSignal
   /** One meaningful line for the step's log (what was done, to what, pid, version). */
@@ -30,6 +39,8 @@ export interface StepContext {
 
 export interface Driver {
   readonly name: DriverName
+  /** Whether this driver backs up and restores data (the page says so when it cannot). */
+  readonly backups: DriverBackups
 
   /** Brings the installed stack up (clearing anything a crashed sidecar left behind). */
   start(): Promise<void>

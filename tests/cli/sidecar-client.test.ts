@@ -126,7 +126,8 @@ describe('SidecarClient', () => {
 
   it('signs requests and parses answers with the shared schemas', async () => {
     const client = new SidecarClient({ url: `${url}/`, secret: SECRET })
-    expect(await client.health()).toEqual({ version: '1.2.2', driver: 'local', services: [] })
+    // An updater that does not report backup support is taken as one that cannot restore data.
+    expect(await client.health()).toEqual({ version: '1.2.2', driver: 'local', services: [], backups: { supported: false, reason: 'the updater does not report backup support' } })
     expect((await client.listJobs(3)).map(j => j.id)).toEqual(['job-1'])
     expect(state.unauthorized).toBe(0)
   })

@@ -11,10 +11,19 @@ export const BASE_URL = `http://127.0.0.1:${WEB_PORT}`
 
 export const ADMIN = { email: 'admin@example.test', password: 'e2e-admin-password-1' } as const
 export const MEMBER = { email: 'member@example.test', password: 'e2e-member-password-1' } as const
+/** A second platform admin, who watches the first one's runs from another browser. */
+export const OTHER_ADMIN = { email: 'second-admin@example.test', password: 'e2e-admin-password-2' } as const
 
 /** The demo instance starts on this version; the demo releases add 1.2.3, 1.3.0 and a broken 1.4.0-beta.1. */
 export const INSTALLED_VERSION = '1.2.2'
 export const STABLE_TARGET = '1.3.0'
 export const BROKEN_BETA = '1.4.0-beta.1'
-/** The newest release older than STABLE_TARGET: what a manual rollback offers first. */
-export const ROLLBACK_TARGET = '1.2.3'
+/** The version rolled back to by hand through the dialog: the one the instance started on. */
+export const ROLLBACK_TARGET = '1.2.2'
+/**
+ * Added by the global setup (signed with the demo key): an older release, and one between it and
+ * the rest that migrated data with a rollback floor of itself. Rolling back to OLD_RELEASE is
+ * therefore refused with a reason, while ROLLBACK_TARGET, above the floor, stays possible.
+ */
+export const OLD_RELEASE = '1.1.0'
+export const MIGRATING_RELEASE = '1.2.0'

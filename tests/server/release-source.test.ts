@@ -28,7 +28,7 @@ afterEach(() => {
 
 describe('directory release source', () => {
   it('lists the signed demo releases newest first, verified, with rendered notes', async () => {
-    const releases = await source.listReleases()
+    const { releases } = await source.listReleases()
     expect(releases.map(r => r.version)).toEqual(['1.4.0-beta.1', '1.3.0', '1.2.3', '1.2.2'])
     expect(releases.every(r => r.verified && r.verifyError === null)).toBe(true)
     const r130 = releases.find(r => r.version === '1.3.0')!
@@ -39,7 +39,7 @@ describe('directory release source', () => {
 
   it('lists a release whose compose file was edited as unverified, with the reason', async () => {
     appendFileSync(join(releaseDir, artifactNames('1.3.0').compose), '\n# tampered\n')
-    const r130 = (await source.listReleases()).find(r => r.version === '1.3.0')!
+    const r130 = (await source.listReleases()).releases.find(r => r.version === '1.3.0')!
     expect(r130.verified).toBe(false)
     expect(r130.verifyError).toMatch(/compose file sha256 .* does not match the manifest/)
   })
@@ -50,7 +50,7 @@ describe('directory release source', () => {
       bootstrapDataDir(other)
       const foreignKey = readFileSync(join(other, 'keys', 'release-signing.pub.pem'), 'utf8')
       const foreign = createDirectoryReleaseSource({ dir: releaseDir, publicKey: () => foreignKey })
-      const releases = await foreign.listReleases()
+      const { releases } = await foreign.listReleases()
       expect(releases).toHaveLength(4)
       expect(releases.every(r => !r.verified && /signature does not verify/.test(r.verifyError ?? ''))).toBe(true)
     }
@@ -62,7 +62,7 @@ describe('directory release source', () => {
   it('lists a release with a missing signature as unverified and skips unreadable manifests', async () => {
     unlinkSync(join(releaseDir, artifactNames('1.2.3').signature))
     writeFileSync(join(releaseDir, 'release-9.9.9.json'), '{ not json')
-    const releases = await source.listReleases()
+    const { releases } = await source.listReleases()
     expect(releases.map(r => r.version)).not.toContain('9.9.9')
     const r123 = releases.find(r => r.version === '1.2.3')!
     expect(r123.verified).toBe(false)
@@ -112,6 +112,7 @@ describe('release cache', () => {
     expect(failed.releases).toHaveLength(4)
     expect(failed.checkedAt).toBe(2000)
     expect(failed.error).toMatch(/release check failed: .*does not exist/)
-    expect(await store.getReleaseCache()).toEqual(failed)
+    const { nextCheckAt: _, ...cache } = failed
+    expect(await store.getReleaseCache()).toEqual(cache)
   })
 })

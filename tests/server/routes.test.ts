@@ -7,7 +7,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
 import { signRequest } from '../../shared/request-signing'
-import { healthResponseSchema, historySchema, runSchema, statusSchema, versionInfoSchema, type Run } from '../../shared/schemas/api'
+import {
+  healthResponseSchema, historySchema, rollbackCandidatesSchema, runAcknowledgementSchema, runExportSchema, runSchema, statusSchema, versionInfoSchema, type Run,
+} from '../../shared/schemas/api'
 import { jobAcceptedSchema, jobSchema, type JobRequest } from '../../shared/schemas/job'
 import { releasesResponseSchema } from '../../shared/schemas/release'
 import { isActiveStatus } from '../../shared/run-state'
@@ -94,6 +96,24 @@ function cliJobRequest(version: string): JobRequest {
   }
 }
 
+/** Adds a signed release to the stack's release folder (the demo key signs it). */
+function addRelease(version: string, migrations: { migratesData: boolean, rollbackFloor: string | null }): void {
+  writeReleaseArtifacts({
+    dir: stack.releaseDir,
+    compose: readFileSync(join(stack.releaseDir, artifactNames('1.2.2').compose), 'utf8').replaceAll('1.2.2', version),
+    privateKey: readFileSync(join(stack.dataDir, 'keys', 'release-signing.pem'), 'utf8'),
+    manifest: {
+      version,
+      channel: 'stable',
+      publishedAt: '2026-06-01T10:00:00Z',
+      severity: 'normal',
+      images: [],
+      migrations,
+      notes: `Release ${version}.`,
+    },
+  })
+}
+
 const ROUTES: [method: string, path: string, body?: unknown][] = [
   ['GET', '/api/system/version'],
   ['GET', '/api/system/status'],
@@ -103,6 +123,9 @@ const ROUTES: [method: string, path: string, body?: unknown][] = [
   ['PUT', '/api/system/settings', { channel: 'beta' }],
   ['POST', '/api/system/updates', { targetVersion: '1.3.0' }],
   ['POST', '/api/system/rollbacks', { targetVersion: '1.2.2' }],
+  ['GET', '/api/system/rollbacks/candidates'],
+  ['POST', '/api/system/updates/some-run/acknowledge'],
+  ['GET', '/api/system/updates/some-run/export'],
   ['GET', '/api/system/updates/some-run'],
   ['GET', '/api/system/history'],
   ['GET', '/api/system/health'],
@@ -209,9 +232,9 @@ describe('reads', () => {
     expect(releasesResponseSchema.parse(checked.body).checkedAt).toBeGreaterThanOrEqual(list.checkedAt ?? 0)
   })
 
-  it('reports the sidecar\'s health', async () => {
+  it('reports the sidecar\'s health, and that its driver cannot back up', async () => {
     const health = healthResponseSchema.parse((await call('GET', '/api/system/health', { cookie: admin })).body)
-    expect(health).toMatchObject({ reachable: true, driver: 'local', error: null })
+    expect(health).toMatchObject({ reachable: true, driver: 'local', error: null, backups: { supported: false, reason: expect.stringMatching(/local driver/) } })
     expect(health.services.map(s => s.name)).toContain('web')
   })
 
@@ -303,6 +326,43 @@ describe('refused updates and rollbacks', () => {
     expect(message(answer)).toMatch(/not older than the running version 1\.2\.2/)
   })
 
+  it('400 for a rollback to a version never installed here nor released', async () => {
+    const answer = await call('POST', '/api/system/rollbacks', { cookie: admin, body: { targetVersion: '1.0.0' } })
+    expect(answer.status).toBe(400)
+    expect(message(answer)).toMatch(/Unknown version 1\.0\.0: it was never installed here nor released/)
+  })
+
+  it('400 for a rollback body with a restore flag that is not a boolean, or an update with an unknown field', async () => {
+    const rollback = await call('POST', '/api/system/rollbacks', { cookie: admin, body: { targetVersion: '1.2.1', restoreBackup: 'yes' } })
+    expect(rollback.status).toBe(400)
+    expect(message(rollback)).toMatch(/restoreBackup/)
+    const update = await call('POST', '/api/system/updates', { cookie: admin, body: { targetVersion: '1.3.0', restoreBackup: true } })
+    expect(update.status).toBe(400)
+    expect(message(update)).toMatch(/restoreBackup/)
+  })
+
+  it('lists rollback targets with the reason a target below a data migration\'s floor is refused, and refuses it (400)', async () => {
+    addRelease('1.1.0', { migratesData: false, rollbackFloor: null })
+    addRelease('1.2.0', { migratesData: true, rollbackFloor: '1.2.0' })
+    expect((await call('POST', '/api/system/releases/check', { cookie: admin })).status).toBe(200)
+    const answer = await call('GET', '/api/system/rollbacks/candidates', { cookie: admin })
+    expect(answer.status).toBe(200)
+    const { currentVersion, backups, candidates } = rollbackCandidatesSchema.parse(answer.body)
+    expect(currentVersion).toBe('1.2.2')
+    expect(backups).toMatchObject({ supported: false })
+    expect(candidates.map(c => [c.version, c.disabledReason])).toEqual([
+      ['1.2.0', null],
+      ['1.1.0', '1.2.0 migrated data and cannot roll back below 1.2.0'],
+    ])
+    expect(candidates[0]!.undoes.map(u => u.version)).toEqual(['1.2.2'])
+    expect(candidates[1]!.undoes.map(u => [u.version, u.migratesData])).toEqual([['1.2.2', false], ['1.2.0', true]])
+    expect(candidates.every(c => c.backup === null && c.publishedAt === '2026-06-01T10:00:00Z')).toBe(true)
+
+    const refused = await call('POST', '/api/system/rollbacks', { cookie: admin, body: { targetVersion: '1.1.0' } })
+    expect(refused.status).toBe(400)
+    expect(message(refused)).toBe('1.2.0 migrated data and cannot roll back below 1.2.0')
+  })
+
   it('changed nothing: no run was recorded', async () => {
     expect(historySchema.parse((await call('GET', '/api/system/history', { cookie: admin })).body).runs).toEqual([])
   })
@@ -312,7 +372,7 @@ describe('update and rollback', () => {
   let runId: string
 
   it('accepts one of two concurrent updates (202) and refuses the other (409)', async () => {
-    const answers = await Promise.all([0, 1].map(() => call('POST', '/api/system/updates', { cookie: admin, body: { targetVersion: '1.3.0' } })))
+    const answers = await Promise.all([0, 1].map(() => call('POST', '/api/system/updates', { cookie: admin, body: { targetVersion: '1.3.0', backup: false } })))
     expect(answers.map(a => a.status).sort()).toEqual([202, 409])
     const accepted = answers.find(a => a.status === 202)!
     runId = (accepted.body as { runId: string }).runId
@@ -324,6 +384,8 @@ describe('update and rollback', () => {
     const run = await runToEnd(runId, admin)
     expect(run, stack.output()).toMatchObject({ status: 'succeeded', kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', jobId: expect.any(String), requestedBy: { email: ADMIN.email, via: 'web' } })
     expect(run.steps.find(s => s.name === 'verify')?.status).toBe('succeeded')
+    // `backup: false` reached the sidecar: the step says it was not asked for.
+    expect(run.steps.find(s => s.name === 'backup')).toMatchObject({ status: 'skipped', log: ['no backup requested for this job'] })
     const version = await call('GET', '/api/system/version', { cookie: admin })
     expect(version.status).toBe(200)
     expect(versionInfoSchema.parse(version.body).version).toBe('1.3.0')
@@ -331,8 +393,19 @@ describe('update and rollback', () => {
     expect(status).toMatchObject({ currentVersion: '1.3.0', updateAvailable: false, activeRun: null })
   })
 
+  it('offers 1.2.2 as a version this instance ran, and not the tampered 1.2.3', async () => {
+    const { candidates } = rollbackCandidatesSchema.parse((await call('GET', '/api/system/rollbacks/candidates', { cookie: admin })).body)
+    const byVersion = new Map(candidates.map(c => [c.version, c]))
+    expect(byVersion.get('1.2.2')).toMatchObject({ disabledReason: null, ranHereAt: expect.any(Number), backup: null })
+    expect(byVersion.get('1.2.2')!.undoes.map(u => u.version)).toEqual(['1.3.0', '1.2.4', '1.2.3'])
+    expect(byVersion.get('1.2.3')!.disabledReason).toMatch(/failed verification/)
+    const refused = await call('POST', '/api/system/rollbacks', { cookie: admin, body: { targetVersion: '1.2.3' } })
+    expect(refused.status).toBe(400)
+    expect(message(refused)).toMatch(/Release 1\.2\.3 failed verification/)
+  })
+
   it('rolls back to 1.2.2 by hand', async () => {
-    const answer = await call('POST', '/api/system/rollbacks', { cookie: admin, body: { targetVersion: '1.2.2' } })
+    const answer = await call('POST', '/api/system/rollbacks', { cookie: admin, body: { targetVersion: '1.2.2', restoreBackup: true } })
     expect(answer.status).toBe(202)
     const run = await runToEnd((answer.body as { runId: string }).runId, admin)
     expect(run, stack.output()).toMatchObject({ status: 'succeeded', kind: 'rollback', fromVersion: '1.3.0', toVersion: '1.2.2' })
@@ -348,6 +421,42 @@ describe('update and rollback', () => {
     expect(run.steps.find(s => s.name === 'verify-restore')?.status).toBe('succeeded')
     expect(versionInfoSchema.parse((await call('GET', '/api/system/version', { cookie: admin })).body).version).toBe('1.2.2')
     await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'stable' } })
+  })
+
+  it('keeps the rolled-back run on every admin\'s status until one acknowledges it', async () => {
+    const before = statusSchema.parse((await call('GET', '/api/system/status', { cookie: admin })).body)
+    expect(before.unacknowledgedRun).toMatchObject({ status: 'rolled_back', toVersion: '1.4.0-beta.1' })
+    const runId = before.unacknowledgedRun!.id
+    expect((await call('POST', `/api/system/updates/${runId}/acknowledge`, { cookie: member })).status).toBe(403)
+    expect((await call('POST', '/api/system/updates/no-such-run/acknowledge', { cookie: admin })).status).toBe(404)
+
+    const answer = await call('POST', `/api/system/updates/${runId}/acknowledge`, { cookie: admin })
+    expect(answer.status).toBe(200)
+    const ack = runAcknowledgementSchema.parse(answer.body)
+    expect(ack).toMatchObject({ runId, email: ADMIN.email, acknowledgedAt: expect.any(Number) })
+    // A second admin session sees it gone; acknowledging again keeps the first acknowledgement.
+    const other = await login(ADMIN.email, ADMIN.password)
+    expect(statusSchema.parse((await call('GET', '/api/system/status', { cookie: other })).body).unacknowledgedRun).toBeNull()
+    expect(runAcknowledgementSchema.parse((await call('POST', `/api/system/updates/${runId}/acknowledge`, { cookie: other })).body)).toEqual(ack)
+
+    const { runs } = historySchema.parse((await call('GET', '/api/system/history', { cookie: admin })).body)
+    const succeeded = runs.find(r => r.status === 'succeeded')!
+    const refused = await call('POST', `/api/system/updates/${succeeded.id}/acknowledge`, { cookie: admin })
+    expect(refused.status).toBe(400)
+    expect(message(refused)).toMatch(/only failed or rolled-back runs/)
+  })
+
+  it('exports a run with every step and its acknowledgement as a JSON file', async () => {
+    const { unacknowledgedRun } = statusSchema.parse((await call('GET', '/api/system/status', { cookie: admin })).body)
+    expect(unacknowledgedRun).toBeNull()
+    const { runs } = historySchema.parse((await call('GET', '/api/system/history', { cookie: admin })).body)
+    const res = await fetch(`${WEB}/api/system/updates/${runs[0]!.id}/export`, { headers: { cookie: admin } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="owlat-update-1\.2\.2-to-1\.4\.0-beta\.1-[\w-]+\.json"$/)
+    const exported = runExportSchema.parse(await res.json())
+    expect(exported.run).toEqual(runs[0])
+    expect(exported.run.steps.find(s => s.name === 'verify')?.log.length).toBeGreaterThan(0)
+    expect(exported.acknowledgement).toMatchObject({ runId: runs[0]!.id, email: ADMIN.email })
   })
 
   it('lists every run newest first', async () => {
@@ -383,6 +492,11 @@ describe('a run started from the CLI', () => {
     expect(refused.status).toBe(409)
     expect(message(refused)).toMatch(/already in progress/)
     expect((refused.body as { data?: { activeRunId?: string } }).data?.activeRunId).toBe(runId)
+    // A rollback to a target that is otherwise fine is refused the same way while the run is active.
+    const rollback = await call('POST', '/api/system/rollbacks', { cookie: admin, body: { targetVersion: '1.2.2' } })
+    expect(rollback.status).toBe(409)
+    expect(message(rollback)).toMatch(/already in progress/)
+    expect((rollback.body as { data?: { activeRunId?: string } }).data?.activeRunId).toBe(runId)
   })
 
   it('follows it to its true end, by id and in the history', async () => {

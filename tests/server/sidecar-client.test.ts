@@ -64,13 +64,15 @@ describe('sidecar client', () => {
     expect(await client.createJob(request)).toEqual({ jobId: 'job-7' })
     expect(seen).toHaveLength(1)
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/v1/jobs', verified: true })
-    expect(JSON.parse(seen[0]!.body)).toEqual({ ...request, force: false })
+    // The defaults travel explicitly: a backup first, no data restore.
+    expect(JSON.parse(seen[0]!.body)).toEqual({ ...request, force: false, backup: true, restoreBackupJobId: null })
   })
 
   it('signs GETs and parses a health answer', async () => {
     const health = { version: '1.2.2', driver: 'local', services: [{ name: 'web', image: 'ghcr.io/owlat/web:1.2.2', version: '1.2.2', state: 'running', health: 'healthy' }] }
     reply = () => ({ status: 200, body: JSON.stringify(health) })
-    expect(await client.health()).toEqual(health)
+    // An updater that does not report backup support is taken as one that cannot restore data.
+    expect(await client.health()).toEqual({ ...health, backups: { supported: false, reason: 'the updater does not report backup support' } })
     expect(seen[0]).toMatchObject({ method: 'GET', url: '/v1/health', verified: true })
   })
 

@@ -68,7 +68,8 @@ export interface Stack {
   stop: () => Promise<void>
 }
 
-export async function startStack(): Promise<Stack> {
+/** `env` adds to the stack's environment (e.g. a release source other than the demo folder). */
+export async function startStack(opts: { env?: Record<string, string> } = {}): Promise<Stack> {
   ensureWebBuild()
   const dataDir = mkdtempSync(join(tmpdir(), 'owlat-web-routes-'))
   const { releaseDir } = bootstrapDataDir(dataDir)
@@ -86,6 +87,7 @@ export async function startStack(): Promise<Stack> {
       OWLAT_ADMIN_EMAIL: ADMIN.email,
       OWLAT_ADMIN_PASSWORD: ADMIN.password,
       OWLAT_VERIFY_TIMEOUT_MS: '5000',
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Release } from '../../shared/schemas/release'
-import { checkTarget } from '../../server/utils/targets'
+import type { Run } from '../../shared/schemas/api'
+import { checkRollbackTarget, checkTarget, rollbackCandidates } from '../../server/utils/targets'
 
 function rel(version: string, extra: Partial<Release> = {}): Release {
   return {
@@ -72,5 +73,83 @@ describe('checkTarget for rollbacks', () => {
     expect(checkTarget({ ...current, kind: 'rollback', targetVersion: '1.2.3' }).ok).toBe(true)
     const result = checkTarget({ ...current, kind: 'rollback', targetVersion: '1.2.2' })
     expect(!result.ok && result.reason).toMatch(/migrated data and cannot roll back below 1\.2\.3/)
+  })
+})
+
+function run(id: string, fromVersion: string, toVersion: string, status: Run['status'], startedAt: number, extra: Partial<Run> = {}): Run {
+  return {
+    id,
+    jobId: `job-${id}`,
+    kind: 'update',
+    fromVersion,
+    toVersion,
+    status,
+    reason: null,
+    requestedBy: { email: 'admin@example.com', via: 'web' },
+    startedAt,
+    endedAt: startedAt + 10,
+    steps: [],
+    ...extra,
+  }
+}
+
+describe('rollbackCandidates', () => {
+  const list = [
+    rel('1.1.0'),
+    rel('1.2.0', { migratesData: true, rollbackFloor: '1.2.0' }),
+    rel('1.2.2'),
+    rel('1.3.0'),
+    rel('1.4.0-beta.1'),
+  ]
+  const at130 = { currentVersion: '1.3.0', channel: 'stable' as const, releases: list, backupsSupported: false }
+
+  it('lists older releases newest first, disabling one below a migrating release\'s floor with the reason', () => {
+    const candidates = rollbackCandidates({ ...at130, runs: [] })
+    expect(candidates.map(c => [c.version, c.disabledReason])).toEqual([
+      ['1.2.2', null],
+      ['1.2.0', null],
+      ['1.1.0', '1.2.0 migrated data and cannot roll back below 1.2.0'],
+    ])
+    expect(candidates[0]!.undoes.map(u => u.version)).toEqual(['1.3.0'])
+    expect(candidates[2]!.undoes.map(u => u.version)).toEqual(['1.3.0', '1.2.2', '1.2.0'])
+  })
+
+  it('adds a version this instance ran even when the source no longer lists it, but refuses it with the reason', () => {
+    const runs = [run('a', '1.0.5', '1.3.0', 'succeeded', 100)]
+    const candidates = rollbackCandidates({ ...at130, runs })
+    const gone = candidates.find(c => c.version === '1.0.5')!
+    expect(gone).toMatchObject({ ranHereAt: 100, publishedAt: null })
+    expect(gone.disabledReason).toMatch(/no longer lists 1\.0\.5/)
+    expect(checkRollbackTarget({ ...at130, runs, targetVersion: '1.0.5' })).toMatchObject({ ok: false, reason: expect.stringMatching(/no longer lists/) })
+  })
+
+  it('offers a pre-release only on the beta channel or when this instance ran it', () => {
+    const at140 = { ...at130, currentVersion: '1.4.0', releases: [...list, rel('1.4.0')] }
+    expect(rollbackCandidates({ ...at140, runs: [] }).map(c => c.version)).not.toContain('1.4.0-beta.1')
+    const ran = [run('b', '1.4.0-beta.1', '1.4.0', 'succeeded', 200)]
+    expect(rollbackCandidates({ ...at140, runs: ran }).find(c => c.version === '1.4.0-beta.1')).toMatchObject({ disabledReason: null, ranHereAt: 200 })
+    expect(checkRollbackTarget({ ...at140, runs: [], targetVersion: '1.4.0-beta.1' })).toMatchObject({ ok: false, reason: expect.stringMatching(/never ran; switch the update channel to beta/) })
+  })
+
+  it('offers the backup of the newest run that left the target, only when the driver restores data', () => {
+    const runs = [
+      run('old', '1.2.2', '1.2.3', 'succeeded', 100),
+      run('new', '1.2.2', '1.3.0', 'succeeded', 300),
+      run('failed', '1.2.2', '1.3.0', 'failed', 200),
+    ]
+    const jobBackups = new Map([
+      ['job-old', { path: '/b/old', createdAt: 99, sizeBytes: 1 }],
+      ['job-new', { path: '/b/new', createdAt: 299, sizeBytes: 2048 }],
+    ])
+    const offered = rollbackCandidates({ ...at130, runs, jobBackups, backupsSupported: true }).find(c => c.version === '1.2.2')!
+    expect(offered.backup).toEqual({ runId: 'new', jobId: 'job-new', path: '/b/new', createdAt: 299, sizeBytes: 2048 })
+    expect(rollbackCandidates({ ...at130, runs, jobBackups }).find(c => c.version === '1.2.2')!.backup).toBeNull()
+    // The newest leaving run took no backup: an older one holds stale data, so none is offered.
+    const stale = new Map([['job-old', { path: '/b/old', createdAt: 99, sizeBytes: 1 }]])
+    expect(rollbackCandidates({ ...at130, runs, jobBackups: stale, backupsSupported: true }).find(c => c.version === '1.2.2')!.backup).toBeNull()
+  })
+
+  it('refuses a version never installed here nor released', () => {
+    expect(checkRollbackTarget({ ...at130, runs: [], targetVersion: '1.0.0' })).toEqual({ ok: false, reason: 'Unknown version 1.0.0: it was never installed here nor released' })
   })
 })

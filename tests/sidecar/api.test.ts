@@ -51,6 +51,7 @@ describe('sidecar API (local driver)', () => {
       version: '1.2.2',
       driver: 'local',
       services: [{ name: 'web', image: expect.stringMatching(/^ghcr\.io\/owlat\/web:1\.2\.2@sha256:/), version: '1.2.2', state: 'running', health: 'healthy' }],
+      backups: { supported: false, reason: expect.stringMatching(/local driver/) },
     })
     expect(await webVersion(secret)).toBe('1.2.2')
   })
@@ -148,6 +149,11 @@ describe('sidecar API (local driver)', () => {
     it('rollback to a version that is not older', async () => {
       const answer = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.0', { kind: 'rollback' }))
       expect(answer).toEqual({ status: 400, body: { error: 'cannot roll back to 1.3.0: it is not older than the installed 1.2.2' } })
+    })
+
+    it('an update asking to restore a data backup', async () => {
+      const answer = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.0', { restoreBackupJobId: 'some-job' }))
+      expect(answer).toEqual({ status: 400, body: { error: 'only a rollback can restore a data backup' } })
     })
 
     it('bad list limits and unknown jobs', async () => {

@@ -37,7 +37,7 @@ describe('Journal', () => {
     expect(job.steps.every(s => s.status === 'pending' && s.log.length === 0)).toBe(true)
     expect(journal.getJob('a')).toEqual(job)
     expect(journal.getJob('missing')).toBeNull()
-    expect(journal.jobInput('a')).toEqual({ compose: 'services: {}\n', force: false })
+    expect(journal.jobInput('a')).toEqual({ compose: 'services: {}\n', force: false, backup: true, restoreBackupJobId: null })
   })
 
   it('lists newest first, bounded by the limit', () => {

@@ -13,6 +13,7 @@ type Call = 'preflight' | 'backup' | 'stage' | 'pull' | 'deploy-functions' | 'pr
 /** An in-memory driver: records what the runner asked for, fails or hangs where told to. */
 class ScriptedDriver implements Driver {
   readonly name = 'local' as const
+  readonly backups = { supported: false, reason: 'scripted' }
   calls: string[] = []
   failures = new Map<string, string>()
   /** Steps that wait until the runner is closed (a step in flight when the sidecar stops). */
@@ -44,8 +45,14 @@ class ScriptedDriver implements Driver {
   }
 
   preflight = (ctx: StepContext) => this.act('preflight', ctx)
+  /** What the backup step records (as the compose driver does), or null to skip it. */
+  backupTaken: { path: string, createdAt: number, sizeBytes: number } | null = null
+  /** The backup flag and restore request each step saw. */
+  seen: Array<{ backup: boolean, restoreBackupJobId: string | null }> = []
   backup = async (ctx: StepContext) => {
     this.calls.push('backup')
+    this.seen.push({ backup: ctx.backup, restoreBackupJobId: ctx.restoreBackupJobId })
+    if (this.backupTaken) return ctx.recordBackup(this.backupTaken)
     ctx.skip('nothing to back up')
   }
 
@@ -64,9 +71,10 @@ describe('Runner', () => {
   let runner: Runner
   let jobs = 0
 
-  function queue(): Job {
+  function queue(extra: { backup?: boolean, restoreBackupJobId?: string | null } = {}): Job {
     jobs += 1
     return journal.createJob({
+      ...extra,
       id: `job-${jobs}`,
       runId: null,
       kind: 'update',
@@ -103,6 +111,17 @@ describe('Runner', () => {
     expect(step(job, 'backup')!.log).toEqual(['nothing to back up'])
     expect(step(job, 'commit')!.log).toEqual(['installed version is now 1.3.0 (was 1.2.2)'])
     expect(journal.installedVersion()).toBe('1.3.0')
+  })
+
+  it('hands the backup choice to the driver and journals the backup it took on the job', async () => {
+    expect((await run(queue({ backup: false }))).backup).toBeNull()
+    driver.backupTaken = { path: '/opt/owlat/backups/job-x', createdAt: 1_700_000_000_000, sizeBytes: 4096 }
+    journal.setInstalledVersion('1.2.2')
+    const job = await run(queue({ restoreBackupJobId: 'job-0' }))
+    expect(driver.seen).toEqual([{ backup: false, restoreBackupJobId: null }, { backup: true, restoreBackupJobId: 'job-0' }])
+    expect(job.backup).toEqual(driver.backupTaken)
+    expect(step(job, 'backup')!.status).toBe('succeeded')
+    expect(journal.getJob(job.id)!.backup).toEqual(driver.backupTaken)
   })
 
   it('fails without touching anything when a step before promote fails', async () => {

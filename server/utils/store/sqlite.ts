@@ -9,12 +9,12 @@ import Database from 'better-sqlite3'
 import { z } from 'zod'
 import { assertTransition, isTerminalStatus } from '../../../shared/run-state'
 import { channelSchema, requestedBySchema, stepSchema } from '../../../shared/schemas/common'
-import { userRoleSchema, type Run } from '../../../shared/schemas/api'
+import { runAcknowledgementSchema, userRoleSchema, type Run, type RunAcknowledgement } from '../../../shared/schemas/api'
 import { jobSchema, type Job } from '../../../shared/schemas/job'
 import { releaseSchema } from '../../../shared/schemas/release'
 import {
   ActiveRunError, DEFAULT_SETTINGS, DuplicateUserError, RunNotFoundError,
-  type NewRun, type NewUser, type ReleaseCache, type RunPatch, type StoredUser, type SystemSettings, type SystemStore,
+  type NewRun, type NewUser, type ReleaseCache, type ReleaseCheckState, type RunPatch, type StoredUser, type SystemSettings, type SystemStore,
 } from './types'
 
 /** Append-only: each entry runs once, in order, tracked by `PRAGMA user_version`. */
@@ -64,6 +64,26 @@ const MIGRATIONS: string[] = [
   `
   CREATE UNIQUE INDEX runs_job_id ON runs (job_id) WHERE job_id IS NOT NULL;
   `,
+  // Release check state: one row, made here so claiming is a single conditional UPDATE.
+  `
+  CREATE TABLE release_check (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    next_check_at INTEGER,
+    retry_at INTEGER,
+    etag TEXT,
+    fingerprints TEXT NOT NULL DEFAULT '{}'
+  );
+  INSERT INTO release_check (id) VALUES (1);
+  `,
+  // Who acknowledged a failed or rolled-back run: one row per run, the first one stands.
+  `
+  CREATE TABLE run_acknowledgements (
+    run_id TEXT PRIMARY KEY REFERENCES runs (id),
+    user_id TEXT NOT NULL,
+    email TEXT NOT NULL,
+    acknowledged_at INTEGER NOT NULL
+  );
+  `,
 ]
 
 interface UserRow {
@@ -86,6 +106,22 @@ interface RunRow {
   started_at: number
   ended_at: number | null
   steps: string
+}
+
+interface CheckRow {
+  next_check_at: number | null
+  retry_at: number | null
+  etag: string | null
+  fingerprints: string
+}
+
+const fingerprintsSchema = z.record(z.string(), z.string())
+
+interface AckRow {
+  run_id: string
+  user_id: string
+  email: string
+  acknowledged_at: number
 }
 
 interface CacheRow {
@@ -123,6 +159,10 @@ function toRun(row: RunRow): Run {
     endedAt: row.ended_at,
     steps: JSON.parse(row.steps),
   })
+}
+
+function toAcknowledgement(row: AckRow): RunAcknowledgement {
+  return runAcknowledgementSchema.parse({ runId: row.run_id, userId: row.user_id, email: row.email, acknowledgedAt: row.acknowledged_at })
 }
 
 function toUser(row: UserRow): StoredUser {
@@ -286,6 +326,18 @@ export function openSqliteStore(file: string): SystemStore {
       return db.prepare<[number], RunRow>('SELECT * FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?').all(n).map(toRun)
     },
 
+    async acknowledgeRun(runId, by) {
+      requireRun(runId)
+      db.prepare('INSERT OR IGNORE INTO run_acknowledgements (run_id, user_id, email, acknowledged_at) VALUES (?, ?, ?, ?)')
+        .run(runId, by.userId, by.email, Date.now())
+      return toAcknowledgement(db.prepare<[string], AckRow>('SELECT * FROM run_acknowledgements WHERE run_id = ?').get(runId)!)
+    },
+
+    async getAcknowledgement(runId) {
+      const row = db.prepare<[string], AckRow>('SELECT * FROM run_acknowledgements WHERE run_id = ?').get(runId)
+      return row ? toAcknowledgement(row) : null
+    },
+
     async dismiss(userId, version) {
       db.prepare('INSERT OR IGNORE INTO dismissals (user_id, version, dismissed_at) VALUES (?, ?, ?)').run(userId, version, Date.now())
     },
@@ -308,6 +360,36 @@ export function openSqliteStore(file: string): SystemStore {
       db.prepare(`INSERT INTO release_cache (id, releases, checked_at, error) VALUES (1, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET releases = excluded.releases, checked_at = excluded.checked_at, error = excluded.error`)
         .run(JSON.stringify(cache.releases), cache.checkedAt, cache.error)
+    },
+
+    async getReleaseCheckState(): Promise<ReleaseCheckState> {
+      const row = db.prepare<[], CheckRow>('SELECT next_check_at, retry_at, etag, fingerprints FROM release_check WHERE id = 1').get()!
+      return {
+        nextCheckAt: row.next_check_at,
+        retryAt: row.retry_at,
+        etag: row.etag,
+        fingerprints: fingerprintsSchema.parse(JSON.parse(row.fingerprints)),
+      }
+    },
+
+    async saveReleaseCheckState(patch) {
+      const columns: [string, string | number | null | undefined][] = [
+        ['retry_at', patch.retryAt],
+        ['etag', patch.etag],
+        ['fingerprints', patch.fingerprints === undefined ? undefined : JSON.stringify(fingerprintsSchema.parse(patch.fingerprints))],
+      ]
+      const named = columns.filter(([, value]) => value !== undefined)
+      if (named.length === 0) return
+      // Column names come from the fixed list above, never from the caller.
+      db.prepare(`UPDATE release_check SET ${named.map(([column]) => `${column} = ?`).join(', ')} WHERE id = 1`)
+        .run(...named.map(([, value]) => value ?? null))
+    },
+
+    async claimReleaseCheck(now, nextAt) {
+      // One conditional UPDATE: SQLite serialises writers, so of concurrent claimers one sees the due slot.
+      const result = db.prepare('UPDATE release_check SET next_check_at = ? WHERE id = 1 AND (next_check_at IS NULL OR next_check_at <= ?)')
+        .run(nextAt, now)
+      return result.changes === 1
     },
 
     async getSettings(): Promise<SystemSettings> {

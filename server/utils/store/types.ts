@@ -4,7 +4,7 @@
  */
 import type { Channel } from '../../../shared/version'
 import type { RequestedBy, Step } from '../../../shared/schemas/common'
-import type { Run, UserRole } from '../../../shared/schemas/api'
+import type { Run, RunAcknowledgement, UserRole } from '../../../shared/schemas/api'
 import type { Job } from '../../../shared/schemas/job'
 import type { Release } from '../../../shared/schemas/release'
 import type { RunKind, RunStatus } from '../../../shared/run-state'
@@ -45,6 +45,23 @@ export interface ReleaseCache {
   /** Why the last check failed; null when it succeeded. */
   error: string | null
 }
+
+/**
+ * What keeps release checks cheap and polite, beside the cache: the source's validators for the
+ * cached list and when the source may be asked next. Survives restarts and is shared by replicas.
+ */
+export interface ReleaseCheckState {
+  /** The scheduled check's next slot; replicas take it with `claimReleaseCheck`. */
+  nextCheckAt: number | null
+  /** The source rate-limited us: no request before this time, not even "Check now". */
+  retryAt: number | null
+  /** The source's validator for the cached list (GitHub: the ETag of the first page). */
+  etag: string | null
+  /** Per cached version, what its verification was computed from; unchanged ones are not downloaded again. */
+  fingerprints: Record<string, string>
+}
+
+export const EMPTY_CHECK_STATE: ReleaseCheckState = { nextCheckAt: null, retryAt: null, etag: null, fingerprints: {} }
 
 export interface SystemSettings {
   channel: Channel
@@ -100,11 +117,29 @@ export interface SystemStore {
   /** Newest first. */
   listRuns(limit: number): Promise<Run[]>
 
+  /**
+   * Records that an admin acknowledged a finished run (the banner about a failed or rolled-back
+   * run goes away for every admin). Idempotent: the first acknowledgement stands and is returned.
+   * Throws `RunNotFoundError`.
+   */
+  acknowledgeRun(runId: string, by: { userId: string, email: string }): Promise<RunAcknowledgement>
+  getAcknowledgement(runId: string): Promise<RunAcknowledgement | null>
+
   dismiss(userId: string, version: string): Promise<void>
   isDismissed(userId: string, version: string): Promise<boolean>
 
   getReleaseCache(): Promise<ReleaseCache>
   saveReleaseCache(cache: ReleaseCache): Promise<void>
+
+  getReleaseCheckState(): Promise<ReleaseCheckState>
+  /** Replaces the fields the patch names; `nextCheckAt` changes only through `claimReleaseCheck`. */
+  saveReleaseCheckState(patch: Partial<Omit<ReleaseCheckState, 'nextCheckAt'>>): Promise<void>
+  /**
+   * Takes the scheduled check, atomically across replicas: when no slot is set or it is due
+   * (`nextCheckAt <= now`), sets `nextCheckAt = nextAt` and returns true; otherwise changes
+   * nothing and returns false. Of several concurrent callers with the same `now`, exactly one wins.
+   */
+  claimReleaseCheck(now: number, nextAt: number): Promise<boolean>
 
   getSettings(): Promise<SystemSettings>
   updateSettings(patch: Partial<SystemSettings>): Promise<SystemSettings>

@@ -21,3 +21,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OWLAT_INSTANCE_SECRET: 'short' })).toThrow('OWLAT_INSTANCE_SECRET must be at least 16 characters')
   })
 })
+
+describe('loadConfig: release sources', () => {
+  it('defaults the GitHub API and a 6 h check interval with jitter', () => {
+    const config = loadConfig({})
+    expect(config.github).toEqual({ repo: null, apiUrl: 'https://api.github.com', token: null })
+    expect(config.releaseCheck).toEqual({ intervalMs: 6 * 3600_000, jitterMs: 30 * 60_000 })
+  })
+
+  it('reads a GHES address, a repo and a token', () => {
+    const config = loadConfig({ OWLAT_RELEASE_SOURCE: 'github', OWLAT_GITHUB_REPO: 'acme/owlat', OWLAT_GITHUB_API_URL: 'https://ghe.example/api/v3/', OWLAT_GITHUB_TOKEN: ' t ' })
+    expect(config.github).toEqual({ repo: 'acme/owlat', apiUrl: 'https://ghe.example/api/v3', token: 't' })
+  })
+
+  it('refuses the github source without a repo, a bad repo and a too short interval', () => {
+    expect(() => loadConfig({ OWLAT_RELEASE_SOURCE: 'github' })).toThrow(/OWLAT_GITHUB_REPO: required/)
+    expect(() => loadConfig({ OWLAT_GITHUB_REPO: 'not a repo' })).toThrow(/OWLAT_GITHUB_REPO: must be owner\/name/)
+    expect(() => loadConfig({ OWLAT_RELEASE_CHECK_INTERVAL_MS: '1000' })).toThrow(/OWLAT_RELEASE_CHECK_INTERVAL_MS/)
+  })
+})

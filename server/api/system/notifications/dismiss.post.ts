@@ -4,7 +4,7 @@ export default defineEventHandler(async (event) => {
   const user = await requirePlatformAdmin(event)
   const { version } = await readValidatedBody(event, zodValidator(dismissBodySchema))
   const store = useStore()
-  const { releases } = await readReleases(store, useReleaseSource())
+  const { releases } = await readReleases(store, useReleaseSource(), useOwlatConfig().releaseCheck)
   const release = releases.find(r => r.version === version)
   if (!release) {
     throw createError({ statusCode: 400, statusMessage: 'Bad Request', message: `Unknown version ${version}: no such release is known` })

@@ -1,9 +1,10 @@
-import { targetVersionBodySchema } from '#shared/schemas/api'
+import { rollbackBodySchema } from '#shared/schemas/api'
 
 export default defineEventHandler(async (event) => {
   const user = await requirePlatformAdmin(event)
-  const { targetVersion } = await readValidatedBody(event, zodValidator(targetVersionBodySchema))
-  const accepted = await startRun('rollback', targetVersion, user)
+  const { targetVersion, restoreBackup } = await readValidatedBody(event, zodValidator(rollbackBodySchema))
+  // A rollback backs up the data it is about to leave like an update does.
+  const accepted = await startRun('rollback', targetVersion, user, { backup: true, restoreBackup })
   setResponseStatus(event, 202)
   return accepted
 })

@@ -1,9 +1,9 @@
-import { targetVersionBodySchema } from '#shared/schemas/api'
+import { updateBodySchema } from '#shared/schemas/api'
 
 export default defineEventHandler(async (event) => {
   const user = await requirePlatformAdmin(event)
-  const { targetVersion } = await readValidatedBody(event, zodValidator(targetVersionBodySchema))
-  const accepted = await startRun('update', targetVersion, user)
+  const { targetVersion, backup } = await readValidatedBody(event, zodValidator(updateBodySchema))
+  const accepted = await startRun('update', targetVersion, user, { backup, restoreBackup: false })
   setResponseStatus(event, 202)
   return accepted
 })

@@ -1,0 +1,48 @@
+/** Sign-in accounts. Emails are stored lower-case and are unique, checked inside `create`. */
+import { v } from 'convex/values'
+import { internalMutation, internalQuery } from './_generated/server'
+import type { Doc } from './_generated/dataModel'
+import { storeError, userRoleValidator } from './model'
+
+const userValidator = v.object({
+  id: v.string(),
+  email: v.string(),
+  role: userRoleValidator,
+  passwordHash: v.string(),
+  createdAt: v.number(),
+})
+
+function toUser(doc: Doc<'users'>) {
+  return { id: doc._id, email: doc.email, role: doc.role, passwordHash: doc.passwordHash, createdAt: doc.createdAt }
+}
+
+export const getByEmail = internalQuery({
+  args: { email: v.string() },
+  returns: v.union(userValidator, v.null()),
+  handler: async (ctx, { email }) => {
+    const doc = await ctx.db.query('users').withIndex('by_email', q => q.eq('email', email.toLowerCase())).unique()
+    return doc ? toUser(doc) : null
+  },
+})
+
+export const getById = internalQuery({
+  args: { id: v.string() },
+  returns: v.union(userValidator, v.null()),
+  handler: async (ctx, { id }) => {
+    const userId = ctx.db.normalizeId('users', id)
+    const doc = userId ? await ctx.db.get('users', userId) : null
+    return doc ? toUser(doc) : null
+  },
+})
+
+export const create = internalMutation({
+  args: { email: v.string(), role: userRoleValidator, passwordHash: v.string() },
+  returns: userValidator,
+  handler: async (ctx, user) => {
+    const email = user.email.toLowerCase()
+    const taken = await ctx.db.query('users').withIndex('by_email', q => q.eq('email', email)).first()
+    if (taken) throw storeError({ code: 'DUPLICATE_USER', email })
+    const id = await ctx.db.insert('users', { email, role: user.role, passwordHash: user.passwordHash, createdAt: Date.now() })
+    return toUser((await ctx.db.get('users', id))!)
+  },
+})

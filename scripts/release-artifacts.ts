@@ -1,0 +1,198 @@
+/**
+ * Release tooling for maintainers: one release's artifacts from a compose template and image
+ * digests, signed with the release key.
+ *
+ *   npm run release:artifacts -- VERSION --template FILE --image SERVICE=REF@sha256:… [--image …]
+ *     --key PRIVATE.pem --out DIR [--channel stable|beta] [--severity normal|security]
+ *     [--notes FILE] [--migrates-data] [--rollback-floor V] [--published-at ISO] [--force]
+ *
+ * Writes `docker-compose-V.yml` (every image pinned by digest), its `.sha256`, `release-V.json`
+ * and `release-V.json.sig` — exactly what the directory source reads and what goes on a GitHub
+ * release as assets. Refuses a version that is not semver, an image without a digest, and a
+ * compose file the updater's compose policy would refuse, so nothing unusable gets published.
+ */
+import { createPrivateKey, createPublicKey } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { isMap, parseDocument } from 'yaml'
+import { z } from 'zod'
+import { checkComposePolicy, composePolicyOptionsFromEnv } from '../shared/compose-policy'
+import { artifactNames, writeReleaseArtifacts } from '../shared/release-artifacts'
+import { verifyRelease } from '../shared/release-verify'
+import { isPrerelease, isVersion } from '../shared/version'
+
+const USAGE = 'usage: release:artifacts VERSION --template FILE --image SERVICE=REF@sha256:<digest> [--image …] --key PRIVATE.pem --out DIR '
+  + '[--channel stable|beta] [--severity normal|security] [--notes FILE] [--migrates-data] [--rollback-floor V] [--published-at ISO] [--force]'
+
+// Repository, optional tag, then the digest that pins it: a tag alone can be moved after signing.
+const PINNED_IMAGE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?@sha256:[a-f0-9]{64}$/
+
+const semverArg = (what: string) => z.string({ error: `${what} is required` }).refine(isVersion, { error: v => `${what} "${String(v.input)}" is not a semver version (like 1.4.0 or 1.4.0-beta.1)` })
+
+const argsSchema = z.object({
+  version: semverArg('VERSION'),
+  template: z.string({ error: '--template is required' }).min(1),
+  images: z.array(z.string()).min(1, '--image SERVICE=REF@sha256:… is required at least once').transform((items, ctx) => {
+    const map = new Map<string, string>()
+    for (const item of items) {
+      const eq = item.indexOf('=')
+      const service = item.slice(0, eq)
+      const ref = item.slice(eq + 1)
+      if (eq < 1 || ref === '') ctx.addIssue({ code: 'custom', message: `--image ${item} must be SERVICE=REF` })
+      else if (!PINNED_IMAGE.test(ref)) ctx.addIssue({ code: 'custom', message: `--image ${service}: ${ref} is not pinned by a digest (…@sha256:<64 hex>)` })
+      else if (map.has(service)) ctx.addIssue({ code: 'custom', message: `--image ${service} is given twice` })
+      else map.set(service, ref)
+    }
+    return map
+  }),
+  key: z.string({ error: '--key is required' }).min(1),
+  out: z.string({ error: '--out is required' }).min(1),
+  channel: z.enum(['stable', 'beta'], { error: '--channel must be stable or beta' }).optional(),
+  severity: z.enum(['normal', 'security'], { error: '--severity must be normal or security' }).default('normal'),
+  notes: z.string().min(1).optional(),
+  migratesData: z.boolean().default(false),
+  rollbackFloor: semverArg('--rollback-floor').optional(),
+  publishedAt: z.iso.datetime({ offset: true, error: '--published-at must be an ISO date-time like 2026-11-01T10:00:00Z' }).optional(),
+  force: z.boolean().default(false),
+}).superRefine((a, ctx) => {
+  if (a.channel === 'stable' && isPrerelease(a.version)) {
+    ctx.addIssue({ code: 'custom', message: `${a.version} is a pre-release: it can only be published on the beta channel` })
+  }
+  if (a.rollbackFloor !== undefined && !a.migratesData) {
+    ctx.addIssue({ code: 'custom', message: '--rollback-floor only applies with --migrates-data' })
+  }
+})
+
+export interface ReleaseArtifactsResult {
+  dir: string
+  files: string[]
+  sha256: string
+}
+
+function parse(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      'template': { type: 'string' },
+      'image': { type: 'string', multiple: true },
+      'key': { type: 'string' },
+      'out': { type: 'string' },
+      'channel': { type: 'string' },
+      'severity': { type: 'string' },
+      'notes': { type: 'string' },
+      'migrates-data': { type: 'boolean' },
+      'rollback-floor': { type: 'string' },
+      'published-at': { type: 'string' },
+      'force': { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: true,
+  })
+  if (positionals.length > 1) throw new Error(`one VERSION expected, got ${positionals.join(' ')}\n${USAGE}`)
+  const parsed = argsSchema.safeParse({
+    version: positionals[0],
+    template: values.template,
+    images: values.image ?? [],
+    key: values.key,
+    out: values.out,
+    channel: values.channel,
+    severity: values.severity,
+    notes: values.notes,
+    migratesData: values['migrates-data'],
+    rollbackFloor: values['rollback-floor'],
+    publishedAt: values['published-at'],
+    force: values.force,
+  })
+  if (!parsed.success) throw new Error(`${parsed.error.issues.map(i => i.message).join('; ')}\n${USAGE}`)
+  return parsed.data
+}
+
+function readInput(path: string, what: string): string {
+  if (!existsSync(path)) throw new Error(`${what} ${path} does not exist`)
+  return readFileSync(path, 'utf8')
+}
+
+/** The template with each given service's image replaced by its pinned reference; every image must end up pinned. */
+export function pinCompose(template: string, images: Map<string, string>): { compose: string, images: { service: string, image: string }[] } {
+  const doc = parseDocument(template, { uniqueKeys: true })
+  if (doc.errors.length > 0) throw new Error(`the compose template is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`)
+  const services = doc.get('services')
+  if (!isMap(services) || services.items.length === 0) throw new Error('the compose template has no services')
+  const names = services.items.map(item => String((item.key as { value?: unknown })?.value ?? item.key))
+  for (const service of images.keys()) {
+    if (!names.includes(service)) throw new Error(`--image ${service}: the template has no service "${service}"`)
+  }
+  const pinned: { service: string, image: string }[] = []
+  for (const service of names) {
+    const given = images.get(service)
+    if (given) doc.setIn(['services', service, 'image'], given)
+    const image = doc.getIn(['services', service, 'image'])
+    if (typeof image !== 'string') throw new Error(`service "${service}" has no image: a release cannot build one; pass --image ${service}=REF@sha256:…`)
+    if (!PINNED_IMAGE.test(image)) throw new Error(`service "${service}" image ${image} has no digest; pass --image ${service}=REF@sha256:…`)
+    pinned.push({ service, image })
+  }
+  return { compose: doc.toString(), images: pinned }
+}
+
+export function buildReleaseArtifacts(argv: string[], env: NodeJS.ProcessEnv = process.env): ReleaseArtifactsResult {
+  const args = parse(argv)
+  const out = resolve(args.out)
+  const names = artifactNames(args.version)
+  if (!args.force && existsSync(join(out, names.manifest))) {
+    throw new Error(`${join(out, names.manifest)} already exists; a published version is never re-signed (pass --force to replace a draft)`)
+  }
+
+  let privateKey
+  try {
+    privateKey = createPrivateKey(readInput(args.key, '--key'))
+  }
+  catch (err) {
+    throw new Error(`--key ${args.key} is not a readable private key: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`--key ${args.key} is not an Ed25519 key`)
+
+  const { compose, images } = pinCompose(readInput(args.template, '--template'), args.images)
+  // The updater refuses what its compose policy refuses: better to learn it before publishing.
+  const policy = checkComposePolicy(compose, composePolicyOptionsFromEnv(env, env.OWLAT_DIR ?? '/opt/owlat'))
+  if (!policy.ok) throw new Error(`the pinned compose file breaks the compose policy: ${policy.violations.join('; ')}`)
+
+  const manifest = writeReleaseArtifacts({
+    dir: out,
+    compose,
+    privateKey,
+    manifest: {
+      version: args.version,
+      channel: args.channel ?? (isPrerelease(args.version) ? 'beta' : 'stable'),
+      publishedAt: args.publishedAt ?? new Date().toISOString(),
+      severity: args.severity,
+      images,
+      migrations: { migratesData: args.migratesData, rollbackFloor: args.rollbackFloor ?? null },
+      notes: args.notes ? readInput(args.notes, '--notes') : `## ${args.version}\n`,
+    },
+  })
+
+  // Read back what was written and verify it the way every consumer will.
+  const verified = verifyRelease({
+    manifestBytes: readFileSync(join(out, names.manifest)),
+    signature: readFileSync(join(out, names.signature), 'utf8'),
+    compose: readFileSync(join(out, names.compose), 'utf8'),
+    expectedVersion: args.version,
+  }, createPublicKey(privateKey))
+  if (!verified.ok) throw new Error(`the written release does not verify: ${verified.reason}`)
+
+  return { dir: out, files: [names.compose, names.composeSha, names.manifest, names.signature], sha256: manifest.compose.sha256 }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  try {
+    const result = buildReleaseArtifacts(process.argv.slice(2))
+    for (const file of result.files) console.log(join(result.dir, file))
+    console.log(`compose sha256 ${result.sha256}`)
+  }
+  catch (err) {
+    console.error(`release:artifacts: ${err instanceof Error ? err.message : String(err)}`)
+    process.exitCode = 1
+  }
+}

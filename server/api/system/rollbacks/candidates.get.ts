@@ -1,0 +1,6 @@
+import type { RollbackCandidates } from '#shared/schemas/api'
+
+export default defineEventHandler(async (event): Promise<RollbackCandidates> => {
+  await requirePlatformAdmin(event)
+  return loadRollbackCandidates()
+})

@@ -1,0 +1,16 @@
+import { runIdParamsSchema, type RunExport } from '#shared/schemas/api'
+
+/** One run with every step and its full log, as a JSON file to keep or attach to a report. */
+export default defineEventHandler(async (event): Promise<RunExport> => {
+  await requirePlatformAdmin(event)
+  const { id } = await getValidatedRouterParams(event, zodValidator(runIdParamsSchema))
+  await syncFromSidecar(useReconcileDeps())
+  const store = useStore()
+  const run = await store.getRun(id)
+  if (!run) {
+    throw createError({ statusCode: 404, statusMessage: 'Not Found', message: `No update or rollback run ${id}` })
+  }
+  const name = `owlat-${run.kind}-${run.fromVersion}-to-${run.toVersion}-${run.id}.json`.replace(/[^\w.-]/g, '_')
+  setResponseHeader(event, 'Content-Disposition', `attachment; filename="${name}"`)
+  return { exportedAt: Date.now(), run, acknowledgement: await store.getAcknowledgement(id) }
+})

@@ -1,0 +1,251 @@
+/**
+ * The production store: the Convex functions in `convex/`, called with the deployment's admin
+ * key. Every rule (one active run, one run per job, legal transitions, bounded step logs) is
+ * enforced inside the Convex mutations; this adapter only translates arguments and turns the
+ * functions' `ConvexError` data back into the same typed errors the SQLite store throws.
+ * Framework-independent (no Nitro auto-imports), like the SQLite store.
+ */
+import { ConvexHttpClient } from 'convex/browser'
+import { getFunctionName, makeFunctionReference, type FunctionArgs, type FunctionReference, type FunctionReturnType } from 'convex/server'
+import { z } from 'zod'
+import { internal } from '../../../convex/_generated/api'
+import { requestedBySchema, stepSchema } from '../../../shared/schemas/common'
+import { jobSchema } from '../../../shared/schemas/job'
+import { releaseSchema } from '../../../shared/schemas/release'
+import { userRoleSchema } from '../../../shared/schemas/api'
+import { ActiveRunError, DuplicateUserError, RunNotFoundError, type RunPatch, type SystemStore } from './types'
+
+/** How the store reaches the functions: production wraps `ConvexHttpClient`, tests `convex-test`. */
+export interface ConvexCaller {
+  query<Ref extends FunctionReference<'query', 'internal'>>(ref: Ref, args: FunctionArgs<Ref>): Promise<FunctionReturnType<Ref>>
+  mutation<Ref extends FunctionReference<'mutation', 'internal'>>(ref: Ref, args: FunctionArgs<Ref>): Promise<FunctionReturnType<Ref>>
+}
+
+/** The data of the `ConvexError`s in convex/model.ts (`StoreErrorData`), as it arrives here. */
+const storeErrorDataSchema = z.discriminatedUnion('code', [
+  z.object({ code: z.literal('ACTIVE_RUN'), activeRunId: z.string().nullable() }),
+  z.object({ code: z.literal('RUN_NOT_FOUND'), runId: z.string() }),
+  z.object({ code: z.literal('DUPLICATE_USER'), email: z.string() }),
+  z.object({ code: z.literal('ILLEGAL_TRANSITION'), from: z.string(), to: z.string() }),
+  z.object({ code: z.literal('JOB_TAKEN'), jobId: z.string(), runId: z.string() }),
+])
+
+/** The typed error a refusal from the functions stands for; anything else passes through unchanged. */
+export function toStoreError(err: unknown): unknown {
+  if (!(err instanceof Error) || !('data' in err)) return err
+  const parsed = storeErrorDataSchema.safeParse(err.data)
+  if (!parsed.success) return err
+  const data = parsed.data
+  switch (data.code) {
+    case 'ACTIVE_RUN': return new ActiveRunError(data.activeRunId)
+    case 'RUN_NOT_FOUND': return new RunNotFoundError(data.runId)
+    case 'DUPLICATE_USER': return new DuplicateUserError(data.email)
+    // The same message as `assertTransition`, which the SQLite store throws.
+    case 'ILLEGAL_TRANSITION': return new Error(`illegal run transition ${data.from} → ${data.to}`)
+    case 'JOB_TAKEN': return new Error(`job ${data.jobId} already belongs to run ${data.runId}`)
+  }
+}
+
+export function createConvexStore(caller: ConvexCaller): SystemStore {
+  async function query<Ref extends FunctionReference<'query', 'internal'>>(ref: Ref, args: FunctionArgs<Ref>): Promise<FunctionReturnType<Ref>> {
+    try {
+      return await caller.query(ref, args)
+    }
+    catch (err) {
+      throw toStoreError(err)
+    }
+  }
+
+  async function mutation<Ref extends FunctionReference<'mutation', 'internal'>>(ref: Ref, args: FunctionArgs<Ref>): Promise<FunctionReturnType<Ref>> {
+    try {
+      return await caller.mutation(ref, args)
+    }
+    catch (err) {
+      throw toStoreError(err)
+    }
+  }
+
+  // Convex validators refuse unknown fields, so payloads are rebuilt field by field (or parsed with
+  // the shared schemas, which drop extra keys) rather than passed through: a job may carry more
+  // than a run keeps.
+  function patchArgs(patch: RunPatch) {
+    return {
+      ...(patch.status !== undefined ? { status: patch.status } : {}),
+      ...(patch.steps !== undefined ? { steps: z.array(stepSchema).parse(patch.steps) } : {}),
+      ...(patch.reason !== undefined ? { reason: patch.reason } : {}),
+      ...(patch.endedAt !== undefined ? { endedAt: patch.endedAt } : {}),
+    }
+  }
+
+  return {
+    getUserByEmail: email => query(internal.users.getByEmail, { email }),
+    getUserById: id => query(internal.users.getById, { id }),
+    createUser: user => mutation(internal.users.create, { email: user.email, role: userRoleSchema.parse(user.role), passwordHash: user.passwordHash }),
+
+    openRun: run => mutation(internal.runs.open, {
+      kind: run.kind,
+      fromVersion: run.fromVersion,
+      toVersion: run.toVersion,
+      requestedBy: requestedBySchema.parse(run.requestedBy),
+    }),
+    attachJob: (runId, jobId) => mutation(internal.runs.attachJob, { runId, jobId }),
+    updateRun: (runId, patch) => mutation(internal.runs.update, { runId, patch: patchArgs(patch) }),
+    getRun: runId => query(internal.runs.get, { runId }),
+    getRunByJobId: jobId => query(internal.runs.getByJobId, { jobId }),
+    adoptJob: (job) => {
+      const j = jobSchema.parse(job)
+      return mutation(internal.runs.adoptJob, {
+        job: {
+          id: j.id, runId: j.runId, kind: j.kind, fromVersion: j.fromVersion, toVersion: j.toVersion, status: j.status, reason: j.reason,
+          requestedBy: j.requestedBy, createdAt: j.createdAt, startedAt: j.startedAt, endedAt: j.endedAt, steps: j.steps,
+        },
+      })
+    },
+    getActiveRun: () => query(internal.runs.getActive, {}),
+    listRuns: limit => query(internal.runs.list, { limit }),
+
+    acknowledgeRun: (runId, by) => mutation(internal.acknowledgements.acknowledge, { runId, userId: by.userId, email: by.email }),
+    getAcknowledgement: runId => query(internal.acknowledgements.get, { runId }),
+
+    dismiss: async (userId, version) => {
+      await mutation(internal.dismissals.dismiss, { userId, version })
+    },
+    isDismissed: (userId, version) => query(internal.dismissals.isDismissed, { userId, version }),
+
+    getReleaseCache: () => query(internal.releases.getCache, {}),
+    saveReleaseCache: async (cache) => {
+      await mutation(internal.releases.saveCache, {
+        releases: z.array(releaseSchema).parse(cache.releases),
+        checkedAt: cache.checkedAt,
+        error: cache.error,
+      })
+    },
+
+    getReleaseCheckState: async () => {
+      const state = await query(internal.releases.getCheckState, {})
+      return { ...state, fingerprints: Object.fromEntries(state.fingerprints.map(f => [f.version, f.fingerprint])) }
+    },
+    saveReleaseCheckState: async (patch) => {
+      await mutation(internal.releases.saveCheckState, {
+        ...(patch.retryAt !== undefined ? { retryAt: patch.retryAt } : {}),
+        ...(patch.etag !== undefined ? { etag: patch.etag } : {}),
+        ...(patch.fingerprints !== undefined
+          ? { fingerprints: Object.entries(patch.fingerprints).map(([version, fingerprint]) => ({ version, fingerprint })) }
+          : {}),
+      })
+    },
+    claimReleaseCheck: (now, nextAt) => mutation(internal.releases.claimCheck, { now, nextAt }),
+
+    getSettings: () => query(internal.settings.get, {}),
+    updateSettings: patch => mutation(internal.settings.update, patch.channel !== undefined ? { channel: patch.channel } : {}),
+
+    // Nothing to release: the HTTP client holds no connection between calls.
+    close: async () => {},
+  }
+}
+
+/** The backend cannot be used at all: down, unreachable, or refusing the admin key. */
+export class ConvexUnavailableError extends Error {
+  constructor(readonly url: string, message: string) {
+    super(message)
+    this.name = 'ConvexUnavailableError'
+  }
+}
+
+/** Statuses a proxy in front of a restarting backend answers with. */
+const GATEWAY_STATUSES = new Set([502, 503, 504])
+
+function describeFetchFailure(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error && err.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`
+  // undici reports "fetch failed" and puts the reason (ECONNREFUSED, ENOTFOUND…) in `cause`.
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err
+  return cause instanceof Error ? cause.message : String(cause)
+}
+
+export interface ConvexHttpOptions {
+  /** The deployment's API URL (port 3210 of a self-hosted backend). */
+  url: string
+  /** `generate_admin_key.sh` output: lets the web call internal functions. */
+  adminKey: string
+  timeoutMs?: number
+  /** What a caller sees when the backend is unavailable (the web turns it into a 503). */
+  toError?: (err: ConvexUnavailableError) => unknown
+  /** Told once when the backend becomes unavailable and once when it answers again. */
+  onUnavailable?: (err: ConvexUnavailableError) => void
+  onAvailable?: (url: string) => void
+  fetch?: typeof globalThis.fetch
+}
+
+/**
+ * Calls the functions over Convex's HTTP API with the admin key. `ConvexHttpClient` sends
+ * `Authorization: Convex <admin key>` once `setAdminAuth` is set, and with that header the
+ * backend runs internal functions too (as `npx convex run` and the dashboard do). The method is
+ * marked internal in the client's type declarations, hence the narrow cast below.
+ */
+export function convexHttpCaller(opts: ConvexHttpOptions): ConvexCaller {
+  const url = opts.url.replace(/\/+$/, '')
+  const timeoutMs = opts.timeoutMs ?? 10_000
+  const baseFetch = opts.fetch ?? globalThis.fetch
+  const unavailable = (message: string) => new ConvexUnavailableError(url, message)
+
+  // The client lets errors from `fetch` through unchanged, so failures are classified here,
+  // where the HTTP status is still known.
+  const guardedFetch: typeof globalThis.fetch = async (input, init) => {
+    let response: Response
+    try {
+      response = await baseFetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })
+    }
+    catch (err) {
+      throw unavailable(`the Convex backend at ${url} is unreachable: ${describeFetchFailure(err, timeoutMs)}`)
+    }
+    if (GATEWAY_STATUSES.has(response.status)) {
+      throw unavailable(`the Convex backend at ${url} is unreachable: it answered HTTP ${response.status}`)
+    }
+    if (response.status === 401 || response.status === 403) {
+      const detail = (await response.text()).slice(0, 300)
+      throw unavailable(`the Convex backend at ${url} refused the admin key (OWLAT_CONVEX_ADMIN_KEY): HTTP ${response.status} ${detail}`)
+    }
+    return response
+  }
+
+  const client = new ConvexHttpClient(url, { skipConvexDeploymentUrlCheck: true, logger: false, fetch: guardedFetch })
+  ;(client as unknown as { setAdminAuth(token: string): void }).setAdminAuth(opts.adminKey)
+
+  let down = false
+  const onUnavailable = opts.onUnavailable ?? ((err: ConvexUnavailableError) => console.error(`[store] ${err.message}`))
+  const onAvailable = opts.onAvailable ?? ((u: string) => console.info(`[store] the Convex backend at ${u} answers again`))
+
+  async function call<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      const result = await run()
+      if (down) {
+        down = false
+        onAvailable(url)
+      }
+      return result
+    }
+    catch (err) {
+      if (!(err instanceof ConvexUnavailableError)) {
+        // The backend answered (with a refusal or an error): it is reachable.
+        if (down) {
+          down = false
+          onAvailable(url)
+        }
+        throw err
+      }
+      // One log line per outage, not one per request.
+      if (!down) {
+        down = true
+        onUnavailable(err)
+      }
+      throw opts.toError ? opts.toError(err) : err
+    }
+  }
+
+  return {
+    query: (ref, args) => call(() => client.query(makeFunctionReference<'query'>(getFunctionName(ref)), args)),
+    // Mutations skip the client's queue: the web serves requests concurrently and Convex, not
+    // this process, orders conflicting writes.
+    mutation: (ref, args) => call(() => client.mutation(makeFunctionReference<'mutation'>(getFunctionName(ref)), args, { skipQueue: true })),
+  }
+}

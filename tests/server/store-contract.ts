@@ -1,0 +1,333 @@
+/**
+ * The store contract: every `SystemStore` (the embedded SQLite one, the Convex one) must pass
+ * these cases, so the web behaves the same whichever it runs on. A store file calls
+ * `describeStoreContract` with a factory; cases that only make sense for one store live beside it.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Step } from '../../shared/schemas/common'
+import type { Job } from '../../shared/schemas/job'
+import type { Release } from '../../shared/schemas/release'
+import { DISPATCH_GRACE_MS, reconcileRun } from '../../server/utils/runs'
+import { SidecarRejectedError, type SidecarClient } from '../../server/utils/sidecar'
+import { ActiveRunError, DuplicateUserError, RunNotFoundError, type NewRun, type SystemStore } from '../../server/utils/store/types'
+
+export interface StoreUnderTest {
+  store: SystemStore
+  /** A second, independent client of the same data (another connection, another web process). */
+  other: () => SystemStore
+  cleanup: () => Promise<void>
+}
+
+export const newRun: NewRun = { kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', requestedBy: { email: 'admin@example.com', via: 'web' } }
+
+export const release: Release = {
+  version: '1.3.0',
+  channel: 'stable',
+  publishedAt: '2026-11-01T10:00:00Z',
+  severity: 'normal',
+  notes: 'n',
+  notesHtml: '<p>n</p>',
+  migratesData: false,
+  rollbackFloor: null,
+  verified: true,
+  verifyError: null,
+}
+
+const cliSteps: Step[] = [{ name: 'preflight', status: 'running', startedAt: 5, endedAt: null, log: ['checking'], error: null }]
+
+export const cliJob: Job = {
+  id: 'cli-job-1',
+  runId: null,
+  kind: 'rollback',
+  fromVersion: '1.3.0',
+  toVersion: '1.2.2',
+  status: 'running',
+  reason: null,
+  requestedBy: { email: 'ops@example.com', via: 'cli' },
+  createdAt: 4,
+  startedAt: 5,
+  endedAt: null,
+  steps: cliSteps,
+}
+
+/** A sidecar that has never heard of any job (its journal was lost, say). */
+function forgetfulSidecar(): SidecarClient {
+  const refuse = () => Promise.reject(new Error('not used by these cases'))
+  return {
+    createJob: refuse,
+    health: refuse,
+    listJobs: async () => [],
+    getJob: async jobId => Promise.reject(new SidecarRejectedError(404, `no job ${jobId}`)),
+  }
+}
+
+export function describeStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`store contract: ${name}`, () => {
+    let subject: StoreUnderTest
+    let store: SystemStore
+
+    beforeEach(async () => {
+      subject = await open()
+      store = subject.store
+    })
+
+    afterEach(async () => {
+      await subject.cleanup()
+    })
+
+    describe('users', () => {
+      it('creates users with lower-cased emails and finds them by email and id', async () => {
+        const user = await store.createUser({ email: 'Admin@Example.com', role: 'platform-admin', passwordHash: 'h' })
+        expect(user).toEqual({ id: expect.any(String), email: 'admin@example.com', role: 'platform-admin', passwordHash: 'h', createdAt: expect.any(Number) })
+        expect(await store.getUserByEmail('ADMIN@example.com')).toEqual(user)
+        expect(await store.getUserById(user.id)).toEqual(user)
+        expect(await store.getUserByEmail('nobody@example.com')).toBeNull()
+        expect(await store.getUserById('not-an-id')).toBeNull()
+      })
+
+      it('refuses a second user with the same email', async () => {
+        await store.createUser({ email: 'a@example.com', role: 'member', passwordHash: 'h' })
+        const err = await store.createUser({ email: 'A@example.com', role: 'member', passwordHash: 'h2' }).catch((e: unknown) => e)
+        expect(err).toBeInstanceOf(DuplicateUserError)
+        expect((err as DuplicateUserError).email).toBe('a@example.com')
+      })
+    })
+
+    describe('runs', () => {
+      it('opens a queued run and allows only one active run', async () => {
+        const run = await store.openRun(newRun)
+        expect(run).toEqual({
+          id: expect.any(String), jobId: null, kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', status: 'queued',
+          reason: null, requestedBy: newRun.requestedBy, startedAt: expect.any(Number), endedAt: null, steps: [],
+        })
+        const err = await store.openRun(newRun).catch((e: unknown) => e)
+        expect(err).toBeInstanceOf(ActiveRunError)
+        expect((err as ActiveRunError).activeRunId).toBe(run.id)
+        expect(await store.getActiveRun()).toEqual(run)
+        expect(await store.getRun(run.id)).toEqual(run)
+      })
+
+      it('lets exactly one of several concurrent opens win, across clients', async () => {
+        const other = subject.other()
+        const results = await Promise.allSettled([store.openRun(newRun), other.openRun(newRun), store.openRun(newRun)])
+        const won = results.filter(r => r.status === 'fulfilled')
+        expect(won).toHaveLength(1)
+        const rejected = results.filter(r => r.status === 'rejected')
+        expect(rejected).toHaveLength(2)
+        for (const r of rejected) expect(r.reason).toBeInstanceOf(ActiveRunError)
+        expect((await store.getActiveRun())?.id).toBe(won[0]!.value.id)
+        expect(await store.listRuns(10)).toHaveLength(1)
+      })
+
+      it('opens a new run once the active one ended', async () => {
+        const first = await store.openRun(newRun)
+        await store.updateRun(first.id, { status: 'failed', reason: 'boom' })
+        const second = await store.openRun(newRun)
+        expect(second.id).not.toBe(first.id)
+        expect((await store.getActiveRun())?.id).toBe(second.id)
+      })
+
+      it('follows the state machine and stamps endedAt on a terminal status', async () => {
+        const run = await store.openRun(newRun)
+        expect(await store.attachJob(run.id, 'job-1')).toMatchObject({ id: run.id, jobId: 'job-1', status: 'queued' })
+        const steps: Step[] = [{ name: 'preflight', status: 'succeeded', startedAt: 1, endedAt: 2, log: ['ok'], error: null }]
+        const running = await store.updateRun(run.id, { status: 'running', steps })
+        expect(running).toMatchObject({ status: 'running', jobId: 'job-1', steps, endedAt: null })
+        await expect(store.updateRun(run.id, { status: 'queued' })).rejects.toThrow(/illegal run transition running → queued/)
+        const done = await store.updateRun(run.id, { status: 'succeeded' })
+        expect(done.status).toBe('succeeded')
+        expect(done.endedAt).toEqual(expect.any(Number))
+        expect(done.steps).toEqual(steps)
+        await expect(store.updateRun(run.id, { status: 'failed' })).rejects.toThrow(/illegal run transition succeeded → failed/)
+        expect(await store.getActiveRun()).toBeNull()
+        expect(await store.getRunByJobId('job-1')).toEqual(done)
+      })
+
+      it('refuses queued → succeeded and keeps an explicit endedAt', async () => {
+        const run = await store.openRun(newRun)
+        await expect(store.updateRun(run.id, { status: 'succeeded' })).rejects.toThrow(/illegal run transition queued → succeeded/)
+        const failed = await store.updateRun(run.id, { status: 'failed', reason: 'why', endedAt: 42 })
+        expect(failed).toMatchObject({ status: 'failed', reason: 'why', endedAt: 42 })
+      })
+
+      it('changes only what a patch names', async () => {
+        const run = await store.openRun(newRun)
+        await store.updateRun(run.id, { status: 'running', reason: 'first' })
+        const same = await store.updateRun(run.id, {})
+        expect(same).toMatchObject({ status: 'running', reason: 'first', steps: [], endedAt: null })
+        expect(await store.updateRun(run.id, { reason: null })).toMatchObject({ status: 'running', reason: null })
+      })
+
+      it('reports unknown runs', async () => {
+        expect(await store.getRun('nope')).toBeNull()
+        const err = await store.updateRun('nope', { status: 'failed' }).catch((e: unknown) => e)
+        expect(err).toBeInstanceOf(RunNotFoundError)
+        expect((err as RunNotFoundError).runId).toBe('nope')
+        await expect(store.attachJob('nope', 'j')).rejects.toBeInstanceOf(RunNotFoundError)
+      })
+
+      it('lists runs newest first, limited', async () => {
+        const ids: string[] = []
+        for (let i = 0; i < 3; i++) {
+          const run = await store.openRun({ ...newRun, toVersion: `1.3.${i}` })
+          await store.updateRun(run.id, { status: 'failed', reason: 'x' })
+          ids.push(run.id)
+        }
+        expect((await store.listRuns(10)).map(r => r.id)).toEqual([...ids].reverse())
+        expect((await store.listRuns(2)).map(r => r.id)).toEqual([ids[2], ids[1]])
+        expect(await store.listRuns(0)).toHaveLength(1)
+      })
+    })
+
+    describe('adopting sidecar jobs', () => {
+      it('records a job as a run with the job\'s fields, found by its job id', async () => {
+        const run = await store.adoptJob(cliJob)
+        expect(run).toEqual({
+          id: expect.any(String), jobId: 'cli-job-1', kind: 'rollback', fromVersion: '1.3.0', toVersion: '1.2.2', status: 'running',
+          reason: null, requestedBy: { email: 'ops@example.com', via: 'cli' }, startedAt: 5, endedAt: null, steps: cliSteps,
+        })
+        expect(await store.getRunByJobId('cli-job-1')).toEqual(run)
+        expect(await store.getActiveRun()).toEqual(run)
+        expect(await store.getRunByJobId('other')).toBeNull()
+        // Adopted runs follow the same state machine afterwards.
+        expect(await store.updateRun(run.id, { status: 'succeeded', endedAt: 9 })).toMatchObject({ status: 'succeeded', endedAt: 9 })
+      })
+
+      it('starts a job that never started at its creation and keeps a finished job\'s end and reason', async () => {
+        const run = await store.adoptJob({ ...cliJob, status: 'failed', reason: 'preflight failed', startedAt: null, endedAt: 7 })
+        expect(run).toMatchObject({ status: 'failed', reason: 'preflight failed', startedAt: 4, endedAt: 7 })
+      })
+
+      it('is idempotent, also across clients', async () => {
+        const other = subject.other()
+        const [a, b, c] = await Promise.all([store.adoptJob(cliJob), other.adoptJob(cliJob), store.adoptJob({ ...cliJob, status: 'succeeded' })])
+        expect(b).toEqual(a)
+        expect(c).toEqual(a)
+        expect(await store.listRuns(10)).toHaveLength(1)
+      })
+
+      it('refuses an active job while another run is active, but records finished ones', async () => {
+        const open = await store.openRun(newRun)
+        const err = await store.adoptJob(cliJob).catch((e: unknown) => e)
+        expect(err).toBeInstanceOf(ActiveRunError)
+        expect((err as ActiveRunError).activeRunId).toBe(open.id)
+        expect(await store.getRunByJobId(cliJob.id)).toBeNull()
+        const done = await store.adoptJob({ ...cliJob, id: 'cli-job-0', status: 'succeeded', endedAt: 6 })
+        expect(done.status).toBe('succeeded')
+        expect((await store.getActiveRun())?.id).toBe(open.id)
+      })
+
+      it('keeps job ids unique across runs', async () => {
+        const adopted = await store.adoptJob({ ...cliJob, status: 'succeeded' })
+        const run = await store.openRun(newRun)
+        await expect(store.attachJob(run.id, 'cli-job-1')).rejects.toThrow()
+        expect(await store.getRunByJobId('cli-job-1')).toEqual(adopted)
+        expect((await store.getRun(run.id))?.jobId).toBeNull()
+      })
+    })
+
+    describe('reconciliation', () => {
+      it('fails a run whose job vanished from the sidecar, which frees the instance', async () => {
+        const run = await store.attachJob((await store.openRun(newRun)).id, 'ghost')
+        const reconciled = await reconcileRun(run, { store, sidecar: forgetfulSidecar(), leaseMs: 60_000 })
+        expect(reconciled).toMatchObject({ id: run.id, status: 'failed', reason: 'the updater has no record of job ghost', endedAt: expect.any(Number) })
+        expect(await store.getRun(run.id)).toEqual(reconciled)
+        expect(await store.getActiveRun()).toBeNull()
+        expect((await store.openRun(newRun)).status).toBe('queued')
+      })
+
+      it('fails a run whose dispatch never completed once the grace period is over', async () => {
+        const run = await store.openRun(newRun)
+        const deps = { store, sidecar: forgetfulSidecar(), leaseMs: 60_000 }
+        expect(await reconcileRun(run, { ...deps, now: () => run.startedAt + 1 })).toEqual(run)
+        const reconciled = await reconcileRun(run, { ...deps, now: () => run.startedAt + DISPATCH_GRACE_MS + 1 })
+        expect(reconciled).toMatchObject({ status: 'failed', reason: 'dispatch never completed' })
+        expect(await store.getActiveRun()).toBeNull()
+      })
+    })
+
+    describe('dismissals', () => {
+      it('are per user and per version, and idempotent', async () => {
+        await store.dismiss('u1', '1.3.0')
+        await store.dismiss('u1', '1.3.0')
+        expect(await store.isDismissed('u1', '1.3.0')).toBe(true)
+        expect(await store.isDismissed('u2', '1.3.0')).toBe(false)
+        expect(await store.isDismissed('u1', '1.3.1')).toBe(false)
+      })
+    })
+
+    describe('release cache', () => {
+      it('starts empty and keeps what was saved, with its check time and error', async () => {
+        expect(await store.getReleaseCache()).toEqual({ releases: [], checkedAt: null, error: null })
+        await store.saveReleaseCache({ releases: [release], checkedAt: 10, error: null })
+        expect(await store.getReleaseCache()).toEqual({ releases: [release], checkedAt: 10, error: null })
+        await store.saveReleaseCache({ releases: [release], checkedAt: 20, error: 'source down' })
+        expect(await store.getReleaseCache()).toEqual({ releases: [release], checkedAt: 20, error: 'source down' })
+      })
+
+      it('replaces the list as a whole and keeps its order', async () => {
+        const beta: Release = { ...release, version: '1.4.0-beta.1', channel: 'beta', severity: 'security', rollbackFloor: '1.3.0', verified: false, verifyError: 'bad signature' }
+        const patch: Release = { ...release, version: '1.3.1' }
+        await store.saveReleaseCache({ releases: [beta, release, patch], checkedAt: 1, error: null })
+        expect((await store.getReleaseCache()).releases).toEqual([beta, release, patch])
+        await store.saveReleaseCache({ releases: [patch], checkedAt: 2, error: null })
+        expect(await store.getReleaseCache()).toEqual({ releases: [patch], checkedAt: 2, error: null })
+      })
+    })
+
+    describe('release check state', () => {
+      it('starts empty and replaces only the fields a save names', async () => {
+        expect(await store.getReleaseCheckState()).toEqual({ nextCheckAt: null, retryAt: null, etag: null, fingerprints: {} })
+        const fingerprints = { '1.3.0': 'sha256:aa', '1.4.0-beta.1': 'sha256:bb' }
+        await store.saveReleaseCheckState({ etag: 'W/"abc"', fingerprints })
+        await store.saveReleaseCheckState({ retryAt: 50 })
+        expect(await store.getReleaseCheckState()).toEqual({ nextCheckAt: null, retryAt: 50, etag: 'W/"abc"', fingerprints })
+        // Saving the cache leaves the check state alone, and the other way round.
+        await store.saveReleaseCache({ releases: [release], checkedAt: 10, error: null })
+        await store.saveReleaseCheckState({ etag: null, retryAt: null, fingerprints: {} })
+        expect(await store.getReleaseCheckState()).toEqual({ nextCheckAt: null, retryAt: null, etag: null, fingerprints: {} })
+        expect(await store.getReleaseCache()).toEqual({ releases: [release], checkedAt: 10, error: null })
+      })
+
+      it('hands a due slot to exactly one of several concurrent claimers, across clients', async () => {
+        expect(await store.claimReleaseCheck(100, 200)).toBe(true)
+        expect(await store.claimReleaseCheck(150, 300)).toBe(false)
+        expect((await store.getReleaseCheckState()).nextCheckAt).toBe(200)
+        const other = subject.other()
+        const claims = await Promise.all([store.claimReleaseCheck(200, 400), other.claimReleaseCheck(200, 400), store.claimReleaseCheck(200, 400)])
+        expect(claims.filter(Boolean)).toHaveLength(1)
+        expect((await other.getReleaseCheckState()).nextCheckAt).toBe(400)
+        await store.saveReleaseCheckState({ etag: 'e' })
+        expect((await store.getReleaseCheckState()).nextCheckAt).toBe(400)
+      })
+    })
+
+    describe('acknowledgements', () => {
+      it('records who acknowledged a finished run; the first acknowledgement stands, for every client', async () => {
+        const run = await store.openRun(newRun)
+        await store.updateRun(run.id, { status: 'failed', reason: 'verify failed' })
+        expect(await store.getAcknowledgement(run.id)).toBeNull()
+        const first = await store.acknowledgeRun(run.id, { userId: 'u1', email: 'a@example.com' })
+        expect(first).toMatchObject({ runId: run.id, userId: 'u1', email: 'a@example.com' })
+        const second = await subject.other().acknowledgeRun(run.id, { userId: 'u2', email: 'b@example.com' })
+        expect(second).toEqual(first)
+        expect(await subject.other().getAcknowledgement(run.id)).toEqual(first)
+      })
+
+      it('refuses an unknown run', async () => {
+        await expect(store.acknowledgeRun('no-such-run', { userId: 'u1', email: 'a@example.com' })).rejects.toBeInstanceOf(RunNotFoundError)
+      })
+    })
+
+    describe('settings', () => {
+      it('defaults to the stable channel and persists a change', async () => {
+        expect(await store.getSettings()).toEqual({ channel: 'stable' })
+        expect(await store.updateSettings({ channel: 'beta' })).toEqual({ channel: 'beta' })
+        expect(await store.getSettings()).toEqual({ channel: 'beta' })
+        expect(await subject.other().getSettings()).toEqual({ channel: 'beta' })
+        expect(await store.updateSettings({})).toEqual({ channel: 'beta' })
+        expect(await store.updateSettings({ channel: 'stable' })).toEqual({ channel: 'stable' })
+      })
+    })
+  })
+}
