@@ -4,8 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "› installing dependencies (npm ci)…"
-  npm ci --no-audit --no-fund
+  echo "› installing dependencies…"
+  npm install --no-audit --no-fund  # the locked versions; see .ci/run for why not `npm ci`
 fi
 
 stamp=.output/nitro.json
