@@ -187,6 +187,26 @@ describe.skipIf(SKIP_DOCKER)('compose driver on a real engine', () => {
     expect((await execIn(docker, store.id, ['test', '-e', '/data/functions-version'])).exitCode).toBe(1)
   })
 
+  it('rolls back with the data as it was before the update it undoes, from that update\'s backup', async () => {
+    const { client, stack: s } = await startStack()
+    const update = await submit(client, s, GOOD, stackCompose(GOOD))
+    expect(update.status).toBe('succeeded')
+    // The new version changes the data after its backup was taken.
+    const storeAfterUpdate = (await containersByService(docker, s.project)).store!
+    await execIn(docker, storeAfterUpdate.id, ['sh', '-c', 'echo changed-by-1.1.0 > /data/marker && echo new > /data/added-later'])
+
+    const accepted = await client.request('POST', '/v1/jobs', jobRequest(s.dataDir, INSTALLED, { kind: 'rollback', restoreBackupJobId: update.id }, s.release(INSTALLED, stackCompose(INSTALLED))))
+    expect(accepted.status).toBe(202)
+    const rollback = await client.waitForJob((accepted.body as { jobId: string }).jobId, undefined, 120_000)
+
+    expect(rollback.status).toBe('succeeded')
+    expect(step(rollback, 'recreate').log.join('\n')).toContain(update.id)
+    const after = await containersByService(docker, s.project)
+    expect(after.web).toMatchObject({ imageId: await imageId(docker, webImage(INSTALLED)), running: true, health: 'healthy' })
+    expect(await readVolumeFile(docker, after.store!.id, '/data/marker')).toBe('written-before-the-update\n')
+    expect((await execIn(docker, after.store!.id, ['test', '-e', '/data/added-later'])).exitCode).toBe(1)
+  })
+
   it('keeps only OWLAT_BACKUP_KEEP backups', async () => {
     const s = makeStack(INSTALLED)
     stack = s
