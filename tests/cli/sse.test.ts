@@ -24,7 +24,7 @@ describe('readSse', () => {
   })
 
   it('skips comments (heartbeats) and blocks without data', async () => {
-    expect(await collect([': heartbeat\n\n', 'id: 7\n\n', 'data: x\n\n'])).toEqual([{ id: '7', event: 'message', data: 'x' }])
+    expect(await collect([': heartbeat\n\n', 'event: nothing\n\n', 'id: 7\ndata: x\n\n'])).toEqual([{ id: '7', event: 'message', data: 'x' }])
   })
 
   it('copes with chunks split anywhere, CRLF line ends and split UTF-8 characters', async () => {
