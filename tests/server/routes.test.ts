@@ -2,7 +2,7 @@
  * The web's routes against the real stack: the sidecar subprocess supervising the built web.
  * Cases run in order; the 4xx cases come before the update and assert nothing changed.
  */
-import { appendFileSync, readFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
@@ -268,6 +268,41 @@ describe('dismissing notifications', () => {
     expect(unknown.status).toBe(400)
     expect(message(unknown)).toMatch(/Unknown version 9\.9\.9/)
     expect((await call('POST', '/api/system/notifications/dismiss', { cookie: admin, body: { version: 'latest' } })).status).toBe(400)
+  })
+
+  it('keeps a dismissal per admin, and a newer release notifies again', async () => {
+    const other = { email: 'second-admin@example.com', password: 'second-admin-password' }
+    expect(createUserViaScript(stack.dataDir, ['--email', other.email, '--password', other.password, '--role', 'platform-admin']).status).toBe(0)
+    const otherAdmin = await login(other.email, other.password)
+    // The first admin dismissed 1.3.0 above; the second still sees it.
+    expect(statusSchema.parse((await call('GET', '/api/system/status', { cookie: otherAdmin })).body)).toMatchObject({ latest: { version: '1.3.0' }, dismissed: false })
+
+    const names = artifactNames('1.3.1')
+    writeReleaseArtifacts({
+      dir: stack.releaseDir,
+      compose: readFileSync(join(stack.releaseDir, artifactNames('1.3.0').compose), 'utf8').replaceAll('1.3.0', '1.3.1'),
+      privateKey: readFileSync(join(stack.dataDir, 'keys', 'release-signing.pem'), 'utf8'),
+      manifest: {
+        version: '1.3.1',
+        channel: 'stable',
+        publishedAt: '2026-11-20T10:00:00Z',
+        severity: 'normal',
+        images: [],
+        migrations: { migratesData: false, rollbackFloor: null },
+        notes: 'A newer fix.',
+      },
+    })
+    try {
+      expect((await call('POST', '/api/system/releases/check', { cookie: admin })).status).toBe(200)
+      expect(statusSchema.parse((await call('GET', '/api/system/status', { cookie: admin })).body)).toMatchObject({ latest: { version: '1.3.1' }, dismissed: false })
+    }
+    finally {
+      // Later cases expect 1.3.0 to be the newest release.
+      for (const file of Object.values(names)) rmSync(join(stack.releaseDir, file), { force: true })
+      expect((await call('POST', '/api/system/releases/check', { cookie: admin })).status).toBe(200)
+    }
+    // Back to 1.3.0: the first admin's dismissal of it still holds.
+    expect(statusSchema.parse((await call('GET', '/api/system/status', { cookie: admin })).body)).toMatchObject({ latest: { version: '1.3.0' }, dismissed: true })
   })
 
   it('never dismisses a security release', async () => {
