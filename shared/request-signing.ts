@@ -70,3 +70,28 @@ export function verifySignedRequest(opts: {
   if (!opts.replay.remember(opts.signature, now)) return { ok: false, reason: 'replayed request signature' }
   return { ok: true }
 }
+
+/** A Node request as received (`http.IncomingMessage` fits). */
+export interface IncomingRequestLike {
+  method?: string
+  url?: string
+  headers: Record<string, string | string[] | undefined>
+}
+
+function firstHeader(req: IncomingRequestLike, name: string): string | undefined {
+  const value = req.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** `verifySignedRequest` for a request as a Node server receives it: the signed path is its URL, query included. */
+export function verifyIncomingRequest(req: IncomingRequestLike, body: string | Uint8Array | undefined, secret: string, replay: ReplayGuard): VerifyRequestResult {
+  return verifySignedRequest({
+    secret,
+    method: req.method ?? 'GET',
+    path: req.url ?? '/',
+    body,
+    timestamp: firstHeader(req, TIMESTAMP_HEADER),
+    signature: firstHeader(req, SIGNATURE_HEADER),
+    replay,
+  })
+}

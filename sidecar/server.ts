@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { z } from 'zod'
 import type { ComposePolicyOptions } from '../shared/compose-policy'
-import { ReplayGuard, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignedRequest } from '../shared/request-signing'
+import { ReplayGuard, verifyIncomingRequest } from '../shared/request-signing'
 import type { SidecarHealth } from '../shared/schemas/job'
 import type { Driver } from './drivers/types'
 import { HttpError, readBody, sendError, sendJson } from './http'
@@ -116,15 +116,7 @@ export function createSidecarServer(deps: ServerDeps): Server {
   return createServer((req, res) => {
     const handle = async () => {
       const body = await readBody(req)
-      const check = verifySignedRequest({
-        secret: deps.secret,
-        method: req.method ?? 'GET',
-        path: req.url ?? '/',
-        body,
-        timestamp: header(req, TIMESTAMP_HEADER),
-        signature: header(req, SIGNATURE_HEADER),
-        replay,
-      })
+      const check = verifyIncomingRequest(req, body, deps.secret, replay)
       if (!check.ok) throw new HttpError(401, check.reason)
       await route(req, res, body)
     }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { followJob } from '../../cli/follow'
 import { JobPrinter } from '../../cli/job-view'
 import { SidecarClient, SidecarRequestError } from '../../cli/sidecar-client'
-import { ReplayGuard, verifySignedRequest } from '../../shared/request-signing'
+import { ReplayGuard, verifyIncomingRequest } from '../../shared/request-signing'
 import type { Job, JobEvent } from '../../shared/schemas/job'
 import { JOB_STEPS, STEP_LABELS } from '../../shared/steps'
 
@@ -65,15 +65,7 @@ describe('SidecarClient', () => {
 
   function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     if (state.dateHeader) res.setHeader('date', state.dateHeader)
-    const check = verifySignedRequest({
-      secret: SECRET,
-      method: req.method ?? 'GET',
-      path: req.url ?? '/',
-      body,
-      timestamp: req.headers['x-owlat-timestamp'] as string | undefined,
-      signature: req.headers['x-owlat-signature'] as string | undefined,
-      replay,
-    })
+    const check = verifyIncomingRequest(req, body, SECRET, replay)
     const json = (status: number, value: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' })
       res.end(JSON.stringify(value))

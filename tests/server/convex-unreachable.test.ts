@@ -3,29 +3,17 @@
  * that needs the store with a 503 that names the backend, says so in its log, and keeps running
  * (no crash loop). The real built web, started by the real sidecar.
  */
-import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signRequest } from '../../shared/request-signing'
+import { freePort } from '../cli/helpers'
 import { ADMIN, startStack, UPDATER_PORT, WEB, type Stack } from './stack'
-
-/** A loopback port nothing listens on: bound, then released. */
-function unusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
 
 describe('web with an unreachable Convex backend', () => {
   let stack: Stack
   let convexUrl: string
 
   beforeAll(async () => {
-    convexUrl = `http://127.0.0.1:${await unusedPort()}`
+    convexUrl = `http://127.0.0.1:${await freePort()}`
     stack = await startStack({ env: { OWLAT_CONVEX_URL: convexUrl, OWLAT_CONVEX_ADMIN_KEY: 'owlat|0123456789abcdef' } })
   })
 

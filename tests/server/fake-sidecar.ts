@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { ReplayGuard, verifySignedRequest } from '../../shared/request-signing'
+import { ReplayGuard, verifyIncomingRequest } from '../../shared/request-signing'
 import { jobRequestSchema, type Job, type JobRequest } from '../../shared/schemas/job'
 import { createSidecarClient, type SidecarClient } from '../../server/utils/sidecar'
 
@@ -72,15 +72,7 @@ export async function startFakeSidecar(): Promise<FakeSidecar> {
 
   const route = (req: IncomingMessage, res: ServerResponse, body: string) => {
     const url = new URL(req.url ?? '/', 'http://fake.invalid')
-    const check = verifySignedRequest({
-      secret: FAKE_SECRET,
-      method: req.method ?? '',
-      path: req.url ?? '',
-      body,
-      timestamp: req.headers['x-owlat-timestamp'] as string | undefined,
-      signature: req.headers['x-owlat-signature'] as string | undefined,
-      replay,
-    })
+    const check = verifyIncomingRequest(req, body, FAKE_SECRET, replay)
     if (!check.ok) return send(res, 401, { error: check.reason })
     if (url.pathname === '/v1/jobs' && req.method === 'POST') {
       const parsed = jobRequestSchema.safeParse(JSON.parse(body))

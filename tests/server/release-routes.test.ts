@@ -2,13 +2,13 @@
  * The release routes this issue added or changed, against the real stack (directory source):
  * the versions an update jumps over, and when the next check happens.
  */
-import { appendFileSync, readFileSync } from 'node:fs'
+import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
+import { artifactNames } from '../../shared/release-artifacts'
 import { statusSchema } from '../../shared/schemas/api'
 import { pendingReleasesSchema, releasesResponseSchema } from '../../shared/schemas/release'
-import { ADMIN, MEMBER, startStack, WEB, type Stack } from './stack'
+import { addRelease, ADMIN, MEMBER, startStack, WEB, type Stack } from './stack'
 
 let stack: Stack
 let admin: string
@@ -27,23 +27,6 @@ async function call(method: string, path: string, cookie?: string, body?: unknow
     body: body ? JSON.stringify(body) : undefined,
   })
   return { status: res.status, body: await res.json() }
-}
-
-function addRelease(version: string, migratesData: boolean): void {
-  writeReleaseArtifacts({
-    dir: stack.releaseDir,
-    compose: readFileSync(join(stack.releaseDir, artifactNames('1.2.2').compose), 'utf8').replaceAll('1.2.2', version),
-    privateKey: readFileSync(join(stack.dataDir, 'keys', 'release-signing.pem'), 'utf8'),
-    manifest: {
-      version,
-      channel: 'stable',
-      publishedAt: '2026-12-01T10:00:00Z',
-      severity: 'normal',
-      images: [],
-      migrations: { migratesData, rollbackFloor: migratesData ? version : null },
-      notes: `Release ${version}.`,
-    },
-  })
 }
 
 beforeAll(async () => {
@@ -70,8 +53,8 @@ describe('GET /api/system/releases/pending', () => {
   })
 
   it('flags releases that migrate data, and never targets an unverified one', async () => {
-    addRelease('1.4.0', true)
-    addRelease('1.5.0', false)
+    addRelease(stack, '1.4.0', { publishedAt: '2026-12-01T10:00:00Z', migrations: { migratesData: true, rollbackFloor: '1.4.0' } })
+    addRelease(stack, '1.5.0', { publishedAt: '2026-12-01T10:00:00Z', migrations: { migratesData: false, rollbackFloor: null } })
     appendFileSync(join(stack.releaseDir, artifactNames('1.5.0').compose), '\n# tampered\n')
     expect((await call('POST', '/api/system/releases/check', admin)).status).toBe(200)
     const pending = pendingReleasesSchema.parse((await call('GET', '/api/system/releases/pending', admin)).body)

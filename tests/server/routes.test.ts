@@ -5,7 +5,7 @@
 import { appendFileSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
+import { artifactNames } from '../../shared/release-artifacts'
 import { signRequest } from '../../shared/request-signing'
 import {
   healthResponseSchema, historySchema, rollbackCandidatesSchema, runAcknowledgementSchema, runExportSchema, runSchema, statusSchema, versionInfoSchema, type Run,
@@ -13,7 +13,7 @@ import {
 import { jobAcceptedSchema, jobSchema, type JobRequest } from '../../shared/schemas/job'
 import { releasesResponseSchema } from '../../shared/schemas/release'
 import { isActiveStatus } from '../../shared/run-state'
-import { ADMIN, createUserViaScript, MEMBER, startStack, UPDATER_PORT, waitFor, WEB, type Stack } from './stack'
+import { addRelease, ADMIN, createUserViaScript, MEMBER, startStack, UPDATER_PORT, waitFor, WEB, type Stack } from './stack'
 
 let stack: Stack
 let admin: string
@@ -94,24 +94,6 @@ function cliJobRequest(version: string): JobRequest {
     requestedBy: { email: 'ops@example.com', via: 'cli' },
     force: false,
   }
-}
-
-/** Adds a signed release to the stack's release folder (the demo key signs it). */
-function addRelease(version: string, migrations: { migratesData: boolean, rollbackFloor: string | null }): void {
-  writeReleaseArtifacts({
-    dir: stack.releaseDir,
-    compose: readFileSync(join(stack.releaseDir, artifactNames('1.2.2').compose), 'utf8').replaceAll('1.2.2', version),
-    privateKey: readFileSync(join(stack.dataDir, 'keys', 'release-signing.pem'), 'utf8'),
-    manifest: {
-      version,
-      channel: 'stable',
-      publishedAt: '2026-06-01T10:00:00Z',
-      severity: 'normal',
-      images: [],
-      migrations,
-      notes: `Release ${version}.`,
-    },
-  })
 }
 
 const ROUTES: [method: string, path: string, body?: unknown][] = [
@@ -277,21 +259,7 @@ describe('dismissing notifications', () => {
     // The first admin dismissed 1.3.0 above; the second still sees it.
     expect(statusSchema.parse((await call('GET', '/api/system/status', { cookie: otherAdmin })).body)).toMatchObject({ latest: { version: '1.3.0' }, dismissed: false })
 
-    const names = artifactNames('1.3.1')
-    writeReleaseArtifacts({
-      dir: stack.releaseDir,
-      compose: readFileSync(join(stack.releaseDir, artifactNames('1.3.0').compose), 'utf8').replaceAll('1.3.0', '1.3.1'),
-      privateKey: readFileSync(join(stack.dataDir, 'keys', 'release-signing.pem'), 'utf8'),
-      manifest: {
-        version: '1.3.1',
-        channel: 'stable',
-        publishedAt: '2026-11-20T10:00:00Z',
-        severity: 'normal',
-        images: [],
-        migrations: { migratesData: false, rollbackFloor: null },
-        notes: 'A newer fix.',
-      },
-    })
+    const names = addRelease(stack, '1.3.1', { publishedAt: '2026-11-20T10:00:00Z', notes: 'A newer fix.' })
     try {
       expect((await call('POST', '/api/system/releases/check', { cookie: admin })).status).toBe(200)
       expect(statusSchema.parse((await call('GET', '/api/system/status', { cookie: admin })).body)).toMatchObject({ latest: { version: '1.3.1' }, dismissed: false })
@@ -306,20 +274,7 @@ describe('dismissing notifications', () => {
   })
 
   it('never dismisses a security release', async () => {
-    writeReleaseArtifacts({
-      dir: stack.releaseDir,
-      compose: readFileSync(join(stack.releaseDir, artifactNames('1.2.3').compose), 'utf8'),
-      privateKey: readFileSync(join(stack.dataDir, 'keys', 'release-signing.pem'), 'utf8'),
-      manifest: {
-        version: '1.2.4',
-        channel: 'stable',
-        publishedAt: '2026-10-15T10:00:00Z',
-        severity: 'security',
-        images: [],
-        migrations: { migratesData: false, rollbackFloor: null },
-        notes: 'Security fix.',
-      },
-    })
+    addRelease(stack, '1.2.4', { publishedAt: '2026-10-15T10:00:00Z', severity: 'security', notes: 'Security fix.' })
     expect((await call('POST', '/api/system/releases/check', { cookie: admin })).status).toBe(200)
     const answer = await call('POST', '/api/system/notifications/dismiss', { cookie: admin, body: { version: '1.2.4' } })
     expect(answer.status).toBe(400)
@@ -377,8 +332,8 @@ describe('refused updates and rollbacks', () => {
   })
 
   it('lists rollback targets with the reason a target below a data migration\'s floor is refused, and refuses it (400)', async () => {
-    addRelease('1.1.0', { migratesData: false, rollbackFloor: null })
-    addRelease('1.2.0', { migratesData: true, rollbackFloor: '1.2.0' })
+    addRelease(stack, '1.1.0', { migrations: { migratesData: false, rollbackFloor: null } })
+    addRelease(stack, '1.2.0', { migrations: { migratesData: true, rollbackFloor: '1.2.0' } })
     expect((await call('POST', '/api/system/releases/check', { cookie: admin })).status).toBe(200)
     const answer = await call('GET', '/api/system/rollbacks/candidates', { cookie: admin })
     expect(answer.status).toBe(200)

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ReplayGuard, verifySignedRequest } from '../../shared/request-signing'
+import { ReplayGuard, verifyIncomingRequest } from '../../shared/request-signing'
 import type { JobRequest } from '../../shared/schemas/job'
 import { createSidecarClient, SidecarRejectedError, SidecarUnreachableError, type SidecarClient } from '../../server/utils/sidecar'
 
@@ -25,15 +25,7 @@ beforeEach(async () => {
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8')
-      const check = verifySignedRequest({
-        secret: SECRET,
-        method: req.method ?? '',
-        path: req.url ?? '',
-        body,
-        timestamp: req.headers['x-owlat-timestamp'] as string | undefined,
-        signature: req.headers['x-owlat-signature'] as string | undefined,
-        replay,
-      })
+      const check = verifyIncomingRequest(req, body, SECRET, replay)
       seen.push({ method: req.method ?? '', url: req.url ?? '', body, verified: check.ok })
       const out = check.ok ? reply(req, body) : { status: 401, body: JSON.stringify({ error: check.reason }) }
       res.writeHead(out.status, { 'content-type': 'application/json' }).end(out.body)

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { bootstrapDataDir } from '../../scripts/bootstrap'
+import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
+import type { ReleaseManifest } from '../../shared/schemas/release'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const WEB_PORT = 3510
@@ -117,4 +119,27 @@ export async function startStack(opts: { env?: Record<string, string> } = {}): P
     throw err
   }
   return { dataDir, releaseDir, secret: readFileSync(join(dataDir, 'instance-secret'), 'utf8').trim(), output: () => output, stop }
+}
+
+/**
+ * Adds a release signed with the demo key to the stack's release folder: the 1.2.2 compose file
+ * re-pinned to `version`, a stable normal release unless `manifest` says otherwise. Returns its file names.
+ */
+export function addRelease(stack: Pick<Stack, 'dataDir' | 'releaseDir'>, version: string, manifest: Partial<Omit<ReleaseManifest, 'compose' | 'version'>> = {}): ReturnType<typeof artifactNames> {
+  writeReleaseArtifacts({
+    dir: stack.releaseDir,
+    compose: readFileSync(join(stack.releaseDir, artifactNames('1.2.2').compose), 'utf8').replaceAll('1.2.2', version),
+    privateKey: readFileSync(join(stack.dataDir, 'keys', 'release-signing.pem'), 'utf8'),
+    manifest: {
+      version,
+      channel: 'stable',
+      publishedAt: '2026-06-01T10:00:00Z',
+      severity: 'normal',
+      images: [],
+      migrations: { migratesData: false, rollbackFloor: null },
+      notes: `Release ${version}.`,
+      ...manifest,
+    },
+  })
+  return artifactNames(version)
 }

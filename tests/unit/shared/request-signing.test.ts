@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_SKEW_MS, ReplayGuard, signRequest, verifySignedRequest } from '../../../shared/request-signing'
+import { MAX_SKEW_MS, ReplayGuard, signRequest, verifyIncomingRequest, verifySignedRequest } from '../../../shared/request-signing'
 
 const secret = 'a'.repeat(64)
 const body = JSON.stringify({ targetVersion: '1.3.0' })
@@ -57,5 +57,19 @@ describe('signed requests', () => {
     expect(guard.remember('sig', 0)).toBe(true)
     expect(guard.remember('sig', 500)).toBe(false)
     expect(guard.remember('sig', 2000)).toBe(true)
+  })
+})
+
+describe('verifyIncomingRequest', () => {
+  it('reads the headers of a Node request and signs its URL, query included', () => {
+    const headers = signRequest({ secret, method: 'GET', path: '/v1/jobs?limit=5' })
+    const req = {
+      method: 'GET',
+      url: '/v1/jobs?limit=5',
+      // Node lower-cases header names; a repeated header arrives as an array.
+      headers: { 'x-owlat-timestamp': [headers['X-Owlat-Timestamp']!], 'x-owlat-signature': headers['X-Owlat-Signature'] },
+    }
+    expect(verifyIncomingRequest(req, undefined, secret, new ReplayGuard())).toEqual({ ok: true })
+    expect(verifyIncomingRequest({ ...req, url: '/v1/jobs?limit=6' }, undefined, secret, new ReplayGuard()).ok).toBe(false)
   })
 })
