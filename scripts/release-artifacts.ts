@@ -149,7 +149,7 @@ export function buildReleaseArtifacts(argv: string[], env: NodeJS.ProcessEnv = p
     privateKey = createPrivateKey(readInput(args.key, '--key'))
   }
   catch (err) {
-    throw new Error(`--key ${args.key} is not a readable private key: ${err instanceof Error ? err.message : String(err)}`)
+    throw new Error(`--key ${args.key} is not a readable private key: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`--key ${args.key} is not an Ed25519 key`)
 

@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
 # What the tests need on a fresh machine: npm dependencies from the lockfile and Debian's Chromium
-# (Playwright cannot download its own browser here).
+# (Playwright cannot download its own browser here). Expects Node 22 on PATH (scripts/node.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm install --no-audit --no-fund  # the locked versions; see .ci/run for why not `npm ci`
-fi
+bash scripts/install.sh
 
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = "0" ]; then

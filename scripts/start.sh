@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
-# `npm start`: install if needed, build if the sources changed, then run the launcher.
+# `npm start`: Node 22, the locked dependencies, a build when the sources changed, then the launcher.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "› installing dependencies…"
-  npm install --no-audit --no-fund  # the locked versions; see .ci/run for why not `npm ci`
-fi
+source scripts/node.sh
+bash scripts/install.sh
 
 stamp=.output/nitro.json
 if [ ! -f "$stamp" ] || [ -n "$(find app components composables server shared nuxt.config.ts package-lock.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then

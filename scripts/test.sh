@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+source scripts/node.sh
 bash scripts/setup-test.sh
 
 echo "› lint";       npx eslint .

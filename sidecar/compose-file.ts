@@ -67,7 +67,7 @@ export function parseCompose(text: string): ComposeWeb {
     doc = parse(text, { maxAliasCount: MAX_ALIAS_COUNT })
   }
   catch (err) {
-    throw new Error(`compose file is not valid YAML: ${(err as Error).message.split('\n')[0]}`)
+    throw new Error(`compose file is not valid YAML: ${(err as Error).message.split('\n')[0]}`, { cause: err })
   }
   const parsed = composeSchema.safeParse(doc)
   if (!parsed.success) {
@@ -83,12 +83,12 @@ export function readCompose(path: string): ComposeWeb {
     text = readFileSync(path, 'utf8')
   }
   catch (err) {
-    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
   }
   try {
     return parseCompose(text)
   }
   catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`)
+    throw new Error(`${path}: ${(err as Error).message}`, { cause: err })
   }
 }

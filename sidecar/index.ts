@@ -42,7 +42,7 @@ function assertUsableReleaseKey(pem: string): void {
     type = createPublicKey(pem).asymmetricKeyType
   }
   catch (err) {
-    throw new Error(`the release public key (OWLAT_RELEASE_PUBLIC_KEY) is not a usable PEM key: ${(err as Error).message}`)
+    throw new Error(`the release public key (OWLAT_RELEASE_PUBLIC_KEY) is not a usable PEM key: ${(err as Error).message}`, { cause: err })
   }
   if (type !== 'ed25519') throw new Error(`the release public key (OWLAT_RELEASE_PUBLIC_KEY) is ${type}, not Ed25519`)
 }

@@ -196,7 +196,7 @@ export function createGitHubReleaseSource(opts: { client: GitHubClient, publicKe
     }
     const result = verifyRelease(artifacts, publicKey)
     const verifyError = result.ok ? null : result.reason
-    let parsed: ReleaseManifest | null = null
+    let parsed: ReleaseManifest | null
     try {
       parsed = releaseManifestSchema.parse(JSON.parse(Buffer.from(artifacts.manifestBytes).toString('utf8')))
     }

@@ -356,7 +356,7 @@ export class ComposeDriver implements Driver {
       await cli.run({ file: this.paths.check, args: ['config', '-q'], signal: ctx.signal })
     }
     catch (err) {
-      throw new Error(`compose rejects the target file: ${(err as Error).message}`)
+      throw new Error(`compose rejects the target file: ${(err as Error).message}`, { cause: err })
     }
     finally {
       rmSync(this.paths.check, { force: true })

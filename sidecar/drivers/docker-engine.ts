@@ -56,7 +56,7 @@ export async function engineInfo(docker: Docker): Promise<EngineInfo> {
   }
   catch (err) {
     const where = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'
-    throw new Error(`the Docker engine at ${where} does not answer: ${(err as Error).message}`)
+    throw new Error(`the Docker engine at ${where} does not answer: ${(err as Error).message}`, { cause: err })
   }
 }
 

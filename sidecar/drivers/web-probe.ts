@@ -77,7 +77,7 @@ export async function probeWeb(target: WebTarget, version: string, signal?: Abor
  */
 export async function waitForWeb(target: WebTarget, version: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  let last = 'no answer yet'
+  let last: string
   for (;;) {
     signal.throwIfAborted()
     const result = await probeWeb(target, version, signal)

@@ -8,14 +8,15 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa, type ResultPromise } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../setup/ports'
 import { SidecarClient } from '../../cli/sidecar-client'
 import { demoCompose } from '../../scripts/bootstrap'
 import { writeReleaseArtifacts } from '../../shared/release-artifacts'
 import { jobListSchema, jobSchema, sidecarHealthSchema } from '../../shared/schemas/job'
 import { REPO_ROOT, makeDemoInstance, runCli, spawnCli, stderrLines, type DemoInstance } from './helpers'
 
-const WEB_PORT = 3610
-const UPDATER_PORT = 3611
+const WEB_PORT = await freePort()
+const UPDATER_PORT = await freePort()
 const SIDECAR_ENTRY = join(REPO_ROOT, 'sidecar', 'main.ts')
 const FAKE_WEB = join(REPO_ROOT, 'tests', 'fixtures', 'fake-web.mjs')
 
@@ -64,7 +65,7 @@ describe.runIf(existsSync(SIDECAR_ENTRY))('owlat against a real updater', () => 
       }
       catch (err) {
         if (attempt > 200 || sidecar.exitCode !== null) {
-          throw new Error(`the sidecar did not start: ${(err as Error).message}\n${sidecarOutput}`)
+          throw new Error(`the sidecar did not start: ${(err as Error).message}\n${sidecarOutput}`, { cause: err })
         }
         await sleep(100)
       }
@@ -80,7 +81,7 @@ describe.runIf(existsSync(SIDECAR_ENTRY))('owlat against a real updater', () => 
   it('doctor passes on the healthy demo (compose check skipped with a warning)', async () => {
     const result = await runCli(['doctor'], env)
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
-    expect(result.stdout).toMatch(/^✔ ok +updater +reachable at http:\/\/127\.0\.0\.1:3611, secret accepted \(Owlat 1\.2\.2, local driver\)$/m)
+    expect(result.stdout).toMatch(new RegExp(`^✔ ok +updater +reachable at http://127\\.0\\.0\\.1:${UPDATER_PORT}, secret accepted \\(Owlat 1\\.2\\.2, local driver\\)$`, 'm'))
     expect(result.stdout).toMatch(/^✔ ok +clock /m)
     expect(result.stdout).toMatch(/^! warn compose +skipped: the local driver/m)
     expect(result.stdout).toMatch(/^✔ ok +releases +4 release\(s\)/m)

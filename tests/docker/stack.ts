@@ -12,10 +12,11 @@ import { stringify } from 'yaml'
 import { loadConfig } from '../../shared/config'
 import { projectContainers, type ServiceContainer } from '../../sidecar/drivers/docker-engine'
 import { makeDataDir, writeCustomRelease } from '../sidecar/helpers'
+import { freePort } from '../setup/ports'
 import { REGISTRY, storeImage, updaterImage, webImage } from './images'
 
 export const SKIP_DOCKER = process.env.OWLAT_SKIP_DOCKER === '1'
-export const UPDATER_PORT = 3420
+export const UPDATER_PORT = await freePort()
 
 /** Fails the suite with the one thing to do when the engine or the registry is not there. */
 export async function requireDocker(): Promise<Docker> {
@@ -25,7 +26,7 @@ export async function requireDocker(): Promise<Docker> {
     await docker.ping()
   }
   catch (err) {
-    throw new Error(`the Docker engine does not answer (${(err as Error).message}): ${fix}`)
+    throw new Error(`the Docker engine does not answer (${(err as Error).message}): ${fix}`, { cause: err })
   }
   const registry = await fetch(`http://${REGISTRY}/v2/`).then(r => r.status, () => 0)
   if (registry !== 200) throw new Error(`no registry answers on ${REGISTRY}: ${fix}`)

@@ -1,12 +1,17 @@
-/** Fixed values shared by playwright.config.ts, the global setup and the specs. */
+/** Values shared by playwright.config.ts, the global setup and the specs. */
 import { fileURLToPath } from 'node:url'
+import { freePortSync } from '../setup/ports'
 
 export const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url))
 /** Relative to ROOT_DIR, where the launcher runs. */
 export const DATA_DIR = '.tmp/e2e-data'
 
-export const WEB_PORT = 3100
-export const UPDATER_PORT = 3300
+/**
+ * Free ports, picked once by the runner when it loads the config; the workers it forks inherit the
+ * environment, so every process agrees on them.
+ */
+export const WEB_PORT = Number(process.env.OWLAT_E2E_WEB_PORT ||= String(freePortSync()))
+export const UPDATER_PORT = Number(process.env.OWLAT_E2E_UPDATER_PORT ||= String(freePortSync()))
 export const BASE_URL = `http://127.0.0.1:${WEB_PORT}`
 
 export const ADMIN = { email: 'admin@example.test', password: 'e2e-admin-password-1' } as const

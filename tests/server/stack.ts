@@ -10,10 +10,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { bootstrapDataDir } from '../../scripts/bootstrap'
 import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
 import type { ReleaseManifest } from '../../shared/schemas/release'
+import { freePort } from '../setup/ports'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
-export const WEB_PORT = 3510
-export const UPDATER_PORT = 3511
+export const WEB_PORT = await freePort()
+export const UPDATER_PORT = await freePort()
 export const WEB = `http://127.0.0.1:${WEB_PORT}`
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' }
 export const MEMBER = { email: 'member@example.com', password: 'member-password-1' }

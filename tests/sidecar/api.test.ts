@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../setup/ports'
 import { demoCompose } from '../../scripts/bootstrap'
 import { sidecarHealthSchema, jobListSchema, jobEventSchema, type Job, type JobEvent } from '../../shared/schemas/job'
 import { JOB_STEPS } from '../../shared/steps'
@@ -17,7 +18,7 @@ import {
   eventually, FAKE_WEB, instanceSecret, jobRequest, makeDataDir, readSse, SidecarClient, testConfig, webVersion, writeCustomRelease,
 } from './helpers'
 
-const UPDATER_PORT = 3411
+const UPDATER_PORT = await freePort()
 
 describe('sidecar API (local driver)', () => {
   let dataDir: string

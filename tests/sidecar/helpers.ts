@@ -10,11 +10,12 @@ import { signRequest } from '../../shared/request-signing'
 import type { JobRequest, Job } from '../../shared/schemas/job'
 import { jobSchema } from '../../shared/schemas/job'
 import { isTerminalStatus } from '../../shared/run-state'
+import { freePort } from '../setup/ports'
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const FAKE_WEB = fileURLToPath(new URL('../fixtures/fake-web.mjs', import.meta.url))
-/** Ports no other suite uses. */
-export const WEB_PORT = 3410
+/** A free port for the web the local driver runs, per test file. */
+export const WEB_PORT = await freePort()
 
 export function makeDataDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'owlat-sidecar-'))

@@ -8,7 +8,8 @@ import { readCompose } from '../../sidecar/compose-file'
 import { LocalDriver, stackPaths } from '../../sidecar/drivers/local'
 import { isAlive } from '../../sidecar/drivers/processes'
 import type { StepContext } from '../../sidecar/drivers/types'
-import { FAKE_WEB, instanceSecret, makeDataDir, testConfig, webVersion } from './helpers'
+import { freePort } from '../setup/ports'
+import { FAKE_WEB, instanceSecret, makeDataDir, testConfig, WEB_PORT, webVersion } from './helpers'
 
 function context(overrides: Partial<StepContext> = {}): StepContext & { lines: string[], skipped: string | null } {
   const ctx = {
@@ -45,7 +46,7 @@ describe('LocalDriver', () => {
     // A stale pid file whose pid now belongs to an unrelated process: it must survive start().
     mkdirSync(join(dataDir, 'updater'))
     writeFileSync(join(dataDir, 'updater', 'web.pid'), `${bystander.pid}\n`)
-    driver = new LocalDriver(testConfig(dataDir, 3413), { webEntry: FAKE_WEB, log: () => {} })
+    driver = new LocalDriver(testConfig(dataDir, await freePort()), { webEntry: FAKE_WEB, log: () => {} })
     await driver.start()
   })
 
@@ -58,7 +59,7 @@ describe('LocalDriver', () => {
     expect(isAlive(bystander.pid!)).toBe(true)
     expect(driver.installedVersion()).toBe('1.2.2')
     await expect.poll(() => webVersion(instanceSecret(dataDir)).catch(() => null)).toBe('1.2.2')
-    expect(driver.serviceLogs('web', 10).join('\n')).toContain('fake web 1.2.2 listening on 127.0.0.1:3410')
+    expect(driver.serviceLogs('web', 10).join('\n')).toContain(`fake web 1.2.2 listening on 127.0.0.1:${WEB_PORT}`)
     expect(() => driver.serviceLogs('db', 10)).toThrow('unknown service db')
   })
 
@@ -115,7 +116,7 @@ describe('LocalDriver', () => {
   })
 
   it('fails pull when the web entry is missing', async () => {
-    const missing = new LocalDriver(testConfig(dataDir, 3413), { webEntry: join(dataDir, 'no-such-entry.mjs'), log: () => {} })
+    const missing = new LocalDriver(testConfig(dataDir, await freePort()), { webEntry: join(dataDir, 'no-such-entry.mjs'), log: () => {} })
     await expect(missing.pull(context())).rejects.toThrow('no-such-entry.mjs does not exist')
   })
 })

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { freePort } from '../setup/ports'
 import { sidecarHealthSchema } from '../../shared/schemas/job'
 import { isTerminalStatus } from '../../shared/run-state'
 import { readCompose } from '../../sidecar/compose-file'
@@ -14,7 +15,7 @@ import {
   eventually, instanceSecret, jobRequest, makeDataDir, REPO_ROOT, sidecarEnv, SidecarClient, WEB_PORT, webVersion,
 } from './helpers'
 
-const UPDATER_PORT = 3412
+const UPDATER_PORT = await freePort()
 
 interface Proc {
   child: ChildProcess
