@@ -3,21 +3,14 @@ import { v } from 'convex/values'
 import type { Doc, Id } from './_generated/dataModel'
 import { internalMutation, internalQuery, type QueryCtx } from './_generated/server'
 import { recordAudit } from './audit'
-import { storeError } from './model'
-
-const acknowledgementValidator = v.object({
-  runId: v.string(),
-  userId: v.string(),
-  email: v.string(),
-  acknowledgedAt: v.number(),
-})
+import { acknowledgementValidator, storeError } from './model'
 
 function find(ctx: QueryCtx, runId: Id<'runs'>) {
   return ctx.db.query('runAcknowledgements').withIndex('by_run_id', q => q.eq('runId', runId)).unique()
 }
 
-function toView(doc: Doc<'runAcknowledgements'>) {
-  return { runId: doc.runId, userId: doc.userId, email: doc.email, acknowledgedAt: doc.acknowledgedAt }
+function toView({ _id, _creationTime, ...acknowledgement }: Doc<'runAcknowledgements'>) {
+  return acknowledgement
 }
 
 /** Idempotent: acknowledging twice keeps (and returns) the first acknowledgement. */

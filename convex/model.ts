@@ -1,106 +1,58 @@
 /**
- * What the Convex functions share: validators for the documents and payloads (the same shapes as
- * `shared/schemas`, which Convex cannot use because it validates with its own `v`), the error data
- * the web turns back into the store's typed errors, and the bounds that keep run documents small.
+ * What the Convex functions share: validators for the documents and payloads, derived from the
+ * zod schemas in `shared/schemas` (convex-helpers' `zodToConvex`) so the records are written once,
+ * the error data the web turns back into the store's typed errors, and the bounds that keep run
+ * documents small.
  */
+import { zodToConvex, zodToConvexFields } from 'convex-helpers/server/zod4'
 import { ConvexError, getConvexSize, v, type Infer } from 'convex/values'
-import { RUN_KINDS, RUN_STATUSES } from '../shared/run-state'
-import { ALL_STEPS, STEP_LOG_LIMIT, STEP_STATUSES } from '../shared/steps'
+import {
+  channelSchema, newRunSchema, newUserSchema, releaseCacheSchema, releaseSchema, runAcknowledgementSchema, runKindSchema,
+  runPatchSchema, runSchema, runStatusSchema, settingsSchema, stepSchema, storedUserSchema, userRoleSchema, jobSchema,
+} from '../shared/schemas'
+import { STEP_LOG_LIMIT } from '../shared/steps'
 import type { Doc } from './_generated/dataModel'
 
-/** A union of string literals from one of the shared `as const` lists. */
+/** A union of string literals from one of the `as const` lists that have no zod schema (audit actions). */
 export function literals<const T extends string>(values: readonly T[]) {
   return v.union(...values.map(value => v.literal(value)))
 }
 
-const nullable = <T extends Parameters<typeof v.union>[number]>(validator: T) => v.union(validator, v.null())
+export const channelValidator = zodToConvex(channelSchema)
+export const runKindValidator = zodToConvex(runKindSchema)
+export const runStatusValidator = zodToConvex(runStatusSchema)
+export const userRoleValidator = zodToConvex(userRoleSchema)
 
-export const channelValidator = literals(['stable', 'beta'])
-export const runKindValidator = literals(RUN_KINDS)
-export const runStatusValidator = literals(RUN_STATUSES)
-export const userRoleValidator = literals(['platform-admin', 'member'])
-
-export const requestedByValidator = v.object({
-  email: nullable(v.string()),
-  via: literals(['web', 'cli', 'system']),
-})
-
-export const stepValidator = v.object({
-  name: literals(ALL_STEPS),
-  status: literals(STEP_STATUSES),
-  startedAt: nullable(v.number()),
-  endedAt: nullable(v.number()),
-  log: v.array(v.string()),
-  error: nullable(v.string()),
-})
+export const stepValidator = zodToConvex(stepSchema)
 export type StoredStep = Infer<typeof stepValidator>
 
-/** A run as stored (the `runs` table) minus Convex's system fields. */
-export const runFields = {
-  jobId: nullable(v.string()),
-  kind: runKindValidator,
-  fromVersion: v.string(),
-  toVersion: v.string(),
-  status: runStatusValidator,
-  reason: nullable(v.string()),
-  requestedBy: requestedByValidator,
-  startedAt: v.number(),
-  endedAt: nullable(v.number()),
-  steps: v.array(stepValidator),
-}
-
-/** A run as the web sees it (`Run` in shared/schemas/api.ts): the document id becomes `id`. */
-export const runValidator = v.object({ id: v.string(), ...runFields })
+/** A run as stored (the `runs` table): `Run` without its id, which is the document's `_id`. */
+export const runFields = zodToConvexFields(runSchema.omit({ id: true }).shape)
+/** A run as the web sees it (`Run`). */
+export const runValidator = zodToConvex(runSchema)
 export type RunView = Infer<typeof runValidator>
+export const newRunFields = zodToConvexFields(newRunSchema.shape)
+export const runPatchValidator = zodToConvex(runPatchSchema)
 
-export function toRunView(doc: Doc<'runs'>): RunView {
-  return {
-    id: doc._id,
-    jobId: doc.jobId,
-    kind: doc.kind,
-    fromVersion: doc.fromVersion,
-    toVersion: doc.toVersion,
-    status: doc.status,
-    reason: doc.reason,
-    requestedBy: doc.requestedBy,
-    startedAt: doc.startedAt,
-    endedAt: doc.endedAt,
-    steps: doc.steps,
-  }
+/** The document's id becomes the run's `id`. */
+export function toRunView({ _id, _creationTime, ...run }: Doc<'runs'>): RunView {
+  return { id: _id, ...run }
 }
 
-/** A sidecar job (`Job` in shared/schemas/job.ts), as `runs.adoptJob` receives it. */
-export const jobValidator = v.object({
-  id: v.string(),
-  runId: nullable(v.string()),
-  kind: runKindValidator,
-  fromVersion: v.string(),
-  toVersion: v.string(),
-  status: runStatusValidator,
-  reason: nullable(v.string()),
-  requestedBy: requestedByValidator,
-  createdAt: v.number(),
-  startedAt: nullable(v.number()),
-  endedAt: nullable(v.number()),
-  steps: v.array(stepValidator),
-  /** The data backup the job took; the run does not keep it (the web reads it from the sidecar). */
-  backup: v.optional(nullable(v.object({ path: v.string(), createdAt: v.number(), sizeBytes: v.number() }))),
-})
+/** A sidecar job (`Job`), as `runs.adoptJob` receives it. */
+export const jobValidator = zodToConvex(jobSchema)
 
-/** A release as the web lists it (`Release` in shared/schemas/release.ts). */
-export const releaseFields = {
-  version: v.string(),
-  channel: channelValidator,
-  publishedAt: v.string(),
-  severity: literals(['normal', 'security']),
-  notes: v.string(),
-  notesHtml: v.string(),
-  migratesData: v.boolean(),
-  rollbackFloor: nullable(v.string()),
-  verified: v.boolean(),
-  verifyError: nullable(v.string()),
-}
-export const releaseValidator = v.object(releaseFields)
+/** A release as the web lists it (`Release`), and the cache of them. */
+export const releaseFields = zodToConvexFields(releaseSchema.shape)
+export const releaseCacheValidator = zodToConvex(releaseCacheSchema)
+
+/** Sign-in accounts (`StoredUser`): the table holds all but the id. */
+export const userFields = zodToConvexFields(storedUserSchema.omit({ id: true }).shape)
+export const userValidator = zodToConvex(storedUserSchema)
+export const newUserFields = zodToConvexFields(newUserSchema.shape)
+
+export const acknowledgementValidator = zodToConvex(runAcknowledgementSchema)
+export const settingsValidator = zodToConvex(settingsSchema)
 
 /**
  * Expected refusals travel as `ConvexError` data: Convex passes that data to the client intact,

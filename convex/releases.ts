@@ -7,13 +7,7 @@
 import { v } from 'convex/values'
 import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from './_generated/server'
 import type { Doc } from './_generated/dataModel'
-import { releaseValidator } from './model'
-
-const cacheValidator = v.object({
-  releases: v.array(releaseValidator),
-  checkedAt: v.union(v.number(), v.null()),
-  error: v.union(v.string(), v.null()),
-})
+import { releaseCacheValidator } from './model'
 
 const fingerprintsValidator = v.array(v.object({ version: v.string(), fingerprint: v.string() }))
 
@@ -40,23 +34,12 @@ async function ensureCheckDoc(ctx: MutationCtx): Promise<Doc<'releaseChecks'>> {
 
 export const getCache = internalQuery({
   args: {},
-  returns: cacheValidator,
+  returns: releaseCacheValidator,
   handler: async (ctx) => {
     const docs = await ctx.db.query('releases').withIndex('by_position').collect()
     const check = await checkDoc(ctx)
     return {
-      releases: docs.map(doc => ({
-        version: doc.version,
-        channel: doc.channel,
-        publishedAt: doc.publishedAt,
-        severity: doc.severity,
-        notes: doc.notes,
-        notesHtml: doc.notesHtml,
-        migratesData: doc.migratesData,
-        rollbackFloor: doc.rollbackFloor,
-        verified: doc.verified,
-        verifyError: doc.verifyError,
-      })),
+      releases: docs.map(({ _id, _creationTime, position, ...release }) => release),
       checkedAt: check?.checkedAt ?? null,
       error: check?.error ?? null,
     }
@@ -65,7 +48,7 @@ export const getCache = internalQuery({
 
 /** Replaces the cache as a whole, in one transaction: readers see the old list or the new one. */
 export const saveCache = internalMutation({
-  args: cacheValidator,
+  args: releaseCacheValidator,
   returns: v.null(),
   handler: async (ctx, cache) => {
     for (const doc of await ctx.db.query('releases').withIndex('by_position').collect()) {

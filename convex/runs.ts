@@ -10,8 +10,7 @@ import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from
 import type { Doc, Id } from './_generated/dataModel'
 import { recordAudit } from './audit'
 import {
-  boundSteps, clampLimit, clipMessage, jobValidator, requestedByValidator, runKindValidator, runStatusValidator, runValidator,
-  stepValidator, storeError, toRunView,
+  boundSteps, clampLimit, clipMessage, jobValidator, newRunFields, runPatchValidator, runValidator, storeError, toRunView,
 } from './model'
 
 async function activeRun(ctx: QueryCtx): Promise<Doc<'runs'> | null> {
@@ -46,12 +45,7 @@ async function auditClosed(ctx: MutationCtx, runId: Id<'runs'>, doc: Doc<'runs'>
 
 /** Opens a `queued` run; refused while another run is queued or running. */
 export const open = internalMutation({
-  args: {
-    kind: runKindValidator,
-    fromVersion: v.string(),
-    toVersion: v.string(),
-    requestedBy: requestedByValidator,
-  },
+  args: newRunFields,
   returns: runValidator,
   handler: async (ctx, run) => {
     await refuseWhileActive(ctx)
@@ -94,12 +88,7 @@ export const attachJob = internalMutation({
 export const update = internalMutation({
   args: {
     runId: v.string(),
-    patch: v.object({
-      status: v.optional(runStatusValidator),
-      steps: v.optional(v.array(stepValidator)),
-      reason: v.optional(v.union(v.string(), v.null())),
-      endedAt: v.optional(v.union(v.number(), v.null())),
-    }),
+    patch: runPatchValidator,
   },
   returns: runValidator,
   handler: async (ctx, { runId, patch }) => {

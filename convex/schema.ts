@@ -4,18 +4,12 @@
  */
 import { defineSchema, defineTable } from 'convex/server'
 import { v } from 'convex/values'
-import { channelValidator, literals, releaseFields, runFields, userRoleValidator } from './model'
+import { channelValidator, literals, releaseFields, runFields, userFields } from './model'
 
 export const AUDIT_ACTIONS = ['run.opened', 'run.adopted', 'run.closed', 'settings.changed', 'release.dismissed', 'run.acknowledged'] as const
 
 export default defineSchema({
-  users: defineTable({
-    /** Lower-case. */
-    email: v.string(),
-    role: userRoleValidator,
-    passwordHash: v.string(),
-    createdAt: v.number(),
-  })
+  users: defineTable(userFields)
     // users.getByEmail and the duplicate check in users.create.
     .index('by_email', ['email']),
 

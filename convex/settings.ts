@@ -5,12 +5,10 @@
 import { v } from 'convex/values'
 import { internalMutation, internalQuery, type QueryCtx } from './_generated/server'
 import { recordAudit } from './audit'
-import { channelValidator } from './model'
+import { channelValidator, settingsValidator } from './model'
 
 /** The same default as the SQLite store's `DEFAULT_SETTINGS`. */
 const DEFAULT_CHANNEL = 'stable'
-
-const settingsValidator = v.object({ channel: channelValidator })
 
 function current(ctx: QueryCtx) {
   return ctx.db.query('settings').withIndex('by_scope', q => q.eq('scope', 'instance')).unique()

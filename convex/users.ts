@@ -2,18 +2,10 @@
 import { v } from 'convex/values'
 import { internalMutation, internalQuery } from './_generated/server'
 import type { Doc } from './_generated/dataModel'
-import { storeError, userRoleValidator } from './model'
+import { newUserFields, storeError, userValidator } from './model'
 
-const userValidator = v.object({
-  id: v.string(),
-  email: v.string(),
-  role: userRoleValidator,
-  passwordHash: v.string(),
-  createdAt: v.number(),
-})
-
-function toUser(doc: Doc<'users'>) {
-  return { id: doc._id, email: doc.email, role: doc.role, passwordHash: doc.passwordHash, createdAt: doc.createdAt }
+function toUser({ _id, _creationTime, ...user }: Doc<'users'>) {
+  return { id: _id, ...user }
 }
 
 export const getByEmail = internalQuery({
@@ -36,7 +28,7 @@ export const getById = internalQuery({
 })
 
 export const create = internalMutation({
-  args: { email: v.string(), role: userRoleValidator, passwordHash: v.string() },
+  args: newUserFields,
   returns: userValidator,
   handler: async (ctx, user) => {
     const email = user.email.toLowerCase()

@@ -9,11 +9,10 @@ import { ConvexHttpClient } from 'convex/browser'
 import { getFunctionName, makeFunctionReference, type FunctionArgs, type FunctionReference, type FunctionReturnType } from 'convex/server'
 import { z } from 'zod'
 import { internal } from '../../../convex/_generated/api'
-import { requestedBySchema, stepSchema } from '../../../shared/schemas/common'
 import { jobSchema } from '../../../shared/schemas/job'
-import { releaseSchema } from '../../../shared/schemas/release'
-import { userRoleSchema } from '../../../shared/schemas/api'
-import { ActiveRunError, DuplicateUserError, RunNotFoundError, type RunPatch, type SystemStore } from './types'
+import { releaseCacheSchema } from '../../../shared/schemas/release'
+import { newRunSchema, newUserSchema, runPatchSchema, settingsSchema } from '../../../shared/schemas/api'
+import { ActiveRunError, DuplicateUserError, RunNotFoundError, type SystemStore } from './types'
 
 /** How the store reaches the functions: production wraps `ConvexHttpClient`, tests `convex-test`. */
 export interface ConvexCaller {
@@ -65,42 +64,19 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
     }
   }
 
-  // Convex validators refuse unknown fields, so payloads are rebuilt field by field (or parsed with
-  // the shared schemas, which drop extra keys) rather than passed through: a job may carry more
-  // than a run keeps.
-  function patchArgs(patch: RunPatch) {
-    return {
-      ...(patch.status !== undefined ? { status: patch.status } : {}),
-      ...(patch.steps !== undefined ? { steps: z.array(stepSchema).parse(patch.steps) } : {}),
-      ...(patch.reason !== undefined ? { reason: patch.reason } : {}),
-      ...(patch.endedAt !== undefined ? { endedAt: patch.endedAt } : {}),
-    }
-  }
-
+  // Convex validators refuse unknown fields, and the functions' validators are derived from the
+  // shared schemas: parsing with the same schemas drops whatever else a caller's object carries.
   return {
     getUserByEmail: email => query(internal.users.getByEmail, { email }),
     getUserById: id => query(internal.users.getById, { id }),
-    createUser: user => mutation(internal.users.create, { email: user.email, role: userRoleSchema.parse(user.role), passwordHash: user.passwordHash }),
+    createUser: user => mutation(internal.users.create, newUserSchema.parse(user)),
 
-    openRun: run => mutation(internal.runs.open, {
-      kind: run.kind,
-      fromVersion: run.fromVersion,
-      toVersion: run.toVersion,
-      requestedBy: requestedBySchema.parse(run.requestedBy),
-    }),
+    openRun: run => mutation(internal.runs.open, newRunSchema.parse(run)),
     attachJob: (runId, jobId) => mutation(internal.runs.attachJob, { runId, jobId }),
-    updateRun: (runId, patch) => mutation(internal.runs.update, { runId, patch: patchArgs(patch) }),
+    updateRun: (runId, patch) => mutation(internal.runs.update, { runId, patch: runPatchSchema.parse(patch) }),
     getRun: runId => query(internal.runs.get, { runId }),
     getRunByJobId: jobId => query(internal.runs.getByJobId, { jobId }),
-    adoptJob: (job) => {
-      const j = jobSchema.parse(job)
-      return mutation(internal.runs.adoptJob, {
-        job: {
-          id: j.id, runId: j.runId, kind: j.kind, fromVersion: j.fromVersion, toVersion: j.toVersion, status: j.status, reason: j.reason,
-          requestedBy: j.requestedBy, createdAt: j.createdAt, startedAt: j.startedAt, endedAt: j.endedAt, steps: j.steps,
-        },
-      })
-    },
+    adoptJob: job => mutation(internal.runs.adoptJob, { job: jobSchema.parse(job) }),
     getActiveRun: () => query(internal.runs.getActive, {}),
     listRuns: limit => query(internal.runs.list, { limit }),
 
@@ -114,11 +90,7 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
 
     getReleaseCache: () => query(internal.releases.getCache, {}),
     saveReleaseCache: async (cache) => {
-      await mutation(internal.releases.saveCache, {
-        releases: z.array(releaseSchema).parse(cache.releases),
-        checkedAt: cache.checkedAt,
-        error: cache.error,
-      })
+      await mutation(internal.releases.saveCache, releaseCacheSchema.parse(cache))
     },
 
     getReleaseCheckState: async () => {
@@ -137,7 +109,7 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
     claimReleaseCheck: (now, nextAt) => mutation(internal.releases.claimCheck, { now, nextAt }),
 
     getSettings: () => query(internal.settings.get, {}),
-    updateSettings: patch => mutation(internal.settings.update, patch.channel !== undefined ? { channel: patch.channel } : {}),
+    updateSettings: patch => mutation(internal.settings.update, settingsSchema.partial().parse(patch)),
 
     // Nothing to release: the HTTP client holds no connection between calls.
     close: async () => {},
