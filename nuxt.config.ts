@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 
 export default defineNuxtConfig({
-  modules: ['@nuxt/ui', '@pinia/nuxt', 'nuxt-auth-utils', '@nuxt/eslint'],
+  modules: ['@nuxt/ui', '@pinia/nuxt', '@vueuse/nuxt', 'nuxt-auth-utils', '@nuxt/eslint'],
 
   components: [{ path: here('./components'), pathPrefix: false }],
   imports: { dirs: [here('./composables')] },

@@ -13,49 +13,33 @@ export function useActiveRun(runId: MaybeRefOrGetter<string | null>) {
   const run = ref<Run | null>(null)
   const error = ref<string | null>(null)
 
-  let timer: ReturnType<typeof setTimeout> | undefined
-  // Incremented whenever the followed id changes, so a late answer for an old run is dropped.
-  let generation = 0
-
-  function stop(): void {
-    generation++
-    clearTimeout(timer)
-  }
-
-  async function poll(id: string, gen: number): Promise<void> {
-    let keepPolling = true
+  async function read(): Promise<void> {
+    const id = toValue(runId)
+    if (!id) return
     try {
       const body = await $fetch(`/api/system/updates/${encodeURIComponent(id)}`, { cache: 'no-store' })
-      if (gen !== generation) return
+      // A late answer about a run this page no longer follows is dropped.
+      if (id !== toValue(runId)) return
       run.value = runSchema.parse(body)
       error.value = null
       store.setServerReachable(true)
     }
     catch (err) {
-      if (gen !== generation) return
-      if (isServerUnavailable(err)) {
-        store.setServerReachable(false)
-      }
-      else {
-        // 4xx (run unknown, signed out…) will not fix itself: say so and stop asking.
-        error.value = apiErrorMessage(err, 'Could not read the update run.')
-        keepPolling = false
-      }
+      if (id !== toValue(runId)) return
+      if (isServerUnavailable(err)) store.setServerReachable(false)
+      // 4xx (run unknown, signed out…) will not fix itself: say so, which stops the polling.
+      else error.value = apiErrorMessage(err, 'Could not read the update run.')
     }
-    if (run.value && !isActiveStatus(run.value.status)) keepPolling = false
-    if (keepPolling) timer = setTimeout(() => poll(id, gen), POLL_INTERVAL_MS)
   }
 
-  watch(() => toValue(runId), (id, previous) => {
-    stop()
-    if (id !== previous) {
-      run.value = null
-      error.value = null
-    }
-    if (id && import.meta.client) void poll(id, generation)
-  }, { immediate: true })
+  const { restart } = useVisiblePoll(read, POLL_INTERVAL_MS, () =>
+    toValue(runId) !== null && error.value === null && (run.value === null || isActiveStatus(run.value.status)))
 
-  onScopeDispose(stop)
+  watch(() => toValue(runId), () => {
+    run.value = null
+    error.value = null
+    restart()
+  })
 
   return { run, error }
 }

@@ -8,28 +8,5 @@ const POLL_INTERVAL_MS = 1200
  */
 export function useStatusPolling(): void {
   const store = useSystemStore()
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let stopped = false
-
-  async function tick(): Promise<void> {
-    clearTimeout(timer)
-    if (stopped) return
-    if (document.visibilityState === 'visible') await store.refreshStatus()
-    if (!stopped) timer = setTimeout(tick, POLL_INTERVAL_MS)
-  }
-
-  function onVisibility(): void {
-    if (document.visibilityState === 'visible') void tick()
-  }
-
-  onMounted(() => {
-    document.addEventListener('visibilitychange', onVisibility)
-    void tick()
-  })
-
-  onBeforeUnmount(() => {
-    stopped = true
-    clearTimeout(timer)
-    document.removeEventListener('visibilitychange', onVisibility)
-  })
+  useVisiblePoll(() => store.refreshStatus(), POLL_INTERVAL_MS)
 }

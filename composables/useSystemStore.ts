@@ -17,8 +17,7 @@ export const useSystemStore = defineStore('system', () => {
    * succeeded to another version means this document is stale and must reload.
    */
   const pageVersion = ref<string | null>(null)
-  /** Bumped when health and history must be read again (a run just ended). */
-  const revision = ref(0)
+  const nuxtApp = useNuxtApp()
 
   // Banner and page mount together: share one request instead of racing two.
   let pendingStatus: Promise<void> | null = null
@@ -30,8 +29,8 @@ export const useSystemStore = defineStore('system', () => {
       const previous = status.value
       status.value = data
       // A run started or ended (maybe in another tab, by another admin, from the CLI): history,
-      // health and releases are stale.
-      if (previous && (previous.activeRun?.id ?? null) !== (data.activeRun?.id ?? null)) revision.value++
+      // health and pending releases are stale.
+      if (previous && (previous.activeRun?.id ?? null) !== (data.activeRun?.id ?? null)) void refreshData()
       pageVersion.value ??= data.currentVersion
       statusError.value = null
       serverReachable.value = true
@@ -53,10 +52,14 @@ export const useSystemStore = defineStore('system', () => {
     return pendingStatus
   }
 
-  /** Status, health and history: everything a finished run may have changed. */
-  function refreshAll(): Promise<void> {
-    revision.value++
-    return refreshStatus()
+  /** The page's `useFetch` reads (health, history, pending releases), wherever they are mounted. */
+  function refreshData(): Promise<void> {
+    return nuxtApp.runWithContext(() => refreshNuxtData([...SYSTEM_DATA_KEYS]))
+  }
+
+  /** Status and the page's reads: everything a finished run may have changed. */
+  async function refreshAll(): Promise<void> {
+    await Promise.all([refreshData(), refreshStatus()])
   }
 
   function followRun(runId: string): void {
@@ -87,7 +90,6 @@ export const useSystemStore = defineStore('system', () => {
     activeRunId,
     serverReachable,
     pageVersion,
-    revision,
     refreshStatus,
     refreshAll,
     followRun,

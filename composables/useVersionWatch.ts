@@ -21,9 +21,6 @@ export function useVersionWatch(run: Readonly<Ref<Run | null>>) {
   const endedRunId = ref<string | null>(null)
   const reloading = ref(false)
 
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let generation = 0
-
   const followed = computed(() => {
     const current = run.value
     return current !== null && (current.id === seenInFlight.value || current.id === store.activeRunId)
@@ -41,40 +38,27 @@ export function useVersionWatch(run: Readonly<Ref<Run | null>>) {
     && (isActiveStatus(run.value.status) || awaitingNewVersion.value),
   )
 
-  function stopPolling(): void {
-    generation++
-    clearTimeout(timer)
-  }
-
   function reloadIfLanded(): void {
     if (reloading.value || !awaitingNewVersion.value || webVersion.value !== run.value?.toVersion) return
     reloading.value = true
-    stopPolling()
     window.location.reload()
   }
 
-  async function poll(gen: number): Promise<void> {
+  async function readVersion(): Promise<void> {
     try {
       const info = versionInfoSchema.parse(await $fetch('/api/system/version', { cache: 'no-store' }))
-      if (gen !== generation) return
       webVersion.value = info.version
       store.setServerReachable(true)
     }
     catch (err) {
-      if (gen !== generation) return
       // Refused connections and gateway errors mean the web is (re)starting; anything else
       // is left to the run poll, which reports it.
       if (isServerUnavailable(err)) store.setServerReachable(false)
     }
     reloadIfLanded()
-    if (gen === generation && shouldPoll.value) timer = setTimeout(() => poll(gen), POLL_INTERVAL_MS)
   }
 
-  watch(shouldPoll, (active) => {
-    if (!import.meta.client) return
-    stopPolling()
-    if (active) void poll(generation)
-  }, { immediate: true })
+  useVisiblePoll(readVersion, POLL_INTERVAL_MS, shouldPoll)
 
   watch(run, (current) => {
     if (!current || !import.meta.client) return
@@ -88,8 +72,6 @@ export function useVersionWatch(run: Readonly<Ref<Run | null>>) {
       void store.refreshAll()
     }
   })
-
-  onScopeDispose(stopPolling)
 
   /** The run succeeded but the web does not answer its version yet. */
   const waitingForVersion = computed(() => awaitingNewVersion.value && webVersion.value !== run.value?.toVersion)

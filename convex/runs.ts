@@ -5,7 +5,7 @@
  * "no active run", and a job id cannot be recorded twice.
  */
 import { v } from 'convex/values'
-import { canTransition, isActiveStatus, isTerminalStatus } from '../shared/run-state'
+import { canTransition, isActiveStatus, isTerminalStatus, queuedRun, runOfJob } from '../shared/run-state'
 import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from './_generated/server'
 import type { Doc, Id } from './_generated/dataModel'
 import { recordAudit } from './audit'
@@ -49,15 +49,7 @@ export const open = internalMutation({
   returns: runValidator,
   handler: async (ctx, run) => {
     await refuseWhileActive(ctx)
-    const id = await ctx.db.insert('runs', {
-      ...run,
-      jobId: null,
-      status: 'queued',
-      reason: null,
-      startedAt: Date.now(),
-      endedAt: null,
-      steps: [],
-    })
+    const id = await ctx.db.insert('runs', queuedRun(run, Date.now()))
     await recordAudit(ctx, {
       action: 'run.opened',
       actor: run.requestedBy.email,
@@ -142,18 +134,8 @@ export const adoptJob = internalMutation({
     const existing = await runByJobId(ctx, job.id)
     if (existing) return toRunView(existing)
     if (isActiveStatus(job.status)) await refuseWhileActive(ctx)
-    const id = await ctx.db.insert('runs', {
-      jobId: job.id,
-      kind: job.kind,
-      fromVersion: job.fromVersion,
-      toVersion: job.toVersion,
-      status: job.status,
-      reason: clipMessage(job.reason),
-      requestedBy: job.requestedBy,
-      startedAt: job.startedAt ?? job.createdAt,
-      endedAt: job.endedAt,
-      steps: boundSteps(job.steps),
-    })
+    const adopted = runOfJob(job)
+    const id = await ctx.db.insert('runs', { ...adopted, reason: clipMessage(adopted.reason), steps: boundSteps(adopted.steps) })
     await recordAudit(ctx, {
       action: 'run.adopted',
       actor: job.requestedBy.email,

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { assertTransition, isTerminalStatus } from '../../../shared/run-state'
+import { assertTransition, isTerminalStatus, queuedRun, runOfJob } from '../../../shared/run-state'
 import { channelSchema } from '../../../shared/schemas/common'
 import { runAcknowledgementSchema, runSchema, storedUserSchema, type Run, type RunAcknowledgement } from '../../../shared/schemas/api'
 import { jobSchema, type Job } from '../../../shared/schemas/job'
@@ -158,19 +158,7 @@ export function openSqliteStore(file: string): SystemStore {
   const adoptJobTx = db.transaction((job: Job): Run => {
     const existing = runByJobId.get(job.id)
     if (existing) return runRows.fromRow(existing)
-    return insertRun({
-      id: randomUUID(),
-      jobId: job.id,
-      kind: job.kind,
-      fromVersion: job.fromVersion,
-      toVersion: job.toVersion,
-      status: job.status,
-      reason: job.reason,
-      requestedBy: job.requestedBy,
-      startedAt: job.startedAt ?? job.createdAt,
-      endedAt: job.endedAt,
-      steps: job.steps,
-    })
+    return insertRun({ id: randomUUID(), ...runOfJob(job) })
   })
 
   return {
@@ -197,16 +185,7 @@ export function openSqliteStore(file: string): SystemStore {
     },
 
     async openRun(run: NewRun) {
-      return insertRun({
-        ...run,
-        id: randomUUID(),
-        jobId: null,
-        status: 'queued',
-        reason: null,
-        startedAt: Date.now(),
-        endedAt: null,
-        steps: [],
-      })
+      return insertRun({ id: randomUUID(), ...queuedRun(run, Date.now()) })
     },
 
     async attachJob(runId, jobId) {
