@@ -2,33 +2,19 @@
  * The banners every admin page shows: a release to install (dismissable unless it is a security
  * release), a run in flight, and a failed or rolled-back run until an admin acknowledges it.
  */
-import { mountSuspended } from '@nuxt/test-utils/runtime'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { SystemRunBanner, SystemUpdateBanner } from '#components'
 import type { SystemStatus } from '../../shared/schemas/api'
-import { aRelease, aRun, aStatus, serve, type Served } from './fixtures'
+import { aRelease, aRun, aStatus, cleanUp, mount, serve } from './fixtures'
 
 let current: SystemStatus
-let status: Served
-const served: Served[] = []
-let unmount: (() => void) | undefined
-
-async function mountBanner(component: typeof SystemUpdateBanner | typeof SystemRunBanner) {
-  const wrapper = await mountSuspended(component)
-  unmount = wrapper.unmount
-  return wrapper
-}
 
 beforeEach(() => {
   useSystemStore().reset()
-  status = serve('/api/system/status', () => current)
+  serve('/api/system/status', () => current)
 })
 
-afterEach(() => {
-  unmount?.()
-  status.remove()
-  for (const s of served.splice(0)) s.remove()
-})
+afterEach(cleanUp)
 
 describe('SystemUpdateBanner', () => {
   it('offers the newest release, and a dismissal hides it', async () => {
@@ -37,8 +23,7 @@ describe('SystemUpdateBanner', () => {
       current = { ...current, dismissed: true }
       return { ok: true }
     }, 'POST')
-    served.push(dismiss)
-    const wrapper = await mountBanner(SystemUpdateBanner)
+    const wrapper = await mount(SystemUpdateBanner)
     await vi.waitFor(() => expect(wrapper.find('[data-testid="update-banner"]').text()).toContain('Owlat 1.3.0 is available'))
     expect(wrapper.find('[data-testid="update-banner"]').attributes('data-severity')).toBe('normal')
 
@@ -49,7 +34,7 @@ describe('SystemUpdateBanner', () => {
 
   it('keeps a security release up whatever was dismissed, without a Dismiss button', async () => {
     current = aStatus({ latest: aRelease('1.3.1', { severity: 'security' }), dismissed: true })
-    const wrapper = await mountBanner(SystemUpdateBanner)
+    const wrapper = await mount(SystemUpdateBanner)
     await vi.waitFor(() => expect(wrapper.find('[data-testid="update-banner"]').attributes('data-severity')).toBe('security'))
     expect(wrapper.text()).toContain('This is a security release: update as soon as possible.')
     expect(wrapper.find('[data-testid="banner-dismiss"]').exists()).toBe(false)
@@ -57,14 +42,13 @@ describe('SystemUpdateBanner', () => {
 
   it('says nothing while a run is in flight, or when there is nothing new', async () => {
     current = aStatus({ activeRun: aRun() })
-    const wrapper = await mountBanner(SystemUpdateBanner)
+    const wrapper = await mount(SystemUpdateBanner)
     await vi.waitFor(() => expect(useSystemStore().status).not.toBeNull())
     expect(wrapper.find('[data-testid="update-banner"]').exists()).toBe(false)
-    wrapper.unmount()
 
     useSystemStore().reset()
     current = aStatus({ latest: null })
-    const again = await mountBanner(SystemUpdateBanner)
+    const again = await mount(SystemUpdateBanner)
     await vi.waitFor(() => expect(useSystemStore().status?.updateAvailable).toBe(false))
     expect(again.find('[data-testid="update-banner"]').exists()).toBe(false)
   })
@@ -73,7 +57,7 @@ describe('SystemUpdateBanner', () => {
 describe('SystemRunBanner', () => {
   it('tells every admin about a run in flight, with who started it', async () => {
     current = aStatus({ activeRun: aRun({ id: 'run-7', requestedBy: { email: null, via: 'cli' } }) })
-    const wrapper = await mountBanner(SystemRunBanner)
+    const wrapper = await mount(SystemRunBanner)
     await vi.waitFor(() => expect(wrapper.find('[data-testid="run-in-progress-banner"]').exists()).toBe(true))
     expect(wrapper.text()).toContain('Update to 1.3.0 in progress, started by the owlat CLI')
     expect(wrapper.find('[data-testid="run-in-progress-link"]').attributes('href')).toBe('/settings/system/runs/run-7')
@@ -86,8 +70,7 @@ describe('SystemRunBanner', () => {
       current = { ...current, unacknowledgedRun: null }
       return { runId: 'run-8', userId: 'u', email: 'admin@example.test', acknowledgedAt: 10 }
     }, 'POST')
-    served.push(acknowledge)
-    const wrapper = await mountBanner(SystemRunBanner)
+    const wrapper = await mount(SystemRunBanner)
     const banner = () => wrapper.find('[data-testid="run-attention-banner"]')
     await vi.waitFor(() => expect(banner().exists()).toBe(true))
     expect(banner().attributes('data-status')).toBe('rolled_back')

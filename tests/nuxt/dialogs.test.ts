@@ -2,19 +2,13 @@
  * The update and rollback dialogs, mounted as useOverlay mounts them (open, resolving through
  * `close`): what they show, what they refuse, and what they hand back.
  */
-import { mountSuspended } from '@nuxt/test-utils/runtime'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { nextTick } from 'vue'
 import { SystemRollbackModal, SystemUpdateConfirmModal } from '#components'
 import type { RollbackCandidates } from '../../shared/schemas/api'
-import { aRelease } from './fixtures'
+import { aRelease, cleanUp, mount } from './fixtures'
 
-let unmount: (() => void) | undefined
-
-afterEach(() => {
-  unmount?.()
-  unmount = undefined
-})
+afterEach(cleanUp)
 
 /** The dialog's content: UModal teleports it to the body. */
 function dialog(): HTMLElement {
@@ -41,10 +35,9 @@ describe('SystemUpdateConfirmModal', () => {
   const changes = [aRelease('1.4.0', { migratesData: true, rollbackFloor: '1.3.0' }), aRelease('1.3.0')]
 
   it('lists what the update installs, flags data migrations, and hands back the update with a backup', async () => {
-    const wrapper = await mountSuspended(SystemUpdateConfirmModal, {
+    const wrapper = await mount(SystemUpdateConfirmModal, {
       props: { open: true, fromVersion: '1.2.2', toVersion: '1.4.0', changes, backups: { supported: true, reason: null } },
     })
-    unmount = wrapper.unmount
     await vi.waitFor(() => dialog())
     expect(dialog().textContent).toContain('Update Owlat to 1.4.0?')
     expect(allByTestId('update-change').map(e => e.dataset.version)).toEqual(['1.4.0', '1.3.0'])
@@ -57,10 +50,9 @@ describe('SystemUpdateConfirmModal', () => {
   })
 
   it('cannot ask for a backup the driver cannot take, and says why', async () => {
-    const wrapper = await mountSuspended(SystemUpdateConfirmModal, {
+    const wrapper = await mount(SystemUpdateConfirmModal, {
       props: { open: true, fromVersion: '1.2.2', toVersion: '1.3.0', changes: [aRelease('1.3.0')], backups: { supported: false, reason: 'the local driver runs no data volumes' } },
     })
-    unmount = wrapper.unmount
     await vi.waitFor(() => dialog())
     expect(byTestId('update-no-migrations')).not.toBeNull()
     const backup = dialog().querySelector<HTMLElement>('[role="checkbox"]')!
@@ -72,10 +64,9 @@ describe('SystemUpdateConfirmModal', () => {
   })
 
   it('hands back nothing when cancelled', async () => {
-    const wrapper = await mountSuspended(SystemUpdateConfirmModal, {
+    const wrapper = await mount(SystemUpdateConfirmModal, {
       props: { open: true, fromVersion: '1.2.2', toVersion: '1.3.0', changes: [aRelease('1.3.0')], backups: null },
     })
-    unmount = wrapper.unmount
     await vi.waitFor(() => dialog())
     await click(byTestId('confirm-cancel'))
     expect(wrapper.emitted('close')).toEqual([[null]])
@@ -107,8 +98,7 @@ describe('SystemRollbackModal', () => {
   }
 
   it('shows why a target is not possible and only confirms once the version is typed exactly', async () => {
-    const wrapper = await mountSuspended(SystemRollbackModal, { props: { open: true, data } })
-    unmount = wrapper.unmount
+    const wrapper = await mount(SystemRollbackModal, { props: { open: true, data } })
     await vi.waitFor(() => dialog())
     expect(allByTestId('rollback-option').map(e => e.dataset.version)).toEqual(['1.3.0', '1.2.2'])
     expect(byTestId('rollback-disabled-reason')?.textContent).toContain('Not possible: 1.3.0 migrated data and cannot go below 1.3.0')
@@ -130,8 +120,7 @@ describe('SystemRollbackModal', () => {
 
   it('starts over when another version is chosen: the typed confirmation never carries over', async () => {
     const two: RollbackCandidates = { ...data, candidates: [data.candidates[0]!, { ...data.candidates[0]!, version: '1.2.2', backup: null }] }
-    const wrapper = await mountSuspended(SystemRollbackModal, { props: { open: true, data: two, preselect: '1.2.2' } })
-    unmount = wrapper.unmount
+    await mount(SystemRollbackModal, { props: { open: true, data: two, preselect: '1.2.2' } })
     await vi.waitFor(() => dialog())
     const input = () => byTestId('rollback-confirmation') as HTMLInputElement
     expect(input().placeholder).toBe('1.2.2')
@@ -146,8 +135,7 @@ describe('SystemRollbackModal', () => {
 
   it('asks to restore no backup when none is offered', async () => {
     const noBackup: RollbackCandidates = { ...data, candidates: [{ ...data.candidates[0]!, backup: null }] }
-    const wrapper = await mountSuspended(SystemRollbackModal, { props: { open: true, data: noBackup } })
-    unmount = wrapper.unmount
+    const wrapper = await mount(SystemRollbackModal, { props: { open: true, data: noBackup } })
     await vi.waitFor(() => dialog())
     expect(byTestId('rollback-no-backup')).not.toBeNull()
     await type(byTestId('rollback-confirmation') as HTMLInputElement, '1.3.0')
@@ -156,8 +144,7 @@ describe('SystemRollbackModal', () => {
   })
 
   it('says there is nothing to roll back to when there is no candidate', async () => {
-    const wrapper = await mountSuspended(SystemRollbackModal, { props: { open: true, data: { ...data, candidates: [] } } })
-    unmount = wrapper.unmount
+    await mount(SystemRollbackModal, { props: { open: true, data: { ...data, candidates: [] } } })
     await vi.waitFor(() => dialog())
     expect(byTestId('rollback-none')).not.toBeNull()
     expect((byTestId('rollback-confirm') as HTMLButtonElement).disabled).toBe(true)

@@ -3,8 +3,9 @@
  * the shared schemas, and endpoints registered in the Nuxt test environment (`registerEndpoint`),
  * so `$fetch` in the code under test goes through a real h3 handler.
  */
-import { registerEndpoint } from '@nuxt/test-utils/runtime'
+import { mountSuspended, registerEndpoint } from '@nuxt/test-utils/runtime'
 import { readBody, type H3Event } from 'h3'
+import { defineComponent, h } from 'vue'
 import { releaseSchema, type Release } from '../../shared/schemas/release'
 import { runSchema, statusSchema, type Run, type SystemStatus } from '../../shared/schemas/api'
 
@@ -61,10 +62,36 @@ export function aStatus(overrides: Partial<SystemStatus> = {}): SystemStatus {
 export interface Served {
   /** Requests the endpoint answered, with their bodies (JSON) in order. */
   readonly requests: unknown[]
-  remove: () => void
 }
 
-/** Serves `answer()` at `url` (any method unless given) and records what was asked. */
+/** What a test set up and `cleanUp` takes down: endpoints and mounted components. */
+const undo: Array<() => void> = []
+
+/** Unregisters every endpoint and unmounts every component the test made (call in `afterEach`). */
+export function cleanUp(): void {
+  for (const step of undo.splice(0).reverse()) step()
+}
+
+/** Mounts `component` in the Nuxt test app; `cleanUp` unmounts it. */
+export async function mount<T>(component: T, options?: Parameters<typeof mountSuspended<T>>[1]) {
+  const wrapper = await mountSuspended(component, options)
+  undo.push(() => wrapper.unmount())
+  return wrapper
+}
+
+/** Runs `setup` (composables) inside a mounted component and returns what it returned. */
+export async function mountWith<T>(setup: () => T): Promise<T> {
+  let result!: T
+  await mount(defineComponent({
+    setup() {
+      result = setup()
+      return () => h('div')
+    },
+  }))
+  return result
+}
+
+/** Serves `answer()` at `url` (any method unless given) and records what was asked; `cleanUp` removes it. */
 export function serve(url: string, answer: (event: H3Event) => unknown, method?: 'GET' | 'POST' | 'PUT'): Served {
   const requests: unknown[] = []
   const remove = registerEndpoint(url, {
@@ -74,5 +101,6 @@ export function serve(url: string, answer: (event: H3Event) => unknown, method?:
       return answer(event)
     },
   })
-  return { requests, remove }
+  undo.push(remove)
+  return { requests }
 }

@@ -2,25 +2,10 @@
  * The page's pollers (VueUse useTimeoutPoll through useVisiblePoll): the run poll follows a run
  * until it ends, the status poll stops while the tab is hidden and catches up when it is shown.
  */
-import { mountSuspended } from '@nuxt/test-utils/runtime'
 import { createError } from 'h3'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { defineComponent, h, ref } from 'vue'
-import { aRun, aStatus, serve, type Served } from './fixtures'
-
-const served: Served[] = []
-let unmount: (() => void) | undefined
-
-async function mountWith<T>(setup: () => T): Promise<T> {
-  let result!: T
-  ;({ unmount } = await mountSuspended(defineComponent({
-    setup() {
-      result = setup()
-      return () => h('div')
-    },
-  })))
-  return result
-}
+import { ref } from 'vue'
+import { aRun, aStatus, cleanUp, mountWith, serve } from './fixtures'
 
 const wait = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 
@@ -28,10 +13,7 @@ beforeEach(() => {
   useSystemStore().reset()
 })
 
-afterEach(() => {
-  unmount?.()
-  for (const s of served.splice(0)) s.remove()
-})
+afterEach(cleanUp)
 
 describe('useActiveRun', () => {
   it('reads the run every 500 ms while it is in flight, through a restarting server, and stops when it ended', async () => {
@@ -40,7 +22,6 @@ describe('useActiveRun', () => {
       if (answer === 'down') throw createError({ statusCode: 503 })
       return aRun({ status: answer, endedAt: answer === 'succeeded' ? 2_000 : null })
     })
-    served.push(run)
     const followed = await mountWith(() => useActiveRun('run-1'))
     await vi.waitFor(() => expect(followed.run.value?.status).toBe('running'))
     await vi.waitFor(() => expect(run.requests.length).toBeGreaterThanOrEqual(2))
@@ -61,7 +42,6 @@ describe('useActiveRun', () => {
     const run = serve('/api/system/updates/gone', () => {
       throw createError({ statusCode: 404, statusMessage: 'no run gone' })
     })
-    served.push(run)
     const followed = await mountWith(() => useActiveRun('gone'))
     await vi.waitFor(() => expect(followed.error.value).toBe('no run gone'))
     await wait(1_200)
@@ -69,8 +49,8 @@ describe('useActiveRun', () => {
   })
 
   it('follows another run as soon as the id changes', async () => {
-    served.push(serve('/api/system/updates/run-1', () => aRun({ status: 'running' })))
-    served.push(serve('/api/system/updates/run-2', () => aRun({ id: 'run-2', status: 'failed', endedAt: 3, reason: 'pull failed' })))
+    serve('/api/system/updates/run-1', () => aRun({ status: 'running' }))
+    serve('/api/system/updates/run-2', () => aRun({ id: 'run-2', status: 'failed', endedAt: 3, reason: 'pull failed' }))
     const id = ref('run-1')
     const followed = await mountWith(() => useActiveRun(id))
     await vi.waitFor(() => expect(followed.run.value?.id).toBe('run-1'))
@@ -98,7 +78,6 @@ describe('useStatusPolling', () => {
 
   it('asks for the status while the tab is visible, not while it is hidden, and at once when it is shown', async () => {
     const status = serve('/api/system/status', () => aStatus())
-    served.push(status)
     await mountWith(() => useStatusPolling())
     await vi.waitFor(() => expect(status.requests.length).toBeGreaterThanOrEqual(2), { timeout: 4_000 })
 
@@ -118,13 +97,12 @@ describe('useSystemStore', () => {
   it('re-reads health, history and pending releases (their useFetch keys) when a run starts or ends, and nothing for an unchanged status', async () => {
     let active = false
     let channel: 'stable' | 'beta' = 'stable'
-    served.push(serve('/api/system/status', () => aStatus({ activeRun: active ? aRun() : null, channel })))
+    serve('/api/system/status', () => aStatus({ activeRun: active ? aRun() : null, channel }))
     const reads = {
       health: serve('/api/system/health', () => ({ reachable: true, driver: 'local', version: '1.2.2', services: [], backups: null, error: null })),
       history: serve('/api/system/history', () => ({ runs: [] })),
       pending: serve('/api/system/releases/pending', () => ({ currentVersion: '1.2.2', target: '1.3.0', releases: [], migratesData: false })),
     }
-    served.push(...Object.values(reads))
     const store = useSystemStore()
     await mountWith(() => [useSystemHealth(), useSystemHistory(), usePendingReleases()])
     await vi.waitFor(() => expect(Object.values(reads).map(r => r.requests.length)).toEqual([1, 1, 1]))

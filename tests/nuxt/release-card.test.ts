@@ -2,37 +2,27 @@
  * The release card's Update now: the dialog lists what the server says the update installs
  * (`GET /api/system/releases/pending`), and confirming starts the run the page then follows.
  */
-import { mountSuspended } from '@nuxt/test-utils/runtime'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { defineComponent, h } from 'vue'
 import { SystemReleaseNotes, UApp } from '#components'
-import { aRelease, aStatus, serve, type Served } from './fixtures'
-
-const served: Served[] = []
-let unmount: (() => void) | undefined
+import { aRelease, aStatus, cleanUp, mount, serve } from './fixtures'
 
 beforeEach(() => {
   useSystemStore().reset()
 })
 
-afterEach(() => {
-  unmount?.()
-  for (const s of served.splice(0)) s.remove()
-})
+afterEach(cleanUp)
 
 describe('SystemReleaseNotes', () => {
   it('confirms the releases the server lists and follows the run it starts', async () => {
     const target = aRelease('1.4.0', { migratesData: true, rollbackFloor: '1.3.0' })
-    served.push(serve('/api/system/status', () => aStatus({ latest: target })))
+    serve('/api/system/status', () => aStatus({ latest: target }))
     const pending = serve('/api/system/releases/pending', () => ({ currentVersion: '1.2.2', target: '1.4.0', releases: [target, aRelease('1.3.0')], migratesData: true }))
-    served.push(pending)
-    served.push(serve('/api/system/health', () => ({ reachable: true, driver: 'compose', version: '1.2.2', services: [], backups: { supported: true, reason: null }, error: null })))
+    serve('/api/system/health', () => ({ reachable: true, driver: 'compose', version: '1.2.2', services: [], backups: { supported: true, reason: null }, error: null }))
     const start = serve('/api/system/updates', () => ({ runId: 'run-9' }), 'POST')
-    served.push(start)
 
     // In an app shell, as the page is: useOverlay needs UApp's overlay provider.
-    const wrapper = await mountSuspended(defineComponent({ setup: () => () => h(UApp, () => h(SystemReleaseNotes)) }))
-    unmount = wrapper.unmount
+    const wrapper = await mount(defineComponent({ setup: () => () => h(UApp, () => h(SystemReleaseNotes)) }))
     await vi.waitFor(() => expect(wrapper.find('[data-testid="release-version"]').text()).toBe('1.4.0'))
     await vi.waitFor(() => expect(pending.requests.length).toBeGreaterThan(0))
 

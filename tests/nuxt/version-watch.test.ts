@@ -2,29 +2,18 @@
  * useVersionWatch in a Nuxt runtime: the page reloads only once the web answers the target
  * version of a run it followed, never in a loop, and never for a run that was restored.
  */
-import { mountSuspended } from '@nuxt/test-utils/runtime'
 import { createError } from 'h3'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { defineComponent, h, ref, type Ref } from 'vue'
+import { ref, type Ref } from 'vue'
 import type { Run } from '../../shared/schemas/api'
-import { aRun, aStatus, serve, type Served } from './fixtures'
+import { aRun, aStatus, cleanUp, mountWith, serve, type Served } from './fixtures'
 
 let webVersion: string | 'down'
 let version: Served
 let status: Served
 let reload: ReturnType<typeof vi.spyOn>
-let unmount: (() => void) | undefined
 
-async function watchRun(run: Ref<Run | null>) {
-  let watch!: ReturnType<typeof useVersionWatch>
-  ;({ unmount } = await mountSuspended(defineComponent({
-    setup() {
-      watch = useVersionWatch(run)
-      return () => h('div')
-    },
-  })))
-  return watch
-}
+const watchRun = (run: Ref<Run | null>) => mountWith(() => useVersionWatch(run))
 
 /** Lets several 500 ms poll intervals pass. */
 const settle = () => new Promise(resolve => setTimeout(resolve, 1_300))
@@ -44,9 +33,7 @@ beforeEach(() => {
 })
 
 afterEach(() => {
-  unmount?.()
-  version.remove()
-  status.remove()
+  cleanUp()
   reload.mockRestore()
 })
 
