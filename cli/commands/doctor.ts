@@ -16,7 +16,8 @@ import { dotenvPath, readDotenv } from '../env'
 import { CliError } from '../errors'
 import { printLine } from '../job-view'
 import { checkRelease, listReleaseVersions } from '../releases'
-import { SidecarRequestError, type SidecarClient } from '../sidecar-client'
+import { SidecarRejectedError, type SidecarClient } from '../../shared/sidecar-client'
+import { describeSidecarFailure, isSidecarFailure, sidecarFailureKind } from '../sidecar'
 
 export type CheckLevel = 'ok' | 'warn' | 'fail'
 
@@ -57,15 +58,16 @@ async function checkUpdater(ctx: CommandEnv): Promise<{ result: CheckResult, hea
     return { result: ok('updater', `reachable at ${client.url}, secret accepted (Owlat ${health.version}, ${health.driver} driver)`), health, client }
   }
   catch (err) {
-    if (!(err instanceof SidecarRequestError)) throw err
-    const fix = err.kind === 'unreachable'
+    if (!isSidecarFailure(err)) throw err
+    const kind = sidecarFailureKind(err)
+    const fix = kind === 'unreachable'
       ? 'start the updater (docker compose up -d updater, or npm start), or set OWLAT_UPDATER_URL to where it listens'
-      : err.kind === 'unauthorized'
-        ? (err.detail?.includes('stale')
+      : kind === 'unauthorized'
+        ? (err instanceof SidecarRejectedError && err.detail?.includes('stale')
             ? 'the clocks differ too much: sync this machine and the updater with NTP'
             : 'set OWLAT_INSTANCE_SECRET (or OWLAT_DIR/.env) to the secret the updater was started with')
         : 'look at the updater\'s own log: owlat logs updater'
-    return { result: fail('updater', err.message, fix), health: null, client }
+    return { result: fail('updater', describeSidecarFailure(err), fix), health: null, client }
   }
 }
 

@@ -19,7 +19,7 @@ import { CliError } from '../errors'
 import { followJob, followWithDetach } from '../follow'
 import { JobPrinter, outcome, printLine } from '../job-view'
 import { checkRelease, listReleaseVersions, type LocalRelease } from '../releases'
-import { SidecarRequestError } from '../sidecar-client'
+import { SidecarRejectedError } from '../../shared/sidecar-client'
 
 const jobArgs = {
   version: { type: 'string', description: 'Target version (default: see the command)', valueHint: 'V' },
@@ -156,10 +156,10 @@ async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Prom
   }
   let jobId: string
   try {
-    jobId = await client.createJob(request)
+    ({ jobId } = await client.createJob(request))
   }
   catch (err) {
-    if (err instanceof SidecarRequestError && err.status === 409) {
+    if (err instanceof SidecarRejectedError && err.status === 409) {
       throw new CliError(`the updater is busy: ${err.detail ?? 'a job is active'}; see owlat status`)
     }
     throw err

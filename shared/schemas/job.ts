@@ -76,3 +76,6 @@ export const sidecarHealthSchema = z.object({
   backups: driverBackupsSchema.default({ supported: false, reason: 'the updater does not report backup support' }),
 })
 export type SidecarHealth = z.infer<typeof sidecarHealthSchema>
+
+/** `GET /v1/services/:name/logs?tail=N`: the newest lines a service wrote (for `owlat logs SERVICE`). */
+export const serviceLogsSchema = z.object({ lines: z.array(z.string()) })

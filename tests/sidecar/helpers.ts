@@ -7,8 +7,8 @@ import { bootstrapDataDir } from '../../scripts/bootstrap'
 import { loadConfig } from '../../shared/config'
 import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
 import { signRequest } from '../../shared/request-signing'
-import type { JobRequest, Job } from '../../shared/schemas/job'
-import { jobSchema } from '../../shared/schemas/job'
+import { SidecarClient as SharedSidecarClient } from '../../shared/sidecar-client'
+import type { JobEvent, JobRequest, Job } from '../../shared/schemas/job'
 import { isTerminalStatus } from '../../shared/run-state'
 import { freePort } from '../setup/ports'
 
@@ -82,60 +82,41 @@ export interface Answer {
   body: unknown
 }
 
-export class SidecarClient {
-  constructor(readonly baseUrl: string, private readonly secret: string) {}
+/** The shared client, plus what tests need: raw answers, hand-made signatures, waiting for a job. */
+export class SidecarClient extends SharedSidecarClient {
+  constructor(baseUrl: string, private readonly instanceSecret: string) {
+    super({ url: baseUrl, secret: instanceSecret, timeoutMs: 30_000 })
+  }
 
   /** Signed request; `headers` replaces the signature headers when given. */
   async request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer> {
     const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      body: text,
-      headers: { 'content-type': 'application/json', ...(headers ?? this.sign(method, path, text)) },
-    })
-    return { status: res.status, body: await res.json() }
+    const answer = await this.send(method, path, { body: text, headers, sign: headers === undefined })
+    return { status: answer.status, body: JSON.parse(answer.text) }
   }
 
+  /** The signature headers the client would send, for a test to send (again, or altered) itself. */
   sign(method: string, path: string, body?: string, now?: number): Record<string, string> {
-    return signRequest({ secret: this.secret, method, path, body, now })
-  }
-
-  async job(id: string): Promise<Job> {
-    const answer = await this.request('GET', `/v1/jobs/${id}`)
-    if (answer.status !== 200) throw new Error(`GET job ${id}: ${answer.status} ${JSON.stringify(answer.body)}`)
-    return jobSchema.parse(answer.body)
+    return signRequest({ secret: this.instanceSecret, method, path, body, now })
   }
 
   /** Polls until `done(job)`; fails the test with the job's state if it never gets there. */
   async waitForJob(id: string, done: (job: Job) => boolean = job => isTerminalStatus(job.status), timeoutMs = 30_000): Promise<Job> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      const job = await this.job(id)
+      const job = await this.getJob(id)
       if (done(job)) return job
       if (Date.now() > deadline) throw new Error(`job ${id} did not reach the expected state: ${JSON.stringify(job)}`)
       await new Promise(resolve => setTimeout(resolve, 100))
     }
   }
-}
 
-export interface SseMessage {
-  id: number
-  data: unknown
-}
-
-/** Reads an SSE stream to its end; heartbeat comments are dropped. */
-export async function readSse(res: Response): Promise<SseMessage[]> {
-  const text = await res.text()
-  const messages: SseMessage[] = []
-  for (const block of text.split('\n\n')) {
-    const lines = block.split('\n').filter(line => line && !line.startsWith(':'))
-    if (!lines.length) continue
-    const id = lines.find(line => line.startsWith('id: '))?.slice(4)
-    const data = lines.find(line => line.startsWith('data: '))?.slice(6)
-    if (id === undefined || data === undefined) throw new Error(`malformed SSE block: ${block}`)
-    messages.push({ id: Number(id), data: JSON.parse(data) })
+  /** Every event of the job's stream after `lastEventId`, until the sidecar ends it. */
+  async collectEvents(jobId: string, lastEventId: string | null = null): Promise<Array<{ id: number, event: JobEvent }>> {
+    const out: Array<{ id: number, event: JobEvent }> = []
+    for await (const { id, event } of this.events(jobId, { lastEventId, signal: new AbortController().signal })) out.push({ id: Number(id), event })
+    return out
   }
-  return messages
 }
 
 /** What the web on WEB_PORT answers to the sidecar's signed version request. */
