@@ -16,6 +16,7 @@ import type { Driver } from './drivers/types'
 import { readBody } from './http'
 import { admitJob } from './job-request'
 import type { Journal } from './journal'
+import type { ReleaseArchive } from './release-archive'
 import type { Runner } from './runner'
 import { streamJobEvents } from './sse'
 
@@ -23,6 +24,7 @@ export interface ServerDeps {
   journal: Journal
   runner: Runner
   driver: Driver
+  archive: ReleaseArchive
   secret: string
   releasePublicKey: string
   composePolicy: ComposePolicyOptions
@@ -101,15 +103,17 @@ export function createSidecarServer(deps: ServerDeps): Server {
     version: installedVersion(),
     driver: deps.driver.name,
     services: await deps.driver.health(),
-    backups: deps.driver.backups,
+    backups: deps.driver.capabilities.backups,
   })))
 
-  router.post('/v1/jobs', defineEventHandler((event) => {
-    const admission = admitJob(parseJson(rawBody(event)), {
+  router.post('/v1/jobs', defineEventHandler(async (event) => {
+    const admission = await admitJob(parseJson(rawBody(event)), {
       journal: deps.journal,
       releasePublicKey: deps.releasePublicKey,
       composePolicy: deps.composePolicy,
       installedVersion: installedVersion(),
+      archive: deps.archive,
+      capabilities: deps.driver.capabilities,
     })
     if (!admission.ok) throw createError({ statusCode: admission.status, message: admission.error })
     deps.log(`job ${admission.job.id}: ${admission.job.kind} ${admission.job.fromVersion} → ${admission.job.toVersion} accepted`)

@@ -185,12 +185,12 @@ describe('sidecar API (local driver)', () => {
 
     it('update to a version that is not newer', async () => {
       const answer = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.2.2'))
-      expect(answer).toEqual({ status: 400, body: { error: 'cannot update to 1.2.2: it is not newer than the installed 1.2.2' } })
+      expect(answer).toEqual({ status: 400, body: { error: '1.2.2 is not newer than the running version 1.2.2' } })
     })
 
     it('rollback to a version that is not older', async () => {
       const answer = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.0', { kind: 'rollback' }))
-      expect(answer).toEqual({ status: 400, body: { error: 'cannot roll back to 1.3.0: it is not older than the installed 1.2.2' } })
+      expect(answer).toEqual({ status: 400, body: { error: '1.3.0 is not older than the running version 1.2.2; a rollback must target an earlier release' } })
     })
 
     it('an update asking to restore a data backup', async () => {
@@ -304,5 +304,21 @@ describe('sidecar API (local driver)', () => {
     process.kill(before, 'SIGKILL')
     await eventually(async () => webPid() !== before && await webVersion(secret) === '1.2.3', 'web restarted')
     expect(logs.some(line => line.startsWith(`web (pid ${before}) exited unexpectedly (SIGKILL); restarting in 1 s`))).toBe(true)
+  })
+
+  it('refuses a correctly signed rollback below the floor of a release it installed, whatever the client sends', async () => {
+    const dir = writeCustomRelease(dataDir, '1.5.0', demoCompose({ version: '1.5.0' }), { migrations: { migratesData: true, rollbackFloor: '1.3.0' } })
+    const accepted = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.5.0', {}, dir))
+    expect(accepted.status).toBe(202)
+    expect(await client.waitForJob((accepted.body as { jobId: string }).jobId)).toMatchObject({ toVersion: '1.5.0', status: 'succeeded' })
+
+    // No manifests sent along: the updater kept 1.5.0's when it installed it.
+    const below = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.2.3', { kind: 'rollback', releases: [] }))
+    expect(below).toEqual({ status: 400, body: { error: '1.5.0 migrated data and cannot roll back below 1.3.0' } })
+    expect((await health()).version).toBe('1.5.0')
+    // A target at the floor is fine.
+    const atFloor = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.0', { kind: 'rollback' }))
+    expect(atFloor.status).toBe(202)
+    expect(await client.waitForJob((atFloor.body as { jobId: string }).jobId)).toMatchObject({ kind: 'rollback', toVersion: '1.3.0', status: 'succeeded' })
   })
 })

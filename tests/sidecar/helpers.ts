@@ -8,8 +8,11 @@ import { loadConfig } from '../../shared/config'
 import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
 import { signRequest } from '../../shared/request-signing'
 import { SidecarClient as SharedSidecarClient } from '../../shared/sidecar-client'
-import type { JobEvent, JobRequest, Job } from '../../shared/schemas/job'
+import { signedManifest } from '../../shared/job-request'
+import type { JobEvent, JobRequest, Job, SignedManifest } from '../../shared/schemas/job'
+import type { ReleaseManifest } from '../../shared/schemas/release'
 import { isTerminalStatus } from '../../shared/run-state'
+import { isPrerelease } from '../../shared/version'
 import { freePort } from '../setup/ports'
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -42,7 +45,7 @@ export function instanceSecret(dataDir: string): string {
 }
 
 /** Signs a release of our own with the demo key (into `<dataDir>/custom-releases`). */
-export function writeCustomRelease(dataDir: string, version: string, compose: string): string {
+export function writeCustomRelease(dataDir: string, version: string, compose: string, manifest: Partial<Omit<ReleaseManifest, 'compose' | 'version'>> = {}): string {
   const dir = join(dataDir, 'custom-releases')
   writeReleaseArtifacts({
     dir,
@@ -56,6 +59,7 @@ export function writeCustomRelease(dataDir: string, version: string, compose: st
       images: [],
       migrations: { migratesData: false, rollbackFloor: null },
       notes: 'test release',
+      ...manifest,
     },
   })
   return dir
@@ -73,8 +77,16 @@ export function jobRequest(dataDir: string, version: string, overrides: Partial<
     compose: readFileSync(join(dir, names.compose), 'utf8'),
     requestedBy: { email: 'admin@example.com', via: 'cli' },
     force: false,
+    // Asking for a pre-release is following the beta channel.
+    channel: isPrerelease(version) ? 'beta' : 'stable',
     ...overrides,
   }
+}
+
+/** One release's manifest as a job request carries it. */
+export function readSignedManifest(dir: string, version: string): SignedManifest {
+  const names = artifactNames(version)
+  return signedManifest({ manifestBytes: readFileSync(join(dir, names.manifest)), signature: readFileSync(join(dir, names.signature), 'utf8') })
 }
 
 export interface Answer {
