@@ -3,7 +3,8 @@
  * the manifest's exact bytes, its signature, the compose file, and for a rollback the signed
  * manifests the sidecar needs to check rollback floors. Node only.
  */
-import type { ReleaseArtifacts } from './release-verify'
+import { verifyManifest, type ReleaseArtifacts } from './release-verify'
+import { artifactsOf, type ReleaseSource } from './releases/source'
 import type { JobRequest, SignedManifest } from './schemas/job'
 import type { Release } from './schemas/release'
 
@@ -12,12 +13,15 @@ export function signedManifest(artifacts: Pick<ReleaseArtifacts, 'manifestBytes'
 }
 
 /**
- * What a rollback from `currentVersion` must send along: the running release and every release
- * it undoes that migrated data (the only ones with a floor). `undoes` comes from the shared rules.
+ * What a rollback from `currentVersion` sends along for the sidecar to check floors with: the
+ * manifests of the running release and of every release it undoes that migrated data (the only
+ * ones with a floor), as the source has them, leaving out any whose signature does not verify
+ * (the sidecar would refuse the job for it). `undoes` comes from the shared rules.
  */
-export function releasesToSend(kind: JobRequest['kind'], currentVersion: string, undoes: Release[]): string[] {
+export async function floorManifests(source: ReleaseSource, kind: JobRequest['kind'], currentVersion: string, undoes: Release[], publicKey: string): Promise<ReleaseArtifacts[]> {
   if (kind !== 'rollback') return []
-  return [...new Set([currentVersion, ...undoes.filter(r => r.migratesData).map(r => r.version)])]
+  const versions = [...new Set([currentVersion, ...undoes.filter(r => r.migratesData).map(r => r.version)])]
+  return (await artifactsOf(source, versions)).filter(a => verifyManifest(a.manifestBytes, a.signature, publicKey).ok)
 }
 
 export function jobRequestFor(target: ReleaseArtifacts & { expectedVersion: string }, job: Omit<JobRequest, 'targetVersion' | 'manifest' | 'signature' | 'compose' | 'releases'>, releases: Array<Pick<ReleaseArtifacts, 'manifestBytes' | 'signature'>> = []): JobRequest {

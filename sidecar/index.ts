@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { composePolicyOptionsFromEnv } from '../shared/compose-policy'
 import type { OwlatConfig } from '../shared/config'
 import { createDriver } from './drivers/registry'
-import type { Driver } from './drivers/types'
+import type { Driver, DriverCapabilities } from './drivers/types'
 import { Journal } from './journal'
 import { ReleaseArchive } from './release-archive'
 import { Runner } from './runner'
@@ -26,6 +26,8 @@ export interface SidecarOptions {
 
 export interface SidecarHandle {
   url: string
+  /** What the driver it runs declares it can do. */
+  capabilities: DriverCapabilities
   /** Stops the API, lets the running step reach a resumable point, stops the web. */
   close(): Promise<void>
 }
@@ -107,6 +109,7 @@ export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {
   let closing: Promise<void> | null = null
   return {
     url,
+    capabilities: driver.capabilities,
     close: () => (closing ??= shutdown()),
   }
 }

@@ -7,8 +7,8 @@
 import { defineCommand, type ArgsDef } from 'citty'
 import { consola } from 'consola'
 import { z } from 'zod'
-import { jobRequestFor, releasesToSend } from '../../shared/job-request'
-import { artifactsOf, type ReleaseSource } from '../../shared/releases/source'
+import { floorManifests, jobRequestFor } from '../../shared/job-request'
+import type { ReleaseSource } from '../../shared/releases/source'
 import type { RunKind } from '../../shared/run-state'
 import { versionSchema } from '../../shared/schemas/common'
 import type { ReleaseManifest, Release } from '../../shared/schemas/release'
@@ -153,7 +153,7 @@ async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Prom
   // outside a terminal, which keeps `owlat rollback --version V` scriptable as pinned.
   await confirm(`${target.kind === 'update' ? 'Update' : 'Roll back'} to ${target.version} now?`, args.yes, mode === 'update')
 
-  const floors = await artifactsOf(s.source, releasesToSend(target.kind, s.installed, target.check.undoes))
+  const floors = await floorManifests(s.source, target.kind, s.installed, target.check.undoes, key)
   const request = jobRequestFor(release.artifacts, {
     runId: null,
     kind: target.kind,

@@ -6,8 +6,8 @@ import { verifyRelease, type ReleaseArtifacts } from '#shared/release-verify'
 import type { RunKind } from '#shared/run-state'
 import type { Run, SessionUser } from '#shared/schemas/api'
 import { GitHubError } from '../../shared/releases/github'
-import { jobRequestFor, releasesToSend } from '../../shared/job-request'
-import { artifactsOf, ReleaseNotFoundError } from '../../shared/releases/source'
+import { floorManifests, jobRequestFor } from '../../shared/job-request'
+import { ReleaseNotFoundError } from '../../shared/releases/source'
 import { readReleases } from './releases'
 import { DispatchFailedError, dispatchRun, syncFromSidecar } from './runs'
 import { SidecarRejectedError, SidecarUnreachableError } from './sidecar'
@@ -66,7 +66,7 @@ export async function startRun(kind: RunKind, targetVersion: string, user: Sessi
   try {
     artifacts = { ...await source.getArtifacts(targetVersion), expectedVersion: targetVersion }
     // The manifests whose rollback floors the sidecar checks again.
-    floors = await artifactsOf(source, releasesToSend(kind, running, check.undoes))
+    floors = await floorManifests(source, kind, running, check.undoes, useOwlatConfig().releasePublicKey())
   }
   catch (err) {
     if (err instanceof ReleaseNotFoundError) throw badRequest(err.message)

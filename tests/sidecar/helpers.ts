@@ -1,4 +1,5 @@
 /** Shared set-up for the sidecar tests: a bootstrapped data dir, signed requests, job bodies. */
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -153,5 +154,34 @@ export async function eventually<T>(probe: () => Promise<T>, what: string, timeo
     }
     if (Date.now() > deadline) throw new Error(`${what} did not happen (last error: ${String(last)})`)
     await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
+export interface SidecarProcess {
+  child: ChildProcess
+  stderr: () => string
+  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+  /** SIGTERM unless it already ended; resolves once it has. */
+  stop: () => Promise<void>
+}
+
+/** The sidecar as its own process (`node --import tsx sidecar/main.ts`), as production runs it. */
+export function runSidecarProcess(env: Record<string, string>): SidecarProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'sidecar/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => child.once('exit', (code, signal) => resolve({ code, signal })))
+  return {
+    child,
+    stderr: () => stderr,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      await exited
+    },
   }
 }
