@@ -17,6 +17,19 @@ import { rowCodec } from '../shared/node/sqlite-rows'
 /** One log line is a line, not a dump: longer ones are cut. */
 const MAX_LOG_LINE = 2000
 
+const STORAGE_SQLITE_CODES = /^SQLITE_(?:FULL|IOERR|CANTOPEN|READONLY|BUSY|LOCKED|NOMEM|PROTOCOL)/
+const STORAGE_ERRNO_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'ENOMEM'])
+
+/**
+ * Whether `err` says the storage under the journal (or beside it) failed: a full disk, an I/O
+ * error, a read-only remount. Such a write may land later; any other error never will.
+ */
+export function isStorageFailure(err: unknown): boolean {
+  if (err instanceof Database.SqliteError) return STORAGE_SQLITE_CODES.test(err.code)
+  const code = (err as NodeJS.ErrnoException | null)?.code
+  return typeof code === 'string' && STORAGE_ERRNO_CODES.has(code)
+}
+
 export interface NewJob {
   id: string
   runId: string | null
