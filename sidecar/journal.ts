@@ -3,8 +3,6 @@
  * append-only event log that SSE clients replay, and meta (the installed version). Every write
  * is committed before the work it describes goes on, so a crash never loses what happened.
  */
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { z } from 'zod'
 import { assertTransition, isTerminalStatus, type RunKind, type RunStatus } from '../shared/run-state'
@@ -12,6 +10,7 @@ import { JOB_STEPS, STEP_LOG_LIMIT, type StepName } from '../shared/steps'
 import { stepSchema, type RequestedBy } from '../shared/schemas/common'
 import { jobBackupSchema, jobSchema, type Job, type JobBackup, type JobEvent } from '../shared/schemas/job'
 import { addMissingColumns, migrate } from '../shared/node/sqlite-migrations'
+import { openSqliteFile } from '../shared/node/sqlite-open'
 import { rowCodec } from '../shared/node/sqlite-rows'
 
 /** One log line is a line, not a dump: longer ones are cut. */
@@ -135,15 +134,13 @@ export class Journal {
   /** Events written by the transaction in progress; announced only once it commits. */
   private pending: JournalEvent[] = []
 
+  /** Opens (or creates) the journal; a corrupt or unreadable file throws an error naming it. */
   constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true })
-    this.db = new Database(path)
-    this.db.pragma('journal_mode = WAL')
     // FULL: a step recorded as started must survive power loss, or a resume would guess wrong.
-    this.db.pragma('synchronous = FULL')
-    this.db.pragma('foreign_keys = ON')
-    migrate(this.db, MIGRATIONS)
-    for (const rows of [jobRows, jobInputRows, stepRows]) rows.assertColumns(this.db)
+    this.db = openSqliteFile(path, 'updater journal', ['journal_mode = WAL', 'synchronous = FULL', 'foreign_keys = ON'], (db) => {
+      migrate(db, MIGRATIONS)
+      for (const rows of [jobRows, jobInputRows, stepRows]) rows.assertColumns(db)
+    })
   }
 
   close(): void {

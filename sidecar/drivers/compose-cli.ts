@@ -138,8 +138,8 @@ export class ComposeCli {
 
   private writePid(pid: number | undefined): void {
     if (pid === undefined) return
-    mkdirSync(dirname(this.opts.pidFile), { recursive: true })
-    writeFileSync(this.opts.pidFile, `${pid}\n`)
+    mkdirSync(dirname(this.opts.pidFile), { recursive: true, mode: 0o700 })
+    writeFileSync(this.opts.pidFile, `${pid}\n`, { mode: 0o600 })
   }
 }
 

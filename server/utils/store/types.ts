@@ -108,5 +108,11 @@ export interface SystemStore {
   getSettings(): Promise<SystemSettings>
   updateSettings(patch: Partial<SystemSettings>): Promise<SystemSettings>
 
+  /**
+   * Throws, naming the store, when it cannot serve requests (`/api/healthz` asks). Stores without
+   * one (Convex, whose outages the routes already report as 503) count as healthy.
+   */
+  check?(): Promise<void>
+
   close(): Promise<void>
 }
