@@ -59,6 +59,11 @@ export interface DriverHarness {
   startForProcess: () => Promise<ProcessStack>
   slow: string
   /**
+   * The step past promote to kill the sidecar in, when `afterKill` needs what runs there (the
+   * local driver's `recreate` has a moment with no web at all); any step past promote otherwise.
+   */
+  killDuring?: string
+  /**
    * Driver-specific checks: called right after the SIGKILL (what the dead sidecar left behind);
    * what it returns runs once the restarted sidecar has stopped cleanly.
    */
@@ -156,7 +161,8 @@ export function describeDriverContract(harness: DriverHarness): void {
       try {
         await eventually(async () => (await s.client.request('GET', '/v1/health')).status === 200, 'the first updater up', 120_000)
         const { jobId } = await s.client.createJob(s.request(harness.slow))
-        await s.client.waitForJob(jobId, j => step(j, 'promote').status === 'succeeded' && j.steps.some(st => st.status === 'running'), harness.jobTimeoutMs)
+        const killable = (j: Job) => harness.killDuring ? step(j, harness.killDuring).status === 'running' : j.steps.some(st => st.status === 'running')
+        await s.client.waitForJob(jobId, j => step(j, 'promote').status === 'succeeded' && killable(j), harness.jobTimeoutMs)
         first.child.kill('SIGKILL')
         expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' })
         const afterStop = await harness.afterKill?.(s)
