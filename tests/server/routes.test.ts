@@ -327,7 +327,7 @@ describe('cross-site requests', () => {
   })
 
   it('lets the page\'s own requests through: JSON, or no body at all, from its origin', async () => {
-    const own = { origin: WEB, 'sec-fetch-site': 'same-origin' }
+    const own = { 'origin': WEB, 'sec-fetch-site': 'same-origin' }
     expect((await call('POST', '/api/system/releases/check', { cookie: admin, headers: own })).status).toBe(200)
     expect((await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'stable' }, headers: own })).status).toBe(200)
   })

@@ -265,7 +265,7 @@ describe('checkComposePolicy', () => {
       ])
       expect(check(stack({ volumes_from: ['container:proxy'] })).violations).toEqual([expect.stringMatching(/^service web: volumes_from "container:proxy" takes the mounts of a container outside this file/)])
       expect(check(stack({ volumes_from: ['nope'] })).violations).toEqual(['service web: volumes_from "nope" names no service of this file'])
-      expect(check(stringify({ services: { 'data': { image: 'redis:7', volumes: ['./data:/data'] }, 'web': { image: 'ghcr.io/owlat/web:1', volumes_from: ['data:ro'] } } })).ok).toBe(true)
+      expect(check(stringify({ services: { data: { image: 'redis:7', volumes: ['./data:/data'] }, web: { image: 'ghcr.io/owlat/web:1', volumes_from: ['data:ro'] } } })).ok).toBe(true)
     })
 
     it.each([
