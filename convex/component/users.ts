@@ -1,6 +1,6 @@
 /** Sign-in accounts. Emails are stored lower-case and are unique, checked inside `create`. */
 import { v } from 'convex/values'
-import { internalMutation, internalQuery } from './_generated/server'
+import { mutation, query } from './_generated/server'
 import type { Doc } from './_generated/dataModel'
 import { newUserFields, storeError, userValidator } from './model'
 
@@ -8,7 +8,7 @@ function toUser({ _id, _creationTime, ...user }: Doc<'users'>) {
   return { id: _id, ...user }
 }
 
-export const getByEmail = internalQuery({
+export const getByEmail = query({
   args: { email: v.string() },
   returns: v.union(userValidator, v.null()),
   handler: async (ctx, { email }) => {
@@ -17,7 +17,7 @@ export const getByEmail = internalQuery({
   },
 })
 
-export const getById = internalQuery({
+export const getById = query({
   args: { id: v.string() },
   returns: v.union(userValidator, v.null()),
   handler: async (ctx, { id }) => {
@@ -27,7 +27,7 @@ export const getById = internalQuery({
   },
 })
 
-export const create = internalMutation({
+export const create = mutation({
   args: newUserFields,
   returns: userValidator,
   handler: async (ctx, user) => {

@@ -1,7 +1,7 @@
 /** Acknowledgements of failed or rolled-back runs: the banner about a run goes once an admin acknowledged it. */
 import { v } from 'convex/values'
 import type { Doc, Id } from './_generated/dataModel'
-import { internalMutation, internalQuery, type QueryCtx } from './_generated/server'
+import { mutation, query, type QueryCtx } from './_generated/server'
 import { recordAudit } from './audit'
 import { acknowledgementValidator, storeError } from './model'
 
@@ -14,7 +14,7 @@ function toView({ _id, _creationTime, ...acknowledgement }: Doc<'runAcknowledgem
 }
 
 /** Idempotent: acknowledging twice keeps (and returns) the first acknowledgement. */
-export const acknowledge = internalMutation({
+export const acknowledge = mutation({
   args: { runId: v.string(), userId: v.string(), email: v.string() },
   returns: acknowledgementValidator,
   handler: async (ctx, { runId, userId, email }) => {
@@ -29,7 +29,7 @@ export const acknowledge = internalMutation({
   },
 })
 
-export const get = internalQuery({
+export const get = query({
   args: { runId: v.string() },
   returns: v.union(acknowledgementValidator, v.null()),
   handler: async (ctx, { runId }) => {

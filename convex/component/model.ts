@@ -9,8 +9,8 @@ import { ConvexError, getConvexSize, v, type Infer } from 'convex/values'
 import {
   channelSchema, newRunSchema, newUserSchema, releaseCacheSchema, releaseSchema, runAcknowledgementSchema, runKindSchema,
   runPatchSchema, runSchema, runStatusSchema, settingsSchema, stepSchema, storedUserSchema, userRoleSchema, jobSchema,
-} from '../shared/schemas'
-import { STEP_LOG_LIMIT } from '../shared/steps'
+} from '../../shared/schemas'
+import { STEP_LOG_LIMIT } from '../../shared/steps'
 import type { Doc } from './_generated/dataModel'
 
 /** A union of string literals from one of the `as const` lists that have no zod schema (audit actions). */

@@ -3,7 +3,7 @@
  * an entry exists exactly when the change does; the web only reads it (and only the admin key can).
  */
 import { v, type Infer } from 'convex/values'
-import { internalQuery, type MutationCtx } from './_generated/server'
+import { query, type MutationCtx } from './_generated/server'
 import type { Doc, Id } from './_generated/dataModel'
 import { clampLimit, literals } from './model'
 import { AUDIT_ACTIONS } from './schema'
@@ -30,7 +30,7 @@ function toEntry(doc: Doc<'audit'>): Infer<typeof entryValidator> {
 }
 
 /** The newest entries first. */
-export const list = internalQuery({
+export const list = query({
   args: { limit: v.number() },
   returns: v.array(entryValidator),
   handler: async (ctx, { limit }) => {
@@ -40,7 +40,7 @@ export const list = internalQuery({
 })
 
 /** One run's entries, oldest first. */
-export const listForRun = internalQuery({
+export const listForRun = query({
   args: { runId: v.string() },
   returns: v.array(entryValidator),
   handler: async (ctx, { runId }) => {

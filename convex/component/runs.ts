@@ -5,8 +5,8 @@
  * "no active run", and a job id cannot be recorded twice.
  */
 import { v } from 'convex/values'
-import { canTransition, isActiveStatus, isTerminalStatus, queuedRun, runOfJob } from '../shared/run-state'
-import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from './_generated/server'
+import { canTransition, isActiveStatus, isTerminalStatus, queuedRun, runOfJob } from '../../shared/run-state'
+import { mutation, query, type MutationCtx, type QueryCtx } from './_generated/server'
 import type { Doc, Id } from './_generated/dataModel'
 import { recordAudit } from './audit'
 import {
@@ -44,7 +44,7 @@ async function auditClosed(ctx: MutationCtx, runId: Id<'runs'>, doc: Doc<'runs'>
 }
 
 /** Opens a `queued` run; refused while another run is queued or running. */
-export const open = internalMutation({
+export const open = mutation({
   args: newRunFields,
   returns: runValidator,
   handler: async (ctx, run) => {
@@ -61,7 +61,7 @@ export const open = internalMutation({
 })
 
 /** Records the sidecar job that carries a run; a job belongs to one run at most. */
-export const attachJob = internalMutation({
+export const attachJob = mutation({
   args: { runId: v.string(), jobId: v.string() },
   returns: runValidator,
   handler: async (ctx, { runId, jobId }) => {
@@ -77,7 +77,7 @@ export const attachJob = internalMutation({
  * Applies a sync from the sidecar or a reconciliation. A status change must be a legal
  * transition; reaching a terminal status stamps `endedAt` unless the patch or the run has one.
  */
-export const update = internalMutation({
+export const update = mutation({
   args: {
     runId: v.string(),
     patch: runPatchValidator,
@@ -104,7 +104,7 @@ export const update = internalMutation({
   },
 })
 
-export const get = internalQuery({
+export const get = query({
   args: { runId: v.string() },
   returns: v.union(runValidator, v.null()),
   handler: async (ctx, { runId }) => {
@@ -114,7 +114,7 @@ export const get = internalQuery({
   },
 })
 
-export const getByJobId = internalQuery({
+export const getByJobId = query({
   args: { jobId: v.string() },
   returns: v.union(runValidator, v.null()),
   handler: async (ctx, { jobId }) => {
@@ -127,7 +127,7 @@ export const getByJobId = internalQuery({
  * Records a job the web did not dispatch (the CLI's) as a run of its own. Idempotent per job id;
  * an active job obeys the single-active rule like `open`.
  */
-export const adoptJob = internalMutation({
+export const adoptJob = mutation({
   args: { job: jobValidator },
   returns: runValidator,
   handler: async (ctx, { job }) => {
@@ -148,7 +148,7 @@ export const adoptJob = internalMutation({
   },
 })
 
-export const getActive = internalQuery({
+export const getActive = query({
   args: {},
   returns: v.union(runValidator, v.null()),
   handler: async (ctx) => {
@@ -158,7 +158,7 @@ export const getActive = internalQuery({
 })
 
 /** Newest first. */
-export const list = internalQuery({
+export const list = query({
   args: { limit: v.number() },
   returns: v.array(runValidator),
   handler: async (ctx, { limit }) => {

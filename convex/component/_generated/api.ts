@@ -8,11 +8,6 @@
  * @module
  */
 
-import type {
-  ApiFromModules,
-  FilterApi,
-  FunctionReference,
-} from "convex/server";
 import type * as acknowledgements from "../acknowledgements.js";
 import type * as audit from "../audit.js";
 import type * as dismissals from "../dismissals.js";
@@ -22,15 +17,14 @@ import type * as runs from "../runs.js";
 import type * as settings from "../settings.js";
 import type * as users from "../users.js";
 
-/**
- * A utility for referencing Convex functions in your app's API.
- *
- * Usage:
- * ```js
- * const myFunctionReference = api.myModule.myFunction;
- * ```
- */
-declare const fullApi: ApiFromModules<{
+import type {
+  ApiFromModules,
+  FilterApi,
+  FunctionReference,
+} from "convex/server";
+import { anyApi, componentsGeneric } from "convex/server";
+
+const fullApi: ApiFromModules<{
   acknowledgements: typeof acknowledgements;
   audit: typeof audit;
   dismissals: typeof dismissals;
@@ -39,12 +33,32 @@ declare const fullApi: ApiFromModules<{
   runs: typeof runs;
   settings: typeof settings;
   users: typeof users;
-}>;
-export declare const api: FilterApi<
+}> = anyApi as any;
+
+/**
+ * A utility for referencing Convex functions in your app's public API.
+ *
+ * Usage:
+ * ```js
+ * const myFunctionReference = api.myModule.myFunction;
+ * ```
+ */
+export const api: FilterApi<
   typeof fullApi,
   FunctionReference<any, "public">
->;
-export declare const internal: FilterApi<
+> = anyApi as any;
+
+/**
+ * A utility for referencing Convex functions in your app's internal API.
+ *
+ * Usage:
+ * ```js
+ * const myFunctionReference = internal.myModule.myFunction;
+ * ```
+ */
+export const internal: FilterApi<
   typeof fullApi,
   FunctionReference<any, "internal">
->;
+> = anyApi as any;
+
+export const components = componentsGeneric() as unknown as {};

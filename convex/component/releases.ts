@@ -5,7 +5,7 @@
  * can be long); the check state is one more.
  */
 import { v } from 'convex/values'
-import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from './_generated/server'
+import { mutation, query, type MutationCtx, type QueryCtx } from './_generated/server'
 import type { Doc } from './_generated/dataModel'
 import { releaseCacheValidator } from './model'
 
@@ -32,7 +32,7 @@ async function ensureCheckDoc(ctx: MutationCtx): Promise<Doc<'releaseChecks'>> {
   return (await ctx.db.get('releaseChecks', id))!
 }
 
-export const getCache = internalQuery({
+export const getCache = query({
   args: {},
   returns: releaseCacheValidator,
   handler: async (ctx) => {
@@ -47,7 +47,7 @@ export const getCache = internalQuery({
 })
 
 /** Replaces the cache as a whole, in one transaction: readers see the old list or the new one. */
-export const saveCache = internalMutation({
+export const saveCache = mutation({
   args: releaseCacheValidator,
   returns: v.null(),
   handler: async (ctx, cache) => {
@@ -63,7 +63,7 @@ export const saveCache = internalMutation({
   },
 })
 
-export const getCheckState = internalQuery({
+export const getCheckState = query({
   args: {},
   returns: checkStateValidator,
   handler: async (ctx) => {
@@ -78,7 +78,7 @@ export const getCheckState = internalQuery({
 })
 
 /** Replaces the fields given; the scheduled slot changes only through `claimCheck`. */
-export const saveCheckState = internalMutation({
+export const saveCheckState = mutation({
   args: {
     retryAt: v.optional(v.union(v.number(), v.null())),
     etag: v.optional(v.union(v.string(), v.null())),
@@ -96,7 +96,7 @@ export const saveCheckState = internalMutation({
  * Takes the scheduled check when no slot is set or it is due, moving the slot to `nextAt`. Read
  * and write are one transaction, so of replicas claiming the same slot exactly one gets true.
  */
-export const claimCheck = internalMutation({
+export const claimCheck = mutation({
   args: { now: v.number(), nextAt: v.number() },
   returns: v.boolean(),
   handler: async (ctx, { now, nextAt }) => {
