@@ -1,4 +1,4 @@
-import { settingsSchema, type Settings } from '#shared/schemas/api'
+import { settingsSchema, type Settings } from '#layers/owlat-system/shared/schemas/api'
 
 export default defineEventHandler(async (event): Promise<Settings> => {
   const user = await requirePlatformAdmin(event)

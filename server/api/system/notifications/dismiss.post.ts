@@ -1,4 +1,4 @@
-import { dismissBodySchema } from '#shared/schemas/api'
+import { dismissBodySchema } from '#layers/owlat-system/shared/schemas/api'
 
 export default defineEventHandler(async (event) => {
   const user = await requirePlatformAdmin(event)
