@@ -9,8 +9,9 @@
  * and every guard, the page and the audit trail take the user from it. The module has no sign-in,
  * users or session of its own.
  */
-import type { H3Event } from 'h3'
-import { sessionUserSchema, type SessionUser } from '#layers/owlat-system/shared/schemas/api'
+import { createError, type H3Event } from 'h3'
+// Relative, not `#layers/…`: this file has no Nuxt-only imports, so tests load it as it is.
+import { sessionUserSchema, type SessionUser } from '../../shared/schemas/api'
 
 /** The signed-in user as the module needs them: a stable id, an email, and the role. */
 export type OwlatUser = SessionUser
