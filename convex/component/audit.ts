@@ -1,6 +1,7 @@
 /**
  * The audit trail. Mutations append to it in the same transaction as the change they record, so
- * an entry exists exactly when the change does; the web only reads it (and only the admin key can).
+ * an entry exists exactly when the change does; the web only reads it (through the app that
+ * installed the component, with the admin key).
  */
 import { v, type Infer } from 'convex/values'
 import { query, type MutationCtx } from './_generated/server'

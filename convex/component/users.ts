@@ -1,4 +1,7 @@
-/** Sign-in accounts. Emails are stored lower-case and are unique, checked inside `create`. */
+/**
+ * Sign-in accounts of the standalone app's own sign-in (playground/); a host signs its users in
+ * itself. Emails are stored lower-case and are unique, checked inside `create`.
+ */
 import { v } from 'convex/values'
 import { mutation, query } from './_generated/server'
 import type { Doc } from './_generated/dataModel'
