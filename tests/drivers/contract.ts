@@ -59,6 +59,11 @@ export interface DriverHarness {
   startForProcess: () => Promise<ProcessStack>
   slow: string
   /**
+   * The step that must have succeeded before the kill (default `promote`): a driver whose
+   * `afterKill` checks what `recreate` started waits for that step, not just any step after promote.
+   */
+  killAfter?: 'promote' | 'recreate'
+  /**
    * Driver-specific checks: called right after the SIGKILL (what the dead sidecar left behind);
    * what it returns runs once the restarted sidecar has stopped cleanly.
    */
@@ -156,7 +161,8 @@ export function describeDriverContract(harness: DriverHarness): void {
       try {
         await eventually(async () => (await s.client.request('GET', '/v1/health')).status === 200, 'the first updater up', 120_000)
         const { jobId } = await s.client.createJob(s.request(harness.slow))
-        await s.client.waitForJob(jobId, j => step(j, 'promote').status === 'succeeded' && j.steps.some(st => st.status === 'running'), harness.jobTimeoutMs)
+        const killAfter = harness.killAfter ?? 'promote'
+        await s.client.waitForJob(jobId, j => step(j, killAfter).status === 'succeeded' && j.steps.some(st => st.status === 'running'), harness.jobTimeoutMs)
         first.child.kill('SIGKILL')
         expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' })
         const afterStop = await harness.afterKill?.(s)
