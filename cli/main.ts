@@ -11,6 +11,7 @@ import { releaseCommand } from './commands/release'
 import { historyCommand, statusCommand } from './commands/status'
 import { rollbackCommand, upgradeCommand } from './commands/upgrade'
 import { CliError, oneLine, usageError } from './errors'
+import { asCliError } from './sidecar'
 
 function cliVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }
@@ -43,7 +44,8 @@ async function helpTarget(argv: string[]): Promise<CommandDef> {
   return cmd
 }
 
-function fail(err: unknown): number {
+function fail(thrown: unknown): number {
+  const err = asCliError(thrown)
   const citty = err instanceof Error && err.name === 'CLIError'
   const error = err instanceof CliError
     ? err

@@ -1,6 +1,6 @@
 /** Guards for route handlers: the first line of every /api/system/* handler. */
 import type { H3Event } from 'h3'
-import { ReplayGuard, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignedRequest } from '#layers/owlat-system/shared/request-signing'
+import { hasSignatureHeaders, ReplayGuard, verifyRequestHeaders } from '#layers/owlat-system/shared/request-signing'
 import type { SessionUser } from '#layers/owlat-system/shared/schemas/api'
 
 /**
@@ -34,21 +34,12 @@ export type AdminOrSidecar = { via: 'session', user: SessionUser } | { via: 'sid
  * check is refused outright rather than falling back to the session.
  */
 export async function requireAdminOrSidecar(event: H3Event): Promise<AdminOrSidecar> {
-  const timestamp = getRequestHeader(event, TIMESTAMP_HEADER)
-  const signature = getRequestHeader(event, SIGNATURE_HEADER)
-  if (timestamp === undefined && signature === undefined) {
+  const header = (name: string) => getRequestHeader(event, name)
+  if (!hasSignatureHeaders(header)) {
     return { via: 'session', user: await requirePlatformAdmin(event) }
   }
   const body = event.method === 'GET' || event.method === 'HEAD' ? undefined : await readRawBody(event, false)
-  const result = verifySignedRequest({
-    secret: useOwlatConfig().instanceSecret(),
-    method: event.method,
-    path: event.path,
-    body,
-    timestamp,
-    signature,
-    replay,
-  })
+  const result = verifyRequestHeaders({ header, method: event.method, path: event.path, body, secret: useOwlatConfig().instanceSecret(), replay })
   if (!result.ok) {
     throw createError({ statusCode: 401, statusMessage: 'Unauthorized', message: `Signed request refused: ${result.reason}` })
   }

@@ -1,7 +1,6 @@
 /** Process-wide instances built from the configuration: the store, the release source, the sidecar client. */
 import { join } from 'node:path'
-import { createGitHubClient } from './github'
-import { createDirectoryReleaseSource, createGitHubReleaseSource, unavailableReleaseSource, type ReleaseSource } from './release-source'
+import { createReleaseSource, type ReleaseSource } from '../../shared/releases/source'
 import { createSidecarClient, type SidecarClient } from './sidecar'
 import { convexHttpCaller, createConvexStore } from './store/convex'
 import { openSqliteStore } from './store/sqlite'
@@ -34,17 +33,7 @@ export function useStore(): SystemStore {
 }
 
 export function useReleaseSource(): ReleaseSource {
-  if (!source) {
-    const config = useOwlatConfig()
-    const publicKey = () => config.releasePublicKey()
-    const { repo, apiUrl, token } = config.github
-    source = config.releaseSource === 'directory'
-      ? createDirectoryReleaseSource({ dir: config.releaseDir, publicKey })
-      : repo
-        ? createGitHubReleaseSource({ client: createGitHubClient({ apiUrl, repo, token }), publicKey })
-        // loadConfig refuses this; kept so a hand-built config still says why nothing is listed.
-        : unavailableReleaseSource('github', 'missing OWLAT_GITHUB_REPO')
-  }
+  source ??= createReleaseSource(useOwlatConfig())
   return source
 }
 

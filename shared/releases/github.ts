@@ -66,6 +66,8 @@ export type ReleaseListAnswer
     | { notModified: false, releases: GitHubRelease[], etag: string | null, truncated: boolean }
 
 export interface GitHubClient {
+  /** `owner/name` */
+  readonly repo: string
   /** Newest first, up to `maxPages` pages; with `etag`, a 304 on the first page means nothing changed. */
   listReleases(etag: string | null): Promise<ReleaseListAnswer>
   /** null when there is no such release (404). */
@@ -218,6 +220,7 @@ export function createGitHubClient(opts: GitHubClientOptions): GitHubClient {
   }
 
   return {
+    repo: opts.repo,
     async listReleases(etag) {
       const releases: GitHubRelease[] = []
       let url: string | null = `${apiUrl}${repoPath}/releases?per_page=${perPage}`

@@ -1,16 +1,17 @@
 /**
- * Where releases come from. The `directory` source reads a folder of release artifacts (the
- * demo releases, air-gapped installs); the `github` source reads GitHub Releases and their
- * assets. Framework-independent: the config is passed in.
+ * Where releases come from, for the web and the CLI alike. The `directory` source reads a folder
+ * of release artifacts (the demo releases, air-gapped installs); the `github` source reads
+ * GitHub Releases and their assets. Node only; the config is passed in.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { artifactNames } from '../../shared/release-artifacts'
-import { sha256Hex, verifyRelease, type ReleaseArtifacts } from '../../shared/release-verify'
-import { releaseManifestSchema, type Release, type ReleaseManifest } from '../../shared/schemas/release'
-import { isPrerelease, isVersion, sortVersionsDesc, versionFromTag } from '../../shared/version'
-import { GitHubRateLimitError, type GitHubAsset, type GitHubClient, type GitHubRelease } from './github'
-import { renderNotes } from './markdown'
+import { artifactNames } from '../release-artifacts'
+import { sha256Hex, verifyRelease, type ReleaseArtifacts } from '../release-verify'
+import { releaseManifestSchema, type Release, type ReleaseManifest } from '../schemas/release'
+import { isPrerelease, isVersion, sortVersionsDesc, versionFromTag } from '../version'
+import type { OwlatConfig } from '../config'
+import { createGitHubClient, GitHubRateLimitError, type GitHubAsset, type GitHubClient, type GitHubRelease } from './github'
+import { renderNotes } from './notes'
 
 /** What the last good check left behind, so a source can skip work that would change nothing. */
 export interface KnownReleases {
@@ -30,6 +31,8 @@ export interface ReleaseListing {
 
 export interface ReleaseSource {
   readonly kind: 'directory' | 'github'
+  /** Where it reads, for messages: `release folder /opt/owlat/releases`, `GitHub releases of owner/name`. */
+  readonly where: string
   /** Every release the source knows; `known` lets it answer from the last check when nothing changed. */
   listReleases(known?: KnownReleases): Promise<ReleaseListing>
   /** The exact artifacts to dispatch; throws `ReleaseNotFoundError`. Not verified here. */
@@ -78,6 +81,7 @@ export function createDirectoryReleaseSource(opts: { dir: string, publicKey: () 
 
   return {
     kind: 'directory',
+    where: `release folder ${opts.dir}`,
 
     async listReleases() {
       if (!existsSync(opts.dir)) throw new Error(`release directory ${opts.dir} does not exist`)
@@ -121,7 +125,7 @@ export function unavailableReleaseSource(kind: ReleaseSource['kind'], reason: st
   const fail = async (): Promise<never> => {
     throw new Error(`release source "${kind}" is ${reason}`)
   }
-  return { kind, listReleases: fail, getArtifacts: fail }
+  return { kind, where: `release source "${kind}"`, listReleases: fail, getArtifacts: fail }
 }
 
 const DOWNLOAD_CONCURRENCY = 4
@@ -211,6 +215,7 @@ export function createGitHubReleaseSource(opts: { client: GitHubClient, publicKe
 
   return {
     kind: 'github',
+    where: `GitHub releases of ${client.repo}`,
 
     async listReleases(known) {
       // Read the key first: without it nothing can be verified, which fails the whole check.
@@ -261,4 +266,23 @@ export function createGitHubReleaseSource(opts: { client: GitHubClient, publicKe
       return download({ manifest, signature, compose }, version)
     },
   }
+}
+
+/** The source the configuration names (OWLAT_RELEASE_SOURCE), as every process reads it. */
+export function createReleaseSource(config: OwlatConfig): ReleaseSource {
+  const publicKey = () => config.releasePublicKey()
+  const { repo, apiUrl, token } = config.github
+  if (config.releaseSource === 'directory') return createDirectoryReleaseSource({ dir: config.releaseDir, publicKey })
+  // loadConfig refuses this; kept so a hand-built config still says why nothing is listed.
+  if (!repo) return unavailableReleaseSource('github', 'missing OWLAT_GITHUB_REPO')
+  return createGitHubReleaseSource({ client: createGitHubClient({ apiUrl, repo, token }), publicKey })
+}
+
+/** The artifacts of each version the source has; one it does not list is left out. */
+export async function artifactsOf(source: ReleaseSource, versions: string[]): Promise<ReleaseArtifacts[]> {
+  const found = await Promise.all(versions.map(version => source.getArtifacts(version).catch((err: unknown) => {
+    if (err instanceof ReleaseNotFoundError) return null
+    throw err
+  })))
+  return found.filter((a): a is ReleaseArtifacts => a !== null)
 }

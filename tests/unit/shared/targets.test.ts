@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { Release } from '../../shared/schemas/release'
-import type { Run } from '../../shared/schemas/api'
-import { checkRollbackTarget, checkTarget, rollbackCandidates } from '../../server/utils/targets'
+import type { Release } from '../../../shared/schemas/release'
+import type { Run } from '../../../shared/schemas/api'
+import { checkRollbackTarget, checkTarget, rollbackCandidates } from '../../../shared/targets'
 
 function rel(version: string, extra: Partial<Release> = {}): Release {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readSse, type SseMessage } from '../../cli/sse'
+import { readSse, type SseMessage } from '../../../shared/sse'
 
 async function collect(chunks: Array<string | Uint8Array>): Promise<SseMessage[]> {
   const encoder = new TextEncoder()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { renderNotes } from '../../server/utils/markdown'
+import { renderNotes } from '../../../shared/releases/notes'
 
 describe('renderNotes', () => {
   it('renders ordinary release notes', () => {
