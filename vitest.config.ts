@@ -25,7 +25,14 @@ export default defineConfig({
           include: ['tests/nuxt/**/*.test.ts'],
           testTimeout: 30_000,
           environment: 'nuxt',
-          environmentOptions: { nuxt: { domEnvironment: 'happy-dom' } },
+          environmentOptions: {
+            nuxt: {
+              domEnvironment: 'happy-dom',
+              // The test app (the module on its own) starts at `/`, where the module mounts nothing:
+              // it gets a blank page there from tests/nuxt/pages.
+              overrides: { dir: { pages: '../tests/nuxt/pages' } },
+            },
+          },
         },
       }),
     ],

@@ -13,7 +13,8 @@ let source: ReleaseSource | undefined
 let sidecar: SidecarClient | undefined
 
 /**
- * Convex when OWLAT_CONVEX_URL and OWLAT_CONVEX_ADMIN_KEY are set (production), else the embedded
+ * Convex when OWLAT_CONVEX_URL and OWLAT_CONVEX_ADMIN_KEY are set (production: the component in
+ * the app's deployment, reached through its `owlatSystem.convexModule` module), else the embedded
  * SQLite file. Opening the Convex store makes no request, so an unreachable backend never stops
  * the server from starting: each call then fails with a 503 that says why, and the log says it
  * once per outage.
@@ -24,6 +25,7 @@ export function useStore(): SystemStore {
     store = config.convex
       ? createConvexStore(convexHttpCaller({
           ...config.convex,
+          module: useRuntimeConfig().owlatSystem.convexModule,
           toError: err => createError({ statusCode: 503, statusMessage: 'Service Unavailable', message: err.message, cause: err }),
         }))
       : openSqliteStore(join(config.dataDir, 'web.sqlite'))

@@ -1,17 +1,24 @@
 /**
  * Cross-site request forgery: a browser sends the session cookie (SameSite=Lax) with requests
  * from any same-site page, another port or a sibling subdomain included, and an HTML form needs
- * no script. So every state-changing `/api/` request must be JSON (a form can only send
+ * no script. So every state-changing API request must be JSON (a form can only send
  * urlencoded, multipart or text/plain) and, when the browser says where it comes from
  * (`Origin`, `Sec-Fetch-Site`), come from the app's own origin. Clients that are not browsers
- * send neither header and are not at risk. Framework-independent, so it is unit-testable.
+ * send neither header and are not at risk. The module guards its own routes
+ * (server/middleware/csrf.ts); the standalone app all of `/api/` (its sign-in included).
+ * Framework-independent, so it is unit-testable; `guardCrossSite` (csrf-guard.ts) applies it.
  */
 
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'])
 
+/** The module's own API: what its middleware guards in any host. */
+export const MODULE_API_PREFIXES: readonly string[] = ['/api/system/', '/api/owlat-system/']
+
 export interface CrossSiteInput {
   method: string
   pathname: string
+  /** Path prefixes whose state-changing requests are judged; anything else passes. */
+  guarded: readonly string[]
   contentType: string | undefined
   contentLength: string | undefined
   transferEncoding: string | undefined
@@ -29,7 +36,7 @@ function isJson(contentType: string): boolean {
 }
 
 export function judgeCrossSite(input: CrossSiteInput): CrossSiteVerdict {
-  if (SAFE_METHODS.has(input.method.toUpperCase()) || !input.pathname.startsWith('/api/')) return { ok: true }
+  if (SAFE_METHODS.has(input.method.toUpperCase()) || !input.guarded.some(prefix => input.pathname.startsWith(prefix))) return { ok: true }
   if (input.origin !== undefined && !input.allowedOrigins.includes(input.origin)) {
     return { ok: false, statusCode: 403, message: `Cross-origin request refused: ${input.origin === 'null' ? 'an opaque origin' : input.origin} is not this app's origin (set OWLAT_ORIGIN when a proxy serves it elsewhere)` }
   }

@@ -2,9 +2,9 @@
  * Starting an update or a rollback: check the target, open the run (the store refuses a second
  * active one), verify the artifacts as they are now, hand the job to the sidecar, attach its id.
  */
-import { verifyRelease, type ReleaseArtifacts } from '#shared/release-verify'
-import type { RunKind } from '#shared/run-state'
-import type { Run, SessionUser } from '#shared/schemas/api'
+import { verifyRelease, type ReleaseArtifacts } from '#layers/owlat-system/shared/release-verify'
+import type { RunKind } from '#layers/owlat-system/shared/run-state'
+import type { Run, SessionUser } from '#layers/owlat-system/shared/schemas/api'
 import { GitHubError } from '../../shared/releases/github'
 import { floorManifests, jobRequestFor } from '../../shared/job-request'
 import { ReleaseNotFoundError } from '../../shared/releases/source'

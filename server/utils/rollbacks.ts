@@ -4,8 +4,8 @@
  * `GET /api/system/rollbacks/candidates` and `POST /api/system/rollbacks`, so the dialog offers
  * exactly what the route accepts.
  */
-import type { RollbackCandidates } from '#shared/schemas/api'
-import type { DriverBackups, JobBackup } from '#shared/schemas/job'
+import type { RollbackCandidates } from '#layers/owlat-system/shared/schemas/api'
+import type { DriverBackups, JobBackup } from '#layers/owlat-system/shared/schemas/job'
 import { readReleases } from './releases'
 import { syncFromSidecar } from './runs'
 import { leavingRun, rollbackCandidates } from '../../shared/targets'

@@ -51,6 +51,10 @@ export const sessionUserSchema = z.object({
 })
 export type SessionUser = z.infer<typeof sessionUserSchema>
 
+/** `GET /api/owlat-system/user`: who the app's user resolver says is signed in (null: nobody). */
+export const systemUserAnswerSchema = z.object({ user: sessionUserSchema.nullable() })
+export type SystemUserAnswer = z.infer<typeof systemUserAnswerSchema>
+
 /** A sign-in account as the stores keep it (server side only: never sent to the browser). */
 export const storedUserSchema = z.object({
   id: z.string(),

@@ -1,53 +1,75 @@
 /**
- * `convex/_generated/` must be what the installed convex CLI's codegen makes of the current
- * `convex/` modules (scripts/convex-codegen.ts runs it offline).
+ * The committed `_generated/` folders (the component's and the two apps') must be what the
+ * installed convex CLI's `convex codegen` makes of the current sources (scripts/convex-codegen.ts
+ * runs it against a loopback deployment that analyses the pushed bundles offline).
  */
 import { execFileSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { CONVEX_DIR, generateConvexFiles, staleConvexFiles } from '../../scripts/convex-codegen'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { GENERATED_DIRS, REPO_ROOT, generateConvexFiles, staleConvexFiles } from '../../scripts/convex-codegen'
 
-/** The function modules in convex/ (what the api types), without the CLI's help. */
-const modules = readdirSync(CONVEX_DIR).filter(name => name.endsWith('.ts') && name !== 'schema.ts').map(name => name.slice(0, -3))
+const COMPONENT_DIR = join(REPO_ROOT, 'convex/component')
+/** The component's function modules (what its api types), without the CLI's help. */
+const modules = readdirSync(COMPONENT_DIR).filter(name => /^\w+\.ts$/.test(name) && name !== 'schema.ts').map(name => name.slice(0, -3))
 
-describe('convex/_generated', () => {
-  it('is in sync with the modules in convex/ (run npx tsx scripts/convex-codegen.ts when this fails)', () => {
-    expect(staleConvexFiles()).toEqual([])
+describe('convex _generated', () => {
+  let files: Record<string, string>
+
+  beforeAll(async () => {
+    files = await generateConvexFiles()
   })
 
-  it('types the api over every function module and the data model over the schema', () => {
+  it('is in sync with the sources (run npx tsx scripts/convex-codegen.ts when this fails)', async () => {
+    expect(await staleConvexFiles(REPO_ROOT, files)).toEqual([])
+  })
+
+  it('types the component\'s api over its modules, and what it exports to an app over its public functions', () => {
     expect(modules).toEqual(expect.arrayContaining(['audit', 'dismissals', 'releases', 'runs', 'settings', 'users']))
-    const files = generateConvexFiles()
-    expect(Object.keys(files)).toEqual(['api.d.ts', 'api.js', 'dataModel.d.ts', 'server.d.ts', 'server.js'])
-    expect(files['api.d.ts']).toContain('declare const fullApi: ApiFromModules<{')
-    for (const module of modules) {
-      expect(files['api.d.ts']).toContain(`import type * as ${module} from "../${module}.js";`)
-      expect(files['api.d.ts']).toContain(`  ${module}: typeof ${module};`)
-    }
-    expect(files['api.d.ts']).not.toContain('schema')
-    expect(files['dataModel.d.ts']).toContain('import schema from "../schema.js";')
+    expect(Object.keys(files).filter(f => f.startsWith('convex/component/'))).toEqual(
+      ['api.ts', 'component.ts', 'dataModel.ts', 'server.ts'].map(name => `convex/component/_generated/${name}`),
+    )
+    const api = files['convex/component/_generated/api.ts']!
+    for (const module of modules) expect(api).toContain(`import type * as ${module} from "../${module}.js";`)
+    expect(api).not.toContain('schema')
+    const component = files['convex/component/_generated/component.ts']!
+    expect(component).toContain('export type ComponentApi<Name extends string | undefined = string | undefined> =')
+    // Every function of the component, typed from its validators, and reachable from the app only.
+    expect(component).toMatch(/open: FunctionReference<\s*"mutation",\s*"internal",/)
+    expect(component).toMatch(/getActive: FunctionReference<\s*"query",\s*"internal",/)
+    expect(component).not.toContain('"public"')
   })
 
-  describe('in a copy of convex/', () => {
-    let dir: string | undefined
+  it('types each app\'s components with the component it installed, under the name it gave it', () => {
+    for (const app of GENERATED_DIRS.filter(dir => dir !== 'convex/component')) {
+      const api = files[`${app}/_generated/api.d.ts`]!
+      expect(api).toContain('import type * as owlatSystem from "../owlatSystem.js";')
+      expect(api).toMatch(/owlatSystem: import\("(\.\.\/)+convex\/component\/_generated\/component\.js"\)\.ComponentApi<"owlatSystem">;/)
+    }
+    expect(files['tests/fixtures/host/convex/_generated/dataModel.d.ts']).toContain('import schema from "../schema.js";')
+  })
+
+  describe('in a copy of the sources', () => {
+    let root: string | undefined
 
     afterEach(() => {
-      if (dir) rmSync(dir, { recursive: true, force: true })
-      dir = undefined
+      if (root) rmSync(root, { recursive: true, force: true })
+      root = undefined
     })
 
-    it('finds a new module, skips what the CLI skips, and reports a file that does not belong', () => {
-      dir = mkdtempSync(join(tmpdir(), 'owlat-convex-'))
-      cpSync(CONVEX_DIR, dir, { recursive: true })
-      writeFileSync(join(dir, 'health.ts'), 'export const x = 1\n')
-      for (const skipped of ['runs.test.ts', '.hidden.ts', '#runs.ts#', 'notes.md', 'empty.ts']) writeFileSync(join(dir, skipped), skipped === 'empty.ts' ? '// nothing\n' : 'export {}\n')
-      writeFileSync(join(dir, '_generated', 'old.js'), '')
-      expect(staleConvexFiles(dir)).toEqual(['api.d.ts', 'old.js'])
-      const api = generateConvexFiles(dir)['api.d.ts']!
-      const imported = [...api.matchAll(/^import type \* as \w+ from "\.\.\/(.+)\.js";$/gm)].map(m => m[1])
+    it('finds a new module, skips what the CLI skips, and reports a file that does not belong', async () => {
+      root = mkdtempSync(join(tmpdir(), 'owlat-convex-'))
+      for (const dir of ['convex', 'shared', 'playground/convex', 'tests/fixtures/host/convex']) cpSync(join(REPO_ROOT, dir), join(root, dir), { recursive: true })
+      const component = join(root, 'convex/component')
+      writeFileSync(join(component, 'health.ts'), 'import { v } from \'convex/values\'\nimport { query } from \'./_generated/server\'\n\nexport const ping = query({ args: {}, returns: v.literal(\'pong\'), handler: async () => \'pong\' as const })\n')
+      for (const skipped of ['runs.test.ts', '.hidden.ts', '#runs.ts#', 'notes.md', 'empty.ts']) writeFileSync(join(component, skipped), skipped === 'empty.ts' ? '// nothing\n' : 'export {}\n')
+      writeFileSync(join(component, '_generated', 'old.js'), '')
+      expect(await staleConvexFiles(root)).toEqual(['convex/component/_generated/api.ts', 'convex/component/_generated/component.ts', 'convex/component/_generated/old.js'])
+      const generated = await generateConvexFiles(root)
+      const imported = [...generated['convex/component/_generated/api.ts']!.matchAll(/^import type \* as \w+ from "\.\.\/(.+)\.js";$/gm)].map(m => m[1])
       expect(imported).toEqual([...modules, 'health'].sort())
+      expect(generated['convex/component/_generated/component.ts']).toMatch(/health: \{\s*ping: FunctionReference<"query", "internal", \{\}, "pong", Name>;/)
     })
   })
 

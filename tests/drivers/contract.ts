@@ -59,10 +59,10 @@ export interface DriverHarness {
   startForProcess: () => Promise<ProcessStack>
   slow: string
   /**
-   * The step past promote to kill the sidecar in, when `afterKill` needs what runs there (the
-   * local driver's `recreate` has a moment with no web at all); any step past promote otherwise.
+   * The step that must have succeeded before the kill (default `promote`): a driver whose
+   * `afterKill` checks what `recreate` started waits for that step, not just any step after promote.
    */
-  killDuring?: string
+  killAfter?: 'promote' | 'recreate'
   /**
    * Driver-specific checks: called right after the SIGKILL (what the dead sidecar left behind);
    * what it returns runs once the restarted sidecar has stopped cleanly.
@@ -161,8 +161,8 @@ export function describeDriverContract(harness: DriverHarness): void {
       try {
         await eventually(async () => (await s.client.request('GET', '/v1/health')).status === 200, 'the first updater up', 120_000)
         const { jobId } = await s.client.createJob(s.request(harness.slow))
-        const killable = (j: Job) => harness.killDuring ? step(j, harness.killDuring).status === 'running' : j.steps.some(st => st.status === 'running')
-        await s.client.waitForJob(jobId, j => step(j, 'promote').status === 'succeeded' && killable(j), harness.jobTimeoutMs)
+        const killAfter = harness.killAfter ?? 'promote'
+        await s.client.waitForJob(jobId, j => step(j, killAfter).status === 'succeeded' && j.steps.some(st => st.status === 'running'), harness.jobTimeoutMs)
         first.child.kill('SIGKILL')
         expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' })
         const afterStop = await harness.afterKill?.(s)

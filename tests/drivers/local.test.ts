@@ -47,8 +47,8 @@ describeDriverContract({
   good: '1.3.0',
   broken: '1.4.0-beta.1',
   slow: '1.4.0-beta.1',
-  // Its web never becomes healthy, so verify waits seconds with the new web running.
-  killDuring: 'verify',
+  // afterKill checks the beta's web, which exists only once recreate has started it.
+  killAfter: 'recreate',
   jobTimeoutMs: 30_000,
 
   async start() {

@@ -1,10 +1,11 @@
 /**
  * The banners every admin page shows: a release to install (dismissable unless it is a security
- * release), a run in flight, and a failed or rolled-back run until an admin acknowledges it.
+ * release), a run in flight, and a failed or rolled-back run until an admin acknowledges it; and
+ * the one component an app puts in its layout for them, shown to platform admins only.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { SystemRunBanner, SystemUpdateBanner } from '#components'
-import type { SystemStatus } from '../../shared/schemas/api'
+import { SystemBanners, SystemRunBanner, SystemUpdateBanner } from '#components'
+import type { SessionUser, SystemStatus } from '../../shared/schemas/api'
 import { aRelease, aRun, aStatus, cleanUp, mount, serve } from './fixtures'
 
 let current: SystemStatus
@@ -80,5 +81,42 @@ describe('SystemRunBanner', () => {
     await wrapper.find('[data-testid="run-attention-acknowledge"]').trigger('click')
     await vi.waitFor(() => expect(banner().exists()).toBe(false))
     expect(acknowledge.requests).toHaveLength(1)
+  })
+})
+
+describe('SystemBanners', () => {
+  const signedIn = (user: SessionUser | null) => serve('/api/owlat-system/user', () => ({ user }))
+
+  beforeEach(() => {
+    clearNuxtState(['owlat-system-user', 'owlat-system-user-loaded'])
+    current = aStatus({ latest: aRelease('1.3.0'), activeRun: aRun({ requestedBy: { email: 'other@example.test', via: 'web' } }) })
+  })
+
+  it('shows a platform admin the release and the run in flight', async () => {
+    signedIn({ id: 'host-1', email: 'admin@example.test', role: 'platform-admin' })
+    const wrapper = await mount(SystemBanners)
+    await vi.waitFor(() => expect(wrapper.find('[data-testid="run-in-progress-banner"]').exists()).toBe(true))
+    expect(wrapper.find('[data-testid="system-banners"]').exists()).toBe(true)
+  })
+
+  it('shows a member and a signed-out visitor nothing, and asks nothing of /api/system/', async () => {
+    for (const user of [{ id: 'host-2', email: 'member@example.test', role: 'member' } as const, null]) {
+      clearNuxtState(['owlat-system-user', 'owlat-system-user-loaded'])
+      const who = signedIn(user)
+      const status = serve('/api/system/status', () => current)
+      const wrapper = await mount(SystemBanners)
+      await vi.waitFor(() => expect(who.requests).toHaveLength(1))
+      expect(wrapper.find('[data-testid="system-banners"]').exists()).toBe(false)
+      expect(status.requests).toHaveLength(0)
+      cleanUp()
+    }
+  })
+
+  it('shows nothing when it cannot tell who is signed in', async () => {
+    serve('/api/owlat-system/user', () => {
+      throw createError({ statusCode: 503, statusMessage: 'Service Unavailable' })
+    })
+    const wrapper = await mount(SystemBanners)
+    expect(wrapper.find('[data-testid="system-banners"]').exists()).toBe(false)
   })
 })

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { judgeCrossSite, type CrossSiteInput } from '../../server/utils/csrf'
+import { judgeCrossSite, MODULE_API_PREFIXES, type CrossSiteInput } from '../../server/utils/csrf'
 
 const APP = 'http://127.0.0.1:3000'
 const base: CrossSiteInput = {
   method: 'POST',
   pathname: '/api/system/updates',
+  guarded: MODULE_API_PREFIXES,
   contentType: 'application/json',
   contentLength: '27',
   transferEncoding: undefined,
@@ -24,10 +25,14 @@ describe('cross-site request rules', () => {
     expect(judge({ contentType: undefined, contentLength: '0' })).toEqual({ ok: true })
   })
 
-  it('never judges reads, nor anything outside /api/', () => {
+  it('never judges reads, nor paths it does not guard: the module guards its own API, the standalone app all of /api/', () => {
     expect(judge({ method: 'GET', origin: 'http://evil.example', contentType: 'text/plain' })).toEqual({ ok: true })
     expect(judge({ method: 'HEAD', secFetchSite: 'cross-site' })).toEqual({ ok: true })
     expect(judge({ pathname: '/settings/system', origin: 'http://evil.example' })).toEqual({ ok: true })
+    // A host's own route is the host's to guard; the standalone app guards its sign-in.
+    expect(judge({ pathname: '/api/host/form', contentType: 'application/x-www-form-urlencoded' })).toEqual({ ok: true })
+    expect(judge({ pathname: '/api/auth/login', guarded: ['/api/'], origin: 'http://evil.example' })).toMatchObject({ ok: false, statusCode: 403 })
+    expect(judge({ pathname: '/api/owlat-system/user', origin: 'http://evil.example' })).toMatchObject({ ok: false, statusCode: 403 })
   })
 
   it.each(['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain;charset=UTF-8'])('refuses %s with 415, what a form can send', (contentType) => {

@@ -48,7 +48,7 @@ describe('sqlite store file', () => {
   it('keeps everything across reopening the file', async () => {
     const run = await store.openRun(newRun)
     const adopted = await store.adoptJob({ ...cliJob, status: 'succeeded' })
-    await store.dismiss('u1', '1.3.0')
+    await store.dismiss({ userId: 'u1', email: 'u1@example.com' }, '1.3.0')
     await store.saveReleaseCache({ releases: [release], checkedAt: 10, error: 'e' })
     await store.updateSettings({ channel: 'beta' })
     await store.close()

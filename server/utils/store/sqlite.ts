@@ -233,8 +233,8 @@ export function openSqliteStore(file: string): SystemStore {
       return row ? acknowledgementRows.fromRow(row) : null
     },
 
-    async dismiss(userId, version) {
-      db.prepare('INSERT OR IGNORE INTO dismissals (user_id, version, dismissed_at) VALUES (?, ?, ?)').run(userId, version, Date.now())
+    async dismiss(by, version) {
+      db.prepare('INSERT OR IGNORE INTO dismissals (user_id, version, dismissed_at) VALUES (?, ?, ?)').run(by.userId, version, Date.now())
     },
 
     async isDismissed(userId, version) {

@@ -89,7 +89,8 @@ export interface SystemStore {
   acknowledgeRun(runId: string, by: { userId: string, email: string }): Promise<RunAcknowledgement>
   getAcknowledgement(runId: string): Promise<RunAcknowledgement | null>
 
-  dismiss(userId: string, version: string): Promise<void>
+  /** Idempotent; `by` is the admin as the user resolver named them (the audit trail records the email). */
+  dismiss(by: { userId: string, email: string }, version: string): Promise<void>
   isDismissed(userId: string, version: string): Promise<boolean>
 
   getReleaseCache(): Promise<ReleaseCache>
@@ -106,7 +107,8 @@ export interface SystemStore {
   claimReleaseCheck(now: number, nextAt: number): Promise<boolean>
 
   getSettings(): Promise<SystemSettings>
-  updateSettings(patch: Partial<SystemSettings>): Promise<SystemSettings>
+  /** `actor`: the email of the admin who changed them, for the audit trail (null: none known). */
+  updateSettings(patch: Partial<SystemSettings>, actor?: string | null): Promise<SystemSettings>
 
   /**
    * Throws, naming the store, when it cannot serve requests (`/api/healthz` asks). Stores without
