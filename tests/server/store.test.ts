@@ -108,7 +108,7 @@ describe('sqlite store file', () => {
     try {
       const fresh = join(dir, 'private', 'web.sqlite')
       store = openSqliteStore(fresh)
-      await store.dismiss('u1', '1.3.0')
+      await store.dismiss({ userId: 'u1', email: 'u1@example.com' }, '1.3.0')
       expect(statSync(join(dir, 'private')).mode & 0o777).toBe(0o700)
       for (const path of [fresh, `${fresh}-wal`, `${fresh}-shm`]) expect(statSync(path).mode & 0o777, path).toBe(0o600)
     }
