@@ -22,9 +22,9 @@ import type { ServiceHealth } from '../../shared/schemas/job'
 import { parseCompose, readCompose, versionFromImage } from '../compose-file'
 import type { Journal } from '../journal'
 import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
-import { ComposeCli, detectCompose } from './compose-cli'
+import { ComposeCli, detectCompose, overrideFile } from './compose-cli'
 import { ServiceLogs } from './compose-logs'
-import { defaultServices, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, hasFunctionsService, parseComposeModel, projectName, type ComposeModel } from './compose-project'
+import { defaultServices, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, hasFunctionsService, parseComposeModel, projectName, withOverride, type ComposeModel } from './compose-project'
 import { launchSelfUpdate } from './compose-self-update'
 import { connectEngine, engineInfo, ensureImage, execIn, freeBytes, localImageId, projectContainers, projectVolumes, type ServiceContainer } from './docker-engine'
 import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
@@ -206,7 +206,7 @@ export class ComposeDriver implements Driver {
 
   async pull(ctx: StepContext): Promise<void> {
     const cli = await this.cli()
-    const model = parseComposeModel(ctx.compose)
+    const model = this.runModel(ctx.compose)
     const profiles = hasFunctionsService(model) ? [FUNCTIONS_PROFILE] : []
     try {
       await cli.run({ file: this.paths.next, args: ['pull'], profiles, signal: ctx.signal, onLine: ctx.log })
@@ -339,8 +339,15 @@ export class ComposeDriver implements Driver {
     return this.cliInstance
   }
 
+  /** What runs from the current compose file, the operator's override included. */
   private currentModel(): ComposeModel {
-    return parseComposeModel(readFileSync(this.paths.current, 'utf8'))
+    return this.runModel(readFileSync(this.paths.current, 'utf8'))
+  }
+
+  /** `text` as compose will run it: with the project's override file merged on top, when there is one. */
+  private runModel(text: string): ComposeModel {
+    const override = overrideFile(this.config.owlatDir)
+    return withOverride(parseComposeModel(text), override ? readFileSync(override, 'utf8') : null)
   }
 
   /** What `up` and `verify` act on: every default service except the updater itself. */
