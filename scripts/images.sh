@@ -6,6 +6,7 @@
 #   --prefix P         repository prefix of the tags, e.g. ghcr.io/owlat/ (default owlat/)
 #   --base IMAGE       the Node 22 base image (env OWLAT_BASE_IMAGE; default node:22-slim)
 #   --compose IMAGE    the image holding /docker-compose (env OWLAT_COMPOSE_IMAGE; default docker/compose-bin:v2.26.1)
+#   --print-base       only resolve (and if need be make) the two base images and print BASE_IMAGE=… COMPOSE_IMAGE=…
 #
 # When the default images are neither present nor pullable (no public registry reachable, as in CI),
 # scripts/images/base-image.sh makes local stand-ins for both (debootstrap, cached). Only the last
@@ -15,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node.sh
 
-usage='usage: npm run images -- VERSION [--prefix P] [--base IMAGE] [--compose IMAGE]'
+usage='usage: npm run images -- VERSION [--prefix P] [--base IMAGE] [--compose IMAGE] | --print-base'
 die() {
   echo "images: $*" >&2
   exit 1
@@ -25,38 +26,47 @@ version=''
 prefix=owlat/
 base=${OWLAT_BASE_IMAGE:-}
 compose=${OWLAT_COMPOSE_IMAGE:-}
+print_base=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --prefix) prefix=${2:?--prefix needs a value}; shift 2 ;;
     --base) base=${2:?--base needs an image}; shift 2 ;;
     --compose) compose=${2:?--compose needs an image}; shift 2 ;;
+    --print-base) print_base=1; shift ;;
     -h | --help) echo "$usage"; exit 0 ;;
     -*) die "unknown option $1; $usage" ;;
     *) [ -z "$version" ] || die "one VERSION expected; $usage"; version=$1; shift ;;
   esac
 done
-[ -n "$version" ] || die "$usage"
-# The same rule the updater applies to a web image's tag.
-node --import tsx -e 'import { isVersion } from "./shared/version.ts"; process.exit(isVersion(process.argv[1]) ? 0 : 1)' "$version" \
-  || die "VERSION \"$version\" is not a semver version (like 1.4.0 or 1.4.0-beta.1)"
+if [ -z "$print_base" ]; then
+  [ -n "$version" ] || die "$usage"
+  # The same rule the updater applies to a web image's tag.
+  node --import tsx -e 'import { isVersion } from "./shared/version.ts"; process.exit(isVersion(process.argv[1]) ? 0 : 1)' "$version" \
+    || die "VERSION \"$version\" is not a semver version (like 1.4.0 or 1.4.0-beta.1)"
+fi
 case "$prefix" in */) ;; *) prefix="$prefix/" ;; esac
 
 docker info >/dev/null 2>&1 || die "the Docker engine does not answer (sudo bash scripts/setup-docker.sh)"
-# The build stages copy the locked node_modules instead of fetching anything.
-bash scripts/install.sh
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1 || docker pull -q "$1" >/dev/null 2>&1; }
 
 if [ -z "$base" ] && have_image node:22-slim; then base=node:22-slim; fi
 if [ -z "$compose" ] && have_image docker/compose-bin:v2.26.1; then compose=docker/compose-bin:v2.26.1; fi
 if [ -z "$base" ] || [ -z "$compose" ]; then
-  echo "› no public registry answers: using local base images (scripts/images/base-image.sh)"
+  echo "› no public registry answers: using local base images (scripts/images/base-image.sh)" >&2
   made=$(bash scripts/images/base-image.sh)
   [ -n "$base" ] || base=$(sed -n 's/^BASE_IMAGE=//p' <<<"$made")
   [ -n "$compose" ] || compose=$(sed -n 's/^COMPOSE_IMAGE=//p' <<<"$made")
 fi
 docker image inspect "$base" >/dev/null 2>&1 || die "base image $base is not available"
 docker image inspect "$compose" >/dev/null 2>&1 || die "compose image $compose is not available"
+if [ -n "$print_base" ]; then
+  echo "BASE_IMAGE=$base"
+  echo "COMPOSE_IMAGE=$compose"
+  exit 0
+fi
+# The build stages copy the locked node_modules instead of fetching anything.
+bash scripts/install.sh
 
 # What the version-independent images are built from; unchanged inputs reuse them as they are.
 inputs_hash() {

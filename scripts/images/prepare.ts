@@ -120,8 +120,15 @@ async function prepareUpdater(out: string): Promise<void> {
       target: 'node22',
       // Native: loaded from node_modules at run time. cpu-features is ssh2's optional speed-up.
       external: ['better-sqlite3', 'cpu-features'],
-      // The CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
-      banner: { js: 'import { createRequire as __owlatRequire } from \'node:module\'; const require = __owlatRequire(import.meta.url);' },
+      // The CommonJS dependencies bundled into ESM still call require() for Node's built-ins and use __dirname.
+      banner: {
+        js: [
+          'import { createRequire as __owlatRequire } from \'node:module\';',
+          'const require = __owlatRequire(import.meta.url);',
+          'const __filename = new URL(import.meta.url).pathname;',
+          'const __dirname = __filename.slice(0, __filename.lastIndexOf(\'/\'));',
+        ].join(' '),
+      },
       legalComments: 'linked',
       logLevel: 'warning',
     })

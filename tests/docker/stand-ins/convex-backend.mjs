@@ -125,3 +125,6 @@ createServer(async (req, res) => {
     send(res, 500, { code: 'InternalServerError', message: err.message })
   }
 }).listen(PORT, '0.0.0.0', () => console.log(`convex stand-in listening on :${PORT}, data in ${DATA_DIR}`))
+
+// As pid 1 nothing ends it on SIGTERM by default: without this every stop waits out the grace period.
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => process.exit(0))
