@@ -15,3 +15,7 @@ if [ "${OWLAT_SKIP_DOCKER:-}" != 1 ]; then
 fi
 echo "› unit, server, sidecar, CLI and Docker tests"; npx vitest run
 echo "› end-to-end tests (Chromium)";     npx playwright test
+if [ "${OWLAT_SKIP_DOCKER:-}" != 1 ]; then
+  echo "› end-to-end test against the production stack (Chromium, this repository's images)"
+  npx playwright test -c playwright.stack.config.ts
+fi
