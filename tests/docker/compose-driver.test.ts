@@ -3,7 +3,7 @@
  * signed API, the runner and the journal of an in-process sidecar (`OWLAT_DRIVER=compose`);
  * images come from the registry on 127.0.0.1:5000; every container runs `network_mode: none`.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type Docker from 'dockerode'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -13,6 +13,7 @@ import { startSidecar, type SidecarHandle } from '../../sidecar/index'
 import { listBackups, restoreBackup } from '../../sidecar/drivers/compose-backup'
 import { execIn, HELPER_LABEL } from '../../sidecar/drivers/docker-engine'
 import { execa } from 'execa'
+import { stringify } from 'yaml'
 import { instanceSecret, jobRequest, SidecarClient } from '../sidecar/helpers'
 import { buildVersion, REGISTRY, storeImage, updaterImage, webImage } from './images'
 import {
@@ -236,6 +237,27 @@ describe.skipIf(SKIP_DOCKER)('compose driver on a real engine', () => {
     const job = await client.waitForJob((forced.body as { jobId: string }).jobId, undefined, 120_000)
     expect(job.status).toBe('succeeded')
     expect(step(job, 'preflight').log).toContain('force: skipping the health check of the running stack')
+  })
+
+  it('merges the operator\'s docker-compose.override.yml into every file it applies, and verifies what that runs', async () => {
+    const s = makeStack(INSTALLED)
+    stack = s
+    // The operator keeps the store on the installed image and gives it a setting of their own.
+    const override = stringify({ services: { store: { image: storeImage(INSTALLED), environment: { OPERATOR_SETTING: 'kept' } } } })
+    writeFileSync(join(s.dir, 'docker-compose.override.yml'), override)
+    Object.assign(process.env, s.env)
+    sidecar = await startSidecar(stackConfig(s), { log: () => {} })
+    const client = new SidecarClient(sidecar.url, instanceSecret(s.dataDir))
+
+    const job = await submit(client, s, GOOD, stackCompose(GOOD))
+
+    // The release pins store at GOOD; what runs (and what verify checks) is the override's image.
+    expect(job.status, JSON.stringify(job.steps.filter(st => st.error))).toBe('succeeded')
+    const after = await containersByService(docker, s.project)
+    expect(after.web!.imageId).toBe(await imageId(docker, webImage(GOOD)))
+    expect(after.store!.imageId).toBe(await imageId(docker, storeImage(INSTALLED)))
+    expect((await docker.getContainer(after.store!.id).inspect()).Config.Env).toContain('OPERATOR_SETTING=kept')
+    expect(readFileSync(join(s.dir, 'docker-compose.override.yml'), 'utf8')).toBe(override)
   })
 
   it('skips deploy-functions with a reason when the stack has no convex-deploy service', async () => {
