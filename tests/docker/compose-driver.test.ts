@@ -284,7 +284,9 @@ describe.skipIf(SKIP_DOCKER)('compose driver on a real engine', () => {
 
     expect(job.status).toBe('succeeded')
     expect(step(job, 'recreate').log[0]).toBe('up -d --remove-orphans store web (the updater\'s own service updater is left alone)')
-    expect(step(job, 'backup').log.filter(line => line.startsWith('backed up volume'))).toHaveLength(2)
+    // The updater's own volume holds the journal recording this job: it is never backed up (or restored).
+    expect(step(job, 'backup').log.filter(line => line.startsWith('backed up volume'))).toHaveLength(1)
+    expect(step(job, 'backup').log).toContain(`not backing up ${s.project}_updater-data: the updater's own data`)
     const after = await containersByService(docker, s.project)
     expect(after.updater).toMatchObject({ id: before.updater!.id, imageId: await imageId(docker, updaterImage(INSTALLED)), running: true })
     expect(after.web!.imageId).toBe(await imageId(docker, webImage(GOOD)))

@@ -30,6 +30,8 @@ const BROKEN = '1.3.1'
 /** Image builds (a first one compiles the web: minutes on two cores), pushes, the install. */
 const SETUP_TIMEOUT_MS = 20 * 60_000
 const RUN_TIMEOUT_MS = 5 * 60_000
+/** A test: its run, the self-update after it, and the checks (two busy cores make a run take a minute). */
+const TEST_TIMEOUT_MS = RUN_TIMEOUT_MS + 3 * 60_000
 
 const historySchema = z.object({ jobs: z.array(jobSchema) })
 
@@ -131,7 +133,7 @@ describe.skipIf(SKIP_DOCKER)('the production stack, installed by deploy/install.
     const status = await execa(stack.owlat, ['status', '--json'])
     expect(JSON.parse(status.stdout)).toMatchObject({ version: INSTALLED, driver: 'compose' })
     expect(readFileSync(stack.owlat, 'utf8')).toContain(`label=${PROJECT_LABEL}=${stack.project}`)
-  })
+  }, TEST_TIMEOUT_MS)
 
   it('install.sh run a second time changes nothing', async () => {
     const snapshot = async () => ({
@@ -147,7 +149,7 @@ describe.skipIf(SKIP_DOCKER)('the production stack, installed by deploy/install.
     expect(output).toContain(`keeping ${join(stack.dir, '.env')}`)
     expect(output).toContain(`keeping ${stack.owlat}`)
     expect(await snapshot()).toEqual(before)
-  })
+  }, TEST_TIMEOUT_MS)
 
   it(`updates ${INSTALLED} → ${TARGET} through the web; the updater recreates the web and then itself`, async () => {
     await api.signIn(ADMIN)
@@ -187,7 +189,7 @@ describe.skipIf(SKIP_DOCKER)('the production stack, installed by deploy/install.
     const job = (await updaterJobs()).find(j => j.id === done.jobId)
     expect(job).toMatchObject({ status: 'succeeded', fromVersion: INSTALLED, toVersion: TARGET })
     expect((await execa(stack.owlat, ['--version'])).stdout.trim()).toBe(TARGET)
-  })
+  }, TEST_TIMEOUT_MS)
 
   it(`restores ${TARGET} by itself when ${BROKEN}'s web never comes up`, async () => {
     await api.signIn(ADMIN)
@@ -203,7 +205,7 @@ describe.skipIf(SKIP_DOCKER)('the production stack, installed by deploy/install.
     expect(readFileSync(join(stack.dir, 'docker-compose.yml'), 'utf8')).toBe(readFileSync(join(releases.dir, artifactNames(TARGET).compose), 'utf8'))
     // Nothing committed, so the updater stays where it is.
     expect((await containersByService(docker, stack.project)).updater!.image).toMatch(/owlat-prod\/updater:1\.3\.0@sha256:/)
-  })
+  }, TEST_TIMEOUT_MS)
 
   it(`rolls back to ${INSTALLED}, and the updater follows`, async () => {
     await api.signIn(ADMIN)
@@ -216,5 +218,5 @@ describe.skipIf(SKIP_DOCKER)('the production stack, installed by deploy/install.
     expect((await containersByService(docker, stack.project)).web!.image).toMatch(/owlat-prod\/web:1\.2\.2@sha256:/)
     await waitForUpdater(INSTALLED)
     expect((await updaterJobs()).find(j => j.id === done.jobId)).toMatchObject({ kind: 'rollback', status: 'succeeded' })
-  })
+  }, TEST_TIMEOUT_MS)
 })
