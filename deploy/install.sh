@@ -14,9 +14,11 @@
 #   5. installs OWLAT_BIN_DIR/owlat (default /usr/local/bin), which runs the `owlat` CLI inside the
 #      updater container, so it works while the web is down.
 #
-# Settings (environment): OWLAT_DIR, OWLAT_BIN_DIR, OWLAT_COMPOSE_FILE, and for a new .env
-# OWLAT_RELEASE_PUBLIC_KEY (required: PEM or its base64) plus any variable of deploy/.env.example
-# to use instead of its default (OWLAT_HTTP_PORT, OWLAT_ADMIN_EMAIL, …).
+# Settings (environment): OWLAT_DIR, OWLAT_BIN_DIR, OWLAT_COMPOSE_FILE, OWLAT_UPDATER_IMAGE (the
+# image whose Compose runs the steps; default the updater image the compose file pins),
+# OWLAT_INSTALL_TIMEOUT_S (how long the stack may take to become healthy, default 300), and for a
+# new .env OWLAT_RELEASE_PUBLIC_KEY (required: PEM or its base64) plus any variable of
+# deploy/.env.example to use instead of its default (OWLAT_HTTP_PORT, OWLAT_ADMIN_EMAIL, …).
 set -euo pipefail
 
 OWLAT_DIR=${OWLAT_DIR:-/opt/owlat}

@@ -6,12 +6,24 @@ cd "$(dirname "$0")/.."
 source scripts/node.sh
 bash scripts/setup-test.sh
 
-echo "› lint";       npx eslint .
-echo "› typecheck";  npx nuxt typecheck
-echo "› build";      npx nuxt build
+base_pid=''
 if [ "${OWLAT_SKIP_DOCKER:-}" != 1 ]; then
   echo "› Docker engine and registry (set OWLAT_SKIP_DOCKER=1 to skip the Docker suite)"
   bash scripts/setup-docker.sh
+  # The images' base (debootstrap where no public registry answers: mostly downloads) is made
+  # while lint, typecheck and build keep the CPUs busy.
+  base_log=${TMPDIR:-/tmp}/owlat-test-base-image.log
+  bash scripts/images.sh --print-base >"$base_log" 2>&1 &
+  base_pid=$!
+fi
+
+echo "› lint";       npx eslint .
+echo "› typecheck";  npx nuxt typecheck
+echo "› build";      npx nuxt build
+if [ -n "$base_pid" ] && ! wait "$base_pid"; then
+  cat "$base_log" >&2
+  echo "test: could not make the images' base image (see above)" >&2
+  exit 1
 fi
 echo "› unit, server, sidecar, CLI and Docker tests"; npx vitest run
 echo "› end-to-end tests (Chromium)";     npx playwright test

@@ -7,7 +7,7 @@
  * the web's pinned API as a platform admin, the real updater container updates the stack, restores
  * a broken release by itself, rolls back, and updates itself after each commit through its helper.
  */
-import { readFileSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type Docker from 'dockerode'
 import { execa } from 'execa'
@@ -18,7 +18,7 @@ import { jobSchema } from '../../shared/schemas/job'
 import { execIn, HELPER_LABEL, PROJECT_LABEL } from '../../sidecar/drivers/docker-engine'
 import { containersByService, requireDocker, SKIP_DOCKER } from './stack'
 import {
-  ADMIN, buildAndPushImages, buildAndPushStandIns, installStack, makeReleases, prodImage, readDotenv, removeStack, runInstaller, WebApi,
+  ADMIN, buildAndPushImages, buildAndPushStandIns, installStack, makeReleases, prodImage, readDotenv, removeStack, ROOT, runInstaller, WebApi,
   type ProdStack, type Releases,
 } from './production'
 
@@ -133,6 +133,17 @@ describe.skipIf(SKIP_DOCKER)('the production stack, installed by deploy/install.
     const status = await execa(stack.owlat, ['status', '--json'])
     expect(JSON.parse(status.stdout)).toMatchObject({ version: INSTALLED, driver: 'compose' })
     expect(readFileSync(stack.owlat, 'utf8')).toContain(`label=${PROJECT_LABEL}=${stack.project}`)
+  }, TEST_TIMEOUT_MS)
+
+  it('install.sh refuses to write a .env without the release key, with one line that says so', async () => {
+    const dir = join(stack.root, 'no-key')
+    const result = await execa('bash', [join(ROOT, 'deploy/install.sh')], {
+      env: { PATH: process.env.PATH!, OWLAT_DIR: dir, OWLAT_BIN_DIR: join(stack.root, 'no-key-bin') },
+      reject: false,
+    })
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toBe('install: set OWLAT_RELEASE_PUBLIC_KEY to the release signing key (PEM, or its base64) for the new .env')
+    expect(readdirSync(dir)).toEqual([])
   }, TEST_TIMEOUT_MS)
 
   it('install.sh run a second time changes nothing', async () => {
