@@ -1,46 +1,29 @@
-import { fileURLToPath } from 'node:url'
-
-// Paths relative to this file so the module also works as a layer a host app `extends`.
-const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
-
+/**
+ * The System & Updates module, a Nuxt layer: an admin panel adds it with `extends` and configures
+ * it under `owlatSystem` (modules/owlat-system.ts). It brings its pages, components, composables,
+ * server routes and tasks, and nothing that would land in the app around it: no app.vue, layout,
+ * sign-in or global CSS. The standalone app (playground/) extends it exactly as a host does.
+ */
 export default defineNuxtConfig({
-  modules: ['@nuxt/ui', '@pinia/nuxt', 'nuxt-auth-utils', '@nuxt/eslint'],
+  modules: ['@nuxt/ui', '@pinia/nuxt', '@vueuse/nuxt'],
 
-  components: [{ path: here('./components'), pathPrefix: false }],
-  imports: { dirs: [here('./composables')] },
+  // Gives the layer the alias `#layers/owlat-system/`: `#shared` and `~` would point into the host.
+  $meta: { name: 'owlat-system' },
+
+  // The module mounts its page itself (extendPages), so the app routes whether or not it has pages.
+  pages: true,
 
   devtools: { enabled: false },
 
-  css: [here('./app/assets/css/main.css')],
-
-  // Nothing may be fetched at build or run time: no web fonts, icons bundled from @iconify-json/lucide.
+  // Defaults an app may override. Nothing is fetched at build or run time: no web fonts, and the
+  // icons the module uses bundled from @iconify-json/lucide.
   ui: { fonts: false },
-
-  runtimeConfig: {
-    // Filled from the environment by the sidecar (NUXT_SESSION_PASSWORD, OWLAT_*).
-    session: { password: '', name: 'owlat-session', maxAge: 60 * 60 * 12 },
-  },
 
   compatibilityDate: '2025-07-15',
 
   typescript: { strict: true },
   telemetry: false,
 
-  hooks: {
-    // This Nuxt's schema types only a fallback subset of Nitro's options, so tasks are enabled here.
-    'nitro:config'(nitro) {
-      Object.assign(nitro, {
-        experimental: { ...nitro.experimental, tasks: true },
-        // A tick, not the check rate: the task asks the source only when the configured interval
-        // (6 h by default, OWLAT_RELEASE_CHECK_INTERVAL_MS) is due, which cron cannot express at run time.
-        scheduledTasks: { '*/10 * * * *': ['releases:check'] },
-      })
-    },
-  },
-
-  eslint: {
-    config: { stylistic: true },
-  },
   icon: {
     provider: 'none',
     fallbackToApi: false,

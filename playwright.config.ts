@@ -1,6 +1,8 @@
 import { defineConfig } from '@playwright/test'
+import { chromium } from './tests/e2e/browser'
 import { ADMIN, BASE_URL, DATA_DIR, UPDATER_PORT, WEB_PORT } from './tests/e2e/env'
 
+// The standalone app (`npm start`); playwright.host.config.ts runs the fixture host app.
 export default defineConfig({
   testDir: 'tests/e2e',
   testMatch: '*.spec.ts',
@@ -17,10 +19,7 @@ export default defineConfig({
   use: {
     baseURL: BASE_URL,
     browserName: 'chromium',
-    launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    },
+    launchOptions: chromium,
     trace: 'retain-on-failure',
     // Long waits are explicit (a run takes minutes); a missing element should fail fast.
     actionTimeout: 15_000,

@@ -4,7 +4,7 @@ import { composePolicyOptionsFromEnv, type ComposePolicyOptions } from '../share
 import type { OwlatConfig } from '../shared/config'
 import type { RequestedBy } from '../shared/schemas/common'
 import { instanceSecret, loadCliConfig } from './env'
-import { SidecarClient } from './sidecar-client'
+import { SidecarClient } from '../shared/sidecar-client'
 
 export interface CommandEnv {
   env: NodeJS.ProcessEnv

@@ -8,7 +8,7 @@ import { isTerminalStatus } from '../shared/run-state'
 import type { Job } from '../shared/schemas/job'
 import { CliError } from './errors'
 import type { JobPrinter } from './job-view'
-import type { SidecarClient } from './sidecar-client'
+import { SidecarUnreachableError, type SidecarClient } from '../shared/sidecar-client'
 
 export interface FollowOptions {
   signal: AbortSignal
@@ -17,8 +17,9 @@ export interface FollowOptions {
   reconnectDelayMs?: number
 }
 
+/** The stream broke or the updater is restarting: worth a reconnect. */
 function isTransient(err: unknown): boolean {
-  return err instanceof CliError && err.kind === 'unreachable'
+  return err instanceof SidecarUnreachableError
 }
 
 /** Resolves with the job once it is finished; prints every event on the way, once. */

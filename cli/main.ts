@@ -11,6 +11,7 @@ import { releaseCommand } from './commands/release'
 import { historyCommand, statusCommand } from './commands/status'
 import { rollbackCommand, upgradeCommand } from './commands/upgrade'
 import { CliError, oneLine, usageError } from './errors'
+import { asCliError } from './sidecar'
 
 /** The image's version (the updater image sets OWLAT_VERSION), else the package's. */
 function cliVersion(): string {
@@ -45,7 +46,8 @@ async function helpTarget(argv: string[]): Promise<CommandDef> {
   return cmd
 }
 
-function fail(err: unknown): number {
+function fail(thrown: unknown): number {
+  const err = asCliError(thrown)
   const citty = err instanceof Error && err.name === 'CLIError'
   const error = err instanceof CliError
     ? err

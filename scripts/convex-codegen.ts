@@ -1,495 +1,279 @@
 /**
- * Writes `convex/_generated/` (api.d.ts, api.js, server.d.ts, server.js, dataModel.d.ts) byte for
- * byte as `npx convex codegen` of convex 1.48 writes them for this project (JavaScript output with
- * `.d.ts` types, formatted by the CLI's prettier pass). The CLI needs a running deployment, which
- * builds and tests do not have; these files only depend on the list of modules in `convex/`, so
- * this script derives them the way the CLI does (same module rules, identifiers, order).
+ * Writes the committed `_generated/` folders of the Convex code with the installed convex CLI's
+ * `convex codegen`, offline: the System & Updates component (`convex/component`) and the two apps
+ * that install it (`playground/convex`, the standalone app, and `tests/fixtures/host/convex`, the
+ * fixture host app).
+ *
+ * For an app with components, `convex codegen` needs a deployment: the CLI bundles the definitions
+ * and modules, sends them to the backend (`POST /api/deploy2/start_push`), and writes the files
+ * from the backend's analysis of them (the component tree, and which functions each module exports
+ * with their validators). Here the CLI runs unchanged against a loopback server that answers that
+ * request the way the backend does: it evaluates the bundles the CLI sent — each definition's
+ * `export()`, and each module's registered functions through the methods the backend reads them
+ * by (`isQuery`…, `isPublic`, `exportArgs`, `exportReturns`) — and a component exports its public
+ * functions to the app that installs it. Everything else (discovery, bundling, templates,
+ * formatting) is the CLI's own.
  *
  *   npx tsx scripts/convex-codegen.ts           rewrite the files
  *   npx tsx scripts/convex-codegen.ts --check   exit 1 when a committed file is out of date
- *
- * tests/convex/generated.test.ts fails whenever the committed files differ from this output, and
- * compares this output with the convex package's own templates.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
-import { join, relative, sep } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { execFile } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createRequire } from 'node:module'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+import { brotliDecompressSync } from 'node:zlib'
 
-export const CONVEX_DIR = fileURLToPath(new URL('../convex', import.meta.url))
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
+/** The Convex apps, by project folder (each has `convex/`); both install the component. */
+export const CONVEX_APPS = ['playground', 'tests/fixtures/host'] as const
+/** Every folder with a committed `_generated/`, relative to the repository. */
+export const GENERATED_DIRS = ['convex/component', ...CONVEX_APPS.map(app => `${app}/convex`)] as const
+/** What the Convex code imports: copied into the throwaway project the codegen runs in. */
+const SOURCES = ['convex', 'shared', ...CONVEX_APPS.map(app => `${app}/convex`)]
 
-/** What the CLI bundles as a function module (`entryPoints` in convex/src/bundler/index.ts). */
-const ENTRY_POINT_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.tsx', '.mts', '.cts', '.jsx']
+const CONVEX_BIN = join(dirname(createRequire(import.meta.url).resolve('convex/package.json')), 'bin/main.js')
+/** Any key: the loopback deployment checks none. */
+const ADMIN_KEY = 'offline-codegen|0000'
 
-/** Module paths relative to `dir`, forward slashes, sorted as the CLI sorts them. */
-export function convexModulePaths(dir: string = CONVEX_DIR): string[] {
-  const found: string[] = []
-  const walk = (current: string): void => {
-    for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) => compare(a.name, b.name))) {
-      const path = join(current, entry.name)
-      if (entry.isDirectory()) {
-        // A nested component is deployed on its own, never as part of this app.
-        if (!existsSync(join(path, 'convex.config.ts'))) walk(path)
-        continue
-      }
-      if (!entry.isFile()) continue
-      const rel = relative(dir, path).split(sep).join('/')
-      const base = entry.name
-      const isModule = ENTRY_POINT_EXTENSIONS.some(ext => rel.endsWith(ext))
-        && !rel.startsWith('_generated/')
-        && !base.startsWith('.')
-        && !base.startsWith('#')
-        && base !== 'schema.ts' && base !== 'schema.js'
-        // `*.test.ts`, `*.d.ts`, `convex.config.ts` and the like are never modules.
-        && (base.match(/\./g) ?? []).length <= 1
-        && !rel.includes(' ')
-      if (!isModule) continue
-      // TypeScript files without an import or export are not modules to the CLI either.
-      if ((rel.endsWith('.ts') || rel.endsWith('.tsx')) && !/^\s{0,100}(import|export)/m.test(readFileSync(path, 'utf8'))) continue
-      found.push(rel)
-    }
-  }
-  walk(dir)
-  return found.sort(compare)
+// ---- the part of the deployment's API that `convex codegen` uses
+
+/** A bundled module or definition, as the CLI sends it. */
+interface BundledModule {
+  path: string
+  source: string
+  sourceMap?: string
 }
 
-/** Plain code-unit order, as `compareModulePaths` in the CLI. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
+interface DefinitionRequest {
+  definitionPath: string
+  definition: BundledModule
+  /** Definition paths of the components it installs. */
+  dependencies: string[]
 }
 
-function importPath(modulePath: string): string {
-  const dot = modulePath.lastIndexOf('.')
-  return dot === -1 ? modulePath : modulePath.slice(0, dot)
+interface StartPushRequest {
+  /** The app's definition path is the empty one: the app's own folder. */
+  appDefinition: Omit<DefinitionRequest, 'definitionPath'> & { changedModules: BundledModule[] }
+  componentDefinitions: Array<DefinitionRequest & { functions: BundledModule[] }>
 }
 
-const RESERVED = new Set([
-  'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do', 'else', 'export',
-  'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in', 'instanceof', 'new', 'null', 'return',
-  'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'var', 'void', 'while', 'with', 'let', 'static',
-  'yield', 'await', 'enum', 'implements', 'interface', 'package', 'private', 'protected', 'public',
-])
-
-/** The identifier the module is imported as (`moduleIdentifier` in the CLI's api template). */
-function moduleIdentifier(modulePath: string): string {
-  let id = importPath(modulePath).replace(/\//g, '_').replace(/-/g, '_')
-  if (['fullApi', 'api', 'internal', 'components'].includes(id)) id = `${id}_`
-  if (RESERVED.has(id)) id = `${id}_`
-  return id
+/** A registered Convex function, read the way the backend reads it (convex/server's registration). */
+interface Registered {
+  isQuery?: boolean
+  isMutation?: boolean
+  isAction?: boolean
+  isPublic?: boolean
+  exportArgs: () => string
+  exportReturns: () => string | null
 }
 
-/** prettier quotes a type member's key only where it is not an identifier. */
-function propertyKey(name: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(name) ? name : `"${name}"`
+function isRegistered(value: unknown): value is Registered {
+  if (typeof value !== 'function') return false
+  const fn = value as Partial<Registered>
+  return (fn.isQuery === true || fn.isMutation === true || fn.isAction === true) && typeof fn.exportArgs === 'function'
 }
 
-function header(description: string): string {
-  return `/* eslint-disable */
-/**
- * ${description}
- *
- * THIS CODE IS AUTOMATICALLY GENERATED.
- *
- * To regenerate, run \`npx convex dev\`.
- * @module
- */
-`
-}
+type ExportTree = { [name: string]: ExportTree | string }
 
-/** `api.d.ts` for these module paths (relative to `convex/`). */
-export function renderApiDts(modulePaths: string[]): string {
-  const imports = modulePaths.map(p => `import type * as ${moduleIdentifier(p)} from "../${importPath(p)}.js";\n`).join('')
-  const members = modulePaths.map(p => `  ${propertyKey(importPath(p))}: typeof ${moduleIdentifier(p)};\n`).join('')
-  return `${header('Generated `api` utility.')}
-import type {
-  ApiFromModules,
-  FilterApi,
-  FunctionReference,
-} from "convex/server";
-${imports}
-/**
- * A utility for referencing Convex functions in your app's API.
- *
- * Usage:
- * \`\`\`js
- * const myFunctionReference = api.myModule.myFunction;
- * \`\`\`
- */
-declare const fullApi: ApiFromModules<{${members ? `\n${members}` : ''}}>;
-export declare const api: FilterApi<
-  typeof fullApi,
-  FunctionReference<any, "public">
->;
-export declare const internal: FilterApi<
-  typeof fullApi,
-  FunctionReference<any, "internal">
->;
-`
-}
-
-export const SERVER_DTS = `/* eslint-disable */
-/**
- * Generated utilities for implementing server-side Convex query and mutation functions.
- *
- * THIS CODE IS AUTOMATICALLY GENERATED.
- *
- * To regenerate, run \`npx convex dev\`.
- * @module
- */
-
-import {
-  ActionBuilder,
-  HttpActionBuilder,
-  MutationBuilder,
-  QueryBuilder,
-  GenericActionCtx,
-  GenericMutationCtx,
-  GenericQueryCtx,
-  GenericDatabaseReader,
-  GenericDatabaseWriter,
-} from "convex/server";
-import type { DataModel } from "./dataModel.js";
-
-/**
- * Define a query in this Convex app's public API.
- *
- * This function will be allowed to read your Convex database and will be accessible from the client.
- *
- * @param func - The query function. It receives a {@link QueryCtx} as its first argument.
- * @returns The wrapped query. Include this as an \`export\` to name it and make it accessible.
- */
-export declare const query: QueryBuilder<DataModel, "public">;
-
-/**
- * Define a query that is only accessible from other Convex functions (but not from the client).
- *
- * This function will be allowed to read from your Convex database. It will not be accessible from the client.
- *
- * @param func - The query function. It receives a {@link QueryCtx} as its first argument.
- * @returns The wrapped query. Include this as an \`export\` to name it and make it accessible.
- */
-export declare const internalQuery: QueryBuilder<DataModel, "internal">;
-
-/**
- * Define a mutation in this Convex app's public API.
- *
- * This function will be allowed to modify your Convex database and will be accessible from the client.
- *
- * @param func - The mutation function. It receives a {@link MutationCtx} as its first argument.
- * @returns The wrapped mutation. Include this as an \`export\` to name it and make it accessible.
- */
-export declare const mutation: MutationBuilder<DataModel, "public">;
-
-/**
- * Define a mutation that is only accessible from other Convex functions (but not from the client).
- *
- * This function will be allowed to modify your Convex database. It will not be accessible from the client.
- *
- * @param func - The mutation function. It receives a {@link MutationCtx} as its first argument.
- * @returns The wrapped mutation. Include this as an \`export\` to name it and make it accessible.
- */
-export declare const internalMutation: MutationBuilder<DataModel, "internal">;
-
-/**
- * Define an action in this Convex app's public API.
- *
- * An action is a function which can execute any JavaScript code, including non-deterministic
- * code and code with side-effects, like calling third-party services.
- * They can be run in Convex's JavaScript environment or in Node.js using the "use node" directive.
- * They can interact with the database indirectly by calling queries and mutations using the {@link ActionCtx}.
- *
- * @param func - The action. It receives an {@link ActionCtx} as its first argument.
- * @returns The wrapped action. Include this as an \`export\` to name it and make it accessible.
- */
-export declare const action: ActionBuilder<DataModel, "public">;
-
-/**
- * Define an action that is only accessible from other Convex functions (but not from the client).
- *
- * @param func - The function. It receives an {@link ActionCtx} as its first argument.
- * @returns The wrapped function. Include this as an \`export\` to name it and make it accessible.
- */
-export declare const internalAction: ActionBuilder<DataModel, "internal">;
-
-/**
- * Define an HTTP action.
- *
- * The wrapped function will be used to respond to HTTP requests received
- * by a Convex deployment if the requests matches the path and method where
- * this action is routed. Be sure to route your httpAction in \`convex/http.js\`.
- *
- * @param func - The function. It receives an {@link ActionCtx} as its first argument
- * and a Fetch API \`Request\` object as its second.
- * @returns The wrapped function. Import this function from \`convex/http.js\` and route it to hook it up.
- */
-export declare const httpAction: HttpActionBuilder;
-
-export declare const env: Record<string, string | undefined>;
-
-/**
- * A set of services for use within Convex query functions.
- *
- * The query context is passed as the first argument to any Convex query
- * function run on the server.
- *
- * This differs from the {@link MutationCtx} because all of the services are
- * read-only.
- */
-export type QueryCtx = GenericQueryCtx<DataModel>;
-
-/**
- * A set of services for use within Convex mutation functions.
- *
- * The mutation context is passed as the first argument to any Convex mutation
- * function run on the server.
- */
-export type MutationCtx = GenericMutationCtx<DataModel>;
-
-/**
- * A set of services for use within Convex action functions.
- *
- * The action context is passed as the first argument to any Convex action
- * function run on the server.
- */
-export type ActionCtx = GenericActionCtx<DataModel>;
-
-/**
- * An interface to read from the database within Convex query functions.
- *
- * The two entry points are {@link DatabaseReader.get}, which fetches a single
- * document by its {@link Id}, or {@link DatabaseReader.query}, which starts
- * building a query.
- */
-export type DatabaseReader = GenericDatabaseReader<DataModel>;
-
-/**
- * An interface to read from and write to the database within Convex mutation
- * functions.
- *
- * Convex guarantees that all writes within a single mutation are
- * executed atomically, so you never have to worry about partial writes leaving
- * your data in an inconsistent state. See [the Convex Guide](https://docs.convex.dev/understanding/convex-fundamentals/functions#atomicity-and-optimistic-concurrency-control)
- * for the guarantees Convex provides your functions.
- */
-export type DatabaseWriter = GenericDatabaseWriter<DataModel>;
-`
-
-export const SERVER_JS = `/* eslint-disable */
-/**
- * Generated utilities for implementing server-side Convex query and mutation functions.
- *
- * THIS CODE IS AUTOMATICALLY GENERATED.
- *
- * To regenerate, run \`npx convex dev\`.
- * @module
- */
-
-import {
-  actionGeneric,
-  httpActionGeneric,
-  queryGeneric,
-  mutationGeneric,
-  internalActionGeneric,
-  internalMutationGeneric,
-  internalQueryGeneric,
-} from "convex/server";
-
-/**
- * Define a query in this Convex app's public API.
- *
- * This function will be allowed to read your Convex database and will be accessible from the client.
- *
- * @param func - The query function. It receives a {@link QueryCtx} as its first argument.
- * @returns The wrapped query. Include this as an \`export\` to name it and make it accessible.
- */
-export const query = queryGeneric;
-
-/**
- * Define a query that is only accessible from other Convex functions (but not from the client).
- *
- * This function will be allowed to read from your Convex database. It will not be accessible from the client.
- *
- * @param func - The query function. It receives a {@link QueryCtx} as its first argument.
- * @returns The wrapped query. Include this as an \`export\` to name it and make it accessible.
- */
-export const internalQuery = internalQueryGeneric;
-
-/**
- * Define a mutation in this Convex app's public API.
- *
- * This function will be allowed to modify your Convex database and will be accessible from the client.
- *
- * @param func - The mutation function. It receives a {@link MutationCtx} as its first argument.
- * @returns The wrapped mutation. Include this as an \`export\` to name it and make it accessible.
- */
-export const mutation = mutationGeneric;
-
-/**
- * Define a mutation that is only accessible from other Convex functions (but not from the client).
- *
- * This function will be allowed to modify your Convex database. It will not be accessible from the client.
- *
- * @param func - The mutation function. It receives a {@link MutationCtx} as its first argument.
- * @returns The wrapped mutation. Include this as an \`export\` to name it and make it accessible.
- */
-export const internalMutation = internalMutationGeneric;
-
-/**
- * Define an action in this Convex app's public API.
- *
- * An action is a function which can execute any JavaScript code, including non-deterministic
- * code and code with side-effects, like calling third-party services.
- * They can be run in Convex's JavaScript environment or in Node.js using the "use node" directive.
- * They can interact with the database indirectly by calling queries and mutations using the {@link ActionCtx}.
- *
- * @param func - The action. It receives an {@link ActionCtx} as its first argument.
- * @returns The wrapped action. Include this as an \`export\` to name it and make it accessible.
- */
-export const action = actionGeneric;
-
-/**
- * Define an action that is only accessible from other Convex functions (but not from the client).
- *
- * @param func - The function. It receives an {@link ActionCtx} as its first argument.
- * @returns The wrapped function. Include this as an \`export\` to name it and make it accessible.
- */
-export const internalAction = internalActionGeneric;
-
-/**
- * Define an HTTP action.
- *
- * The wrapped function will be used to respond to HTTP requests received
- * by a Convex deployment if the requests matches the path and method where
- * this action is routed. Be sure to route your httpAction in \`convex/http.js\`.
- *
- * @param func - The function. It receives an {@link ActionCtx} as its first argument
- * and a Fetch API \`Request\` object as its second.
- * @returns The wrapped function. Import this function from \`convex/http.js\` and route it to hook it up.
- */
-export const httpAction = httpActionGeneric;
-
-export const env = process.env;
-`
-
-const DATA_MODEL_DTS = `/* eslint-disable */
-/**
- * Generated data model types.
- *
- * THIS CODE IS AUTOMATICALLY GENERATED.
- *
- * To regenerate, run \`npx convex dev\`.
- * @module
- */
-
-import type {
-  DataModelFromSchemaDefinition,
-  DocumentByName,
-  TableNamesInDataModel,
-  SystemTableNames,
-} from "convex/server";
-import type { GenericId } from "convex/values";
-import schema from "../schema.js";
-
-/**
- * The names of all of your Convex tables.
- */
-export type TableNames = TableNamesInDataModel<DataModel>;
-
-/**
- * The type of a document stored in Convex.
- *
- * @typeParam TableName - A string literal type of the table name (like "users").
- */
-export type Doc<TableName extends TableNames> = DocumentByName<
-  DataModel,
-  TableName
->;
-
-/**
- * An identifier for a document in Convex.
- *
- * Convex documents are uniquely identified by their \`Id\`, which is accessible
- * on the \`_id\` field. To learn more, see [Document IDs](https://docs.convex.dev/using/document-ids).
- *
- * Documents can be loaded using \`db.get(tableName, id)\` in query and mutation functions.
- *
- * IDs are just strings at runtime, but this type can be used to distinguish them from other
- * strings when type checking.
- *
- * @typeParam TableName - A string literal type of the table name (like "users").
- */
-export type Id<TableName extends TableNames | SystemTableNames> =
-  GenericId<TableName>;
-
-/**
- * A type describing your Convex data model.
- *
- * This type includes information about what tables you have, the type of
- * documents stored in those tables, and the indexes defined on them.
- *
- * This type is used to parameterize methods like \`queryGeneric\` and
- * \`mutationGeneric\` to make them type-safe.
- */
-export type DataModel = DataModelFromSchemaDefinition<typeof schema>;
-`
-
-export const API_JS = `/* eslint-disable */
-/**
- * Generated \`api\` utility.
- *
- * THIS CODE IS AUTOMATICALLY GENERATED.
- *
- * To regenerate, run \`npx convex dev\`.
- * @module
- */
-
-import { anyApi } from "convex/server";
-
-/**
- * A utility for referencing Convex functions in your app's API.
- *
- * Usage:
- * \`\`\`js
- * const myFunctionReference = api.myModule.myFunction;
- * \`\`\`
- */
-export const api = anyApi;
-export const internal = anyApi;
-`
-
-/** The files for the modules in `dir`, by name. */
-export function generateConvexFiles(dir: string = CONVEX_DIR): Record<string, string> {
-  if (!existsSync(join(dir, 'schema.ts'))) throw new Error(`${dir}/schema.ts is missing: this generator only writes the schema-typed data model`)
+function serializeExportTree(tree: ExportTree): object {
   return {
-    'api.d.ts': renderApiDts(convexModulePaths(dir)),
-    'api.js': API_JS,
-    'dataModel.d.ts': DATA_MODEL_DTS,
-    'server.d.ts': SERVER_DTS,
-    'server.js': SERVER_JS,
+    type: 'branch',
+    branch: Object.entries(tree).map(([name, child]) => [name, typeof child === 'string' ? { type: 'leaf', leaf: child } : serializeExportTree(child)]),
   }
 }
 
-/** Names of the files in `dir/_generated` that differ from (or are missing against) the generated ones. */
-export function staleConvexFiles(dir: string = CONVEX_DIR): string[] {
-  return Object.entries(generateConvexFiles(dir))
-    .filter(([name, content]) => {
-      const path = join(dir, '_generated', name)
-      return !existsSync(path) || readFileSync(path, 'utf8') !== content
+/**
+ * Evaluates one definition and its modules as the backend does, in a folder of their own. A
+ * definition imports each component it installs as `./_componentDeps/<base64url of its path>`,
+ * which the backend provides: the component's path and its name (`defaultName`).
+ */
+async function analyze(request: DefinitionRequest, modules: BundledModule[], isRoot: boolean, dir: string, names: Map<string, string>): Promise<{ name?: string, [field: string]: unknown }> {
+  mkdirSync(join(dir, '_componentDeps'), { recursive: true })
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}')
+  for (const module of [request.definition, ...modules]) {
+    mkdirSync(dirname(join(dir, module.path)), { recursive: true })
+    writeFileSync(join(dir, module.path), module.source)
+    if (module.sourceMap) writeFileSync(join(dir, `${module.path}.map`), module.sourceMap)
+  }
+  for (const [componentDefinitionPath, defaultName] of names) {
+    writeFileSync(join(dir, '_componentDeps', `${Buffer.from(componentDefinitionPath).toString('base64url')}.js`), `export default ${JSON.stringify({ componentDefinitionPath, defaultName })}\n`)
+  }
+  const load = (path: string) => import(pathToFileURL(join(dir, path)).href) as Promise<Record<string, unknown>>
+  const definition = ((await load(request.definition.path)).default as { export: () => { name?: string } }).export()
+
+  const functions: Record<string, object> = {}
+  const exportTree: ExportTree = {}
+  for (const module of modules.filter(m => !m.path.startsWith('_deps/')).sort((a, b) => a.path.localeCompare(b.path))) {
+    const modulePath = module.path.replace(/\.js$/, '')
+    const analyzed = []
+    for (const [name, value] of Object.entries(await load(module.path))) {
+      if (!isRegistered(value)) continue
+      const udfType = value.isQuery ? 'Query' : value.isMutation ? 'Mutation' : 'Action'
+      analyzed.push({ name, pos: null, udfType, visibility: { kind: value.isPublic ? 'public' : 'internal' }, args: value.exportArgs(), returns: value.exportReturns() })
+      // A component's public functions are its API towards the app that installs it.
+      if (!isRoot && value.isPublic) {
+        let node = exportTree
+        for (const part of modulePath.split('/')) node = (node[part] ??= {}) as ExportTree
+        node[name] = `_reference/function/${modulePath}:${name}`
+      }
+    }
+    functions[`${modulePath}.js`] = { functions: analyzed, httpRoutes: null, cronSpecs: null, sourceMapped: null }
+  }
+  return {
+    name: definition.name,
+    definition: { ...definition, path: request.definitionPath, ...(isRoot ? {} : { exports: serializeExportTree(exportTree) }) },
+    schema: null,
+    functions,
+    udfConfig: { serverVersion: 'offline', importPhaseRngSeed: null, importPhaseUnixTimestamp: null },
+  }
+}
+
+async function startPush(request: StartPushRequest, evalDir: string): Promise<object> {
+  const analysis: Record<string, object> = {}
+  const names = new Map<string, string>()
+  const { appDefinition, componentDefinitions } = request
+  // A component after those it installs, so their names are known when its definition runs.
+  const pending = [...componentDefinitions]
+  while (pending.length > 0) {
+    const next = pending.findIndex(c => c.dependencies.every(d => names.has(d)))
+    if (next === -1) throw new Error(`component definitions depend on each other in a cycle: ${pending.map(c => c.definitionPath).join(', ')}`)
+    const [component] = pending.splice(next, 1) as [typeof pending[number]]
+    const { name, ...evaluated } = await analyze(component, component.functions, false, join(evalDir, `component-${names.size}`), names)
+    names.set(component.definitionPath, name ?? basename(component.definitionPath))
+    analysis[component.definitionPath] = evaluated
+  }
+  const { name: _, ...app } = await analyze({ ...appDefinition, definitionPath: '' }, appDefinition.changedModules, true, join(evalDir, 'app'), names)
+  analysis[''] = app
+  return {
+    environmentVariables: {},
+    externalDepsId: null,
+    componentDefinitionPackages: {},
+    appAuth: [],
+    analysis,
+    app: { definitionPath: '', componentPath: '', args: {}, childComponents: {}, httpRoutes: { httpModuleRoutes: null, mounts: [] }, exports: {} },
+    schemaChange: { allocatedComponentIds: null, schemaIds: null },
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const body = Buffer.concat(chunks)
+  return JSON.parse((req.headers['content-encoding'] === 'br' ? brotliDecompressSync(body) : body).toString('utf8'))
+}
+
+/** A loopback deployment answering what `convex codegen` asks; each push is evaluated in a fresh folder under `evalDir`. */
+async function startDeployment(evalDir: string): Promise<{ url: string, server: Server }> {
+  let pushes = 0
+  const server = createServer((req, res) => {
+    const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    void (async () => {
+      const body = await readJson(req).catch(() => null)
+      if (req.method === 'POST' && req.url === '/api/get_config_hashes') {
+        return reply(200, { config: { functions: 'convex/' }, moduleHashes: [], nodeDependencies: [], udfServerVersion: null })
+      }
+      if (req.method === 'POST' && req.url === '/api/deploy2/start_push') {
+        return reply(200, await startPush(body as StartPushRequest, join(evalDir, `push-${pushes++}`)))
+      }
+      reply(404, { code: 'NotFound', message: `the offline codegen deployment does not serve ${req.method} ${req.url}` })
+    })().catch((err: unknown) => reply(500, { code: 'OfflineCodegenError', message: err instanceof Error ? err.stack : String(err) }))
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server }
+}
+
+// ---- codegen of a copy of the sources
+
+/** Runs the codegen in a copy of the sources under `root`; answers the generated files. */
+async function generate(root: string): Promise<Record<string, string>> {
+  const work = mkdtempSync(join(tmpdir(), 'owlat-codegen-'))
+  const { url, server } = await startDeployment(join(work, '.eval'))
+  try {
+    for (const source of SOURCES) {
+      cpSync(join(root, source), join(work, source), { recursive: true, filter: path => basename(path) !== '_generated' })
+    }
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(work, 'node_modules'), 'dir')
+    await Promise.all(CONVEX_APPS.map(async (app) => {
+      writeFileSync(join(work, app, 'package.json'), JSON.stringify({ type: 'module', dependencies: { convex: '*' } }))
+      await promisify(execFile)(process.execPath, [CONVEX_BIN, 'codegen', '--typecheck', 'disable'], {
+        cwd: join(work, app),
+        // Only what the CLI needs: no deployment of the developer's may be picked up.
+        env: { PATH: process.env.PATH, HOME: work, CONVEX_SELF_HOSTED_URL: url, CONVEX_SELF_HOSTED_ADMIN_KEY: ADMIN_KEY },
+      }).catch((err: { stdout?: string, stderr?: string }) => {
+        throw new Error(`convex codegen failed for ${app}:\n${err.stderr ?? ''}${err.stdout ?? ''}`, { cause: err })
+      })
+    }))
+    const files: Record<string, string> = {}
+    for (const dir of GENERATED_DIRS) {
+      const generated = join(work, dir, '_generated')
+      for (const name of readdirSync(generated).sort()) files[`${dir}/_generated/${name}`] = readFileSync(join(generated, name), 'utf8')
+    }
+    return files
+  }
+  finally {
+    await new Promise(resolve => server.close(resolve))
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+/**
+ * The generated files of every folder in GENERATED_DIRS, keyed `<folder>/_generated/<file>`, made
+ * from the sources under `root`. In a process of its own, which imports the bundles with Node's
+ * own loader whoever calls (a test runner would transform every bundle first).
+ */
+export async function generateConvexFiles(root: string = REPO_ROOT): Promise<Record<string, string>> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--generate', root], { maxBuffer: 64 * 1024 * 1024 })
+    .catch((err: { stderr?: string }) => {
+      throw new Error(err.stderr || String(err), { cause: err })
     })
-    .map(([name]) => name)
+  return JSON.parse(stdout) as Record<string, string>
 }
 
-function main(args: string[]): number {
-  if (args.includes('--check')) {
-    const stale = staleConvexFiles()
-    if (stale.length === 0) return 0
-    console.error(`convex/_generated is out of date (${stale.join(', ')}): run npx tsx scripts/convex-codegen.ts`)
-    return 1
-  }
-  mkdirSync(join(CONVEX_DIR, '_generated'), { recursive: true })
-  for (const [name, content] of Object.entries(generateConvexFiles())) {
-    writeFileSync(join(CONVEX_DIR, '_generated', name), content)
-  }
-  return 0
+function committedFiles(root: string): string[] {
+  return GENERATED_DIRS.flatMap((dir) => {
+    const generated = join(root, dir, '_generated')
+    return existsSync(generated) ? readdirSync(generated).map(name => `${dir}/_generated/${name}`) : []
+  })
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exitCode = main(process.argv.slice(2))
+/**
+ * Files (relative to `root`) that are missing, differ from what the codegen makes (`expected`,
+ * made from the same sources when not given), or should not be there.
+ */
+export async function staleConvexFiles(root: string = REPO_ROOT, expected?: Record<string, string>): Promise<string[]> {
+  expected ??= await generateConvexFiles(root)
+  const committed = committedFiles(root)
+  const files = expected
+  return [...new Set([...Object.keys(files), ...committed])].sort()
+    .filter(file => files[file] === undefined || !committed.includes(file) || readFileSync(join(root, file), 'utf8') !== files[file])
+}
+
+/** Replaces every `_generated/` folder under `root` with what the codegen makes. */
+export async function writeConvexFiles(root: string = REPO_ROOT): Promise<void> {
+  const files = await generateConvexFiles(root)
+  for (const dir of GENERATED_DIRS) rmSync(join(root, dir, '_generated'), { recursive: true, force: true })
+  for (const [file, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, file)), { recursive: true })
+    writeFileSync(join(root, file), content)
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const at = process.argv.indexOf('--generate')
+  if (at !== -1) {
+    process.stdout.write(JSON.stringify(await generate(process.argv[at + 1]!)))
+  }
+  else if (process.argv.includes('--check')) {
+    const stale = await staleConvexFiles()
+    if (stale.length > 0) console.error(`convex _generated files are out of date (${stale.join(', ')}): run npx tsx scripts/convex-codegen.ts`)
+    process.exitCode = stale.length > 0 ? 1 : 0
+  }
+  else {
+    await writeConvexFiles()
+  }
+}

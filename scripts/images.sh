@@ -72,8 +72,9 @@ bash scripts/install.sh
 inputs_hash() {
   {
     docker image inspect --format '{{.Id}}' "$base" "$compose"
-    sha256sum deploy/Dockerfile .dockerignore package.json package-lock.json node_modules/.package-lock.json nuxt.config.ts tsconfig.json tsconfig.tools.json
-    find app components composables server shared sidecar cli convex scripts/images -type f -print0 \
+    sha256sum deploy/Dockerfile .dockerignore package.json package-lock.json node_modules/.package-lock.json nuxt.config.ts tsconfig.json tsconfig.tools.json convex.json
+    find app modules server shared sidecar cli convex playground scripts/images -type f \
+      -not -path '*/.nuxt/*' -not -path '*/.output/*' -not -path '*/node_modules/*' -print0 \
       | sort -z | xargs -0 sha256sum
   } | sha256sum | cut -c1-16
 }

@@ -5,10 +5,12 @@ cd "$(dirname "$0")/.."
 source scripts/node.sh
 bash scripts/install.sh
 
+# The standalone app (playground/, which extends the module) builds into the repository's .output/.
 stamp=.output/nitro.json
-if [ ! -f "$stamp" ] || [ -n "$(find app components composables server shared nuxt.config.ts package-lock.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
-  echo "› building the web app (nuxt build)…"
-  npx nuxt build
+if [ ! -f "$stamp" ] || [ -n "$(find app modules server shared playground nuxt.config.ts package-lock.json \
+    \( -path playground/.nuxt -o -path playground/node_modules \) -prune -o -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  echo "› building the web app (nuxt build playground)…"
+  npx nuxt build playground
 fi
 
 exec node --import tsx scripts/start.ts

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: every test, doing its own set-up (dependencies, Chromium, build).
+# `npm test`: every test, doing its own set-up (Node 22, dependencies, Chromium, Docker, build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,15 +18,17 @@ if [ "${OWLAT_SKIP_DOCKER:-}" != 1 ]; then
 fi
 
 echo "› lint";       npx eslint .
-echo "› typecheck";  npx nuxt typecheck
-echo "› build";      npx nuxt build
+# The module, the standalone app that extends it, and the fixture host app that extends it.
+echo "› typecheck";  npx nuxt typecheck && npx nuxt typecheck playground && npx nuxt typecheck tests/fixtures/host
+echo "› build";      npx nuxt build playground && npx nuxt build tests/fixtures/host
 if [ -n "$base_pid" ] && ! wait "$base_pid"; then
   cat "$base_log" >&2
   echo "test: could not make the images' base image (see above)" >&2
   exit 1
 fi
 echo "› unit, server, sidecar, CLI and Docker tests"; npx vitest run
-echo "› end-to-end tests (Chromium)";     npx playwright test
+echo "› end-to-end tests (Chromium): the standalone app"; npx playwright test
+echo "› end-to-end tests (Chromium): a host app";       npx playwright test -c playwright.host.config.ts
 if [ "${OWLAT_SKIP_DOCKER:-}" != 1 ]; then
   echo "› end-to-end test against the production stack (Chromium, this repository's images)"
   npx playwright test -c playwright.stack.config.ts

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
+import { driverNameSchema } from './schemas/common'
 
 const port = z.coerce.number().int().min(1).max(65535)
 const positiveMs = z.coerce.number().int().min(100)
@@ -18,7 +19,7 @@ const envSchema = z.object({
   OWLAT_UPDATER_URL: z.url().optional(),
   OWLAT_INSTANCE_SECRET: z.string().min(16, 'OWLAT_INSTANCE_SECRET must be at least 16 characters').optional(),
   OWLAT_DATA_DIR: z.string().min(1).default('.data'),
-  OWLAT_DRIVER: z.enum(['local', 'compose']).default('local'),
+  OWLAT_DRIVER: driverNameSchema.default('local'),
   OWLAT_DIR: z.string().min(1).default('/opt/owlat'),
   OWLAT_RELEASE_SOURCE: z.enum(['directory', 'github']).default('directory'),
   OWLAT_RELEASE_DIR: z.string().min(1).optional(),

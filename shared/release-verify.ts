@@ -47,13 +47,14 @@ export interface ReleaseArtifacts {
   expectedVersion?: string
 }
 
-export function verifyRelease(artifacts: ReleaseArtifacts, publicKey: string | KeyObject): VerifyResult {
-  if (!verifyManifestSignature(artifacts.manifestBytes, artifacts.signature, publicKey)) {
+/** The manifest alone: its signature against the pinned key, its shape, and (when given) its version. */
+export function verifyManifest(manifestBytes: Uint8Array, signature: string, publicKey: string | KeyObject, expectedVersion?: string): VerifyResult {
+  if (!verifyManifestSignature(manifestBytes, signature, publicKey)) {
     return { ok: false, reason: 'release manifest signature does not verify against the pinned release key' }
   }
   let json: unknown
   try {
-    json = JSON.parse(Buffer.from(artifacts.manifestBytes).toString('utf8'))
+    json = JSON.parse(Buffer.from(manifestBytes).toString('utf8'))
   }
   catch {
     return { ok: false, reason: 'release manifest is not valid JSON' }
@@ -62,10 +63,16 @@ export function verifyRelease(artifacts: ReleaseArtifacts, publicKey: string | K
   if (!parsed.success) {
     return { ok: false, reason: `release manifest is malformed: ${parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}` }
   }
-  const manifest = parsed.data
-  if (artifacts.expectedVersion && manifest.version !== artifacts.expectedVersion) {
-    return { ok: false, reason: `release manifest is for ${manifest.version}, not ${artifacts.expectedVersion}` }
+  if (expectedVersion && parsed.data.version !== expectedVersion) {
+    return { ok: false, reason: `release manifest is for ${parsed.data.version}, not ${expectedVersion}` }
   }
+  return { ok: true, manifest: parsed.data }
+}
+
+export function verifyRelease(artifacts: ReleaseArtifacts, publicKey: string | KeyObject): VerifyResult {
+  const verified = verifyManifest(artifacts.manifestBytes, artifacts.signature, publicKey, artifacts.expectedVersion)
+  if (!verified.ok) return verified
+  const { manifest } = verified
   const actual = sha256Hex(artifacts.compose)
   if (actual !== manifest.compose.sha256) {
     return { ok: false, reason: `compose file sha256 ${actual} does not match the manifest (${manifest.compose.sha256})` }

@@ -2,6 +2,9 @@
  * The run/job state machine shared by the web store, the sidecar journal and the CLI.
  * queued → running → succeeded | rolled_back | failed; queued → failed.
  */
+import type { NewRun, Run } from './schemas/api'
+import type { Job } from './schemas/job'
+
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'rolled_back', 'failed'] as const
 export type RunStatus = (typeof RUN_STATUSES)[number]
 
@@ -34,4 +37,25 @@ export function canTransition(from: RunStatus, to: RunStatus): boolean {
 /** Throws when a store or journal tries an illegal move (e.g. reopening a finished run). */
 export function assertTransition(from: RunStatus, to: RunStatus): void {
   if (!canTransition(from, to)) throw new Error(`illegal run transition ${from} → ${to}`)
+}
+
+/** A run as it is opened, before it has an id: queued, no job, no steps yet. */
+export function queuedRun(request: NewRun, startedAt: number): Omit<Run, 'id'> {
+  return { ...request, jobId: null, status: 'queued', reason: null, startedAt, endedAt: null, steps: [] }
+}
+
+/** The run that records a job the web did not dispatch (the CLI's), before it has an id. */
+export function runOfJob(job: Job): Omit<Run, 'id'> {
+  return {
+    jobId: job.id,
+    kind: job.kind,
+    fromVersion: job.fromVersion,
+    toVersion: job.toVersion,
+    status: job.status,
+    reason: job.reason,
+    requestedBy: job.requestedBy,
+    startedAt: job.startedAt ?? job.createdAt,
+    endedAt: job.endedAt,
+    steps: job.steps,
+  }
 }

@@ -1,12 +1,11 @@
-/** Small node:http helpers: bounded body reading and JSON answers (`{error}` for every failure). */
-import type { IncomingMessage, ServerResponse } from 'node:http'
+/** Reading a request body with a bound: h3's own reader takes whatever arrives. */
+import type { IncomingMessage } from 'node:http'
+import { createError } from 'h3'
 
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024
 
-export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message)
-  }
+function tooLarge(limit: number) {
+  return createError({ statusCode: 413, message: `request body is larger than ${limit} bytes` })
 }
 
 /** Reads the whole body; rejects with 413 past `limit` instead of buffering without end. */
@@ -15,7 +14,7 @@ export function readBody(req: IncomingMessage, limit = BODY_LIMIT_BYTES): Promis
     const declared = Number(req.headers['content-length'] ?? 0)
     if (declared > limit) {
       req.resume()
-      reject(new HttpError(413, `request body is larger than ${limit} bytes`))
+      reject(tooLarge(limit))
       return
     }
     const chunks: Buffer[] = []
@@ -26,7 +25,7 @@ export function readBody(req: IncomingMessage, limit = BODY_LIMIT_BYTES): Promis
         // Stop keeping it but let it drain, so the client still reads the 413.
         req.off('data', collect)
         req.resume()
-        reject(new HttpError(413, `request body is larger than ${limit} bytes`))
+        reject(tooLarge(limit))
         return
       }
       chunks.push(chunk)
@@ -35,18 +34,4 @@ export function readBody(req: IncomingMessage, limit = BODY_LIMIT_BYTES): Promis
     req.on('end', () => resolve(Buffer.concat(chunks)))
     req.on('error', reject)
   })
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
-  res.end(text)
-}
-
-export function sendError(res: ServerResponse, status: number, error: string): void {
-  if (res.headersSent) {
-    res.destroy()
-    return
-  }
-  sendJson(res, status, { error })
 }

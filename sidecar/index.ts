@@ -4,14 +4,14 @@
  */
 import { createPublicKey } from 'node:crypto'
 import type { Server } from 'node:http'
-import { dirname, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { composePolicyOptionsFromEnv } from '../shared/compose-policy'
 import type { OwlatConfig } from '../shared/config'
-import { ComposeDriver } from './drivers/compose'
-import { LocalDriver, stackPaths } from './drivers/local'
-import type { Driver } from './drivers/types'
+import { createDriver } from './drivers/registry'
+import type { Driver, DriverCapabilities } from './drivers/types'
 import { Journal } from './journal'
+import { ReleaseArchive } from './release-archive'
 import { Runner } from './runner'
 import { createSidecarServer } from './server'
 
@@ -26,13 +26,22 @@ export interface SidecarOptions {
 
 export interface SidecarHandle {
   url: string
+  /** What the driver it runs declares it can do. */
+  capabilities: DriverCapabilities
   /** Stops the API, lets the running step reach a resumable point, stops the web. */
   close(): Promise<void>
 }
 
-function createDriver(config: OwlatConfig, webEntry: string, log: (line: string) => void): Driver {
-  if (config.driver === 'compose') return new ComposeDriver(config, { log })
-  return new LocalDriver(config, { webEntry, log })
+/** After a job committed (never during one), a driver that can moves the updater itself on. */
+function selfUpdateAfterCommits(driver: Driver, journal: Journal, log: (line: string) => void): () => void {
+  if (!driver.capabilities.selfUpdate) return () => {}
+  return journal.onEvent(({ event }) => {
+    if (event.type !== 'job' || event.job.status !== 'succeeded') return
+    driver.selfUpdate().then(
+      line => log(`self-update after job ${event.job.id}: ${line}`),
+      (err: Error) => log(`self-update after job ${event.job.id} failed: ${err.message}`),
+    )
+  })
 }
 
 /** Fails at start, not at the first job, when the pinned release key is unusable. */
@@ -65,19 +74,19 @@ export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {
   assertUsableReleaseKey(releasePublicKey)
   const webEntry = resolve(opts.webEntry ?? process.env.OWLAT_WEB_ENTRY ?? DEFAULT_WEB_ENTRY)
 
-  const driver = createDriver(config, webEntry, log)
+  const driver = createDriver(config.driver, { config, webEntry, log })
   const installed = driver.installedVersion()
   const journal = new Journal(join(config.dataDir, 'updater', 'journal.sqlite'))
   if (!journal.installedVersion()) journal.setInstalledVersion(installed)
   const runner = new Runner({ journal, driver, log })
-  // The updater's own image changes only once a job has committed, through a helper container.
-  if (driver instanceof ComposeDriver) driver.afterCommits(journal)
+  const stopSelfUpdates = selfUpdateAfterCommits(driver, journal, log)
   // Relative bind mounts resolve against the folder the compose file is deployed in.
-  const projectDir = config.driver === 'local' ? dirname(stackPaths(config.dataDir).current) : config.owlatDir
-  const composePolicy = composePolicyOptionsFromEnv(process.env, projectDir)
-  const server = createSidecarServer({ journal, runner, driver, secret, releasePublicKey, composePolicy, log })
+  const composePolicy = composePolicyOptionsFromEnv(process.env, driver.projectDir)
+  const archive = new ReleaseArchive(join(config.dataDir, 'updater', 'releases'), () => releasePublicKey)
+  const server = createSidecarServer({ journal, runner, driver, archive, secret, releasePublicKey, composePolicy, log })
 
   const shutdown = async () => {
+    stopSelfUpdates()
     server.close()
     server.closeAllConnections()
     await runner.close()
@@ -100,6 +109,7 @@ export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {
   let closing: Promise<void> | null = null
   return {
     url,
+    capabilities: driver.capabilities,
     close: () => (closing ??= shutdown()),
   }
 }

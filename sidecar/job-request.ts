@@ -1,17 +1,24 @@
 /**
- * Admission of `POST /v1/jobs`: the body's shape, the release it carries (verified here against
- * the pinned key and the compose policy, whatever the caller checked), the kind's version rule,
- * one job at a time.
+ * Admission of `POST /v1/jobs`, the one place every job passes, from any client: the body's
+ * shape, the release it carries (verified here against the pinned key and the compose policy,
+ * whatever the caller checked), the shared target rules (shared/targets.ts: channel, known
+ * version, the rollback floor of every release undone, verified artifacts), one job at a time.
  */
 import { randomUUID } from 'node:crypto'
-import semver from 'semver'
 import { checkComposePolicy, type ComposePolicyOptions } from '../shared/compose-policy'
-import { verifyRelease } from '../shared/release-verify'
+import { verifyManifest, verifyRelease } from '../shared/release-verify'
+import { toRelease } from '../shared/releases/source'
 import { jobRequestSchema, type Job } from '../shared/schemas/job'
+import type { Release } from '../shared/schemas/release'
+import { checkTarget, runRecordsOfJobs } from '../shared/targets'
 import { parseCompose } from './compose-file'
+import type { DriverCapabilities } from './drivers/types'
 import type { Journal } from './journal'
+import type { ReleaseArchive } from './release-archive'
 
 const BASE64 = /^[A-Z0-9+/]+={0,2}$/i
+/** Far more jobs than an instance runs in years; older ones cannot matter to a rollback. */
+const HISTORY_LIMIT = 500
 
 export type Admission
   = | { ok: true, job: Job }
@@ -22,28 +29,37 @@ export interface AdmissionDeps {
   releasePublicKey: string
   installedVersion: string
   composePolicy: ComposePolicyOptions
+  archive: ReleaseArchive
+  capabilities: DriverCapabilities
 }
 
 function badRequest(error: string): Admission {
   return { ok: false, status: 400, error }
 }
 
-/** Validates a job request and, when it passes, journals the job as queued. */
-export function admitJob(body: unknown, deps: AdmissionDeps): Admission {
+/** Buffer.from silently skips non-base64 characters; a mangled manifest must not pass as another. */
+function decode(base64: string): Buffer | null {
+  return BASE64.test(base64) ? Buffer.from(base64, 'base64') : null
+}
+
+/** Later entries win: the target over what the archive and the request say of the same version. */
+function byVersion(...lists: Release[][]): Release[] {
+  const out = new Map<string, Release>()
+  for (const list of lists) for (const release of list) out.set(release.version, release)
+  return [...out.values()]
+}
+
+/** Validates a job request and, when it passes, keeps its release and journals the job as queued. */
+export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admission> {
   const parsed = jobRequestSchema.safeParse(body)
   if (!parsed.success) {
     return badRequest(`invalid job request: ${parsed.error.issues.map(i => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`)
   }
   const request = parsed.data
-  // Buffer.from silently skips non-base64 characters; a mangled manifest must not pass as another.
-  if (!BASE64.test(request.manifest)) return badRequest('invalid job request: manifest: must be base64')
+  const manifestBytes = decode(request.manifest)
+  if (!manifestBytes) return badRequest('invalid job request: manifest: must be base64')
 
-  const verified = verifyRelease({
-    manifestBytes: Buffer.from(request.manifest, 'base64'),
-    signature: request.signature,
-    compose: request.compose,
-    expectedVersion: request.targetVersion,
-  }, deps.releasePublicKey)
+  const verified = verifyRelease({ manifestBytes, signature: request.signature, compose: request.compose, expectedVersion: request.targetVersion }, deps.releasePublicKey)
   if (!verified.ok) return badRequest(verified.reason)
   // A signed release is still refused when its compose file would hand a container the host.
   const policy = checkComposePolicy(request.compose, deps.composePolicy)
@@ -60,33 +76,50 @@ export function admitJob(body: unknown, deps: AdmissionDeps): Admission {
     return badRequest(`the compose file pins web ${composeVersion}, not ${request.targetVersion}`)
   }
 
-  const installed = deps.installedVersion
-  const target = request.targetVersion
-  if (request.kind === 'update' && !semver.gt(target, installed)) {
-    return badRequest(`cannot update to ${target}: it is not newer than the installed ${installed}`)
+  // Floors come from the manifests the request carries and from every release this updater kept.
+  const carried: Release[] = []
+  for (const [i, signed] of request.releases.entries()) {
+    const bytes = decode(signed.manifest)
+    const manifest = bytes ? verifyManifest(bytes, signed.signature, deps.releasePublicKey) : { ok: false as const, reason: 'manifest: must be base64' }
+    if (!manifest.ok) return badRequest(`releases.${i}: ${manifest.reason}`)
+    carried.push(toRelease(manifest.manifest, 'only its manifest came with the job'))
   }
-  if (request.kind === 'rollback' && !semver.lt(target, installed)) {
-    return badRequest(`cannot roll back to ${target}: it is not older than the installed ${installed}`)
+  const releases = byVersion(carried, await deps.archive.releases(), [toRelease(verified.manifest, null)])
+  const installed = deps.installedVersion
+  const check = checkTarget({
+    kind: request.kind,
+    targetVersion: request.targetVersion,
+    currentVersion: installed,
+    channel: request.channel,
+    releases,
+    runs: runRecordsOfJobs(deps.journal.listJobs(HISTORY_LIMIT)),
+  })
+  if (!check.ok) return badRequest(check.reason)
+  // Whatever else a client leaves out, the floor of the release being left must be known.
+  if (request.kind === 'rollback' && !releases.some(r => r.version === installed)) {
+    return badRequest(`cannot roll back from ${installed}: its signed manifest is unknown here, so its rollback floor cannot be checked (send it with the job's releases)`)
   }
 
   if (request.restoreBackupJobId !== null) {
     if (request.kind !== 'rollback') return badRequest('only a rollback can restore a data backup')
+    if (!deps.capabilities.dataRestore) return badRequest('this updater\'s driver cannot restore data backups')
     const source = deps.journal.getJob(request.restoreBackupJobId)
     if (!source?.backup) return badRequest(`job ${request.restoreBackupJobId} left no data backup to restore`)
-    if (source.fromVersion !== target) {
-      return badRequest(`the backup of job ${source.id} holds the data of ${source.fromVersion}, not of ${target}`)
+    if (source.fromVersion !== request.targetVersion) {
+      return badRequest(`the backup of job ${source.id} holds the data of ${source.fromVersion}, not of ${request.targetVersion}`)
     }
   }
 
   const active = deps.journal.activeJobs()[0]
   if (active) return { ok: false, status: 409, error: `job ${active.id} (${active.kind} to ${active.toVersion}) is still ${active.status}` }
 
+  deps.archive.keep(request.targetVersion, { manifestBytes, signature: request.signature, compose: request.compose })
   const job = deps.journal.createJob({
     id: randomUUID(),
     runId: request.runId,
     kind: request.kind,
     fromVersion: installed,
-    toVersion: target,
+    toVersion: request.targetVersion,
     requestedBy: request.requestedBy,
     force: request.force,
     compose: request.compose,

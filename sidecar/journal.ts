@@ -6,10 +6,13 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { z } from 'zod'
 import { assertTransition, isTerminalStatus, type RunKind, type RunStatus } from '../shared/run-state'
-import { JOB_STEPS, STEP_LOG_LIMIT, type StepName, type StepStatus } from '../shared/steps'
-import { requestedBySchema, stepNameSchema, type RequestedBy, type Step } from '../shared/schemas/common'
-import { jobBackupSchema, type Job, type JobBackup, type JobEvent } from '../shared/schemas/job'
+import { JOB_STEPS, STEP_LOG_LIMIT, type StepName } from '../shared/steps'
+import { stepSchema, type RequestedBy } from '../shared/schemas/common'
+import { jobBackupSchema, jobSchema, type Job, type JobBackup, type JobEvent } from '../shared/schemas/job'
+import { addMissingColumns, migrate } from '../shared/node/sqlite-migrations'
+import { rowCodec } from '../shared/node/sqlite-rows'
 
 /** One log line is a line, not a dump: longer ones are cut. */
 const MAX_LOG_LINE = 2000
@@ -36,40 +39,14 @@ export interface JournalEvent {
   event: JobEvent
 }
 
-export interface JobInput {
-  compose: string
-  force: boolean
-  backup: boolean
-  restoreBackupJobId: string | null
-}
-
-interface JobRow {
-  id: string
-  run_id: string | null
-  kind: RunKind
-  from_version: string
-  to_version: string
-  status: RunStatus
-  reason: string | null
-  requested_by: string
-  force: number
-  compose: string
-  created_at: number
-  started_at: number | null
-  ended_at: number | null
-  backup: number
-  restore_backup_job_id: string | null
-  backup_info: string | null
-}
-
-interface StepRow {
-  name: string
-  status: StepStatus
-  started_at: number | null
-  ended_at: number | null
-  log: string
-  error: string | null
-}
+/** What the runner needs of a job beside the job itself. */
+const jobInputSchema = z.object({
+  compose: z.string(),
+  force: z.boolean(),
+  backup: z.boolean(),
+  restoreBackupJobId: z.string().nullable(),
+})
+export type JobInput = z.infer<typeof jobInputSchema>
 
 interface EventRow {
   seq: number
@@ -77,54 +54,65 @@ interface EventRow {
   payload: string
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS jobs (
-  id TEXT PRIMARY KEY,
-  run_id TEXT,
-  kind TEXT NOT NULL,
-  from_version TEXT NOT NULL,
-  to_version TEXT NOT NULL,
-  status TEXT NOT NULL,
-  reason TEXT,
-  requested_by TEXT NOT NULL,
-  force INTEGER NOT NULL,
-  compose TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  started_at INTEGER,
-  ended_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at DESC);
-CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
-CREATE TABLE IF NOT EXISTS steps (
-  job_id TEXT NOT NULL REFERENCES jobs (id),
-  name TEXT NOT NULL,
-  position INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  started_at INTEGER,
-  ended_at INTEGER,
-  log TEXT NOT NULL DEFAULT '[]',
-  error TEXT,
-  PRIMARY KEY (job_id, name)
-);
-CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  job_id TEXT NOT NULL REFERENCES jobs (id),
-  payload TEXT NOT NULL,
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_job ON events (job_id, seq);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-`
+type Row = Record<string, unknown>
 
 /**
- * Columns added after the first release: a journal made by an older sidecar gains them on open.
- * `backup` defaults on, which is what every job before this column did.
+ * journal.sqlite's schema, migration by migration (shared/node/sqlite-migrations.ts). Journals
+ * from before the migrations were counted are at version 0 with some or all of it in place,
+ * hence `IF NOT EXISTS` and `addMissingColumns`.
  */
-const ADDED_JOB_COLUMNS: Array<[name: string, definition: string]> = [
-  ['backup', 'INTEGER NOT NULL DEFAULT 1'],
-  ['restore_backup_job_id', 'TEXT'],
-  ['backup_info', 'TEXT'],
+const MIGRATIONS = [
+  `
+  CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    run_id TEXT,
+    kind TEXT NOT NULL,
+    from_version TEXT NOT NULL,
+    to_version TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    requested_by TEXT NOT NULL,
+    force INTEGER NOT NULL,
+    compose TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER
+  );
+  CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at DESC);
+  CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
+  CREATE TABLE IF NOT EXISTS steps (
+    job_id TEXT NOT NULL REFERENCES jobs (id),
+    name TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER,
+    log TEXT NOT NULL DEFAULT '[]',
+    error TEXT,
+    PRIMARY KEY (job_id, name)
+  );
+  CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL REFERENCES jobs (id),
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS events_job ON events (job_id, seq);
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  // Backups: whether the job takes one (on, as every job before this column did), which earlier
+  // job's backup a rollback restores, and the backup the job took.
+  addMissingColumns('jobs', [
+    ['backup', 'INTEGER NOT NULL DEFAULT 1'],
+    ['restore_backup_job_id', 'TEXT'],
+    ['backup_info', 'TEXT'],
+  ]),
 ]
+
+// Rows follow the shared schemas; the steps of a job come from their own table.
+const jobRows = rowCodec('jobs', jobSchema, { columns: { backup: 'backup_info' }, omit: ['steps'] })
+const jobInputRows = rowCodec('jobs', jobInputSchema)
+const stepRows = rowCodec('steps', stepSchema)
 
 const INSTALLED_VERSION_KEY = 'installed_version'
 
@@ -141,11 +129,8 @@ export class Journal {
     // FULL: a step recorded as started must survive power loss, or a resume would guess wrong.
     this.db.pragma('synchronous = FULL')
     this.db.pragma('foreign_keys = ON')
-    this.db.exec(SCHEMA)
-    const existing = new Set((this.db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>).map(c => c.name))
-    for (const [name, definition] of ADDED_JOB_COLUMNS) {
-      if (!existing.has(name)) this.db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${definition}`)
-    }
+    migrate(this.db, MIGRATIONS)
+    for (const rows of [jobRows, jobInputRows, stepRows]) rows.assertColumns(this.db)
   }
 
   close(): void {
@@ -165,27 +150,24 @@ export class Journal {
   }
 
   getJob(id: string): Job | null {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined
     return row ? this.toJob(row) : null
   }
 
   /** Newest first. */
   listJobs(limit: number): Job[] {
-    const rows = this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as JobRow[]
+    const rows = this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]
     return rows.map(row => this.toJob(row))
   }
 
   /** Jobs still queued or running: at most one while the sidecar is up, any number after a crash. */
   activeJobs(): Job[] {
-    const rows = this.db.prepare(`SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at`).all() as JobRow[]
+    const rows = this.db.prepare(`SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at`).all() as Row[]
     return rows.map(row => this.toJob(row))
   }
 
   jobInput(id: string): JobInput {
-    const row = this.db.prepare('SELECT compose, force, backup, restore_backup_job_id FROM jobs WHERE id = ?')
-      .get(id) as Pick<JobRow, 'compose' | 'force' | 'backup' | 'restore_backup_job_id'> | undefined
-    if (!row) throw new Error(`unknown job ${id}`)
-    return { compose: row.compose, force: row.force === 1, backup: row.backup === 1, restoreBackupJobId: row.restore_backup_job_id }
+    return jobInputRows.fromRow(this.requireRow(id))
   }
 
   /** Records the data backup the job's backup step took, so a later rollback can offer it. */
@@ -199,7 +181,7 @@ export class Journal {
 
   setJobStatus(id: string, status: RunStatus, reason: string | null = null, now = Date.now()): Job {
     return this.write(() => {
-      const current = this.requireRow(id)
+      const current = this.toJob(this.requireRow(id))
       assertTransition(current.status, status)
       this.db.prepare(`UPDATE jobs SET status = ?, reason = COALESCE(?, reason),
         started_at = CASE WHEN ? = 'running' AND started_at IS NULL THEN ? ELSE started_at END,
@@ -234,9 +216,9 @@ export class Journal {
   appendLog(id: string, name: StepName, line: string): void {
     const text = line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}…` : line
     this.write(() => {
-      const row = this.db.prepare('SELECT log FROM steps WHERE job_id = ? AND name = ?').get(id, name) as Pick<StepRow, 'log'> | undefined
+      const row = this.db.prepare('SELECT * FROM steps WHERE job_id = ? AND name = ?').get(id, name) as Row | undefined
       if (!row) throw new Error(`step ${name} of job ${id} was never started`)
-      const log = [...(JSON.parse(row.log) as string[]), text].slice(-STEP_LOG_LIMIT)
+      const log = [...stepRows.fromRow(row).log, text].slice(-STEP_LOG_LIMIT)
       this.db.prepare('UPDATE steps SET log = ? WHERE job_id = ? AND name = ?').run(JSON.stringify(log), id, name)
       this.insertEvent(id, { type: 'log', step: name, line: text })
     })
@@ -264,8 +246,8 @@ export class Journal {
       .run(INSTALLED_VERSION_KEY, version)
   }
 
-  private requireRow(id: string): JobRow {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined
+  private requireRow(id: string): Row {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined
     if (!row) throw new Error(`unknown job ${id}`)
     return row
   }
@@ -306,29 +288,8 @@ export class Journal {
     return result
   }
 
-  private toJob(row: JobRow): Job {
-    const steps = this.db.prepare('SELECT name, status, started_at, ended_at, log, error FROM steps WHERE job_id = ? ORDER BY position').all(row.id) as StepRow[]
-    return {
-      id: row.id,
-      runId: row.run_id,
-      kind: row.kind,
-      fromVersion: row.from_version,
-      toVersion: row.to_version,
-      status: row.status,
-      reason: row.reason,
-      requestedBy: requestedBySchema.parse(JSON.parse(row.requested_by)),
-      createdAt: row.created_at,
-      startedAt: row.started_at,
-      endedAt: row.ended_at,
-      backup: row.backup_info ? jobBackupSchema.parse(JSON.parse(row.backup_info)) : null,
-      steps: steps.map((s): Step => ({
-        name: stepNameSchema.parse(s.name),
-        status: s.status,
-        startedAt: s.started_at,
-        endedAt: s.ended_at,
-        log: JSON.parse(s.log) as string[],
-        error: s.error,
-      })),
-    }
+  private toJob(row: Row): Job {
+    const steps = this.db.prepare('SELECT * FROM steps WHERE job_id = ? ORDER BY position').all(row.id) as Row[]
+    return jobRows.fromRow(row, { steps: steps.map(step => stepRows.fromRow(step)) })
   }
 }

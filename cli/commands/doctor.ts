@@ -10,13 +10,15 @@ import { z } from 'zod'
 import { checkComposePolicy } from '../../shared/compose-policy'
 import { MAX_SKEW_MS } from '../../shared/request-signing'
 import type { SidecarHealth } from '../../shared/schemas/job'
+import type { Release } from '../../shared/schemas/release'
 import { validateArgs } from '../args'
 import { commandEnv, type CommandEnv } from '../context'
 import { dotenvPath, readDotenv } from '../env'
 import { CliError } from '../errors'
 import { printLine } from '../job-view'
-import { checkRelease, listReleaseVersions } from '../releases'
-import { SidecarRequestError, type SidecarClient } from '../sidecar-client'
+import { checkRelease, listReleases, releaseSource } from '../releases'
+import { SidecarRejectedError, type SidecarClient } from '../../shared/sidecar-client'
+import { describeSidecarFailure, isSidecarFailure, sidecarFailureKind } from '../sidecar'
 
 export type CheckLevel = 'ok' | 'warn' | 'fail'
 
@@ -57,15 +59,16 @@ async function checkUpdater(ctx: CommandEnv): Promise<{ result: CheckResult, hea
     return { result: ok('updater', `reachable at ${client.url}, secret accepted (Owlat ${health.version}, ${health.driver} driver)`), health, client }
   }
   catch (err) {
-    if (!(err instanceof SidecarRequestError)) throw err
-    const fix = err.kind === 'unreachable'
+    if (!isSidecarFailure(err)) throw err
+    const kind = sidecarFailureKind(err)
+    const fix = kind === 'unreachable'
       ? 'start the updater (docker compose up -d updater, or npm start), or set OWLAT_UPDATER_URL to where it listens'
-      : err.kind === 'unauthorized'
-        ? (err.detail?.includes('stale')
+      : kind === 'unauthorized'
+        ? (err instanceof SidecarRejectedError && err.detail?.includes('stale')
             ? 'the clocks differ too much: sync this machine and the updater with NTP'
             : 'set OWLAT_INSTANCE_SECRET (or OWLAT_DIR/.env) to the secret the updater was started with')
         : 'look at the updater\'s own log: owlat logs updater'
-    return { result: fail('updater', err.message, fix), health: null, client }
+    return { result: fail('updater', describeSidecarFailure(err), fix), health: null, client }
   }
 }
 
@@ -118,25 +121,25 @@ async function checkDisk(ctx: CommandEnv): Promise<CheckResult> {
   return ok('disk', `${gib} GiB free for ${dir}`)
 }
 
-function checkReleases(ctx: CommandEnv): CheckResult {
-  const dir = ctx.config.releaseDir
-  if (ctx.config.releaseSource === 'github' && !existsSync(dir)) {
-    return warn('releases', 'the web reads releases from GitHub; the CLI only reads a release folder, and there is none', `set OWLAT_RELEASE_DIR to a folder of release artifacts to use owlat upgrade`)
-  }
-  let versions: string[]
+async function checkReleases(ctx: CommandEnv): Promise<CheckResult> {
+  const source = releaseSource(ctx)
+  let releases: Release[]
   let key: string
   try {
-    versions = listReleaseVersions(dir)
     key = ctx.config.releasePublicKey()
+    releases = await listReleases(source)
   }
   catch (err) {
-    return fail('releases', (err as Error).message, 'set OWLAT_RELEASE_DIR and OWLAT_RELEASE_PUBLIC_KEY')
+    const fix = ctx.config.releaseSource === 'github'
+      ? 'check OWLAT_GITHUB_REPO, OWLAT_GITHUB_API_URL, OWLAT_GITHUB_TOKEN and OWLAT_RELEASE_PUBLIC_KEY'
+      : 'set OWLAT_RELEASE_DIR and OWLAT_RELEASE_PUBLIC_KEY'
+    return fail('releases', (err as Error).message, fix)
   }
-  const newest = versions[0]
-  if (!newest) return fail('releases', `no release manifests (release-V.json) in ${dir}`, 'download the release artifacts into it, or set OWLAT_RELEASE_DIR')
-  const check = checkRelease(dir, newest, key, ctx.policy)
-  if (!check.ok) return fail('releases', `the newest release ${newest} does not verify: ${check.reason}`, `do not install it; download its artifacts again or remove them from ${dir}`)
-  return ok('releases', `${versions.length} release(s) in ${dir}; the newest, ${newest}, verifies`)
+  const newest = releases[0]?.version
+  if (!newest) return fail('releases', `no releases (${source.where})`, 'publish or copy the release artifacts, or point OWLAT_RELEASE_SOURCE at where they are')
+  const check = await checkRelease(source, newest, key, ctx.policy)
+  if (!check.ok) return fail('releases', `the newest release ${newest} does not verify: ${check.reason}`, `do not install it; publish or copy its artifacts again (${source.where})`)
+  return ok('releases', `${releases.length} release(s) (${source.where}); the newest, ${newest}, verifies`)
 }
 
 /** Why a secret is weak, or null. */
@@ -208,7 +211,7 @@ export const doctorCommand = defineCommand({
     report(checkClock(updater.client))
     report(checkCompose(env, updater.health))
     report(await checkDisk(env))
-    report(checkReleases(env))
+    report(await checkReleases(env))
     report(checkSecrets(env))
     const failed = results.filter(r => r.level === 'fail').map(r => r.name)
     if (failed.length > 0) throw new CliError(`doctor: ${failed.length} check(s) failed: ${failed.join(', ')}`)

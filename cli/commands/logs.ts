@@ -10,7 +10,7 @@ import { commandEnv } from '../context'
 import { CliError, usageError } from '../errors'
 import { followJob, followWithDetach } from '../follow'
 import { describeJob, JobPrinter, outcome, printLine, requester } from '../job-view'
-import { SidecarRequestError } from '../sidecar-client'
+import { SidecarRejectedError } from '../../shared/sidecar-client'
 
 /** The updater keeps at most this many lines per service. */
 export const MAX_TAIL = 5000
@@ -44,7 +44,7 @@ export const logsCommand = defineCommand({
       }
       catch (err) {
         // An updater from before service logs answers "no route"; say so instead of a bare 404.
-        if (err instanceof SidecarRequestError && err.status === 404 && err.detail?.startsWith('no route')) {
+        if (err instanceof SidecarRejectedError && err.status === 404 && err.detail?.startsWith('no route')) {
           throw new CliError(`this updater cannot show service logs yet: update it, or use docker compose logs --tail=${args.tail ?? 200} ${args.service}`)
         }
         throw err

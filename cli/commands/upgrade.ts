@@ -1,25 +1,27 @@
 /**
  * `owlat upgrade [--version V] [--yes]` and `owlat rollback [--version V] [--yes]`: pick a
- * release from the release folder, verify it, confirm, hand it to the updater and follow the job
- * until it ends. Exit 0 only when the job succeeded.
+ * release from the release source, judge it by the shared target rules (the ones the web
+ * explains and the updater enforces), verify it, confirm, hand it to the updater and follow the
+ * job until it ends. Exit 0 only when the job succeeded.
  */
 import { defineCommand, type ArgsDef } from 'citty'
 import { consola } from 'consola'
-import semver from 'semver'
 import { z } from 'zod'
+import { floorManifests, jobRequestFor } from '../../shared/job-request'
+import type { ReleaseSource } from '../../shared/releases/source'
 import type { RunKind } from '../../shared/run-state'
 import { versionSchema } from '../../shared/schemas/common'
-import type { JobRequest } from '../../shared/schemas/job'
-import type { ReleaseManifest } from '../../shared/schemas/release'
-import { isOnChannel, isPrerelease, isVersion, newestApplicable, type Channel } from '../../shared/version'
+import type { ReleaseManifest, Release } from '../../shared/schemas/release'
+import { SidecarRejectedError, type SidecarClient } from '../../shared/sidecar-client'
+import { checkTarget, rollbackCandidates, runRecordsOfJobs, type RunRecord, type TargetCheck } from '../../shared/targets'
+import { compareVersions, isPrerelease, isVersion, newestApplicable, type Channel } from '../../shared/version'
 import { validateArgs } from '../args'
 import { cliRequester, commandEnv, type CommandEnv } from '../context'
 import { releasePublicKey } from '../env'
 import { CliError } from '../errors'
 import { followJob, followWithDetach } from '../follow'
 import { JobPrinter, outcome, printLine } from '../job-view'
-import { checkRelease, listReleaseVersions, type LocalRelease } from '../releases'
-import { SidecarRequestError } from '../sidecar-client'
+import { checkRelease, listReleases, releaseSource } from '../releases'
 
 const jobArgs = {
   version: { type: 'string', description: 'Target version (default: see the command)', valueHint: 'V' },
@@ -31,30 +33,31 @@ const jobArgsSchema = z.object({
   yes: z.boolean().default(false),
 })
 
+/** As many past jobs as the updater lists: versions this instance ran count for rollbacks. */
+const HISTORY_LIMIT = 100
+
+interface Situation {
+  ctx: CommandEnv
+  client: SidecarClient
+  source: ReleaseSource
+  installed: string
+  releases: Release[]
+  runs: RunRecord[]
+}
+
 interface Target {
   kind: RunKind
-  release: LocalRelease
-  manifest: ReleaseManifest
+  version: string
+  /** The rule's verdict: the target release, and what a rollback undoes. */
+  check: Extract<TargetCheck, { ok: true }>
 }
 
-/** Pre-releases only count for an instance already on one (the CLI has no channel setting of its own). */
-function channelOf(installed: string): Channel {
-  return isPrerelease(installed) ? 'beta' : 'stable'
-}
-
-function verified(ctx: CommandEnv, version: string, publicKey: string): Omit<Target, 'kind'> {
-  const check = checkRelease(ctx.config.releaseDir, version, publicKey, ctx.policy)
-  if (!check.ok) throw new CliError(`release ${version} failed verification, nothing was changed: ${check.reason}`)
-  return { release: check.release, manifest: check.manifest }
-}
-
-/** A release that migrated data can only go back as far as its rollback floor. */
-function assertAboveFloor(ctx: CommandEnv, installed: string, target: string, publicKey: string): void {
-  const current = checkRelease(ctx.config.releaseDir, installed, publicKey, ctx.policy)
-  const floor = current.ok && current.manifest.migrations.migratesData ? current.manifest.migrations.rollbackFloor : null
-  if (floor && semver.lt(target, floor)) {
-    throw new CliError(`cannot go back to ${target}: ${installed} migrated data and can only roll back to ${floor} or newer`)
-  }
+/**
+ * The CLI has no channel setting of its own: pre-releases count for an instance already on one,
+ * and an explicit pre-release version is itself the choice of the beta channel.
+ */
+function channelFor(installed: string, explicit: string | undefined): Channel {
+  return isPrerelease(installed) || (explicit !== undefined && isPrerelease(explicit)) ? 'beta' : 'stable'
 }
 
 function installedVersion(version: string): string {
@@ -62,45 +65,41 @@ function installedVersion(version: string): string {
   return version
 }
 
+function judge(s: Situation, kind: RunKind, version: string, channel: Channel): Target {
+  const check = checkTarget({ kind, targetVersion: version, currentVersion: s.installed, channel, releases: s.releases, runs: s.runs })
+  if (!check.ok) throw new CliError(`cannot ${kind === 'update' ? 'update' : 'roll back'} to ${version}: ${check.reason}`)
+  return { kind, version, check }
+}
+
 /** `upgrade --version` may go back (operators use it to roll back); `rollback --version` never goes forward. */
-function pickExplicit(ctx: CommandEnv, mode: RunKind, installed: string, version: string, publicKey: string): Target {
-  const available = listReleaseVersions(ctx.config.releaseDir)
-  if (!available.includes(version)) {
-    throw new CliError(`no release ${version} in ${ctx.config.releaseDir} (available: ${available.join(', ') || 'none'})`)
-  }
-  if (version === installed) throw new CliError(`${version} is already installed: nothing to do`)
-  const kind: RunKind = semver.gt(version, installed) ? 'update' : 'rollback'
+function pickExplicit(s: Situation, mode: RunKind, version: string): Target {
+  if (version === s.installed) throw new CliError(`${version} is already installed: nothing to do`)
+  const kind: RunKind = compareVersions(version, s.installed) > 0 ? 'update' : 'rollback'
   if (mode === 'rollback' && kind === 'update') {
-    throw new CliError(`${version} is newer than the installed ${installed}: use owlat upgrade --version ${version}`)
+    throw new CliError(`${version} is newer than the installed ${s.installed}: use owlat upgrade --version ${version}`)
   }
-  if (kind === 'rollback') assertAboveFloor(ctx, installed, version, publicKey)
-  return { kind, ...verified(ctx, version, publicKey) }
+  return judge(s, kind, version, channelFor(s.installed, version))
 }
 
-function pickUpgrade(ctx: CommandEnv, installed: string, publicKey: string): Target | null {
-  const available = listReleaseVersions(ctx.config.releaseDir).map(version => ({ version }))
-  const newest = newestApplicable(available, installed, channelOf(installed))
+function pickUpgrade(s: Situation): Target | null {
+  const channel = channelFor(s.installed, undefined)
   // The newest release failing verification is a warning sign, not a cue to quietly take an older one.
-  return newest ? { kind: 'update', ...verified(ctx, newest.version, publicKey) } : null
+  const newest = newestApplicable(s.releases, s.installed, channel)
+  return newest ? judge(s, 'update', newest.version, channel) : null
 }
 
-function pickRollback(ctx: CommandEnv, installed: string, publicKey: string): Target {
-  const older = listReleaseVersions(ctx.config.releaseDir)
-    .filter(v => semver.lt(v, installed) && isOnChannel(v, channelOf(installed)))
-  for (const version of older) {
-    const check = checkRelease(ctx.config.releaseDir, version, publicKey, ctx.policy)
-    if (check.ok) {
-      assertAboveFloor(ctx, installed, version, publicKey)
-      return { kind: 'rollback', release: check.release, manifest: check.manifest }
-    }
-    printLine(`skipping ${version}: ${check.reason}`)
+function pickRollback(s: Situation): Target {
+  const channel = channelFor(s.installed, undefined)
+  const candidates = rollbackCandidates({ currentVersion: s.installed, channel, releases: s.releases, runs: s.runs, backupsSupported: false })
+  for (const candidate of candidates) {
+    if (candidate.disabledReason === null) return judge(s, 'rollback', candidate.version, channel)
+    printLine(`skipping ${candidate.version}: ${candidate.disabledReason}`)
   }
-  throw new CliError(`no verified release older than ${installed} in ${ctx.config.releaseDir}: pass --version or add the release's artifacts`)
+  throw new CliError(`no verified release older than ${s.installed} in ${s.source.where}: pass --version or add the release's artifacts`)
 }
 
-function showPlan(installed: string, target: Target): void {
-  const { manifest } = target
-  printLine(`${target.kind === 'update' ? 'Update' : 'Roll back'}: ${installed} → ${manifest.version} (${manifest.channel}, published ${manifest.publishedAt.slice(0, 10)})`)
+function showPlan(installed: string, kind: RunKind, manifest: ReleaseManifest): void {
+  printLine(`${kind === 'update' ? 'Update' : 'Roll back'}: ${installed} → ${manifest.version} (${manifest.channel}, published ${manifest.publishedAt.slice(0, 10)})`)
   if (manifest.severity === 'security') printLine('This is a security release.')
   if (manifest.migrations.migratesData) {
     printLine(`This release migrates data; it can roll back to ${manifest.migrations.rollbackFloor ?? 'no earlier version'} afterwards.`)
@@ -123,51 +122,58 @@ async function confirm(question: string, yes: boolean, requireFlagWithoutTty: bo
   if (answer !== true) throw new CliError('cancelled: nothing was changed')
 }
 
+async function situation(): Promise<Situation> {
+  const ctx = commandEnv()
+  const client = ctx.client()
+  const source = releaseSource(ctx)
+  const [health, jobs, releases] = await Promise.all([client.health(), client.listJobs(HISTORY_LIMIT), listReleases(source)])
+  return { ctx, client, source, installed: installedVersion(health.version), releases, runs: runRecordsOfJobs(jobs) }
+}
+
 async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Promise<void> {
   // Fail before touching anything when the answer could never be given.
   if (mode === 'update' && !args.yes && !process.stdin.isTTY) throw noTerminal()
-  const ctx = commandEnv()
-  const client = ctx.client()
-  const key = releasePublicKey(ctx.config)
-  const installed = installedVersion((await client.health()).version)
+  const s = await situation()
 
   let target: Target | null
-  if (args.version) target = pickExplicit(ctx, mode, installed, args.version, key)
-  else if (mode === 'update') target = pickUpgrade(ctx, installed, key)
-  else target = pickRollback(ctx, installed, key)
+  if (args.version) target = pickExplicit(s, mode, args.version)
+  else if (mode === 'update') target = pickUpgrade(s)
+  else target = pickRollback(s)
   if (!target) {
-    printLine(`✔ Owlat ${installed} is up to date (release folder ${ctx.config.releaseDir})`)
+    printLine(`✔ Owlat ${s.installed} is up to date (${s.source.where})`)
     return
   }
 
-  showPlan(installed, target)
+  // The listing may be older than the files: send only what verifies now.
+  const key = releasePublicKey(s.ctx.config)
+  const release = await checkRelease(s.source, target.version, key, s.ctx.policy)
+  if (!release.ok) throw new CliError(`release ${target.version} failed verification, nothing was changed: ${release.reason}`)
+  showPlan(s.installed, target.kind, release.manifest)
   // Upgrades must be confirmed even in scripts (--yes); an explicit rollback is its own consent
   // outside a terminal, which keeps `owlat rollback --version V` scriptable as pinned.
-  await confirm(`${target.kind === 'update' ? 'Update' : 'Roll back'} to ${target.manifest.version} now?`, args.yes, mode === 'update')
+  await confirm(`${target.kind === 'update' ? 'Update' : 'Roll back'} to ${target.version} now?`, args.yes, mode === 'update')
 
-  const request: JobRequest = {
+  const floors = await floorManifests(s.source, target.kind, s.installed, target.check.undoes, key)
+  const request = jobRequestFor(release.artifacts, {
     runId: null,
     kind: target.kind,
-    targetVersion: target.manifest.version,
-    manifest: target.release.manifestBytes.toString('base64'),
-    signature: target.release.signature.trim(),
-    compose: target.release.compose,
     requestedBy: cliRequester(),
-  }
+    channel: channelFor(s.installed, args.version),
+  }, floors)
   let jobId: string
   try {
-    jobId = await client.createJob(request)
+    ({ jobId } = await s.client.createJob(request))
   }
   catch (err) {
-    if (err instanceof SidecarRequestError && err.status === 409) {
+    if (err instanceof SidecarRejectedError && err.status === 409) {
       throw new CliError(`the updater is busy: ${err.detail ?? 'a job is active'}; see owlat status`)
     }
     throw err
   }
-  printLine(`Job ${jobId} accepted: ${target.kind} ${installed} → ${target.manifest.version}. Ctrl-C detaches; the job keeps running.`)
+  printLine(`Job ${jobId} accepted: ${target.kind} ${s.installed} → ${target.version}. Ctrl-C detaches; the job keeps running.`)
 
   const printer = new JobPrinter()
-  const job = await followWithDetach(jobId, signal => followJob(client, jobId, printer, { signal }))
+  const job = await followWithDetach(jobId, signal => followJob(s.client, jobId, printer, { signal }))
   if (job.status !== 'succeeded') throw new CliError(`${outcome(job)} (details: owlat logs --job ${job.id})`)
   printLine(`✔ Owlat now runs ${job.toVersion}`)
 }

@@ -9,8 +9,9 @@
  *     OUT/package.json, OUT/bin/owlat
  *
  *   node --import tsx scripts/images/prepare.ts convex-deploy OUT
- *     OUT/convex/, OUT/shared/               this version's functions and the shared rules they import
- *     OUT/node_modules/                      the `convex` package and its dependencies (for `npx convex deploy`)
+ *     OUT/convex.json, OUT/playground/convex/  the standalone app's Convex app, which installs the component
+ *     OUT/convex/, OUT/shared/               the module's component and the shared rules and schemas it imports
+ *     OUT/node_modules/                      `convex` (for `npx convex deploy`) and what the functions import
  *     OUT/package.json
  */
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -144,15 +145,21 @@ async function prepareUpdater(out: string): Promise<void> {
   writeFileSync(join(out, 'bin', 'owlat'), '#!/bin/sh\nexec node /app/dist/cli.mjs "$@"\n', { mode: 0o755 })
 }
 
+/** What the deployed functions import besides `convex` itself (convex/component derives its validators from zod). */
+const FUNCTION_PACKAGES = ['zod', 'convex-helpers']
+
 function prepareConvexDeploy(out: string): void {
   mkdirSync(out, { recursive: true })
+  // convex.json points the CLI at playground/convex, the app that installs the component with app.use.
+  cpSync(join(ROOT, 'convex.json'), join(out, 'convex.json'))
+  cpSync(join(ROOT, 'playground', 'convex'), join(out, 'playground', 'convex'), { recursive: true })
   cpSync(join(ROOT, 'convex'), join(out, 'convex'), { recursive: true })
-  // convex/ imports the run state machine and step names from shared/.
+  // The component imports the run state machine, step names and record schemas from shared/.
   cpSync(join(ROOT, 'shared'), join(out, 'shared'), { recursive: true })
-  copyPackages(['convex'], out)
+  copyPackages(['convex', ...FUNCTION_PACKAGES], out)
   linkBins(out, 'convex')
-  const convex = readPackage(join(ROOT, 'node_modules', 'convex'))
-  const pkg = { name: 'owlat-convex-functions', private: true, type: 'module', dependencies: { convex: convex.version } }
+  const dependencies = Object.fromEntries(['convex', ...FUNCTION_PACKAGES].map(name => [name, readPackage(join(ROOT, 'node_modules', name)).version]))
+  const pkg = { name: 'owlat-convex-functions', private: true, type: 'module', dependencies }
   writeFileSync(join(out, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`)
 }
 

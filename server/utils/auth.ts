@@ -1,23 +1,26 @@
 /** Guards for route handlers: the first line of every /api/system/* handler. */
 import type { H3Event } from 'h3'
-import { ReplayGuard, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignedRequest } from '#shared/request-signing'
-import { sessionUserSchema, type SessionUser } from '#shared/schemas/api'
+import { hasSignatureHeaders, ReplayGuard, verifyRequestHeaders } from '#layers/owlat-system/shared/request-signing'
+import type { SessionUser } from '#layers/owlat-system/shared/schemas/api'
 
 /**
- * A platform admin's session, re-checked against the store so a removed user or a changed role
- * takes effect at once, not when the cookie expires. 401 signed out, 403 for anyone else.
+ * A platform admin, as the app's user resolver says (server/utils/user-resolver.ts): 401 when
+ * nobody is signed in, 403 for anyone but a platform admin. The resolver runs per request, so a
+ * removed user or a changed role takes effect at once.
  */
 export async function requirePlatformAdmin(event: H3Event): Promise<SessionUser> {
-  const session = await getUserSession(event)
-  const parsed = sessionUserSchema.safeParse(session.user)
-  const user = parsed.success ? await useStore().getUserById(parsed.data.id) : null
+  const user = await useOwlatUser(event)
   if (!user) {
-    throw createError({ statusCode: 401, statusMessage: 'Unauthorized', message: 'Sign in to continue' })
+    throw createError({
+      statusCode: 401,
+      statusMessage: 'Unauthorized',
+      message: hasOwlatUserResolver() ? 'Sign in to continue' : 'Nobody can be signed in: the app registers no user resolver (defineOwlatUserResolver)',
+    })
   }
   if (user.role !== 'platform-admin') {
     throw createError({ statusCode: 403, statusMessage: 'Forbidden', message: 'Only platform admins can manage system updates' })
   }
-  return { id: user.id, email: user.email, role: user.role }
+  return user
 }
 
 // Per process: a signature seen once within the skew window is refused the second time.
@@ -31,21 +34,12 @@ export type AdminOrSidecar = { via: 'session', user: SessionUser } | { via: 'sid
  * check is refused outright rather than falling back to the session.
  */
 export async function requireAdminOrSidecar(event: H3Event): Promise<AdminOrSidecar> {
-  const timestamp = getRequestHeader(event, TIMESTAMP_HEADER)
-  const signature = getRequestHeader(event, SIGNATURE_HEADER)
-  if (timestamp === undefined && signature === undefined) {
+  const header = (name: string) => getRequestHeader(event, name)
+  if (!hasSignatureHeaders(header)) {
     return { via: 'session', user: await requirePlatformAdmin(event) }
   }
   const body = event.method === 'GET' || event.method === 'HEAD' ? undefined : await readRawBody(event, false)
-  const result = verifySignedRequest({
-    secret: useOwlatConfig().instanceSecret(),
-    method: event.method,
-    path: event.path,
-    body,
-    timestamp,
-    signature,
-    replay,
-  })
+  const result = verifyRequestHeaders({ header, method: event.method, path: event.path, body, secret: useOwlatConfig().instanceSecret(), replay })
   if (!result.ok) {
     throw createError({ statusCode: 401, statusMessage: 'Unauthorized', message: `Signed request refused: ${result.reason}` })
   }

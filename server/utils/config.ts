@@ -1,6 +1,7 @@
 /** The Owlat configuration and the running version as the web sees them. */
-import { loadConfig, type OwlatConfig } from '#shared/config'
-import pkg from '~~/package.json'
+import { loadConfig, type OwlatConfig } from '#layers/owlat-system/shared/config'
+// The module's own version: `~~` would be the app's root.
+import pkg from '#layers/owlat-system/package.json'
 
 let cached: OwlatConfig | undefined
 

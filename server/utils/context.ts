@@ -1,7 +1,6 @@
 /** Process-wide instances built from the configuration: the store, the release source, the sidecar client. */
 import { join } from 'node:path'
-import { createGitHubClient } from './github'
-import { createDirectoryReleaseSource, createGitHubReleaseSource, unavailableReleaseSource, type ReleaseSource } from './release-source'
+import { createReleaseSource, type ReleaseSource } from '../../shared/releases/source'
 import { createSidecarClient, type SidecarClient } from './sidecar'
 import { convexHttpCaller, createConvexStore } from './store/convex'
 import { openSqliteStore } from './store/sqlite'
@@ -13,7 +12,8 @@ let source: ReleaseSource | undefined
 let sidecar: SidecarClient | undefined
 
 /**
- * Convex when OWLAT_CONVEX_URL and OWLAT_CONVEX_ADMIN_KEY are set (production), else the embedded
+ * Convex when OWLAT_CONVEX_URL and OWLAT_CONVEX_ADMIN_KEY are set (production: the component in
+ * the app's deployment, reached through its `owlatSystem.convexModule` module), else the embedded
  * SQLite file. Opening the Convex store makes no request, so an unreachable backend never stops
  * the server from starting: each call then fails with a 503 that says why, and the log says it
  * once per outage.
@@ -24,6 +24,7 @@ export function useStore(): SystemStore {
     store = config.convex
       ? createConvexStore(convexHttpCaller({
           ...config.convex,
+          module: useRuntimeConfig().owlatSystem.convexModule,
           toError: err => createError({ statusCode: 503, statusMessage: 'Service Unavailable', message: err.message, cause: err }),
         }))
       : openSqliteStore(join(config.dataDir, 'web.sqlite'))
@@ -32,17 +33,7 @@ export function useStore(): SystemStore {
 }
 
 export function useReleaseSource(): ReleaseSource {
-  if (!source) {
-    const config = useOwlatConfig()
-    const publicKey = () => config.releasePublicKey()
-    const { repo, apiUrl, token } = config.github
-    source = config.releaseSource === 'directory'
-      ? createDirectoryReleaseSource({ dir: config.releaseDir, publicKey })
-      : repo
-        ? createGitHubReleaseSource({ client: createGitHubClient({ apiUrl, repo, token }), publicKey })
-        // loadConfig refuses this; kept so a hand-built config still says why nothing is listed.
-        : unavailableReleaseSource('github', 'missing OWLAT_GITHUB_REPO')
-  }
+  source ??= createReleaseSource(useOwlatConfig())
   return source
 }
 

@@ -2,17 +2,18 @@
  * Starting an update or a rollback: check the target, open the run (the store refuses a second
  * active one), verify the artifacts as they are now, hand the job to the sidecar, attach its id.
  */
-import { verifyRelease, type ReleaseArtifacts } from '#shared/release-verify'
-import type { RunKind } from '#shared/run-state'
-import type { Run, SessionUser } from '#shared/schemas/api'
-import { GitHubError } from './github'
-import { ReleaseNotFoundError } from './release-source'
+import { verifyRelease, type ReleaseArtifacts } from '#layers/owlat-system/shared/release-verify'
+import type { RunKind } from '#layers/owlat-system/shared/run-state'
+import type { Run, SessionUser } from '#layers/owlat-system/shared/schemas/api'
+import { GitHubError } from '../../shared/releases/github'
+import { floorManifests, jobRequestFor } from '../../shared/job-request'
+import { ReleaseNotFoundError } from '../../shared/releases/source'
 import { readReleases } from './releases'
 import { DispatchFailedError, dispatchRun, syncFromSidecar } from './runs'
 import { SidecarRejectedError, SidecarUnreachableError } from './sidecar'
 import { ActiveRunError } from './store/types'
 import { loadRollbackCandidates, ROLLBACK_HISTORY_LIMIT } from './rollbacks'
-import { checkRollbackTarget, checkTarget } from './targets'
+import { checkTarget } from '../../shared/targets'
 
 function badRequest(message: string) {
   return createError({ statusCode: 400, statusMessage: 'Bad Request', message })
@@ -49,23 +50,23 @@ export async function startRun(kind: RunKind, targetVersion: string, user: Sessi
   const [{ releases }, { channel }] = await Promise.all([readReleases(store, source, useOwlatConfig().releaseCheck), store.getSettings()])
   const running = currentVersion()
   let restoreBackupJobId: string | null = null
+  // The same rule the sidecar enforces; here it explains, before anything is opened.
+  const check = checkTarget({ kind, targetVersion, currentVersion: running, channel, releases, runs: await store.listRuns(ROLLBACK_HISTORY_LIMIT) })
+  if (!check.ok) throw badRequest(check.reason)
   if (kind === 'rollback') {
-    // The dialog's own list: a target it shows disabled is refused here with the same reason.
+    // The dialog's own list: the backup it offers is the one restored.
     const { candidates } = await loadRollbackCandidates()
-    const check = checkRollbackTarget({ targetVersion, currentVersion: running, channel, releases, runs: await store.listRuns(ROLLBACK_HISTORY_LIMIT) })
-    if (!check.ok) throw badRequest(check.reason)
     const backup = candidates.find(c => c.version === targetVersion)?.backup ?? null
     if (options.restoreBackup && backup) restoreBackupJobId = backup.jobId
   }
-  else {
-    const check = checkTarget({ kind, targetVersion, currentVersion: running, channel, releases })
-    if (!check.ok) throw badRequest(check.reason)
-  }
 
   // The cache says it verified; the files may have changed since. Dispatch only what verifies now.
-  let artifacts: ReleaseArtifacts
+  let artifacts: ReleaseArtifacts & { expectedVersion: string }
+  let floors: ReleaseArtifacts[]
   try {
-    artifacts = await source.getArtifacts(targetVersion)
+    artifacts = { ...await source.getArtifacts(targetVersion), expectedVersion: targetVersion }
+    // The manifests whose rollback floors the sidecar checks again.
+    floors = await floorManifests(source, kind, running, check.undoes, useOwlatConfig().releasePublicKey())
   }
   catch (err) {
     if (err instanceof ReleaseNotFoundError) throw badRequest(err.message)
@@ -86,17 +87,15 @@ export async function startRun(kind: RunKind, targetVersion: string, user: Sessi
   }
 
   try {
-    await dispatchRun(run, {
+    await dispatchRun(run, jobRequestFor(artifacts, {
+      runId: null,
       kind,
-      targetVersion,
-      manifest: Buffer.from(artifacts.manifestBytes).toString('base64'),
-      signature: artifacts.signature.trim(),
-      compose: artifacts.compose,
       requestedBy: { email: user.email, via: 'web' },
       force: false,
       backup: options.backup,
       restoreBackupJobId,
-    }, deps)
+      channel,
+    }, floors), deps)
   }
   catch (err) {
     if (err instanceof DispatchFailedError) {

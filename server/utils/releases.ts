@@ -4,8 +4,8 @@
  * validators are kept beside the cache), respect rate limits, and the scheduled one is claimed
  * in the store so replicas sharing it ask once per interval between them. Framework-independent.
  */
-import { GitHubRateLimitError } from './github'
-import type { ReleaseSource } from './release-source'
+import { GitHubRateLimitError } from '../../shared/releases/github'
+import type { ReleaseSource } from '../../shared/releases/source'
 import type { ReleaseCache, ReleaseCheckState, SystemStore } from './store/types'
 
 /** The cache as the API shows it, with when the source will be asked next. */

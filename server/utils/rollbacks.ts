@@ -4,11 +4,11 @@
  * `GET /api/system/rollbacks/candidates` and `POST /api/system/rollbacks`, so the dialog offers
  * exactly what the route accepts.
  */
-import type { RollbackCandidates } from '#shared/schemas/api'
-import type { DriverBackups, JobBackup } from '#shared/schemas/job'
+import type { RollbackCandidates } from '#layers/owlat-system/shared/schemas/api'
+import type { DriverBackups, JobBackup } from '#layers/owlat-system/shared/schemas/job'
 import { readReleases } from './releases'
 import { syncFromSidecar } from './runs'
-import { leavingRun, rollbackCandidates } from './targets'
+import { leavingRun, rollbackCandidates } from '../../shared/targets'
 
 /** Far more runs than an instance makes in years of updates; older ones cannot matter to a rollback. */
 export const ROLLBACK_HISTORY_LIMIT = 500

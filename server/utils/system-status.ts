@@ -1,7 +1,7 @@
 /** The one read behind the page and the banner (`GET /api/system/status`). */
-import { isActiveStatus } from '#shared/run-state'
-import type { Run, SessionUser, SystemStatus } from '#shared/schemas/api'
-import { newestApplicable } from '#shared/version'
+import { isActiveStatus } from '#layers/owlat-system/shared/run-state'
+import type { Run, SessionUser, SystemStatus } from '#layers/owlat-system/shared/schemas/api'
+import { newestApplicable } from '#layers/owlat-system/shared/version'
 import { readReleases } from './releases'
 import { syncFromSidecar } from './runs'
 import type { SystemStore } from './store/types'

@@ -51,6 +51,24 @@ export const sessionUserSchema = z.object({
 })
 export type SessionUser = z.infer<typeof sessionUserSchema>
 
+/** `GET /api/owlat-system/user`: who the app's user resolver says is signed in (null: nobody). */
+export const systemUserAnswerSchema = z.object({ user: sessionUserSchema.nullable() })
+export type SystemUserAnswer = z.infer<typeof systemUserAnswerSchema>
+
+/** A sign-in account as the stores keep it (server side only: never sent to the browser). */
+export const storedUserSchema = z.object({
+  id: z.string(),
+  /** Lower-case. */
+  email: z.string(),
+  role: userRoleSchema,
+  passwordHash: z.string(),
+  createdAt: z.number(),
+})
+export type StoredUser = z.infer<typeof storedUserSchema>
+
+export const newUserSchema = storedUserSchema.pick({ email: true, role: true, passwordHash: true })
+export type NewUser = z.infer<typeof newUserSchema>
+
 /** `GET /api/system/version` (unauthenticated: the page polls it while the web restarts). */
 export const versionInfoSchema = z.object({ version: z.string(), buildId: z.string() })
 export type VersionInfo = z.infer<typeof versionInfoSchema>
@@ -61,6 +79,14 @@ export const runSchema = runCoreSchema.extend({
   startedAt: z.number(),
 })
 export type Run = z.infer<typeof runSchema>
+
+/** What opening a run takes; the store fills in the rest (`queued`, no job, no steps). */
+export const newRunSchema = runSchema.pick({ kind: true, fromVersion: true, toVersion: true, requestedBy: true })
+export type NewRun = z.infer<typeof newRunSchema>
+
+/** What a sync from the sidecar (or a reconciliation) may change on a run. */
+export const runPatchSchema = runSchema.pick({ status: true, steps: true, reason: true, endedAt: true }).partial()
+export type RunPatch = z.infer<typeof runPatchSchema>
 
 /** Who acknowledged a failed or rolled-back run, and when (one per run, the first one stands). */
 export const runAcknowledgementSchema = z.object({

@@ -12,6 +12,13 @@ export const versionSchema = z
   .refine(isVersion, { message: 'must be a semantic version such as 1.3.0' })
 
 export const channelSchema = z.enum(['stable', 'beta'])
+/**
+ * The sidecar drivers there are, by the name OWLAT_DRIVER and `GET /v1/health` use. Each is
+ * registered under its name in `sidecar/drivers/registry.ts`, which must cover this list.
+ */
+export const DRIVER_NAMES = ['local', 'compose'] as const
+export const driverNameSchema = z.enum(DRIVER_NAMES)
+export type DriverName = z.infer<typeof driverNameSchema>
 export const severitySchema = z.enum(['normal', 'security'])
 export const runStatusSchema = z.enum(RUN_STATUSES)
 export const runKindSchema = z.enum(RUN_KINDS)

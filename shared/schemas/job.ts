@@ -1,9 +1,17 @@
 import { z } from 'zod'
-import { requestedBySchema, runCoreSchema, runKindSchema, versionSchema } from './common'
+import { channelSchema, driverNameSchema, requestedBySchema, runCoreSchema, runKindSchema, versionSchema } from './common'
+
+/** A release manifest as signed: its exact bytes (base64) and the signature over them. */
+export const signedManifestSchema = z.object({
+  manifest: z.string().min(1).max(1_000_000),
+  signature: z.string().min(1).max(1_000),
+})
+export type SignedManifest = z.infer<typeof signedManifestSchema>
 
 /**
  * `POST /v1/jobs` body (web or CLI → sidecar). The release artifacts travel with the job so
- * the sidecar verifies them itself (signature against its pinned key, compose sha256).
+ * the sidecar verifies them itself (signature against its pinned key, compose sha256), and
+ * judges the target by the shared rules (shared/targets.ts).
  */
 export const jobRequestSchema = z.object({
   runId: z.string().min(1).max(100).nullable(),
@@ -22,6 +30,14 @@ export const jobRequestSchema = z.object({
   backup: z.boolean().default(true),
   /** A rollback that also puts back the data backup taken by this earlier job. */
   restoreBackupJobId: z.string().min(1).max(100).nullable().default(null),
+  /** The update channel the requester follows: pre-releases only on `beta`. */
+  channel: channelSchema.default('stable'),
+  /**
+   * For a rollback: the signed manifests of the running release and of the releases it undoes
+   * that migrated data, so their rollback floors are checked. The sidecar also keeps every
+   * release it installed; these add what it cannot know (a release installed before it).
+   */
+  releases: z.array(signedManifestSchema).max(100).default([]),
 })
 export type JobRequest = z.input<typeof jobRequestSchema>
 
@@ -70,9 +86,12 @@ export type ServiceHealth = z.infer<typeof serviceHealthSchema>
 /** `GET /v1/health` */
 export const sidecarHealthSchema = z.object({
   version: z.string(),
-  driver: z.enum(['local', 'compose']),
+  driver: driverNameSchema,
   services: z.array(serviceHealthSchema),
   /** Absent from updaters older than this field: they cannot be asked to restore data. */
   backups: driverBackupsSchema.default({ supported: false, reason: 'the updater does not report backup support' }),
 })
 export type SidecarHealth = z.infer<typeof sidecarHealthSchema>
+
+/** `GET /v1/services/:name/logs?tail=N`: the newest lines a service wrote (for `owlat logs SERVICE`). */
+export const serviceLogsSchema = z.object({ lines: z.array(z.string()) })

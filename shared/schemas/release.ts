@@ -52,6 +52,10 @@ export const releasesResponseSchema = z.object({
 })
 export type ReleasesResponse = z.infer<typeof releasesResponseSchema>
 
+/** The last good list from the release source, as the stores keep it. */
+export const releaseCacheSchema = releasesResponseSchema.pick({ releases: true, checkedAt: true, error: true })
+export type ReleaseCache = z.infer<typeof releaseCacheSchema>
+
 /** `GET /api/system/releases/pending`: the releases an update to the newest one would jump over. */
 export const pendingReleasesSchema = z.object({
   currentVersion: z.string(),

@@ -20,7 +20,6 @@ import { checkComposePolicy, composePolicyOptionsFromEnv } from '../../shared/co
 import type { OwlatConfig } from '../../shared/config'
 import type { ServiceHealth } from '../../shared/schemas/job'
 import { parseCompose, readCompose, versionFromImage } from '../compose-file'
-import type { Journal } from '../journal'
 import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
 import { ComposeCli, detectCompose, overrideFile } from './compose-cli'
 import { ServiceLogs } from './compose-logs'
@@ -82,20 +81,21 @@ type StackCheck = { ok: true } | { ok: false, fatal: boolean, detail: string }
 
 export class ComposeDriver implements Driver {
   readonly name = 'compose' as const
-  readonly backups = { supported: true, reason: null }
+  readonly capabilities = { backups: { supported: true, reason: null }, dataRestore: true, selfUpdate: true }
   readonly project: string
   readonly paths: ReturnType<typeof composePaths>
+  readonly projectDir: string
   readonly settings: ComposeSettings
   private readonly docker: Docker
   private readonly env: NodeJS.ProcessEnv
   private cliInstance: ComposeCli | null = null
   private logs: ServiceLogs | null = null
-  private unsubscribe: (() => void) | null = null
 
   constructor(private readonly config: OwlatConfig, private readonly opts: ComposeDriverOptions) {
     this.env = opts.env ?? process.env
     this.settings = composeSettingsFromEnv(this.env)
     this.paths = composePaths(config.owlatDir)
+    this.projectDir = config.owlatDir
     this.docker = opts.docker ?? connectEngine()
     this.project = projectName(this.currentModel(), config.owlatDir)
   }
@@ -118,8 +118,6 @@ export class ComposeDriver implements Driver {
   async stop(): Promise<void> {
     this.logs?.close()
     this.logs = null
-    this.unsubscribe?.()
-    this.unsubscribe = null
   }
 
   installedVersion(): string {
@@ -299,20 +297,6 @@ export class ComposeDriver implements Driver {
       else ctx.log(`this job took no backup of its own, so the data restored from job ${ctx.restoreBackupJobId} stays`)
     }
     await this.upServices(ctx)
-  }
-
-  /**
-   * After a job has committed (never during one), lets a helper container move the updater to
-   * the image the new compose file pins. Wired by `startSidecar` for the compose driver.
-   */
-  afterCommits(journal: Journal): void {
-    this.unsubscribe = journal.onEvent(({ event }) => {
-      if (event.type !== 'job' || event.job.status !== 'succeeded') return
-      this.selfUpdate().then(
-        line => this.opts.log(`self-update after job ${event.job.id}: ${line}`),
-        (err: Error) => this.opts.log(`self-update after job ${event.job.id} failed: ${err.message}`),
-      )
-    })
   }
 
   /** Launches the self-update helper when the updater's pinned image changed; says what it did. */

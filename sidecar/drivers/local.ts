@@ -3,7 +3,7 @@
  * process at the version its compose file pins. Compose files live in `<dataDir>/stack/`.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { OwlatConfig } from '../../shared/config'
 import type { ServiceHealth } from '../../shared/schemas/job'
 import { readCompose, type ComposeWeb } from '../compose-file'
@@ -34,13 +34,20 @@ export function stackPaths(dataDir: string) {
 
 export class LocalDriver implements Driver {
   readonly name = 'local' as const
-  readonly backups = { supported: false, reason: 'the local driver runs no data volumes, so there is nothing to back up or restore' }
+  readonly capabilities = {
+    backups: { supported: false, reason: 'the local driver runs no data volumes, so there is nothing to back up or restore' },
+    dataRestore: false,
+    selfUpdate: false,
+  }
+
+  readonly projectDir: string
   private readonly paths: ReturnType<typeof stackPaths>
   private readonly web: WebProcess
   private readonly target: WebTarget
 
   constructor(private readonly config: OwlatConfig, private readonly opts: LocalDriverOptions) {
     this.paths = stackPaths(config.dataDir)
+    this.projectDir = dirname(this.paths.current)
     this.web = new WebProcess({
       entry: opts.webEntry,
       port: config.port,
@@ -136,6 +143,11 @@ export class LocalDriver implements Driver {
   async restore(ctx: StepContext): Promise<void> {
     restoreCompose(this.paths, ctx)
     await this.recreate(ctx)
+  }
+
+  /** The updater is this process; `npm start` runs it from the checkout. */
+  async selfUpdate(): Promise<string> {
+    return 'the local driver runs the updater in-process: nothing to update'
   }
 
   /** Starts the web from the current compose file, with the environment the brief pins. */

@@ -17,7 +17,7 @@ export interface StackFiles {
 }
 
 /** Write-then-rename, so a reader (or a crash) never sees half a file. */
-export function writeAtomic(path: string, text: string): void {
+export function writeAtomic(path: string, text: string | Uint8Array): void {
   const tmp = `${path}.tmp`
   writeFileSync(tmp, text)
   renameSync(tmp, path)

@@ -1,14 +1,27 @@
 /**
  * What the runner needs from a way of running the stack. The `local` driver supervises the web
  * as a child process (embedded defaults, tests); the `compose` driver does the same steps with
- * `docker compose` and the Docker Engine API. The runner owns ordering, journaling and the
- * restore decision; a driver only performs one step at a time, throws a readable Error when it
- * fails, and calls `ctx.skip(reason)` when the step does not apply to it.
+ * `docker compose` and the Docker Engine API. Drivers register by name in `registry.ts`. The
+ * runner owns ordering, journaling and the restore decision; a driver only performs one step at
+ * a time, throws a readable Error when it fails, and calls `ctx.skip(reason)` when the step does
+ * not apply to it. What only some drivers can do, each declares in `capabilities`; every driver
+ * passes the contract suite in tests/drivers/.
  */
 import type { RunKind } from '../../shared/run-state'
+import type { DriverName } from '../../shared/schemas/common'
 import type { DriverBackups, JobBackup, ServiceHealth } from '../../shared/schemas/job'
 
-export type DriverName = 'local' | 'compose'
+export type { DriverName }
+
+/** What a driver can do beyond the steps every driver runs. */
+export interface DriverCapabilities {
+  /** Whether the backup step backs up the data, and why not when it cannot (the page says so). */
+  backups: DriverBackups
+  /** Whether a rollback can put back the data backup of the update it undoes (`restoreBackupJobId`). */
+  dataRestore: boolean
+  /** Whether `selfUpdate` moves the updater itself to the image a committed release pins. */
+  selfUpdate: boolean
+}
 
 /** Everything a step needs about the job it belongs to. */
 export interface StepContext {
@@ -39,8 +52,9 @@ export interface StepContext {
 
 export interface Driver {
   readonly name: DriverName
-  /** Whether this driver backs up and restores data (the page says so when it cannot). */
-  readonly backups: DriverBackups
+  readonly capabilities: DriverCapabilities
+  /** The folder compose files are deployed in: relative bind mounts resolve against it (compose policy). */
+  readonly projectDir: string
 
   /** Brings the installed stack up (clearing anything a crashed sidecar left behind). */
   start(): Promise<void>
@@ -66,4 +80,9 @@ export interface Driver {
   verify(ctx: StepContext, version: string): Promise<void>
   /** Puts the previous compose file back and recreates. Idempotent like `promote`. */
   restore(ctx: StepContext): Promise<void>
+  /**
+   * After a job committed (never during one), moves the updater to the image the current compose
+   * file pins; says what it did. Called only when `capabilities.selfUpdate`.
+   */
+  selfUpdate(): Promise<string>
 }

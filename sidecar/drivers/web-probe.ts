@@ -54,7 +54,9 @@ export async function probeWeb(target: WebTarget, version: string, signal?: Abor
     return { ok: false, detail: describeFetchError(HEALTHZ_PATH, err) }
   }
   try {
-    const headers = signRequest({ secret: target.secret, method: 'GET', path: VERSION_PATH })
+    // Without a nonce: a restore or a rollback may bring back a web older than the nonce, and
+    // these probes go one at a time, so strictly increasing timestamps keep them apart.
+    const headers = signRequest({ secret: target.secret, method: 'GET', path: VERSION_PATH, nonce: false })
     const res = await get(target, VERSION_PATH, headers, signal)
     if (res.status !== 200) {
       await res.body?.cancel()

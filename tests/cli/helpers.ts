@@ -4,8 +4,10 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { execa, type ResultPromise } from 'execa'
 import { bootstrapDataDir } from '../../scripts/bootstrap'
+import { SidecarClient } from '../../shared/sidecar-client'
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const BIN = join(REPO_ROOT, 'cli', 'bin.mjs')
@@ -65,4 +67,50 @@ export function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
     })
   })
+}
+
+export interface UpdaterProcess {
+  url: string
+  output: () => string
+  stop: () => Promise<void>
+}
+
+/**
+ * The updater as its own process (local driver, the fake web of tests/fixtures) for `env`'s
+ * instance, once it answers a signed health request.
+ */
+export async function startUpdater(env: Record<string, string>, secret: string): Promise<UpdaterProcess> {
+  const child = execa(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'sidecar', 'main.ts')], {
+    cwd: REPO_ROOT,
+    env: { ...env, OWLAT_WEB_ENTRY: join(REPO_ROOT, 'tests', 'fixtures', 'fake-web.mjs'), OWLAT_VERIFY_TIMEOUT_MS: '3000' },
+    reject: false,
+    all: true,
+  })
+  let output = ''
+  child.all?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  const url = `http://127.0.0.1:${env.OWLAT_UPDATER_PORT}`
+  const client = new SidecarClient({ url, secret, timeoutMs: 2000 })
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.health()
+      break
+    }
+    catch (err) {
+      if (attempt > 200 || child.exitCode !== null) {
+        child.kill('SIGTERM')
+        throw new Error(`the updater did not start: ${(err as Error).message}\n${output}`, { cause: err })
+      }
+      await sleep(100)
+    }
+  }
+  return {
+    url,
+    output: () => output,
+    stop: async () => {
+      child.kill('SIGTERM')
+      await child
+    },
+  }
 }

@@ -3,28 +3,24 @@
  * tests/fixtures) on a bootstrapped demo instance at 1.2.2.
  */
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { execa, type ResultPromise } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../setup/ports'
-import { SidecarClient } from '../../cli/sidecar-client'
 import { demoCompose } from '../../scripts/bootstrap'
 import { writeReleaseArtifacts } from '../../shared/release-artifacts'
 import { jobListSchema, jobSchema, sidecarHealthSchema } from '../../shared/schemas/job'
-import { REPO_ROOT, makeDemoInstance, runCli, spawnCli, stderrLines, type DemoInstance } from './helpers'
+import { SidecarClient } from '../../shared/sidecar-client'
+import { jobRequest } from '../sidecar/helpers'
+import { makeDemoInstance, runCli, spawnCli, startUpdater, stderrLines, type DemoInstance, type UpdaterProcess } from './helpers'
 
 const WEB_PORT = await freePort()
 const UPDATER_PORT = await freePort()
-const SIDECAR_ENTRY = join(REPO_ROOT, 'sidecar', 'main.ts')
-const FAKE_WEB = join(REPO_ROOT, 'tests', 'fixtures', 'fake-web.mjs')
 
-describe.runIf(existsSync(SIDECAR_ENTRY))('owlat against a real updater', () => {
+describe('owlat against a real updater', () => {
   let demo: DemoInstance
   let env: Record<string, string>
-  let sidecar: ResultPromise
-  let sidecarOutput = ''
+  let updater: UpdaterProcess
 
   async function status() {
     const result = await runCli(['status', '--json'], env)
@@ -47,35 +43,11 @@ describe.runIf(existsSync(SIDECAR_ENTRY))('owlat against a real updater', () => 
       PORT: String(WEB_PORT),
       OWLAT_UPDATER_PORT: String(UPDATER_PORT),
     }
-    sidecar = execa(process.execPath, ['--import', 'tsx', SIDECAR_ENTRY], {
-      cwd: REPO_ROOT,
-      env: { ...env, OWLAT_WEB_ENTRY: FAKE_WEB, OWLAT_VERIFY_TIMEOUT_MS: '3000' },
-      reject: false,
-      all: true,
-    })
-    sidecar.all?.on('data', (chunk: Buffer) => {
-      sidecarOutput += chunk.toString()
-    })
-    // Wait for readiness (not a timing assertion): the updater answers a signed health request.
-    const client = new SidecarClient({ url: `http://127.0.0.1:${UPDATER_PORT}`, secret: demo.secret, timeoutMs: 2000 })
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await client.health()
-        break
-      }
-      catch (err) {
-        if (attempt > 200 || sidecar.exitCode !== null) {
-          throw new Error(`the sidecar did not start: ${(err as Error).message}\n${sidecarOutput}`, { cause: err })
-        }
-        await sleep(100)
-      }
-    }
+    updater = await startUpdater(env, demo.secret)
   })
 
   afterAll(async () => {
-    if (!sidecar) return
-    sidecar.kill('SIGTERM')
-    await sidecar
+    await updater?.stop()
   })
 
   it('doctor passes on the healthy demo (compose check skipped with a warning)', async () => {
@@ -110,7 +82,7 @@ describe.runIf(existsSync(SIDECAR_ENTRY))('owlat against a real updater', () => 
 
   it('upgrade --version 1.3.0 --yes follows the job live and exits 0', async () => {
     const result = await runCli(['upgrade', '--version', '1.3.0', '--yes'], env)
-    expect(result.exitCode, result.stdout + result.stderr + sidecarOutput).toBe(0)
+    expect(result.exitCode, result.stdout + result.stderr + updater.output()).toBe(0)
     expect(result.stdout).toMatch(/^Update: 1\.2\.2 → 1\.3\.0 \(stable, published 2026-11-01\)$/m)
     expect(result.stdout).toContain('segments can be scheduled')
     expect(result.stdout).toMatch(/^Job \S+ accepted: update 1\.2\.2 → 1\.3\.0\./m)
@@ -160,7 +132,7 @@ describe.runIf(existsSync(SIDECAR_ENTRY))('owlat against a real updater', () => 
   it('rollback without --version finds no older release below the oldest', async () => {
     const result = await runCli(['rollback'], env)
     expect(result.exitCode).toBe(1)
-    expect(stderrLines(result)).toEqual([`owlat: no verified release older than 1.2.2 in ${demo.releaseDir}: pass --version or add the release's artifacts`])
+    expect(stderrLines(result)).toEqual([`owlat: no verified release older than 1.2.2 in release folder ${demo.releaseDir}: pass --version or add the release's artifacts`])
   })
 
   it('Ctrl-C detaches from a running job, and logs --job follows it to the end', async () => {
@@ -222,7 +194,11 @@ describe.runIf(existsSync(SIDECAR_ENTRY))('owlat against a real updater', () => 
 
     const refused = await runCli(['rollback', '--version', '1.2.3'], env)
     expect(refused.exitCode).toBe(1)
-    expect(stderrLines(refused)).toEqual(['owlat: cannot go back to 1.2.3: 1.5.0 migrated data and can only roll back to 1.3.0 or newer'])
+    expect(stderrLines(refused)).toEqual(['owlat: cannot roll back to 1.2.3: 1.5.0 migrated data and cannot roll back below 1.3.0'])
+    // The updater refuses the same job for the same reason, from a client that did not ask first.
+    const direct = new SidecarClient({ url: updater.url, secret: demo.secret })
+    await expect(direct.createJob(jobRequest(demo.dataDir, '1.2.3', { kind: 'rollback' }))).rejects
+      .toMatchObject({ status: 400, detail: '1.5.0 migrated data and cannot roll back below 1.3.0' })
     expect((await status()).version).toBe('1.5.0')
 
     // Without --version: the newest verified older release, which is above the floor.

@@ -1,10 +1,9 @@
 // @vitest-environment edge-runtime
 /** convex/acknowledgements.ts through convex-test, and the store adapter on top of it. */
 import { describe, expect, it } from 'vitest'
-import { internal } from '../../convex/_generated/api'
 import { createConvexStore } from '../../server/utils/store/convex'
 import { RunNotFoundError } from '../../server/utils/store/types'
-import { newBackend, testCaller } from './harness'
+import { newBackend, system, testCaller } from './harness'
 
 describe('run acknowledgements', () => {
   it('keeps the first acknowledgement of a run, audits it, and refuses unknown runs', async () => {
@@ -19,7 +18,7 @@ describe('run acknowledgements', () => {
     expect(await store.acknowledgeRun(run.id, { userId: 'u2', email: 'other@example.com' })).toEqual(first)
     expect(await store.getAcknowledgement(run.id)).toEqual(first)
 
-    const trail = await t.query(internal.audit.list, { limit: 10 })
+    const trail = await t.query(system.audit.list, { limit: 10 })
     expect(trail.filter(e => e.action === 'run.acknowledged')).toEqual([
       { action: 'run.acknowledged', actor: 'admin@example.com', runId: run.id, detail: 'acknowledged update 1.2.2 → 1.3.0 (failed)', at: expect.any(Number) },
     ])

@@ -1,87 +1,75 @@
 /**
- * `convex/_generated/` must be what `scripts/convex-codegen.ts` makes of the current `convex/`
- * modules, and that must be what the convex CLI's own templates (plus its prettier pass) make.
+ * The committed `_generated/` folders (the component's and the two apps') must be what the
+ * installed convex CLI's `convex codegen` makes of the current sources (scripts/convex-codegen.ts
+ * runs it against a loopback deployment that analyses the pushed bundles offline).
  */
 import { execFileSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
-import {
-  API_JS, CONVEX_DIR, SERVER_DTS, SERVER_JS, convexModulePaths, generateConvexFiles, renderApiDts, staleConvexFiles,
-} from '../../scripts/convex-codegen'
+import { join } from 'node:path'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { GENERATED_DIRS, REPO_ROOT, generateConvexFiles, staleConvexFiles } from '../../scripts/convex-codegen'
 
-interface CliTemplates {
-  apiCodegen(modulePaths: string[], opts?: { useTypeScript?: boolean }): { DTS: string, JS: string }
-  serverCodegen(opts: { useTypeScript: boolean, envVars: undefined }): { DTS: string, JS: string }
-}
+const COMPONENT_DIR = join(REPO_ROOT, 'convex/component')
+/** The component's function modules (what its api types), without the CLI's help. */
+const modules = readdirSync(COMPONENT_DIR).filter(name => /^\w+\.ts$/.test(name) && name !== 'schema.ts').map(name => name.slice(0, -3))
 
-/** The installed convex CLI's codegen templates and the prettier it formats them with. */
-async function convexCli(): Promise<{ templates: CliTemplates, format: (source: string) => Promise<string> }> {
-  const require = createRequire(import.meta.url)
-  const convexRoot = dirname(require.resolve('convex/package.json'))
-  const templatesDir = join(convexRoot, 'dist/esm/cli/codegen_templates')
-  const api: Pick<CliTemplates, 'apiCodegen'> = await import(pathToFileURL(join(templatesDir, 'api.js')).href)
-  const server: Pick<CliTemplates, 'serverCodegen'> = await import(pathToFileURL(join(templatesDir, 'server.js')).href)
-  // prettier is a dependency of the convex package, so it is resolved from there.
-  const prettierPath = createRequire(join(convexRoot, 'package.json')).resolve('prettier')
-  const prettier: { format(source: string, opts: { parser: string }): Promise<string> } = await import(pathToFileURL(prettierPath).href)
-  return {
-    templates: { apiCodegen: api.apiCodegen, serverCodegen: server.serverCodegen },
-    format: source => prettier.format(source, { parser: 'typescript' }),
-  }
-}
+describe('convex _generated', () => {
+  let files: Record<string, string>
 
-describe('convex/_generated', () => {
-  it('is in sync with the modules in convex/ (run npx tsx scripts/convex-codegen.ts when this fails)', () => {
-    expect(staleConvexFiles()).toEqual([])
-    expect(readdirSync(join(CONVEX_DIR, '_generated')).sort()).toEqual(Object.keys(generateConvexFiles()).sort())
+  beforeAll(async () => {
+    files = await generateConvexFiles()
   })
 
-  it('types the api over every function module', () => {
-    const modules = convexModulePaths()
-    expect(modules).toEqual(expect.arrayContaining(['audit.ts', 'dismissals.ts', 'releases.ts', 'runs.ts', 'settings.ts', 'users.ts']))
-    expect(modules).not.toContain('schema.ts')
-    const dts = generateConvexFiles()['api.d.ts']
-    expect(dts).toContain('declare const fullApi: ApiFromModules<{')
-    for (const module of modules) {
-      const name = module.replace(/\.ts$/, '')
-      expect(dts).toContain(`import type * as ${name} from "../${name}.js";`)
-      expect(dts).toContain(`  ${name}: typeof ${name};`)
+  it('is in sync with the sources (run npx tsx scripts/convex-codegen.ts when this fails)', async () => {
+    expect(await staleConvexFiles(REPO_ROOT, files)).toEqual([])
+  })
+
+  it('types the component\'s api over its modules, and what it exports to an app over its public functions', () => {
+    expect(modules).toEqual(expect.arrayContaining(['audit', 'dismissals', 'releases', 'runs', 'settings', 'users']))
+    expect(Object.keys(files).filter(f => f.startsWith('convex/component/'))).toEqual(
+      ['api.ts', 'component.ts', 'dataModel.ts', 'server.ts'].map(name => `convex/component/_generated/${name}`),
+    )
+    const api = files['convex/component/_generated/api.ts']!
+    for (const module of modules) expect(api).toContain(`import type * as ${module} from "../${module}.js";`)
+    expect(api).not.toContain('schema')
+    const component = files['convex/component/_generated/component.ts']!
+    expect(component).toContain('export type ComponentApi<Name extends string | undefined = string | undefined> =')
+    // Every function of the component, typed from its validators, and reachable from the app only.
+    expect(component).toMatch(/open: FunctionReference<\s*"mutation",\s*"internal",/)
+    expect(component).toMatch(/getActive: FunctionReference<\s*"query",\s*"internal",/)
+    expect(component).not.toContain('"public"')
+  })
+
+  it('types each app\'s components with the component it installed, under the name it gave it', () => {
+    for (const app of GENERATED_DIRS.filter(dir => dir !== 'convex/component')) {
+      const api = files[`${app}/_generated/api.d.ts`]!
+      expect(api).toContain('import type * as owlatSystem from "../owlatSystem.js";')
+      expect(api).toMatch(/owlatSystem: import\("(\.\.\/)+convex\/component\/_generated\/component\.js"\)\.ComponentApi<"owlatSystem">;/)
     }
+    expect(files['tests/fixtures/host/convex/_generated/dataModel.d.ts']).toContain('import schema from "../schema.js";')
   })
 
-  it('matches the convex CLI\'s templates, formatted as the CLI formats them', async () => {
-    const { templates, format } = await convexCli()
-    for (const modules of [convexModulePaths(), ['a.ts', 'delete.ts', 'lib/b-c.ts', 'api.ts'], []]) {
-      const api = templates.apiCodegen(modules)
-      expect(renderApiDts(modules)).toBe(await format(api.DTS))
-      expect(API_JS).toBe(await format(api.JS))
-    }
-    const server = templates.serverCodegen({ useTypeScript: false, envVars: undefined })
-    expect(SERVER_DTS).toBe(await format(server.DTS))
-    expect(SERVER_JS).toBe(await format(server.JS))
-  })
-
-  describe('in a copy of convex/', () => {
-    let dir: string | undefined
+  describe('in a copy of the sources', () => {
+    let root: string | undefined
 
     afterEach(() => {
-      if (dir) rmSync(dir, { recursive: true, force: true })
-      dir = undefined
+      if (root) rmSync(root, { recursive: true, force: true })
+      root = undefined
     })
 
-    it('finds a new module, and skips what the CLI skips', () => {
-      dir = mkdtempSync(join(tmpdir(), 'owlat-convex-'))
-      cpSync(CONVEX_DIR, dir, { recursive: true })
-      expect(staleConvexFiles(dir)).toEqual([])
-      writeFileSync(join(dir, 'health.ts'), 'export const x = 1\n')
-      for (const skipped of ['runs.test.ts', '.hidden.ts', '#runs.ts#', 'notes.md', 'empty.ts']) writeFileSync(join(dir, skipped), skipped === 'empty.ts' ? '// nothing\n' : 'export {}\n')
-      expect(staleConvexFiles(dir)).toEqual(['api.d.ts'])
-      expect(convexModulePaths(dir)).toContain('health.ts')
-      expect(convexModulePaths(dir)).toHaveLength(convexModulePaths().length + 1)
+    it('finds a new module, skips what the CLI skips, and reports a file that does not belong', async () => {
+      root = mkdtempSync(join(tmpdir(), 'owlat-convex-'))
+      for (const dir of ['convex', 'shared', 'playground/convex', 'tests/fixtures/host/convex']) cpSync(join(REPO_ROOT, dir), join(root, dir), { recursive: true })
+      const component = join(root, 'convex/component')
+      writeFileSync(join(component, 'health.ts'), 'import { v } from \'convex/values\'\nimport { query } from \'./_generated/server\'\n\nexport const ping = query({ args: {}, returns: v.literal(\'pong\'), handler: async () => \'pong\' as const })\n')
+      for (const skipped of ['runs.test.ts', '.hidden.ts', '#runs.ts#', 'notes.md', 'empty.ts']) writeFileSync(join(component, skipped), skipped === 'empty.ts' ? '// nothing\n' : 'export {}\n')
+      writeFileSync(join(component, '_generated', 'old.js'), '')
+      expect(await staleConvexFiles(root)).toEqual(['convex/component/_generated/api.ts', 'convex/component/_generated/component.ts', 'convex/component/_generated/old.js'])
+      const generated = await generateConvexFiles(root)
+      const imported = [...generated['convex/component/_generated/api.ts']!.matchAll(/^import type \* as \w+ from "\.\.\/(.+)\.js";$/gm)].map(m => m[1])
+      expect(imported).toEqual([...modules, 'health'].sort())
+      expect(generated['convex/component/_generated/component.ts']).toMatch(/health: \{\s*ping: FunctionReference<"query", "internal", \{\}, "pong", Name>;/)
     })
   })
 

@@ -1,10 +1,34 @@
-/** The bounds in convex/model.ts, on their own. */
+// @vitest-environment edge-runtime
+/** convex/model.ts on its own: validators derived from the shared schemas, and the bounds. */
 import { getConvexSize } from 'convex/values'
 import { describe, expect, it } from 'vitest'
-import { boundSteps, clipMessage, MESSAGE_MAX, RUN_STEPS_BUDGET_BYTES, STEP_LOG_LINE_MAX, type StoredStep } from '../../convex/model'
+import { boundSteps, clipMessage, MESSAGE_MAX, RUN_STEPS_BUDGET_BYTES, STEP_LOG_LINE_MAX, type StoredStep } from '../../convex/component/model'
+import schema from '../../convex/component/schema'
+import { releaseSchema, runSchema, storedUserSchema } from '../../shared/schemas'
 import { STEP_LOG_LIMIT } from '../../shared/steps'
+import { newBackend, system } from './harness'
 
 const step = (log: string[]): StoredStep => ({ name: 'pull', status: 'running', startedAt: 1, endedAt: null, log, error: null })
+
+describe('validators derived from shared/schemas', () => {
+  const fieldsOf = (table: keyof typeof schema.tables) => Object.keys(schema.tables[table].validator.fields).sort()
+  const keysOf = (shape: object, ...more: string[]) => [...Object.keys(shape), ...more].filter(key => key !== 'id').sort()
+
+  it('stores each record with the fields of its zod schema (the id is the document\'s _id)', () => {
+    expect(fieldsOf('runs')).toEqual(keysOf(runSchema.shape))
+    expect(fieldsOf('users')).toEqual(keysOf(storedUserSchema.shape))
+    expect(fieldsOf('releases')).toEqual(keysOf(releaseSchema.shape, 'position'))
+  })
+
+  it('refuses at the function boundary what the zod schemas refuse', async () => {
+    const t = newBackend()
+    const request = { kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', requestedBy: { email: null, via: 'web' } } as const
+    await expect(t.mutation(system.runs.open, { ...request, kind: 'sidegrade' as 'update' })).rejects.toThrow(/Validator error/)
+    await expect(t.mutation(system.runs.open, { ...request, requestedBy: { email: null, via: 'fax' as 'web' } })).rejects.toThrow(/Validator error/)
+    const run = await t.mutation(system.runs.open, request)
+    await expect(t.mutation(system.runs.update, { runId: run.id, patch: { steps: [{ name: 'pull' } as StoredStep] } })).rejects.toThrow(/Validator error/)
+  })
+})
 
 describe('boundSteps', () => {
   it('keeps the newest STEP_LOG_LIMIT lines', () => {

@@ -1,12 +1,13 @@
 /**
- * A loopback HTTP server standing in for the updater sidecar in unit tests: it checks request
- * signatures like the real one and answers `POST /v1/jobs`, `GET /v1/jobs?limit=N` and
- * `GET /v1/jobs/:id` with the sidecar's JSON shapes, from jobs the test puts in `jobs`.
+ * A loopback HTTP server standing in for the updater sidecar where the real one cannot give the
+ * answer a test needs (a dropped dispatch, a garbled answer, a cut event stream): it checks
+ * request signatures like the real one and answers with the sidecar's JSON shapes, from jobs and
+ * events the test puts in.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { ReplayGuard, verifyIncomingRequest } from '../../shared/request-signing'
-import { jobRequestSchema, type Job, type JobRequest } from '../../shared/schemas/job'
+import { NONCE_HEADER, ReplayGuard, verifyIncomingRequest } from '../../shared/request-signing'
+import { jobRequestSchema, type Job, type JobEvent, type JobRequest } from '../../shared/schemas/job'
 import { createSidecarClient, type SidecarClient } from '../../server/utils/sidecar'
 
 export const FAKE_SECRET = 'fake-sidecar-instance-secret-0123456789'
@@ -18,16 +19,35 @@ export const FAKE_SECRET = 'fake-sidecar-instance-secret-0123456789'
  */
 export type CreateBehaviour = 'accept' | 'accept-then-drop' | 'accept-then-hang' | 'refuse'
 
+/** A canned answer: what a route answers instead of the fake's own. */
+export type Override = (req: { method: string, url: string, body: string }) => { status: number, body: unknown } | undefined
+
 export interface FakeSidecar {
   url: string
   /** The journal, oldest first (the list answers newest first). */
   jobs: Map<string, Job>
+  /** Events of each job's stream, by sequence (1 = the first). */
+  events: Map<string, JobEvent[]>
   /** `METHOD path` of every request that reached the server, in order. */
   requests: string[]
+  /** `POST /v1/jobs` bodies as received. */
+  bodies: string[]
+  /** Why each refused request was refused. */
+  refusals: string[]
+  /** The `Last-Event-ID` of each event-stream request (null without one). */
+  eventRequests: Array<string | null>
+  /** The first stream request ends after this many events, without the terminal one. */
+  cutAfter: number | null
   onCreate: CreateBehaviour
   /** When true, every connection is cut without an answer (a sidecar going down). */
   down: boolean
-  client: (opts?: { timeoutMs?: number }) => SidecarClient
+  /** Checks signatures as an updater from before the nonce does (ignoring `X-Owlat-Nonce`). */
+  beforeNonce: boolean
+  health: unknown
+  /** Sent as the `Date` header when set. */
+  date: string | null
+  override: Override | null
+  client: (opts?: { timeoutMs?: number, secret?: string }) => SidecarClient
   close: () => Promise<void>
 }
 
@@ -70,11 +90,35 @@ export async function startFakeSidecar(): Promise<FakeSidecar> {
     return job
   }
 
+  const stream = (req: IncomingMessage, res: ServerResponse, jobId: string) => {
+    const last = req.headers['last-event-id'] as string | undefined
+    fake.eventRequests.push(last ?? null)
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    const from = last === undefined ? 0 : Number(last)
+    const cut = fake.eventRequests.length === 1 ? fake.cutAfter : null
+    res.write(': connected\n\nevent: heartbeat\ndata: \n\n')
+    ;(fake.events.get(jobId) ?? []).forEach((event, i) => {
+      const seq = i + 1
+      if (seq <= from || (cut !== null && seq > cut)) return
+      res.write(`id: ${seq}\ndata: ${JSON.stringify(event)}\n\n`)
+    })
+    // A cut ends without the terminal event, as a sidecar restart would.
+    res.end()
+  }
+
   const route = (req: IncomingMessage, res: ServerResponse, body: string) => {
     const url = new URL(req.url ?? '/', 'http://fake.invalid')
-    const check = verifyIncomingRequest(req, body, FAKE_SECRET, replay)
-    if (!check.ok) return send(res, 401, { error: check.reason })
+    const signed = fake.beforeNonce ? { ...req, headers: { ...req.headers, [NONCE_HEADER]: undefined } } : req
+    const check = verifyIncomingRequest(signed, body, FAKE_SECRET, replay)
+    if (!check.ok) {
+      fake.refusals.push(check.reason)
+      return send(res, 401, { error: check.reason })
+    }
+    const canned = fake.override?.({ method: req.method ?? 'GET', url: req.url ?? '/', body })
+    if (canned) return send(res, canned.status, canned.body)
+    if (url.pathname === '/v1/health' && req.method === 'GET') return send(res, 200, fake.health)
     if (url.pathname === '/v1/jobs' && req.method === 'POST') {
+      fake.bodies.push(body)
       const parsed = jobRequestSchema.safeParse(JSON.parse(body))
       if (!parsed.success) return send(res, 400, { error: parsed.error.message })
       if (fake.onCreate === 'refuse') return send(res, 409, { error: 'a job is still running' })
@@ -88,10 +132,11 @@ export async function startFakeSidecar(): Promise<FakeSidecar> {
       const limit = Number(url.searchParams.get('limit') ?? 20)
       return send(res, 200, { jobs: [...fake.jobs.values()].reverse().slice(0, limit) })
     }
-    const match = /^\/v1\/jobs\/([\w-]+)$/.exec(url.pathname)
+    const match = /^\/v1\/jobs\/([\w-]+)(\/events)?$/.exec(url.pathname)
     if (match && req.method === 'GET') {
       const job = fake.jobs.get(match[1]!)
-      return job ? send(res, 200, job) : send(res, 404, { error: `no job ${match[1]}` })
+      if (!job) return send(res, 404, { error: `no job ${match[1]}` })
+      return match[2] ? stream(req, res, job.id) : send(res, 200, job)
     }
     send(res, 404, { error: `no route ${url.pathname}` })
   }
@@ -99,6 +144,7 @@ export async function startFakeSidecar(): Promise<FakeSidecar> {
   const server = createServer((req, res) => {
     fake.requests.push(`${req.method} ${req.url}`)
     if (fake.down) return req.socket.destroy()
+    if (fake.date) res.setHeader('date', fake.date)
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => route(req, res, Buffer.concat(chunks).toString('utf8')))
@@ -109,10 +155,19 @@ export async function startFakeSidecar(): Promise<FakeSidecar> {
   const fake: FakeSidecar = {
     url,
     jobs: new Map(),
+    events: new Map(),
     requests: [],
+    bodies: [],
+    refusals: [],
+    eventRequests: [],
+    cutAfter: null,
     onCreate: 'accept',
     down: false,
-    client: opts => createSidecarClient({ baseUrl: url, secret: () => FAKE_SECRET, timeoutMs: opts?.timeoutMs }),
+    beforeNonce: false,
+    health: { version: '1.2.2', driver: 'local', services: [] },
+    date: null,
+    override: null,
+    client: opts => createSidecarClient({ baseUrl: url, secret: () => opts?.secret ?? FAKE_SECRET, timeoutMs: opts?.timeoutMs }),
     close: async () => {
       server.closeAllConnections()
       await new Promise(resolve => server.close(resolve))

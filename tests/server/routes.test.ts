@@ -2,7 +2,7 @@
  * The web's routes against the real stack: the sidecar subprocess supervising the built web.
  * Cases run in order; the 4xx cases come before the update and assert nothing changed.
  */
-import { appendFileSync, readFileSync, rmSync } from 'node:fs'
+import { appendFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { artifactNames } from '../../shared/release-artifacts'
@@ -13,6 +13,7 @@ import {
 import { jobAcceptedSchema, jobSchema, type JobRequest } from '../../shared/schemas/job'
 import { releasesResponseSchema } from '../../shared/schemas/release'
 import { isActiveStatus } from '../../shared/run-state'
+import { jobRequest, SidecarClient } from '../sidecar/helpers'
 import { addRelease, ADMIN, createUserViaScript, MEMBER, startStack, UPDATER_PORT, waitFor, WEB, type Stack } from './stack'
 
 let stack: Stack
@@ -71,29 +72,14 @@ function runToEnd(runId: string, cookie: string): Promise<Run> {
 }
 
 /** A signed request straight to the sidecar, as the `owlat` CLI sends it. */
+/** The updater, asked directly as the CLI does. */
 async function callSidecar(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
-  const text = body === undefined ? undefined : JSON.stringify(body)
-  const res = await fetch(`http://127.0.0.1:${UPDATER_PORT}${path}`, {
-    method,
-    body: text,
-    headers: { 'content-type': 'application/json', ...signRequest({ secret: stack.secret, method, path, body: text }) },
-  })
-  return { status: res.status, body: await res.json() }
+  return new SidecarClient(`http://127.0.0.1:${UPDATER_PORT}`, stack.secret).request(method, path, body)
 }
 
 /** The job body the CLI builds from the release artifacts in the release folder. */
 function cliJobRequest(version: string): JobRequest {
-  const names = artifactNames(version)
-  return {
-    runId: null,
-    kind: 'update',
-    targetVersion: version,
-    manifest: readFileSync(join(stack.releaseDir, names.manifest)).toString('base64'),
-    signature: readFileSync(join(stack.releaseDir, names.signature), 'utf8').trim(),
-    compose: readFileSync(join(stack.releaseDir, names.compose), 'utf8'),
-    requestedBy: { email: 'ops@example.com', via: 'cli' },
-    force: false,
-  }
+  return jobRequest(stack.dataDir, version, { requestedBy: { email: 'ops@example.com', via: 'cli' } }, stack.releaseDir)
 }
 
 const ROUTES: [method: string, path: string, body?: unknown][] = [
@@ -186,6 +172,17 @@ describe('guards', () => {
     const replayed = await call('GET', '/api/system/version', { headers })
     expect(replayed.status).toBe(401)
     expect(message(replayed)).toMatch(/replayed/)
+  })
+
+  it('tells signed version reads of the same millisecond apart by their nonce, and still reads the form without one', async () => {
+    const now = Date.now()
+    const signed = Array.from({ length: 20 }, () => signRequest({ secret: stack.secret, method: 'GET', path: '/api/system/version', now }))
+    const answers = await Promise.all(signed.map(headers => call('GET', '/api/system/version', { headers })))
+    expect(answers.map(a => a.status)).toEqual(signed.map(() => 200))
+    // What an updater from before the nonce sends (the one that verifies a web it just updated).
+    const legacy = signRequest({ secret: stack.secret, method: 'GET', path: '/api/system/version', nonce: false })
+    expect((await call('GET', '/api/system/version', { headers: legacy })).status).toBe(200)
+    expect((await call('GET', '/api/system/version', { headers: { ...signed[0]!, 'X-Owlat-Signature': signed[0]!['X-Owlat-Signature']!.toUpperCase() } })).status).toBe(401)
   })
 
   it('refuses a bad signature on the version endpoint', async () => {

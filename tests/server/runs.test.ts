@@ -223,7 +223,9 @@ describe('syncFromSidecar', () => {
     sidecar.jobs.set('w1', webJob('w1', run, { status: 'running' }))
     const real = sidecar.client()
     const listRefused: ReconcileDeps['sidecar'] = {
-      ...real,
+      getJob: id => real.getJob(id),
+      createJob: request => real.createJob(request),
+      health: () => real.health(),
       listJobs: async () => {
         throw new SidecarRejectedError(502, 'garbled list')
       },

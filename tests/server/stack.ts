@@ -22,7 +22,8 @@ export const MEMBER = { email: 'member@example.com', password: 'member-password-
 /** Builds the web once when there is no build output (about 1–2 min). */
 export function ensureWebBuild(): void {
   if (existsSync(join(ROOT, '.output/server/index.mjs'))) return
-  execFileSync('npx', ['nuxt', 'build'], { cwd: ROOT, stdio: 'inherit' })
+  // The standalone app (playground/) writes its build to the repository's .output/.
+  execFileSync('npx', ['nuxt', 'build', 'playground'], { cwd: ROOT, stdio: 'inherit' })
 }
 
 /** The environment without any OWLAT_* / NUXT_* the developer's shell may carry. */

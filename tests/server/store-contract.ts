@@ -248,8 +248,8 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
 
     describe('dismissals', () => {
       it('are per user and per version, and idempotent', async () => {
-        await store.dismiss('u1', '1.3.0')
-        await store.dismiss('u1', '1.3.0')
+        await store.dismiss({ userId: 'u1', email: 'u1@example.com' }, '1.3.0')
+        await store.dismiss({ userId: 'u1', email: 'u1@example.com' }, '1.3.0')
         expect(await store.isDismissed('u1', '1.3.0')).toBe(true)
         expect(await store.isDismissed('u2', '1.3.0')).toBe(false)
         expect(await store.isDismissed('u1', '1.3.1')).toBe(false)
@@ -322,7 +322,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     describe('settings', () => {
       it('defaults to the stable channel and persists a change', async () => {
         expect(await store.getSettings()).toEqual({ channel: 'stable' })
-        expect(await store.updateSettings({ channel: 'beta' })).toEqual({ channel: 'beta' })
+        expect(await store.updateSettings({ channel: 'beta' }, 'admin@example.com')).toEqual({ channel: 'beta' })
         expect(await store.getSettings()).toEqual({ channel: 'beta' })
         expect(await subject.other().getSettings()).toEqual({ channel: 'beta' })
         expect(await store.updateSettings({})).toEqual({ channel: 'beta' })

@@ -63,16 +63,26 @@ function store(extra: Partial<ConvexHttpOptions> = {}) {
 }
 
 describe('the Convex store over HTTP', () => {
-  it('calls the internal functions by path with the admin key', async () => {
+  it('calls the component through the app\'s exposed functions, naming the component function, with the admin key', async () => {
     const run = { ...newRun, id: 'r1', jobId: null, status: 'queued', reason: null, startedAt: 1, endedAt: null, steps: [] }
-    answer = req => ({ status: 'success', value: req.path === 'runs:open' ? run : null })
+    answer = req => ({ status: 'success', value: (req.args as { fn: string }).fn === 'runs:open' ? run : null })
     const s = store()
     expect(await s.getActiveRun()).toBeNull()
     expect(await s.openRun(newRun)).toEqual(run)
     expect(received).toEqual([
-      { endpoint: '/api/query', authorization: 'Convex convex-self-hosted|secret-admin-key', path: 'runs:getActive', args: {} },
-      { endpoint: '/api/mutation', authorization: 'Convex convex-self-hosted|secret-admin-key', path: 'runs:open', args: newRun },
+      { endpoint: '/api/query', authorization: 'Convex convex-self-hosted|secret-admin-key', path: 'owlatSystem:query', args: { fn: 'runs:getActive', args: {} } },
+      { endpoint: '/api/mutation', authorization: 'Convex convex-self-hosted|secret-admin-key', path: 'owlatSystem:mutation', args: { fn: 'runs:open', args: newRun } },
     ])
+  })
+
+  it('uses the app module the host chose', async () => {
+    await store({ module: 'system' }).getSettings()
+    expect(received.map(r => r.path)).toEqual(['system:query'])
+  })
+
+  it('says what a host must add when its app does not expose the component', async () => {
+    answer = () => ({ status: 'error', errorMessage: 'Could not find public function for \'owlatSystem:query\'. Did you forget to run `npx convex dev` or `npx convex deploy`?' })
+    await expect(store().getSettings()).rejects.toThrow(`the Convex app at ${url} does not expose the System & Updates component as owlatSystem:query and owlatSystem:mutation (add convex/owlatSystem.ts with exposeOwlatSystem, see the README)`)
   })
 
   it('sends only the fields the validators accept', async () => {
@@ -84,8 +94,8 @@ describe('the Convex store over HTTP', () => {
       // A newer sidecar may add fields; Convex would refuse the whole call for one unknown field.
       ...{ extra: true },
     })
-    expect(received[0]!.args).toEqual({ runId: 'r1', patch: { status: 'failed' } })
-    expect(received[1]!.args).toEqual({ job: expect.not.objectContaining({ extra: true }) })
+    expect(received[0]!.args).toEqual({ fn: 'runs:update', args: { runId: 'r1', patch: { status: 'failed' } } })
+    expect(received[1]!.args).toEqual({ fn: 'runs:adoptJob', args: { job: expect.not.objectContaining({ extra: true }) } })
   })
 
   it('turns a refusal from a function back into the store\'s typed error', async () => {

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openSqliteStore } from '../../server/utils/store/sqlite'
 import type { SystemStore } from '../../server/utils/store/types'
@@ -47,7 +48,7 @@ describe('sqlite store file', () => {
   it('keeps everything across reopening the file', async () => {
     const run = await store.openRun(newRun)
     const adopted = await store.adoptJob({ ...cliJob, status: 'succeeded' })
-    await store.dismiss('u1', '1.3.0')
+    await store.dismiss({ userId: 'u1', email: 'u1@example.com' }, '1.3.0')
     await store.saveReleaseCache({ releases: [release], checkedAt: 10, error: 'e' })
     await store.updateSettings({ channel: 'beta' })
     await store.close()
@@ -57,5 +58,29 @@ describe('sqlite store file', () => {
     expect(await store.isDismissed('u1', '1.3.0')).toBe(true)
     expect(await store.getReleaseCache()).toEqual({ releases: [release], checkedAt: 10, error: 'e' })
     expect(await store.getSettings()).toEqual({ channel: 'beta' })
+  })
+
+  it('reads rows through the shared run schema: a row of the wrong shape is refused, not handed on', async () => {
+    const run = await store.openRun(newRun)
+    const raw = new Database(file)
+    raw.prepare(`UPDATE runs SET kind = 'sidegrade', steps = '[{"name":"pull"}]' WHERE id = ?`).run(run.id)
+    raw.close()
+    await expect(store.getRun(run.id)).rejects.toThrow(/^runs: a row does not match its schema:[\s\S]*kind[\s\S]*steps\[0\]\.status/)
+    await expect(store.listRuns(10)).rejects.toThrow(/runs: a row does not match its schema/)
+  })
+
+  it('refuses a file whose tables lack a column the shared schemas need', async () => {
+    await store.close()
+    const raw = new Database(file)
+    raw.exec('ALTER TABLE run_acknowledgements DROP COLUMN email')
+    raw.close()
+    expect(() => openSqliteStore(file)).toThrow(/table run_acknowledgements lacks the column\(s\) email/)
+    store = openSqliteStore(join(dir, 'fresh.sqlite'))
+  })
+
+  it('counts its migrations in user_version (shared/node/sqlite-migrations.ts)', () => {
+    const raw = new Database(file, { readonly: true })
+    expect(raw.pragma('user_version', { simple: true })).toBe(4)
+    raw.close()
   })
 })

@@ -1,21 +1,23 @@
 /**
  * The sidecar's HTTP API against a real web child (tests/fixtures/fake-web.mjs) on the local
- * driver: signatures, admission checks, a good update, a bad one that rolls back, a manual
- * rollback, the SSE stream. The cases build on each other's installed version, in order.
+ * driver: signatures, admission checks, an update, a manual rollback, the SSE stream. The cases
+ * build on each other's installed version, in order. What every driver does with a job (restores,
+ * resumes) is the driver contract's (tests/drivers/).
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../setup/ports'
 import { demoCompose } from '../../scripts/bootstrap'
-import { sidecarHealthSchema, jobListSchema, jobEventSchema, type Job, type JobEvent } from '../../shared/schemas/job'
+import { sidecarHealthSchema, jobListSchema, type Job, type JobEvent } from '../../shared/schemas/job'
 import { JOB_STEPS } from '../../shared/steps'
 import { readCompose } from '../../sidecar/compose-file'
+import { signRequest } from '../../shared/request-signing'
 import { BODY_LIMIT_BYTES } from '../../sidecar/http'
 import { startSidecar, type SidecarHandle } from '../../sidecar/index'
 import { isAlive } from '../../sidecar/drivers/processes'
 import {
-  eventually, FAKE_WEB, instanceSecret, jobRequest, makeDataDir, readSse, SidecarClient, testConfig, webVersion, writeCustomRelease,
+  eventually, FAKE_WEB, instanceSecret, jobRequest, makeDataDir, SidecarClient, testConfig, webVersion, writeCustomRelease,
 } from './helpers'
 
 const UPDATER_PORT = await freePort()
@@ -93,6 +95,46 @@ describe('sidecar API (local driver)', () => {
       expect((await client.request('GET', '/v1/health', undefined, headers)).status).toBe(200)
       expect(await client.request('GET', '/v1/health', undefined, headers)).toEqual({ status: 401, body: { error: 'replayed request signature' } })
     })
+
+    it('a signature spelt another way (upper case, extra characters), so one request cannot pass twice', async () => {
+      const headers = client.sign('GET', '/v1/jobs')
+      const signature = headers['X-Owlat-Signature']!
+      for (const altered of [signature.toUpperCase(), `${signature}zz`, `${signature}00`]) {
+        expect(await client.request('GET', '/v1/jobs', undefined, { ...headers, 'X-Owlat-Signature': altered }))
+          .toEqual({ status: 401, body: { error: 'malformed request signature (64 lowercase hex characters)' } })
+      }
+      expect((await client.request('GET', '/v1/jobs', undefined, headers)).status).toBe(200)
+    })
+
+    it('a nonce other than the one signed', async () => {
+      const headers = client.sign('GET', '/v1/jobs')
+      const answer = await client.request('GET', '/v1/jobs', undefined, { ...headers, 'X-Owlat-Nonce': '0'.repeat(32) })
+      expect(answer).toEqual({ status: 401, body: { error: 'bad request signature (wrong instance secret?)' } })
+    })
+
+    it('still accepts a request signed without a nonce (updaters and webs before it), once', async () => {
+      const headers = signRequest({ secret, method: 'GET', path: '/v1/jobs', nonce: false })
+      expect(headers['X-Owlat-Nonce']).toBeUndefined()
+      expect((await client.request('GET', '/v1/jobs', undefined, headers)).status).toBe(200)
+      expect((await client.request('GET', '/v1/jobs', undefined, headers)).status).toBe(401)
+    })
+  })
+
+  describe('never refuses a legitimate request as a replay', () => {
+    it('50 concurrent identical signed reads all succeed, and a true replay of one still gets 401', async () => {
+      // All signed in the same millisecond, as web replicas and the page's concurrent reads do.
+      const now = Date.now()
+      const sent = Array.from({ length: 50 }, () => client.sign('GET', '/v1/jobs?limit=5', undefined, now))
+      const answers = await Promise.all(sent.map(headers => client.request('GET', '/v1/jobs?limit=5', undefined, headers)))
+      expect(answers.map(a => a.status)).toEqual(Array.from({ length: 50 }, () => 200))
+      expect(await client.request('GET', '/v1/jobs?limit=5', undefined, sent[17]))
+        .toEqual({ status: 401, body: { error: 'replayed request signature' } })
+    })
+
+    it('nor through the client, which signs every call afresh', async () => {
+      const jobs = await Promise.all(Array.from({ length: 50 }, () => client.listJobs(5)))
+      expect(jobs).toHaveLength(50)
+    })
   })
 
   describe('refuses bad job requests with a reason', () => {
@@ -144,12 +186,12 @@ describe('sidecar API (local driver)', () => {
 
     it('update to a version that is not newer', async () => {
       const answer = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.2.2'))
-      expect(answer).toEqual({ status: 400, body: { error: 'cannot update to 1.2.2: it is not newer than the installed 1.2.2' } })
+      expect(answer).toEqual({ status: 400, body: { error: '1.2.2 is not newer than the running version 1.2.2' } })
     })
 
     it('rollback to a version that is not older', async () => {
       const answer = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.0', { kind: 'rollback' }))
-      expect(answer).toEqual({ status: 400, body: { error: 'cannot roll back to 1.3.0: it is not older than the installed 1.2.2' } })
+      expect(answer).toEqual({ status: 400, body: { error: '1.3.0 is not older than the running version 1.2.2; a rollback must target an earlier release' } })
     })
 
     it('an update asking to restore a data backup', async () => {
@@ -179,16 +221,13 @@ describe('sidecar API (local driver)', () => {
     expect(accepted.status).toBe(202)
     const { jobId } = accepted.body as { jobId: string }
 
-    const stream = fetch(`${sidecar.url}/v1/jobs/${jobId}/events`, { headers: client.sign('GET', `/v1/jobs/${jobId}/events`) })
+    const stream = client.collectEvents(jobId)
     const busy = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.2.3'))
     expect(busy.status).toBe(409)
     expect((busy.body as { error: string }).error).toContain(jobId)
 
-    const res = await stream
-    expect(res.headers.get('content-type')).toContain('text/event-stream')
-    fullStream = (await readSse(res)).map(m => ({ id: m.id, event: jobEventSchema.parse(m.data) }))
-
-    update = await client.job(jobId)
+    fullStream = await stream
+    update = await client.getJob(jobId)
     expect(update).toMatchObject({ id: jobId, runId: 'run-1', kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', status: 'succeeded', reason: null })
     expect(update.steps.map(s => [s.name, s.status])).toEqual(JOB_STEPS.map(name => [name, ['backup', 'deploy-functions'].includes(name) ? 'skipped' : 'succeeded']))
     for (const s of update.steps) {
@@ -220,28 +259,17 @@ describe('sidecar API (local driver)', () => {
     const { jobId, stream } = { jobId: update.id, stream: fullStream }
     const middle = stream[Math.floor(stream.length / 2)]!.id
     const path = `/v1/jobs/${jobId}/events`
-    const rest = await readSse(await fetch(`${sidecar.url}${path}`, { headers: { ...client.sign('GET', path), 'Last-Event-ID': String(middle) } }))
+    const rest = await client.collectEvents(jobId, String(middle))
     expect(rest.map(m => m.id)).toEqual(stream.filter(m => m.id > middle).map(m => m.id))
 
     const last = stream.at(-1)!.id
-    const nothing = await readSse(await fetch(`${sidecar.url}${path}`, { headers: { ...client.sign('GET', path), 'Last-Event-ID': String(last) } }))
-    expect(nothing).toEqual([])
+    expect(await client.collectEvents(jobId, String(last))).toEqual([])
 
-    const bad = await fetch(`${sidecar.url}${path}`, { headers: { ...client.sign('GET', path), 'Last-Event-ID': 'yesterday' } })
+    const raw = await client.send('GET', path, { stream: true, signal: new AbortController().signal })
+    expect(raw.headers.get('content-type')).toContain('text/event-stream')
+    await raw.stream?.cancel()
+    const bad = await client.send('GET', path, { headers: { 'last-event-id': 'yesterday' } })
     expect(bad.status).toBe(400)
-  })
-
-  it('rolls back by itself when 1.4.0-beta.1 never becomes healthy', async () => {
-    const accepted = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.4.0-beta.1'))
-    expect(accepted.status).toBe(202)
-    const job = await client.waitForJob((accepted.body as { jobId: string }).jobId)
-    expect(job.status).toBe('rolled_back')
-    expect(job.reason).toBe('verify failed: web did not become healthy within 3 s (last: /api/healthz answered 503); restored 1.3.0')
-    const status = Object.fromEntries(job.steps.map(s => [s.name, s.status]))
-    expect(status).toMatchObject({ 'promote': 'succeeded', 'verify': 'failed', 'commit': 'pending', 'restore': 'succeeded', 'verify-restore': 'succeeded' })
-    expect(await webVersion(secret)).toBe('1.3.0')
-    expect(stackVersion()).toBe('1.3.0')
-    expect((await health()).version).toBe('1.3.0')
   })
 
   it('rolls back by hand to an earlier version with kind rollback', async () => {
@@ -254,9 +282,9 @@ describe('sidecar API (local driver)', () => {
 
   it('lists jobs newest first', async () => {
     const all = jobListSchema.parse((await client.request('GET', '/v1/jobs')).body).jobs
-    expect(all.map(j => j.toVersion)).toEqual(['1.2.3', '1.4.0-beta.1', '1.3.0'])
-    const two = jobListSchema.parse((await client.request('GET', '/v1/jobs?limit=2')).body).jobs
-    expect(two.map(j => j.toVersion)).toEqual(['1.2.3', '1.4.0-beta.1'])
+    expect(all.map(j => j.toVersion)).toEqual(['1.2.3', '1.3.0'])
+    const one = jobListSchema.parse((await client.request('GET', '/v1/jobs?limit=1')).body).jobs
+    expect(one.map(j => j.toVersion)).toEqual(['1.2.3'])
   })
 
   it('restarts the web when it dies on its own', async () => {
@@ -264,5 +292,21 @@ describe('sidecar API (local driver)', () => {
     process.kill(before, 'SIGKILL')
     await eventually(async () => webPid() !== before && await webVersion(secret) === '1.2.3', 'web restarted')
     expect(logs.some(line => line.startsWith(`web (pid ${before}) exited unexpectedly (SIGKILL); restarting in 1 s`))).toBe(true)
+  })
+
+  it('refuses a correctly signed rollback below the floor of a release it installed, whatever the client sends', async () => {
+    const dir = writeCustomRelease(dataDir, '1.5.0', demoCompose({ version: '1.5.0' }), { migrations: { migratesData: true, rollbackFloor: '1.3.0' } })
+    const accepted = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.5.0', {}, dir))
+    expect(accepted.status).toBe(202)
+    expect(await client.waitForJob((accepted.body as { jobId: string }).jobId)).toMatchObject({ toVersion: '1.5.0', status: 'succeeded' })
+
+    // No manifests sent along: the updater kept 1.5.0's when it installed it.
+    const below = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.2.3', { kind: 'rollback', releases: [] }))
+    expect(below).toEqual({ status: 400, body: { error: '1.5.0 migrated data and cannot roll back below 1.3.0' } })
+    expect((await health()).version).toBe('1.5.0')
+    // A target at the floor is fine.
+    const atFloor = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.0', { kind: 'rollback' }))
+    expect(atFloor.status).toBe(202)
+    expect(await client.waitForJob((atFloor.body as { jobId: string }).jobId)).toMatchObject({ kind: 'rollback', toVersion: '1.3.0', status: 'succeeded' })
   })
 })

@@ -1,4 +1,5 @@
 /** Shared set-up for the sidecar tests: a bootstrapped data dir, signed requests, job bodies. */
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,9 +8,12 @@ import { bootstrapDataDir } from '../../scripts/bootstrap'
 import { loadConfig } from '../../shared/config'
 import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
 import { signRequest } from '../../shared/request-signing'
-import type { JobRequest, Job } from '../../shared/schemas/job'
-import { jobSchema } from '../../shared/schemas/job'
+import { SidecarClient as SharedSidecarClient } from '../../shared/sidecar-client'
+import { signedManifest } from '../../shared/job-request'
+import type { JobEvent, JobRequest, Job, SignedManifest } from '../../shared/schemas/job'
+import type { ReleaseManifest } from '../../shared/schemas/release'
 import { isTerminalStatus } from '../../shared/run-state'
+import { isPrerelease } from '../../shared/version'
 import { freePort } from '../setup/ports'
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -42,7 +46,7 @@ export function instanceSecret(dataDir: string): string {
 }
 
 /** Signs a release of our own with the demo key (into `<dataDir>/custom-releases`). */
-export function writeCustomRelease(dataDir: string, version: string, compose: string): string {
+export function writeCustomRelease(dataDir: string, version: string, compose: string, manifest: Partial<Omit<ReleaseManifest, 'compose' | 'version'>> = {}): string {
   const dir = join(dataDir, 'custom-releases')
   writeReleaseArtifacts({
     dir,
@@ -56,6 +60,7 @@ export function writeCustomRelease(dataDir: string, version: string, compose: st
       images: [],
       migrations: { migratesData: false, rollbackFloor: null },
       notes: 'test release',
+      ...manifest,
     },
   })
   return dir
@@ -73,8 +78,16 @@ export function jobRequest(dataDir: string, version: string, overrides: Partial<
     compose: readFileSync(join(dir, names.compose), 'utf8'),
     requestedBy: { email: 'admin@example.com', via: 'cli' },
     force: false,
+    // Asking for a pre-release is following the beta channel.
+    channel: isPrerelease(version) ? 'beta' : 'stable',
     ...overrides,
   }
+}
+
+/** One release's manifest as a job request carries it. */
+export function readSignedManifest(dir: string, version: string): SignedManifest {
+  const names = artifactNames(version)
+  return signedManifest({ manifestBytes: readFileSync(join(dir, names.manifest)), signature: readFileSync(join(dir, names.signature), 'utf8') })
 }
 
 export interface Answer {
@@ -82,60 +95,41 @@ export interface Answer {
   body: unknown
 }
 
-export class SidecarClient {
-  constructor(readonly baseUrl: string, private readonly secret: string) {}
+/** The shared client, plus what tests need: raw answers, hand-made signatures, waiting for a job. */
+export class SidecarClient extends SharedSidecarClient {
+  constructor(baseUrl: string, private readonly instanceSecret: string) {
+    super({ url: baseUrl, secret: instanceSecret, timeoutMs: 30_000 })
+  }
 
   /** Signed request; `headers` replaces the signature headers when given. */
   async request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer> {
     const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      body: text,
-      headers: { 'content-type': 'application/json', ...(headers ?? this.sign(method, path, text)) },
-    })
-    return { status: res.status, body: await res.json() }
+    const answer = await this.send(method, path, { body: text, headers, sign: headers === undefined })
+    return { status: answer.status, body: JSON.parse(answer.text) }
   }
 
+  /** The signature headers the client would send, for a test to send (again, or altered) itself. */
   sign(method: string, path: string, body?: string, now?: number): Record<string, string> {
-    return signRequest({ secret: this.secret, method, path, body, now })
-  }
-
-  async job(id: string): Promise<Job> {
-    const answer = await this.request('GET', `/v1/jobs/${id}`)
-    if (answer.status !== 200) throw new Error(`GET job ${id}: ${answer.status} ${JSON.stringify(answer.body)}`)
-    return jobSchema.parse(answer.body)
+    return signRequest({ secret: this.instanceSecret, method, path, body, now })
   }
 
   /** Polls until `done(job)`; fails the test with the job's state if it never gets there. */
   async waitForJob(id: string, done: (job: Job) => boolean = job => isTerminalStatus(job.status), timeoutMs = 30_000): Promise<Job> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      const job = await this.job(id)
+      const job = await this.getJob(id)
       if (done(job)) return job
       if (Date.now() > deadline) throw new Error(`job ${id} did not reach the expected state: ${JSON.stringify(job)}`)
       await new Promise(resolve => setTimeout(resolve, 100))
     }
   }
-}
 
-export interface SseMessage {
-  id: number
-  data: unknown
-}
-
-/** Reads an SSE stream to its end; heartbeat comments are dropped. */
-export async function readSse(res: Response): Promise<SseMessage[]> {
-  const text = await res.text()
-  const messages: SseMessage[] = []
-  for (const block of text.split('\n\n')) {
-    const lines = block.split('\n').filter(line => line && !line.startsWith(':'))
-    if (!lines.length) continue
-    const id = lines.find(line => line.startsWith('id: '))?.slice(4)
-    const data = lines.find(line => line.startsWith('data: '))?.slice(6)
-    if (id === undefined || data === undefined) throw new Error(`malformed SSE block: ${block}`)
-    messages.push({ id: Number(id), data: JSON.parse(data) })
+  /** Every event of the job's stream after `lastEventId`, until the sidecar ends it. */
+  async collectEvents(jobId: string, lastEventId: string | null = null): Promise<Array<{ id: number, event: JobEvent }>> {
+    const out: Array<{ id: number, event: JobEvent }> = []
+    for await (const { id, event } of this.events(jobId, { lastEventId, signal: new AbortController().signal })) out.push({ id: Number(id), event })
+    return out
   }
-  return messages
 }
 
 /** What the web on WEB_PORT answers to the sidecar's signed version request. */
@@ -160,5 +154,34 @@ export async function eventually<T>(probe: () => Promise<T>, what: string, timeo
     }
     if (Date.now() > deadline) throw new Error(`${what} did not happen (last error: ${String(last)})`)
     await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
+export interface SidecarProcess {
+  child: ChildProcess
+  stderr: () => string
+  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+  /** SIGTERM unless it already ended; resolves once it has. */
+  stop: () => Promise<void>
+}
+
+/** The sidecar as its own process (`node --import tsx sidecar/main.ts`), as production runs it. */
+export function runSidecarProcess(env: Record<string, string>): SidecarProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'sidecar/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => child.once('exit', (code, signal) => resolve({ code, signal })))
+  return {
+    child,
+    stderr: () => stderr,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      await exited
+    },
   }
 }

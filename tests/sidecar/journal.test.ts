@@ -111,6 +111,43 @@ describe('Journal', () => {
     expect(journal.eventsAfter('a', 0)).toHaveLength(1)
   })
 
+  it('reads rows through the shared job schema: a row of the wrong shape is refused, not handed on', () => {
+    journal.createJob(newJob('a'))
+    const raw = new Database(path)
+    raw.prepare(`UPDATE jobs SET kind = 'sidegrade' WHERE id = 'a'`).run()
+    raw.close()
+    expect(() => journal.getJob('a')).toThrow(/^jobs: a row does not match its schema:[\s\S]*kind/)
+  })
+
+  it('migrates a journal from before its migrations were counted, keeping its jobs', () => {
+    journal.close()
+    path = join(mkdtempSync(join(tmpdir(), 'owlat-journal-')), 'journal.sqlite')
+    // The first release's schema, written then without a user_version.
+    const raw = new Database(path)
+    raw.exec(`
+      CREATE TABLE jobs (id TEXT PRIMARY KEY, run_id TEXT, kind TEXT NOT NULL, from_version TEXT NOT NULL, to_version TEXT NOT NULL,
+        status TEXT NOT NULL, reason TEXT, requested_by TEXT NOT NULL, force INTEGER NOT NULL, compose TEXT NOT NULL,
+        created_at INTEGER NOT NULL, started_at INTEGER, ended_at INTEGER, backup INTEGER NOT NULL DEFAULT 1);
+      CREATE TABLE steps (job_id TEXT NOT NULL REFERENCES jobs (id), name TEXT NOT NULL, position INTEGER NOT NULL, status TEXT NOT NULL,
+        started_at INTEGER, ended_at INTEGER, log TEXT NOT NULL DEFAULT '[]', error TEXT, PRIMARY KEY (job_id, name));
+      CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL REFERENCES jobs (id), payload TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO jobs VALUES ('old', NULL, 'update', '1.2.1', '1.2.2', 'succeeded', NULL, '{"email":null,"via":"cli"}', 0, 'services: {}', 1, 2, 3, 0);
+      INSERT INTO steps VALUES ('old', 'preflight', 0, 'succeeded', 2, 3, '["ok"]', NULL);
+      INSERT INTO meta VALUES ('installed_version', '1.2.2');
+    `)
+    raw.close()
+    journal = new Journal(path)
+    expect(journal.getJob('old')).toMatchObject({ status: 'succeeded', backup: null, steps: [{ name: 'preflight', log: ['ok'] }] })
+    expect(journal.jobInput('old')).toEqual({ compose: 'services: {}', force: false, backup: false, restoreBackupJobId: null })
+    expect(journal.installedVersion()).toBe('1.2.2')
+    journal.createJob(newJob('new', { restoreBackupJobId: 'old' }))
+    expect(journal.jobInput('new').restoreBackupJobId).toBe('old')
+    const check = new Database(path, { readonly: true })
+    expect(check.pragma('user_version', { simple: true })).toBe(2)
+    check.close()
+  })
+
   it('survives a reopen: jobs, events and the installed version are on disk', () => {
     journal.createJob(newJob('a'))
     journal.setInstalledVersion('1.2.2')

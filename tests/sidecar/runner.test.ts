@@ -13,7 +13,9 @@ type Call = 'preflight' | 'backup' | 'stage' | 'pull' | 'deploy-functions' | 'pr
 /** An in-memory driver: records what the runner asked for, fails or hangs where told to. */
 class ScriptedDriver implements Driver {
   readonly name = 'local' as const
-  readonly backups = { supported: false, reason: 'scripted' }
+  readonly capabilities = { backups: { supported: false, reason: 'scripted' }, dataRestore: false, selfUpdate: false }
+  readonly projectDir = '/nowhere'
+  selfUpdate = async () => 'not used'
   calls: string[] = []
   failures = new Map<string, string>()
   /** Steps that wait until the runner is closed (a step in flight when the sidecar stops). */

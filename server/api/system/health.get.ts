@@ -1,4 +1,4 @@
-import type { HealthResponse } from '#shared/schemas/api'
+import type { HealthResponse } from '#layers/owlat-system/shared/schemas/api'
 
 // The sidecar being down is a state to show, not an error of this endpoint.
 export default defineEventHandler(async (event): Promise<HealthResponse> => {

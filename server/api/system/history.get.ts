@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { Run } from '#shared/schemas/api'
+import type { Run } from '#layers/owlat-system/shared/schemas/api'
 
 const querySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) })
 

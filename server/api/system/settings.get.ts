@@ -1,4 +1,4 @@
-import type { Settings } from '#shared/schemas/api'
+import type { Settings } from '#layers/owlat-system/shared/schemas/api'
 
 export default defineEventHandler(async (event): Promise<Settings> => {
   await requirePlatformAdmin(event)

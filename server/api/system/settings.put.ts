@@ -1,7 +1,7 @@
-import { settingsSchema, type Settings } from '#shared/schemas/api'
+import { settingsSchema, type Settings } from '#layers/owlat-system/shared/schemas/api'
 
 export default defineEventHandler(async (event): Promise<Settings> => {
-  await requirePlatformAdmin(event)
+  const user = await requirePlatformAdmin(event)
   const body = await readValidatedBody(event, zodValidator(settingsSchema))
-  return useStore().updateSettings(body)
+  return useStore().updateSettings(body, user.email)
 })

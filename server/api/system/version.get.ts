@@ -1,4 +1,4 @@
-import type { VersionInfo } from '#shared/schemas/api'
+import type { VersionInfo } from '#layers/owlat-system/shared/schemas/api'
 
 export default defineEventHandler(async (event): Promise<VersionInfo> => {
   await requireAdminOrSidecar(event)

@@ -1,25 +1,32 @@
 /**
- * The production store: the Convex functions in `convex/`, called with the deployment's admin
- * key. Every rule (one active run, one run per job, legal transitions, bounded step logs) is
- * enforced inside the Convex mutations; this adapter only translates arguments and turns the
- * functions' `ConvexError` data back into the same typed errors the SQLite store throws.
- * Framework-independent (no Nitro auto-imports), like the SQLite store.
+ * The production store: the System & Updates Convex component (`convex/component`) in the app
+ * that installed it, called with the deployment's admin key through the two functions the app
+ * exposes for it (`convex/expose.ts`: `<module>:query` and `<module>:mutation`, module
+ * `owlatSystem` by default). Every rule (one active run, one run per job, legal transitions,
+ * bounded step logs) is enforced inside the component's mutations; this adapter only translates
+ * arguments and turns the functions' `ConvexError` data back into the same typed errors the
+ * SQLite store throws. Framework-independent (no Nitro auto-imports), like the SQLite store.
  */
 import { ConvexHttpClient } from 'convex/browser'
 import { getFunctionName, makeFunctionReference, type FunctionArgs, type FunctionReference, type FunctionReturnType } from 'convex/server'
 import { z } from 'zod'
-import { internal } from '../../../convex/_generated/api'
-import { requestedBySchema, stepSchema } from '../../../shared/schemas/common'
+import { api } from '../../../convex/component/_generated/api'
 import { jobSchema } from '../../../shared/schemas/job'
-import { releaseSchema } from '../../../shared/schemas/release'
-import { userRoleSchema } from '../../../shared/schemas/api'
-import { ActiveRunError, DuplicateUserError, RunNotFoundError, type RunPatch, type SystemStore } from './types'
+import { releaseCacheSchema } from '../../../shared/schemas/release'
+import { newRunSchema, newUserSchema, runPatchSchema, settingsSchema } from '../../../shared/schemas/api'
+import { ActiveRunError, DuplicateUserError, RunNotFoundError, type SystemStore } from './types'
 
-/** How the store reaches the functions: production wraps `ConvexHttpClient`, tests `convex-test`. */
+/**
+ * How the store reaches the component's functions (`ref` names one, `runs:open`, and types the
+ * call): production wraps `ConvexHttpClient`, tests `convex-test`; both go through the app.
+ */
 export interface ConvexCaller {
-  query<Ref extends FunctionReference<'query', 'internal'>>(ref: Ref, args: FunctionArgs<Ref>): Promise<FunctionReturnType<Ref>>
-  mutation<Ref extends FunctionReference<'mutation', 'internal'>>(ref: Ref, args: FunctionArgs<Ref>): Promise<FunctionReturnType<Ref>>
+  query<Ref extends FunctionReference<'query'>>(ref: Ref, args: FunctionArgs<Ref>): Promise<FunctionReturnType<Ref>>
+  mutation<Ref extends FunctionReference<'mutation'>>(ref: Ref, args: FunctionArgs<Ref>): Promise<FunctionReturnType<Ref>>
 }
+
+/** The app module that exposes the component when none is configured (`convex/owlatSystem.ts`). */
+export const DEFAULT_CONVEX_MODULE = 'owlatSystem'
 
 /** The data of the `ConvexError`s in convex/model.ts (`StoreErrorData`), as it arrives here. */
 const storeErrorDataSchema = z.discriminatedUnion('code', [
@@ -47,7 +54,7 @@ export function toStoreError(err: unknown): unknown {
 }
 
 export function createConvexStore(caller: ConvexCaller): SystemStore {
-  async function query<Ref extends FunctionReference<'query', 'internal'>>(ref: Ref, args: FunctionArgs<Ref>): Promise<FunctionReturnType<Ref>> {
+  async function query<Ref extends FunctionReference<'query'>>(ref: Ref, args: FunctionArgs<Ref>): Promise<FunctionReturnType<Ref>> {
     try {
       return await caller.query(ref, args)
     }
@@ -56,7 +63,7 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
     }
   }
 
-  async function mutation<Ref extends FunctionReference<'mutation', 'internal'>>(ref: Ref, args: FunctionArgs<Ref>): Promise<FunctionReturnType<Ref>> {
+  async function mutation<Ref extends FunctionReference<'mutation'>>(ref: Ref, args: FunctionArgs<Ref>): Promise<FunctionReturnType<Ref>> {
     try {
       return await caller.mutation(ref, args)
     }
@@ -65,68 +72,41 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
     }
   }
 
-  // Convex validators refuse unknown fields, so payloads are rebuilt field by field (or parsed with
-  // the shared schemas, which drop extra keys) rather than passed through: a job may carry more
-  // than a run keeps.
-  function patchArgs(patch: RunPatch) {
-    return {
-      ...(patch.status !== undefined ? { status: patch.status } : {}),
-      ...(patch.steps !== undefined ? { steps: z.array(stepSchema).parse(patch.steps) } : {}),
-      ...(patch.reason !== undefined ? { reason: patch.reason } : {}),
-      ...(patch.endedAt !== undefined ? { endedAt: patch.endedAt } : {}),
-    }
-  }
-
+  // Convex validators refuse unknown fields, and the functions' validators are derived from the
+  // shared schemas: parsing with the same schemas drops whatever else a caller's object carries.
   return {
-    getUserByEmail: email => query(internal.users.getByEmail, { email }),
-    getUserById: id => query(internal.users.getById, { id }),
-    createUser: user => mutation(internal.users.create, { email: user.email, role: userRoleSchema.parse(user.role), passwordHash: user.passwordHash }),
+    getUserByEmail: email => query(api.users.getByEmail, { email }),
+    getUserById: id => query(api.users.getById, { id }),
+    createUser: user => mutation(api.users.create, newUserSchema.parse(user)),
 
-    openRun: run => mutation(internal.runs.open, {
-      kind: run.kind,
-      fromVersion: run.fromVersion,
-      toVersion: run.toVersion,
-      requestedBy: requestedBySchema.parse(run.requestedBy),
-    }),
-    attachJob: (runId, jobId) => mutation(internal.runs.attachJob, { runId, jobId }),
-    updateRun: (runId, patch) => mutation(internal.runs.update, { runId, patch: patchArgs(patch) }),
-    getRun: runId => query(internal.runs.get, { runId }),
-    getRunByJobId: jobId => query(internal.runs.getByJobId, { jobId }),
-    adoptJob: (job) => {
-      const j = jobSchema.parse(job)
-      return mutation(internal.runs.adoptJob, {
-        job: {
-          id: j.id, runId: j.runId, kind: j.kind, fromVersion: j.fromVersion, toVersion: j.toVersion, status: j.status, reason: j.reason,
-          requestedBy: j.requestedBy, createdAt: j.createdAt, startedAt: j.startedAt, endedAt: j.endedAt, steps: j.steps,
-        },
-      })
+    openRun: run => mutation(api.runs.open, newRunSchema.parse(run)),
+    attachJob: (runId, jobId) => mutation(api.runs.attachJob, { runId, jobId }),
+    updateRun: (runId, patch) => mutation(api.runs.update, { runId, patch: runPatchSchema.parse(patch) }),
+    getRun: runId => query(api.runs.get, { runId }),
+    getRunByJobId: jobId => query(api.runs.getByJobId, { jobId }),
+    adoptJob: job => mutation(api.runs.adoptJob, { job: jobSchema.parse(job) }),
+    getActiveRun: () => query(api.runs.getActive, {}),
+    listRuns: limit => query(api.runs.list, { limit }),
+
+    acknowledgeRun: (runId, by) => mutation(api.acknowledgements.acknowledge, { runId, userId: by.userId, email: by.email }),
+    getAcknowledgement: runId => query(api.acknowledgements.get, { runId }),
+
+    dismiss: async (by, version) => {
+      await mutation(api.dismissals.dismiss, { userId: by.userId, email: by.email, version })
     },
-    getActiveRun: () => query(internal.runs.getActive, {}),
-    listRuns: limit => query(internal.runs.list, { limit }),
+    isDismissed: (userId, version) => query(api.dismissals.isDismissed, { userId, version }),
 
-    acknowledgeRun: (runId, by) => mutation(internal.acknowledgements.acknowledge, { runId, userId: by.userId, email: by.email }),
-    getAcknowledgement: runId => query(internal.acknowledgements.get, { runId }),
-
-    dismiss: async (userId, version) => {
-      await mutation(internal.dismissals.dismiss, { userId, version })
-    },
-    isDismissed: (userId, version) => query(internal.dismissals.isDismissed, { userId, version }),
-
-    getReleaseCache: () => query(internal.releases.getCache, {}),
+    getReleaseCache: () => query(api.releases.getCache, {}),
     saveReleaseCache: async (cache) => {
-      await mutation(internal.releases.saveCache, {
-        releases: z.array(releaseSchema).parse(cache.releases),
-        checkedAt: cache.checkedAt,
-        error: cache.error,
-      })
+      await mutation(api.releases.saveCache, releaseCacheSchema.parse(cache))
     },
 
     getReleaseCheckState: async () => {
-      const state = await query(internal.releases.getCheckState, {})
+      const state = await query(api.releases.getCheckState, {})
       return { ...state, fingerprints: Object.fromEntries(state.fingerprints.map(f => [f.version, f.fingerprint])) }
     },
     saveReleaseCheckState: async (patch) => {
-      await mutation(internal.releases.saveCheckState, {
+      await mutation(api.releases.saveCheckState, {
         ...(patch.retryAt !== undefined ? { retryAt: patch.retryAt } : {}),
         ...(patch.etag !== undefined ? { etag: patch.etag } : {}),
         ...(patch.fingerprints !== undefined
@@ -134,10 +114,10 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
           : {}),
       })
     },
-    claimReleaseCheck: (now, nextAt) => mutation(internal.releases.claimCheck, { now, nextAt }),
+    claimReleaseCheck: (now, nextAt) => mutation(api.releases.claimCheck, { now, nextAt }),
 
-    getSettings: () => query(internal.settings.get, {}),
-    updateSettings: patch => mutation(internal.settings.update, patch.channel !== undefined ? { channel: patch.channel } : {}),
+    getSettings: () => query(api.settings.get, {}),
+    updateSettings: (patch, actor = null) => mutation(api.settings.update, { ...settingsSchema.partial().parse(patch), actor }),
 
     // Nothing to release: the HTTP client holds no connection between calls.
     close: async () => {},
@@ -167,6 +147,8 @@ export interface ConvexHttpOptions {
   url: string
   /** `generate_admin_key.sh` output: lets the web call internal functions. */
   adminKey: string
+  /** The app module that exposes the component (`DEFAULT_CONVEX_MODULE` when unset). */
+  module?: string
   timeoutMs?: number
   /** What a caller sees when the backend is unavailable (the web turns it into a 503). */
   toError?: (err: ConvexUnavailableError) => unknown
@@ -177,13 +159,19 @@ export interface ConvexHttpOptions {
 }
 
 /**
- * Calls the functions over Convex's HTTP API with the admin key. `ConvexHttpClient` sends
+ * Calls the component over Convex's HTTP API with the admin key, through the app's internal
+ * `<module>:query` / `<module>:mutation` with `{fn, args}`. `ConvexHttpClient` sends
  * `Authorization: Convex <admin key>` once `setAdminAuth` is set, and with that header the
  * backend runs internal functions too (as `npx convex run` and the dashboard do). The method is
  * marked internal in the client's type declarations, hence the narrow cast below.
  */
 export function convexHttpCaller(opts: ConvexHttpOptions): ConvexCaller {
   const url = opts.url.replace(/\/+$/, '')
+  const module = opts.module ?? DEFAULT_CONVEX_MODULE
+  const exposed = {
+    query: makeFunctionReference<'query'>(`${module}:query`),
+    mutation: makeFunctionReference<'mutation'>(`${module}:mutation`),
+  }
   const timeoutMs = opts.timeoutMs ?? 10_000
   const baseFetch = opts.fetch ?? globalThis.fetch
   const unavailable = (message: string) => new ConvexUnavailableError(url, message)
@@ -226,6 +214,10 @@ export function convexHttpCaller(opts: ConvexHttpOptions): ConvexCaller {
     }
     catch (err) {
       if (!(err instanceof ConvexUnavailableError)) {
+        // The first thing a host that forgot `convex/owlatSystem.ts` sees: say what to add.
+        if (err instanceof Error && !('data' in err) && new RegExp(`Could not find .*function for '${module}:`).test(err.message)) {
+          throw new Error(`the Convex app at ${url} does not expose the System & Updates component as ${module}:query and ${module}:mutation (add convex/${module}.ts with exposeOwlatSystem, see the README): ${err.message}`, { cause: err })
+        }
         // The backend answered (with a refusal or an error): it is reachable.
         if (down) {
           down = false
@@ -243,9 +235,9 @@ export function convexHttpCaller(opts: ConvexHttpOptions): ConvexCaller {
   }
 
   return {
-    query: (ref, args) => call(() => client.query(makeFunctionReference<'query'>(getFunctionName(ref)), args)),
+    query: (ref, args) => call(() => client.query(exposed.query, { fn: getFunctionName(ref), args })),
     // Mutations skip the client's queue: the web serves requests concurrently and Convex, not
     // this process, orders conflicting writes.
-    mutation: (ref, args) => call(() => client.mutation(makeFunctionReference<'mutation'>(getFunctionName(ref)), args, { skipQueue: true })),
+    mutation: (ref, args) => call(() => client.mutation(exposed.mutation, { fn: getFunctionName(ref), args }, { skipQueue: true })),
   }
 }

@@ -6,19 +6,20 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { z } from 'zod'
-import { assertTransition, isTerminalStatus } from '../../../shared/run-state'
-import { channelSchema, requestedBySchema, stepSchema } from '../../../shared/schemas/common'
-import { runAcknowledgementSchema, userRoleSchema, type Run, type RunAcknowledgement } from '../../../shared/schemas/api'
+import { assertTransition, isTerminalStatus, queuedRun, runOfJob } from '../../../shared/run-state'
+import { channelSchema } from '../../../shared/schemas/common'
+import { runAcknowledgementSchema, runSchema, storedUserSchema, type Run, type RunAcknowledgement } from '../../../shared/schemas/api'
 import { jobSchema, type Job } from '../../../shared/schemas/job'
-import { releaseSchema } from '../../../shared/schemas/release'
+import { releaseCacheSchema } from '../../../shared/schemas/release'
+import { migrate } from '../../../shared/node/sqlite-migrations'
+import { rowCodec } from '../../../shared/node/sqlite-rows'
 import {
-  ActiveRunError, DEFAULT_SETTINGS, DuplicateUserError, RunNotFoundError,
-  type NewRun, type NewUser, type ReleaseCache, type ReleaseCheckState, type RunPatch, type StoredUser, type SystemSettings, type SystemStore,
+  ActiveRunError, DEFAULT_SETTINGS, DuplicateUserError, RunNotFoundError, releaseCheckStateSchema,
+  type NewRun, type NewUser, type ReleaseCache, type ReleaseCheckState, type RunPatch, type SystemSettings, type SystemStore,
 } from './types'
 
-/** Append-only: each entry runs once, in order, tracked by `PRAGMA user_version`. */
-const MIGRATIONS: string[] = [
+/** web.sqlite's schema, migration by migration (shared/node/sqlite-migrations.ts). */
+const MIGRATIONS = [
   `
   CREATE TABLE users (
     id TEXT PRIMARY KEY,
@@ -86,109 +87,19 @@ const MIGRATIONS: string[] = [
   `,
 ]
 
-interface UserRow {
-  id: string
-  email: string
-  role: string
-  password_hash: string
-  created_at: number
-}
+// Each table's rows follow the shared schema of what it stores; opening the file checks the columns.
+const runRows = rowCodec('runs', runSchema)
+const userRows = rowCodec('users', storedUserSchema)
+const acknowledgementRows = rowCodec('run_acknowledgements', runAcknowledgementSchema)
+const cacheRows = rowCodec('release_cache', releaseCacheSchema)
+const checkRows = rowCodec('release_check', releaseCheckStateSchema)
 
-interface RunRow {
-  id: string
-  job_id: string | null
-  kind: string
-  from_version: string
-  to_version: string
-  status: string
-  reason: string | null
-  requested_by: string
-  started_at: number
-  ended_at: number | null
-  steps: string
-}
-
-interface CheckRow {
-  next_check_at: number | null
-  retry_at: number | null
-  etag: string | null
-  fingerprints: string
-}
-
-const fingerprintsSchema = z.record(z.string(), z.string())
-
-interface AckRow {
-  run_id: string
-  user_id: string
-  email: string
-  acknowledged_at: number
-}
-
-interface CacheRow {
-  releases: string
-  checked_at: number | null
-  error: string | null
-}
-
-const runRowSchema = z.object({
-  id: z.string(),
-  jobId: z.string().nullable(),
-  kind: z.enum(['update', 'rollback']),
-  fromVersion: z.string(),
-  toVersion: z.string(),
-  status: z.enum(['queued', 'running', 'succeeded', 'rolled_back', 'failed']),
-  reason: z.string().nullable(),
-  requestedBy: requestedBySchema,
-  startedAt: z.number(),
-  endedAt: z.number().nullable(),
-  steps: z.array(stepSchema),
-})
-
-// Rows are parsed on the way out: a hand-edited or half-migrated file fails loudly, not subtly.
-function toRun(row: RunRow): Run {
-  return runRowSchema.parse({
-    id: row.id,
-    jobId: row.job_id,
-    kind: row.kind,
-    fromVersion: row.from_version,
-    toVersion: row.to_version,
-    status: row.status,
-    reason: row.reason,
-    requestedBy: JSON.parse(row.requested_by),
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    steps: JSON.parse(row.steps),
-  })
-}
-
-function toAcknowledgement(row: AckRow): RunAcknowledgement {
-  return runAcknowledgementSchema.parse({ runId: row.run_id, userId: row.user_id, email: row.email, acknowledgedAt: row.acknowledged_at })
-}
-
-function toUser(row: UserRow): StoredUser {
-  return {
-    id: row.id,
-    email: row.email,
-    role: userRoleSchema.parse(row.role),
-    passwordHash: row.password_hash,
-    createdAt: row.created_at,
-  }
-}
+type Row = Record<string, unknown>
 
 function isUniqueViolation(err: unknown, needle: string): boolean {
   return err instanceof Database.SqliteError
     && err.code === 'SQLITE_CONSTRAINT_UNIQUE'
     && err.message.includes(needle)
-}
-
-function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!)
-      db.pragma(`user_version = ${v + 1}`)
-    }).immediate()
-  }
 }
 
 export function openSqliteStore(file: string): SystemStore {
@@ -198,104 +109,89 @@ export function openSqliteStore(file: string): SystemStore {
   // Another process (the create-user script, a second web) may hold the write lock briefly.
   db.pragma('busy_timeout = 5000')
   db.pragma('foreign_keys = ON')
-  migrate(db)
+  migrate(db, MIGRATIONS)
+  for (const rows of [runRows, userRows, acknowledgementRows, cacheRows, checkRows]) rows.assertColumns(db)
 
-  const runById = db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?')
-  const runByJobId = db.prepare<[string], RunRow>('SELECT * FROM runs WHERE job_id = ?')
+  const runById = db.prepare<[string], Row>('SELECT * FROM runs WHERE id = ?')
+  const runByJobId = db.prepare<[string], Row>('SELECT * FROM runs WHERE job_id = ?')
   const activeRunId = db.prepare<[], { id: string }>(`SELECT id FROM runs WHERE status IN ('queued', 'running')`)
+  const acknowledgementOf = db.prepare<[string], Row>('SELECT * FROM run_acknowledgements WHERE run_id = ?')
 
-  function requireRun(runId: string): RunRow {
+  function requireRun(runId: string): Run {
     const row = runById.get(runId)
     if (!row) throw new RunNotFoundError(runId)
-    return row
+    return runRows.fromRow(row)
+  }
+
+  /** Inserts a run; the unique index on active runs is what refuses a second one. */
+  function insertRun(run: Run): Run {
+    try {
+      runRows.insert(db, run)
+    }
+    catch (err) {
+      if (isUniqueViolation(err, 'runs_single_active')) throw new ActiveRunError(activeRunId.get()?.id ?? null)
+      throw err
+    }
+    return requireRun(run.id)
   }
 
   const updateRunTx = db.transaction((runId: string, patch: RunPatch): Run => {
-    const row = requireRun(runId)
-    const status = patch.status ?? row.status
-    if (patch.status) assertTransition(toRun(row).status, patch.status)
+    const run = requireRun(runId)
+    if (patch.status) assertTransition(run.status, patch.status)
     const endedAt = patch.endedAt !== undefined
       ? patch.endedAt
-      : row.ended_at ?? (patch.status && isTerminalStatus(patch.status) ? Date.now() : null)
-    db.prepare(`UPDATE runs SET status = ?, steps = ?, reason = ?, ended_at = ? WHERE id = ?`).run(
-      status,
-      patch.steps ? JSON.stringify(patch.steps) : row.steps,
-      patch.reason !== undefined ? patch.reason : row.reason,
+      : run.endedAt ?? (patch.status && isTerminalStatus(patch.status) ? Date.now() : null)
+    const updated = runSchema.parse({
+      ...run,
+      status: patch.status ?? run.status,
+      steps: patch.steps ?? run.steps,
+      reason: patch.reason !== undefined ? patch.reason : run.reason,
       endedAt,
-      runId,
-    )
-    return toRun(requireRun(runId))
+    })
+    db.prepare('UPDATE runs SET status = @status, steps = @steps, reason = @reason, ended_at = @ended_at WHERE id = @id')
+      .run(runRows.toRow(updated))
+    return requireRun(runId)
   })
 
   // Look-up and insert in one immediate transaction: a second connection adopting the same job
   // waits, then finds the first one's run.
   const adoptJobTx = db.transaction((job: Job): Run => {
     const existing = runByJobId.get(job.id)
-    if (existing) return toRun(existing)
-    const id = randomUUID()
-    try {
-      db.prepare(`INSERT INTO runs (id, job_id, kind, from_version, to_version, status, reason, requested_by, started_at, ended_at, steps)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-        id, job.id, job.kind, job.fromVersion, job.toVersion, job.status, job.reason,
-        JSON.stringify(job.requestedBy), job.startedAt ?? job.createdAt, job.endedAt, JSON.stringify(job.steps),
-      )
-    }
-    catch (err) {
-      if (isUniqueViolation(err, 'runs_single_active')) throw new ActiveRunError(activeRunId.get()?.id ?? null)
-      throw err
-    }
-    return toRun(requireRun(id))
+    if (existing) return runRows.fromRow(existing)
+    return insertRun({ id: randomUUID(), ...runOfJob(job) })
   })
 
   return {
     async getUserByEmail(email) {
-      const row = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?').get(email.toLowerCase())
-      return row ? toUser(row) : null
+      const row = db.prepare<[string], Row>('SELECT * FROM users WHERE email = ?').get(email.toLowerCase())
+      return row ? userRows.fromRow(row) : null
     },
 
     async getUserById(id) {
-      const row = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?').get(id)
-      return row ? toUser(row) : null
+      const row = db.prepare<[string], Row>('SELECT * FROM users WHERE id = ?').get(id)
+      return row ? userRows.fromRow(row) : null
     },
 
     async createUser(user: NewUser) {
-      const email = user.email.toLowerCase()
-      const row: UserRow = {
-        id: randomUUID(),
-        email,
-        role: userRoleSchema.parse(user.role),
-        password_hash: user.passwordHash,
-        created_at: Date.now(),
-      }
+      const stored = storedUserSchema.parse({ ...user, id: randomUUID(), email: user.email.toLowerCase(), createdAt: Date.now() })
       try {
-        db.prepare('INSERT INTO users (id, email, role, password_hash, created_at) VALUES (@id, @email, @role, @password_hash, @created_at)').run(row)
+        userRows.insert(db, stored)
       }
       catch (err) {
-        if (isUniqueViolation(err, 'users.email')) throw new DuplicateUserError(email)
+        if (isUniqueViolation(err, 'users.email')) throw new DuplicateUserError(stored.email)
         throw err
       }
-      return toUser(row)
+      return stored
     },
 
     async openRun(run: NewRun) {
-      const id = randomUUID()
-      try {
-        db.prepare(`INSERT INTO runs (id, kind, from_version, to_version, status, requested_by, started_at, steps)
-          VALUES (?, ?, ?, ?, 'queued', ?, ?, '[]')`).run(
-          id, run.kind, run.fromVersion, run.toVersion, JSON.stringify(requestedBySchema.parse(run.requestedBy)), Date.now(),
-        )
-      }
-      catch (err) {
-        if (isUniqueViolation(err, 'runs_single_active')) throw new ActiveRunError(activeRunId.get()?.id ?? null)
-        throw err
-      }
-      return toRun(requireRun(id))
+      return insertRun({ id: randomUUID(), ...queuedRun(run, Date.now()) })
     },
 
     async attachJob(runId, jobId) {
       const result = db.prepare('UPDATE runs SET job_id = ? WHERE id = ?').run(jobId, runId)
       if (result.changes === 0) throw new RunNotFoundError(runId)
-      return toRun(requireRun(runId))
+      return requireRun(runId)
     },
 
     async updateRun(runId, patch) {
@@ -304,12 +200,12 @@ export function openSqliteStore(file: string): SystemStore {
 
     async getRun(runId) {
       const row = runById.get(runId)
-      return row ? toRun(row) : null
+      return row ? runRows.fromRow(row) : null
     },
 
     async getRunByJobId(jobId) {
       const row = runByJobId.get(jobId)
-      return row ? toRun(row) : null
+      return row ? runRows.fromRow(row) : null
     },
 
     async adoptJob(job) {
@@ -317,29 +213,28 @@ export function openSqliteStore(file: string): SystemStore {
     },
 
     async getActiveRun() {
-      const row = db.prepare<[], RunRow>(`SELECT * FROM runs WHERE status IN ('queued', 'running')`).get()
-      return row ? toRun(row) : null
+      const row = db.prepare<[], Row>(`SELECT * FROM runs WHERE status IN ('queued', 'running')`).get()
+      return row ? runRows.fromRow(row) : null
     },
 
     async listRuns(limit) {
       const n = Math.max(1, Math.min(Math.trunc(limit), 1000))
-      return db.prepare<[number], RunRow>('SELECT * FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?').all(n).map(toRun)
+      return db.prepare<[number], Row>('SELECT * FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?').all(n).map(row => runRows.fromRow(row))
     },
 
-    async acknowledgeRun(runId, by) {
+    async acknowledgeRun(runId, by): Promise<RunAcknowledgement> {
       requireRun(runId)
-      db.prepare('INSERT OR IGNORE INTO run_acknowledgements (run_id, user_id, email, acknowledged_at) VALUES (?, ?, ?, ?)')
-        .run(runId, by.userId, by.email, Date.now())
-      return toAcknowledgement(db.prepare<[string], AckRow>('SELECT * FROM run_acknowledgements WHERE run_id = ?').get(runId)!)
+      acknowledgementRows.insert(db, { runId, userId: by.userId, email: by.email, acknowledgedAt: Date.now() }, { orIgnore: true })
+      return acknowledgementRows.fromRow(acknowledgementOf.get(runId)!)
     },
 
     async getAcknowledgement(runId) {
-      const row = db.prepare<[string], AckRow>('SELECT * FROM run_acknowledgements WHERE run_id = ?').get(runId)
-      return row ? toAcknowledgement(row) : null
+      const row = acknowledgementOf.get(runId)
+      return row ? acknowledgementRows.fromRow(row) : null
     },
 
-    async dismiss(userId, version) {
-      db.prepare('INSERT OR IGNORE INTO dismissals (user_id, version, dismissed_at) VALUES (?, ?, ?)').run(userId, version, Date.now())
+    async dismiss(by, version) {
+      db.prepare('INSERT OR IGNORE INTO dismissals (user_id, version, dismissed_at) VALUES (?, ?, ?)').run(by.userId, version, Date.now())
     },
 
     async isDismissed(userId, version) {
@@ -347,42 +242,26 @@ export function openSqliteStore(file: string): SystemStore {
     },
 
     async getReleaseCache(): Promise<ReleaseCache> {
-      const row = db.prepare<[], CacheRow>('SELECT releases, checked_at, error FROM release_cache WHERE id = 1').get()
-      if (!row) return { releases: [], checkedAt: null, error: null }
-      return {
-        releases: z.array(releaseSchema).parse(JSON.parse(row.releases)),
-        checkedAt: row.checked_at,
-        error: row.error,
-      }
+      const row = db.prepare<[], Row>('SELECT * FROM release_cache WHERE id = 1').get()
+      return row ? cacheRows.fromRow(row) : { releases: [], checkedAt: null, error: null }
     },
 
     async saveReleaseCache(cache) {
-      db.prepare(`INSERT INTO release_cache (id, releases, checked_at, error) VALUES (1, ?, ?, ?)
+      db.prepare(`INSERT INTO release_cache (id, releases, checked_at, error) VALUES (1, @releases, @checked_at, @error)
         ON CONFLICT (id) DO UPDATE SET releases = excluded.releases, checked_at = excluded.checked_at, error = excluded.error`)
-        .run(JSON.stringify(cache.releases), cache.checkedAt, cache.error)
+        .run(cacheRows.toRow(releaseCacheSchema.parse(cache)))
     },
 
     async getReleaseCheckState(): Promise<ReleaseCheckState> {
-      const row = db.prepare<[], CheckRow>('SELECT next_check_at, retry_at, etag, fingerprints FROM release_check WHERE id = 1').get()!
-      return {
-        nextCheckAt: row.next_check_at,
-        retryAt: row.retry_at,
-        etag: row.etag,
-        fingerprints: fingerprintsSchema.parse(JSON.parse(row.fingerprints)),
-      }
+      return checkRows.fromRow(db.prepare<[], Row>('SELECT * FROM release_check WHERE id = 1').get()!)
     },
 
     async saveReleaseCheckState(patch) {
-      const columns: [string, string | number | null | undefined][] = [
-        ['retry_at', patch.retryAt],
-        ['etag', patch.etag],
-        ['fingerprints', patch.fingerprints === undefined ? undefined : JSON.stringify(fingerprintsSchema.parse(patch.fingerprints))],
-      ]
-      const named = columns.filter(([, value]) => value !== undefined)
-      if (named.length === 0) return
-      // Column names come from the fixed list above, never from the caller.
-      db.prepare(`UPDATE release_check SET ${named.map(([column]) => `${column} = ?`).join(', ')} WHERE id = 1`)
-        .run(...named.map(([, value]) => value ?? null))
+      const fields = checkRows.toRow(releaseCheckStateSchema.omit({ nextCheckAt: true }).partial().parse(patch))
+      const columns = Object.keys(fields)
+      if (columns.length === 0) return
+      // Column names come from the schema, never from the caller.
+      db.prepare(`UPDATE release_check SET ${columns.map(column => `${column} = @${column}`).join(', ')} WHERE id = 1`).run(fields)
     },
 
     async claimReleaseCheck(now, nextAt) {

@@ -2,70 +2,34 @@
  * The web's state, storage-neutral: the embedded SQLite store and the Convex store implement
  * it, and both must pass the same contract tests. Every method is async because Convex is.
  */
-import type { Channel } from '../../../shared/version'
-import type { RequestedBy, Step } from '../../../shared/schemas/common'
-import type { Run, RunAcknowledgement, UserRole } from '../../../shared/schemas/api'
+import { z } from 'zod'
+import type { NewRun, NewUser, Run, RunAcknowledgement, RunPatch, Settings, StoredUser } from '../../../shared/schemas/api'
 import type { Job } from '../../../shared/schemas/job'
-import type { Release } from '../../../shared/schemas/release'
-import type { RunKind, RunStatus } from '../../../shared/run-state'
+import type { ReleaseCache } from '../../../shared/schemas/release'
 
-export interface StoredUser {
-  id: string
-  email: string
-  role: UserRole
-  passwordHash: string
-  createdAt: number
-}
-
-export interface NewUser {
-  email: string
-  role: UserRole
-  passwordHash: string
-}
-
-export interface NewRun {
-  kind: RunKind
-  fromVersion: string
-  toVersion: string
-  requestedBy: RequestedBy
-}
-
-/** What a sync from the sidecar (or a reconciliation) may change on a run. */
-export interface RunPatch {
-  status?: RunStatus
-  steps?: Step[]
-  reason?: string | null
-  endedAt?: number | null
-}
-
-export interface ReleaseCache {
-  releases: Release[]
-  /** When the source was last asked (successfully or not); null when never. */
-  checkedAt: number | null
-  /** Why the last check failed; null when it succeeded. */
-  error: string | null
-}
+// The records are the shared schemas' (shared/schemas): the Convex validators and the SQLite rows
+// are derived from the same ones.
+export type { NewRun, NewUser, ReleaseCache, RunPatch, StoredUser }
 
 /**
  * What keeps release checks cheap and polite, beside the cache: the source's validators for the
  * cached list and when the source may be asked next. Survives restarts and is shared by replicas.
  */
-export interface ReleaseCheckState {
+export const releaseCheckStateSchema = z.object({
   /** The scheduled check's next slot; replicas take it with `claimReleaseCheck`. */
-  nextCheckAt: number | null
+  nextCheckAt: z.number().nullable(),
   /** The source rate-limited us: no request before this time, not even "Check now". */
-  retryAt: number | null
+  retryAt: z.number().nullable(),
   /** The source's validator for the cached list (GitHub: the ETag of the first page). */
-  etag: string | null
+  etag: z.string().nullable(),
   /** Per cached version, what its verification was computed from; unchanged ones are not downloaded again. */
-  fingerprints: Record<string, string>
-}
+  fingerprints: z.record(z.string(), z.string()),
+})
+export type ReleaseCheckState = z.infer<typeof releaseCheckStateSchema>
 
 export const EMPTY_CHECK_STATE: ReleaseCheckState = { nextCheckAt: null, retryAt: null, etag: null, fingerprints: {} }
 
-export interface SystemSettings {
-  channel: Channel
-}
+export type SystemSettings = Settings
 
 export const DEFAULT_SETTINGS: SystemSettings = { channel: 'stable' }
 
@@ -125,7 +89,8 @@ export interface SystemStore {
   acknowledgeRun(runId: string, by: { userId: string, email: string }): Promise<RunAcknowledgement>
   getAcknowledgement(runId: string): Promise<RunAcknowledgement | null>
 
-  dismiss(userId: string, version: string): Promise<void>
+  /** Idempotent; `by` is the admin as the user resolver named them (the audit trail records the email). */
+  dismiss(by: { userId: string, email: string }, version: string): Promise<void>
   isDismissed(userId: string, version: string): Promise<boolean>
 
   getReleaseCache(): Promise<ReleaseCache>
@@ -142,7 +107,8 @@ export interface SystemStore {
   claimReleaseCheck(now: number, nextAt: number): Promise<boolean>
 
   getSettings(): Promise<SystemSettings>
-  updateSettings(patch: Partial<SystemSettings>): Promise<SystemSettings>
+  /** `actor`: the email of the admin who changed them, for the audit trail (null: none known). */
+  updateSettings(patch: Partial<SystemSettings>, actor?: string | null): Promise<SystemSettings>
 
   close(): Promise<void>
 }

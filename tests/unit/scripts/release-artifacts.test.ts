@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { buildReleaseArtifacts } from '../../../scripts/release-artifacts'
-import { createDirectoryReleaseSource } from '../../../server/utils/release-source'
+import { createDirectoryReleaseSource } from '../../../shared/releases/source'
 import { parseSha256File, sha256Hex, verifyRelease } from '../../../shared/release-verify'
 import { releaseManifestSchema } from '../../../shared/schemas/release'
 

@@ -11,6 +11,7 @@ function verify(overrides: Partial<Parameters<typeof verifySignedRequest>[0]> = 
     path: '/v1/jobs',
     body,
     timestamp: headers['X-Owlat-Timestamp'],
+    nonce: headers['X-Owlat-Nonce'],
     signature: headers['X-Owlat-Signature'],
     replay: new ReplayGuard(),
     ...overrides,
@@ -52,6 +53,41 @@ describe('signed requests', () => {
     expect(verify({ signature: 'zz' }).ok).toBe(false)
   })
 
+  it('tells identical requests signed in the same millisecond apart by their nonce', () => {
+    const replay = new ReplayGuard()
+    const now = Date.now()
+    const signed = Array.from({ length: 50 }, () => signRequest({ secret, method: 'POST', path: '/v1/jobs', body, now }))
+    expect(new Set(signed.map(h => h['X-Owlat-Nonce'])).size).toBe(50)
+    expect(signed.every(h => /^[0-9a-f]{32}$/.test(h['X-Owlat-Nonce']!))).toBe(true)
+    expect(signed.map(h => verify({ replay }, h).ok)).toEqual(signed.map(() => true))
+  })
+
+  it('binds the nonce: another one does not verify', () => {
+    const headers = signRequest({ secret, method: 'POST', path: '/v1/jobs', body })
+    expect(verify({ nonce: 'f'.repeat(32) }, headers)).toEqual({ ok: false, reason: expect.stringContaining('bad request signature') })
+    expect(verify({ nonce: undefined }, headers).ok).toBe(false)
+    expect(verify({ nonce: 'F'.repeat(32) }, headers)).toEqual({ ok: false, reason: expect.stringContaining('malformed request nonce') })
+  })
+
+  it('accepts only the canonical spelling of a signature', () => {
+    const headers = signRequest({ secret, method: 'POST', path: '/v1/jobs', body })
+    const signature = headers['X-Owlat-Signature']!
+    for (const altered of [signature.toUpperCase(), `${signature}zz`, `${signature}00`, ` ${signature}`]) {
+      expect(verify({ signature: altered }, headers)).toEqual({ ok: false, reason: expect.stringContaining('malformed request signature') })
+    }
+  })
+
+  it('still verifies the form without a nonce, with strictly increasing timestamps per process', () => {
+    const replay = new ReplayGuard()
+    const first = signRequest({ secret, method: 'POST', path: '/v1/jobs', body, nonce: false })
+    const second = signRequest({ secret, method: 'POST', path: '/v1/jobs', body, nonce: false })
+    expect(first['X-Owlat-Nonce']).toBeUndefined()
+    expect(Number(second['X-Owlat-Timestamp'])).toBeGreaterThan(Number(first['X-Owlat-Timestamp']))
+    expect(verify({ replay }, first)).toEqual({ ok: true })
+    expect(verify({ replay }, second)).toEqual({ ok: true })
+    expect(verify({ replay }, first)).toEqual({ ok: false, reason: 'replayed request signature' })
+  })
+
   it('forgets signatures once they are outside the window', () => {
     const guard = new ReplayGuard(1000)
     expect(guard.remember('sig', 0)).toBe(true)
@@ -67,7 +103,7 @@ describe('verifyIncomingRequest', () => {
       method: 'GET',
       url: '/v1/jobs?limit=5',
       // Node lower-cases header names; a repeated header arrives as an array.
-      headers: { 'x-owlat-timestamp': [headers['X-Owlat-Timestamp']!], 'x-owlat-signature': headers['X-Owlat-Signature'] },
+      headers: { 'x-owlat-timestamp': [headers['X-Owlat-Timestamp']!], 'x-owlat-nonce': headers['X-Owlat-Nonce'], 'x-owlat-signature': headers['X-Owlat-Signature'] },
     }
     expect(verifyIncomingRequest(req, undefined, secret, new ReplayGuard())).toEqual({ ok: true })
     expect(verifyIncomingRequest({ ...req, url: '/v1/jobs?limit=6' }, undefined, secret, new ReplayGuard()).ok).toBe(false)

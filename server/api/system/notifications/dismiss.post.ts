@@ -1,4 +1,4 @@
-import { dismissBodySchema } from '#shared/schemas/api'
+import { dismissBodySchema } from '#layers/owlat-system/shared/schemas/api'
 
 export default defineEventHandler(async (event) => {
   const user = await requirePlatformAdmin(event)
@@ -12,6 +12,6 @@ export default defineEventHandler(async (event) => {
   if (release.severity === 'security') {
     throw createError({ statusCode: 400, statusMessage: 'Bad Request', message: 'Security releases cannot be dismissed' })
   }
-  await store.dismiss(user.id, version)
+  await store.dismiss({ userId: user.id, email: user.email }, version)
   return { ok: true }
 })

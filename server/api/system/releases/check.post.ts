@@ -1,4 +1,4 @@
-import type { ReleasesResponse } from '#shared/schemas/release'
+import type { ReleasesResponse } from '#layers/owlat-system/shared/schemas/release'
 
 // "Check now": asks the source even when the cache is fresh; a failure is recorded, not thrown.
 export default defineEventHandler(async (event): Promise<ReleasesResponse> => {

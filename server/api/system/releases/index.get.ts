@@ -1,4 +1,4 @@
-import type { ReleasesResponse } from '#shared/schemas/release'
+import type { ReleasesResponse } from '#layers/owlat-system/shared/schemas/release'
 
 export default defineEventHandler(async (event): Promise<ReleasesResponse> => {
   await requirePlatformAdmin(event)

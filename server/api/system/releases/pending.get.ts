@@ -1,5 +1,5 @@
-import type { PendingReleases } from '#shared/schemas/release'
-import { newestApplicable, releasesBetween } from '#shared/version'
+import type { PendingReleases } from '#layers/owlat-system/shared/schemas/release'
+import { newestApplicable, releasesBetween } from '#layers/owlat-system/shared/version'
 
 // Everything an update to the newest release jumps over, so an admin several versions behind
 // reads every version's notes and sees which ones migrate data before updating.

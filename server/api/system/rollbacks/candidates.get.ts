@@ -1,4 +1,4 @@
-import type { RollbackCandidates } from '#shared/schemas/api'
+import type { RollbackCandidates } from '#layers/owlat-system/shared/schemas/api'
 
 export default defineEventHandler(async (event): Promise<RollbackCandidates> => {
   await requirePlatformAdmin(event)

@@ -1,4 +1,4 @@
-import { rollbackBodySchema } from '#shared/schemas/api'
+import { rollbackBodySchema } from '#layers/owlat-system/shared/schemas/api'
 
 export default defineEventHandler(async (event) => {
   const user = await requirePlatformAdmin(event)

@@ -1,4 +1,4 @@
-import { runIdParamsSchema, type Run } from '#shared/schemas/api'
+import { runIdParamsSchema, type Run } from '#layers/owlat-system/shared/schemas/api'
 
 export default defineEventHandler(async (event): Promise<Run> => {
   await requirePlatformAdmin(event)

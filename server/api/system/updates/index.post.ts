@@ -1,4 +1,4 @@
-import { updateBodySchema } from '#shared/schemas/api'
+import { updateBodySchema } from '#layers/owlat-system/shared/schemas/api'
 
 export default defineEventHandler(async (event) => {
   const user = await requirePlatformAdmin(event)

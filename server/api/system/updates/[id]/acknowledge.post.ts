@@ -1,4 +1,4 @@
-import { runIdParamsSchema, type RunAcknowledgement } from '#shared/schemas/api'
+import { runIdParamsSchema, type RunAcknowledgement } from '#layers/owlat-system/shared/schemas/api'
 
 /** Clears the failed / rolled-back banner for every admin; the first acknowledgement stands. */
 export default defineEventHandler(async (event): Promise<RunAcknowledgement> => {

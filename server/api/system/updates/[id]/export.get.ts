@@ -1,4 +1,4 @@
-import { runIdParamsSchema, type RunExport } from '#shared/schemas/api'
+import { runIdParamsSchema, type RunExport } from '#layers/owlat-system/shared/schemas/api'
 
 /** One run with every step and its full log, as a JSON file to keep or attach to a report. */
 export default defineEventHandler(async (event): Promise<RunExport> => {

@@ -1,0 +1,101 @@
+import { defineStore } from 'pinia'
+import { statusSchema, type SystemStatus } from '#layers/owlat-system/shared/schemas/api'
+import { apiErrorMessage, isServerUnavailable } from '#layers/owlat-system/app/helpers/api-errors'
+
+/**
+ * State the banner (layout) and the System & Updates page share: the status read, the run the
+ * page follows, and whether the web server answers at all (it is restarted during updates).
+ */
+export const useSystemStore = defineStore('owlat-system', () => {
+  const status = ref<SystemStatus | null>(null)
+  const statusError = ref<string | null>(null)
+  const statusLoading = ref(false)
+  /** The run the page follows: the one in flight, or the last one started from this page. */
+  const activeRunId = ref<string | null>(null)
+  const serverReachable = ref(true)
+  /**
+   * The version this document was loaded with: the first status read after load. A run that
+   * succeeded to another version means this document is stale and must reload.
+   */
+  const pageVersion = ref<string | null>(null)
+  const nuxtApp = useNuxtApp()
+
+  // Banner and page mount together: share one request instead of racing two.
+  let pendingStatus: Promise<void> | null = null
+
+  async function loadStatus(): Promise<void> {
+    statusLoading.value = true
+    try {
+      const data = statusSchema.parse(await $fetch('/api/system/status', { cache: 'no-store' }))
+      const previous = status.value
+      status.value = data
+      // A run started or ended (maybe in another tab, by another admin, from the CLI): history,
+      // health and pending releases are stale.
+      if (previous && (previous.activeRun?.id ?? null) !== (data.activeRun?.id ?? null)) void refreshData()
+      pageVersion.value ??= data.currentVersion
+      statusError.value = null
+      serverReachable.value = true
+      if (data.activeRun) activeRunId.value = data.activeRun.id
+    }
+    catch (err) {
+      statusError.value = apiErrorMessage(err, 'Could not read the system status.')
+      if (isServerUnavailable(err)) serverReachable.value = false
+    }
+    finally {
+      statusLoading.value = false
+    }
+  }
+
+  function refreshStatus(): Promise<void> {
+    pendingStatus ??= loadStatus().finally(() => {
+      pendingStatus = null
+    })
+    return pendingStatus
+  }
+
+  /** The page's `useFetch` reads (health, history, pending releases), wherever they are mounted. */
+  function refreshData(): Promise<void> {
+    return nuxtApp.runWithContext(() => refreshNuxtData([...SYSTEM_DATA_KEYS]))
+  }
+
+  /** Status and the page's reads: everything a finished run may have changed. */
+  async function refreshAll(): Promise<void> {
+    await Promise.all([refreshData(), refreshStatus()])
+  }
+
+  function followRun(runId: string): void {
+    activeRunId.value = runId
+  }
+
+  function setServerReachable(reachable: boolean): void {
+    serverReachable.value = reachable
+  }
+
+  /** Whether the run's outcome (failed / rolled back) still waits for an admin's acknowledgement. */
+  function setAcknowledged(runId: string): void {
+    if (status.value?.unacknowledgedRun?.id === runId) status.value = { ...status.value, unacknowledgedRun: null }
+  }
+
+  /** Forget everything on sign-out so the next user never sees this one's data (the document's version stays). */
+  function reset(): void {
+    status.value = null
+    statusError.value = null
+    activeRunId.value = null
+    serverReachable.value = true
+  }
+
+  return {
+    status,
+    statusError,
+    statusLoading,
+    activeRunId,
+    serverReachable,
+    pageVersion,
+    refreshStatus,
+    refreshAll,
+    followRun,
+    setServerReachable,
+    setAcknowledged,
+    reset,
+  }
+})

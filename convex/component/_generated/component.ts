@@ -1,0 +1,619 @@
+/* eslint-disable */
+/**
+ * Generated `ComponentApi` utility.
+ *
+ * THIS CODE IS AUTOMATICALLY GENERATED.
+ *
+ * To regenerate, run `npx convex dev`.
+ * @module
+ */
+
+import type { FunctionReference } from "convex/server";
+
+/**
+ * A utility for referencing a Convex component's exposed API.
+ *
+ * Useful when expecting a parameter like `components.myComponent`.
+ * Usage:
+ * ```ts
+ * async function myFunction(ctx: QueryCtx, component: ComponentApi) {
+ *   return ctx.runQuery(component.someFile.someQuery, { ...args });
+ * }
+ * ```
+ */
+export type ComponentApi<Name extends string | undefined = string | undefined> =
+  {
+    acknowledgements: {
+      acknowledge: FunctionReference<
+        "mutation",
+        "internal",
+        { runId: string; userId: string; email: string },
+        {
+          runId: string;
+          userId: string;
+          email: string;
+          acknowledgedAt: number;
+        },
+        Name
+      >;
+      get: FunctionReference<
+        "query",
+        "internal",
+        { runId: string },
+        {
+          runId: string;
+          userId: string;
+          email: string;
+          acknowledgedAt: number;
+        } | null,
+        Name
+      >;
+    };
+    audit: {
+      list: FunctionReference<
+        "query",
+        "internal",
+        { limit: number },
+        Array<{
+          action:
+            | "run.opened"
+            | "run.adopted"
+            | "run.closed"
+            | "settings.changed"
+            | "release.dismissed"
+            | "run.acknowledged";
+          actor: string | null;
+          runId: string | null;
+          detail: string;
+          at: number;
+        }>,
+        Name
+      >;
+      listForRun: FunctionReference<
+        "query",
+        "internal",
+        { runId: string },
+        Array<{
+          action:
+            | "run.opened"
+            | "run.adopted"
+            | "run.closed"
+            | "settings.changed"
+            | "release.dismissed"
+            | "run.acknowledged";
+          actor: string | null;
+          runId: string | null;
+          detail: string;
+          at: number;
+        }>,
+        Name
+      >;
+    };
+    dismissals: {
+      dismiss: FunctionReference<
+        "mutation",
+        "internal",
+        { userId: string; email: string; version: string },
+        null,
+        Name
+      >;
+      isDismissed: FunctionReference<
+        "query",
+        "internal",
+        { userId: string; version: string },
+        boolean,
+        Name
+      >;
+    };
+    releases: {
+      claimCheck: FunctionReference<
+        "mutation",
+        "internal",
+        { now: number; nextAt: number },
+        boolean,
+        Name
+      >;
+      getCache: FunctionReference<
+        "query",
+        "internal",
+        {},
+        {
+          releases: Array<{
+            version: string;
+            channel: "stable" | "beta";
+            publishedAt: string;
+            severity: "normal" | "security";
+            notes: string;
+            notesHtml: string;
+            migratesData: boolean;
+            rollbackFloor: string | null;
+            verified: boolean;
+            verifyError: string | null;
+          }>;
+          checkedAt: number | null;
+          error: string | null;
+        },
+        Name
+      >;
+      getCheckState: FunctionReference<
+        "query",
+        "internal",
+        {},
+        {
+          nextCheckAt: number | null;
+          retryAt: number | null;
+          etag: string | null;
+          fingerprints: Array<{ version: string; fingerprint: string }>;
+        },
+        Name
+      >;
+      saveCache: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          releases: Array<{
+            version: string;
+            channel: "stable" | "beta";
+            publishedAt: string;
+            severity: "normal" | "security";
+            notes: string;
+            notesHtml: string;
+            migratesData: boolean;
+            rollbackFloor: string | null;
+            verified: boolean;
+            verifyError: string | null;
+          }>;
+          checkedAt: number | null;
+          error: string | null;
+        },
+        null,
+        Name
+      >;
+      saveCheckState: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          retryAt?: number | null;
+          etag?: string | null;
+          fingerprints?: Array<{ version: string; fingerprint: string }>;
+        },
+        null,
+        Name
+      >;
+    };
+    runs: {
+      adoptJob: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          job: {
+            id: string;
+            kind: "update" | "rollback";
+            fromVersion: string;
+            toVersion: string;
+            status:
+              "queued" | "running" | "succeeded" | "rolled_back" | "failed";
+            reason: string | null;
+            requestedBy: {
+              email: string | null;
+              via: "web" | "cli" | "system";
+            };
+            endedAt: number | null;
+            steps: Array<{
+              name:
+                | "preflight"
+                | "backup"
+                | "stage"
+                | "pull"
+                | "deploy-functions"
+                | "promote"
+                | "recreate"
+                | "verify"
+                | "commit"
+                | "restore"
+                | "verify-restore";
+              status:
+                "pending" | "running" | "succeeded" | "failed" | "skipped";
+              startedAt: number | null;
+              endedAt: number | null;
+              log: Array<string>;
+              error: string | null;
+            }>;
+            runId: string | null;
+            createdAt: number;
+            startedAt: number | null;
+            backup?: {
+              path: string;
+              createdAt: number;
+              sizeBytes: number;
+            } | null;
+          };
+        },
+        {
+          id: string;
+          kind: "update" | "rollback";
+          fromVersion: string;
+          toVersion: string;
+          status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
+          reason: string | null;
+          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          endedAt: number | null;
+          steps: Array<{
+            name:
+              | "preflight"
+              | "backup"
+              | "stage"
+              | "pull"
+              | "deploy-functions"
+              | "promote"
+              | "recreate"
+              | "verify"
+              | "commit"
+              | "restore"
+              | "verify-restore";
+            status: "pending" | "running" | "succeeded" | "failed" | "skipped";
+            startedAt: number | null;
+            endedAt: number | null;
+            log: Array<string>;
+            error: string | null;
+          }>;
+          jobId: string | null;
+          startedAt: number;
+        },
+        Name
+      >;
+      attachJob: FunctionReference<
+        "mutation",
+        "internal",
+        { runId: string; jobId: string },
+        {
+          id: string;
+          kind: "update" | "rollback";
+          fromVersion: string;
+          toVersion: string;
+          status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
+          reason: string | null;
+          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          endedAt: number | null;
+          steps: Array<{
+            name:
+              | "preflight"
+              | "backup"
+              | "stage"
+              | "pull"
+              | "deploy-functions"
+              | "promote"
+              | "recreate"
+              | "verify"
+              | "commit"
+              | "restore"
+              | "verify-restore";
+            status: "pending" | "running" | "succeeded" | "failed" | "skipped";
+            startedAt: number | null;
+            endedAt: number | null;
+            log: Array<string>;
+            error: string | null;
+          }>;
+          jobId: string | null;
+          startedAt: number;
+        },
+        Name
+      >;
+      get: FunctionReference<
+        "query",
+        "internal",
+        { runId: string },
+        {
+          id: string;
+          kind: "update" | "rollback";
+          fromVersion: string;
+          toVersion: string;
+          status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
+          reason: string | null;
+          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          endedAt: number | null;
+          steps: Array<{
+            name:
+              | "preflight"
+              | "backup"
+              | "stage"
+              | "pull"
+              | "deploy-functions"
+              | "promote"
+              | "recreate"
+              | "verify"
+              | "commit"
+              | "restore"
+              | "verify-restore";
+            status: "pending" | "running" | "succeeded" | "failed" | "skipped";
+            startedAt: number | null;
+            endedAt: number | null;
+            log: Array<string>;
+            error: string | null;
+          }>;
+          jobId: string | null;
+          startedAt: number;
+        } | null,
+        Name
+      >;
+      getActive: FunctionReference<
+        "query",
+        "internal",
+        {},
+        {
+          id: string;
+          kind: "update" | "rollback";
+          fromVersion: string;
+          toVersion: string;
+          status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
+          reason: string | null;
+          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          endedAt: number | null;
+          steps: Array<{
+            name:
+              | "preflight"
+              | "backup"
+              | "stage"
+              | "pull"
+              | "deploy-functions"
+              | "promote"
+              | "recreate"
+              | "verify"
+              | "commit"
+              | "restore"
+              | "verify-restore";
+            status: "pending" | "running" | "succeeded" | "failed" | "skipped";
+            startedAt: number | null;
+            endedAt: number | null;
+            log: Array<string>;
+            error: string | null;
+          }>;
+          jobId: string | null;
+          startedAt: number;
+        } | null,
+        Name
+      >;
+      getByJobId: FunctionReference<
+        "query",
+        "internal",
+        { jobId: string },
+        {
+          id: string;
+          kind: "update" | "rollback";
+          fromVersion: string;
+          toVersion: string;
+          status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
+          reason: string | null;
+          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          endedAt: number | null;
+          steps: Array<{
+            name:
+              | "preflight"
+              | "backup"
+              | "stage"
+              | "pull"
+              | "deploy-functions"
+              | "promote"
+              | "recreate"
+              | "verify"
+              | "commit"
+              | "restore"
+              | "verify-restore";
+            status: "pending" | "running" | "succeeded" | "failed" | "skipped";
+            startedAt: number | null;
+            endedAt: number | null;
+            log: Array<string>;
+            error: string | null;
+          }>;
+          jobId: string | null;
+          startedAt: number;
+        } | null,
+        Name
+      >;
+      list: FunctionReference<
+        "query",
+        "internal",
+        { limit: number },
+        Array<{
+          id: string;
+          kind: "update" | "rollback";
+          fromVersion: string;
+          toVersion: string;
+          status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
+          reason: string | null;
+          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          endedAt: number | null;
+          steps: Array<{
+            name:
+              | "preflight"
+              | "backup"
+              | "stage"
+              | "pull"
+              | "deploy-functions"
+              | "promote"
+              | "recreate"
+              | "verify"
+              | "commit"
+              | "restore"
+              | "verify-restore";
+            status: "pending" | "running" | "succeeded" | "failed" | "skipped";
+            startedAt: number | null;
+            endedAt: number | null;
+            log: Array<string>;
+            error: string | null;
+          }>;
+          jobId: string | null;
+          startedAt: number;
+        }>,
+        Name
+      >;
+      open: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          kind: "update" | "rollback";
+          fromVersion: string;
+          toVersion: string;
+          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+        },
+        {
+          id: string;
+          kind: "update" | "rollback";
+          fromVersion: string;
+          toVersion: string;
+          status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
+          reason: string | null;
+          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          endedAt: number | null;
+          steps: Array<{
+            name:
+              | "preflight"
+              | "backup"
+              | "stage"
+              | "pull"
+              | "deploy-functions"
+              | "promote"
+              | "recreate"
+              | "verify"
+              | "commit"
+              | "restore"
+              | "verify-restore";
+            status: "pending" | "running" | "succeeded" | "failed" | "skipped";
+            startedAt: number | null;
+            endedAt: number | null;
+            log: Array<string>;
+            error: string | null;
+          }>;
+          jobId: string | null;
+          startedAt: number;
+        },
+        Name
+      >;
+      update: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          runId: string;
+          patch: {
+            status?:
+              "queued" | "running" | "succeeded" | "rolled_back" | "failed";
+            steps?: Array<{
+              name:
+                | "preflight"
+                | "backup"
+                | "stage"
+                | "pull"
+                | "deploy-functions"
+                | "promote"
+                | "recreate"
+                | "verify"
+                | "commit"
+                | "restore"
+                | "verify-restore";
+              status:
+                "pending" | "running" | "succeeded" | "failed" | "skipped";
+              startedAt: number | null;
+              endedAt: number | null;
+              log: Array<string>;
+              error: string | null;
+            }>;
+            reason?: string | null;
+            endedAt?: number | null;
+          };
+        },
+        {
+          id: string;
+          kind: "update" | "rollback";
+          fromVersion: string;
+          toVersion: string;
+          status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
+          reason: string | null;
+          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          endedAt: number | null;
+          steps: Array<{
+            name:
+              | "preflight"
+              | "backup"
+              | "stage"
+              | "pull"
+              | "deploy-functions"
+              | "promote"
+              | "recreate"
+              | "verify"
+              | "commit"
+              | "restore"
+              | "verify-restore";
+            status: "pending" | "running" | "succeeded" | "failed" | "skipped";
+            startedAt: number | null;
+            endedAt: number | null;
+            log: Array<string>;
+            error: string | null;
+          }>;
+          jobId: string | null;
+          startedAt: number;
+        },
+        Name
+      >;
+    };
+    settings: {
+      get: FunctionReference<
+        "query",
+        "internal",
+        {},
+        { channel: "stable" | "beta" },
+        Name
+      >;
+      update: FunctionReference<
+        "mutation",
+        "internal",
+        { channel?: "stable" | "beta"; actor: string | null },
+        { channel: "stable" | "beta" },
+        Name
+      >;
+    };
+    users: {
+      create: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          email: string;
+          role: "platform-admin" | "member";
+          passwordHash: string;
+        },
+        {
+          id: string;
+          email: string;
+          role: "platform-admin" | "member";
+          passwordHash: string;
+          createdAt: number;
+        },
+        Name
+      >;
+      getByEmail: FunctionReference<
+        "query",
+        "internal",
+        { email: string },
+        {
+          id: string;
+          email: string;
+          role: "platform-admin" | "member";
+          passwordHash: string;
+          createdAt: number;
+        } | null,
+        Name
+      >;
+      getById: FunctionReference<
+        "query",
+        "internal",
+        { id: string },
+        {
+          id: string;
+          email: string;
+          role: "platform-admin" | "member";
+          passwordHash: string;
+          createdAt: number;
+        } | null,
+        Name
+      >;
+    };
+  };

@@ -1,0 +1,17 @@
+import { loginBodySchema } from '#layers/owlat-system/shared/schemas/api'
+
+// Verified against when the email is unknown, so both failures take the same time.
+let decoyHash: Promise<string> | undefined
+
+export default defineEventHandler(async (event) => {
+  const body = await readValidatedBody(event, zodValidator(loginBodySchema))
+  await seedAdminFromEnv()
+  const user = await useStore().getUserByEmail(body.email)
+  decoyHash ??= hashPassword('decoy password that never matches')
+  const ok = await verifyPassword(user?.passwordHash ?? await decoyHash, body.password)
+  if (!user || !ok) {
+    throw createError({ statusCode: 401, statusMessage: 'Unauthorized', message: 'Invalid email or password' })
+  }
+  await setUserSession(event, { user: { id: user.id, email: user.email, role: user.role } })
+  return { user: { id: user.id, email: user.email, role: user.role } }
+})

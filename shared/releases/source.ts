@@ -1,0 +1,288 @@
+/**
+ * Where releases come from, for the web and the CLI alike. The `directory` source reads a folder
+ * of release artifacts (the demo releases, air-gapped installs); the `github` source reads
+ * GitHub Releases and their assets. Node only; the config is passed in.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { artifactNames } from '../release-artifacts'
+import { sha256Hex, verifyRelease, type ReleaseArtifacts } from '../release-verify'
+import { releaseManifestSchema, type Release, type ReleaseManifest } from '../schemas/release'
+import { isPrerelease, isVersion, sortVersionsDesc, versionFromTag } from '../version'
+import type { OwlatConfig } from '../config'
+import { createGitHubClient, GitHubRateLimitError, type GitHubAsset, type GitHubClient, type GitHubRelease } from './github'
+import { renderNotes } from './notes'
+
+/** What the last good check left behind, so a source can skip work that would change nothing. */
+export interface KnownReleases {
+  releases: Release[]
+  etag: string | null
+  fingerprints: Record<string, string>
+}
+
+export interface ReleaseListing {
+  /** Newest first, each with its verification result. */
+  releases: Release[]
+  /** Validator for a conditional request next time; null when the next one must be a full answer. */
+  etag: string | null
+  /** Per version, what its verification was computed from. */
+  fingerprints: Record<string, string>
+}
+
+export interface ReleaseSource {
+  readonly kind: 'directory' | 'github'
+  /** Where it reads, for messages: `release folder /opt/owlat/releases`, `GitHub releases of owner/name`. */
+  readonly where: string
+  /** Every release the source knows; `known` lets it answer from the last check when nothing changed. */
+  listReleases(known?: KnownReleases): Promise<ReleaseListing>
+  /** The exact artifacts to dispatch; throws `ReleaseNotFoundError`. Not verified here. */
+  getArtifacts(version: string): Promise<ReleaseArtifacts>
+}
+
+export class ReleaseNotFoundError extends Error {
+  constructor(readonly version: string, detail: string) {
+    super(`release ${version} is not available: ${detail}`)
+    this.name = 'ReleaseNotFoundError'
+  }
+}
+
+const MANIFEST_FILE = /^release-(.+)\.json$/
+
+export function toRelease(manifest: ReleaseManifest, verifyError: string | null): Release {
+  return {
+    version: manifest.version,
+    channel: manifest.channel,
+    publishedAt: manifest.publishedAt,
+    severity: manifest.severity,
+    notes: manifest.notes,
+    notesHtml: renderNotes(manifest.notes),
+    migratesData: manifest.migrations.migratesData,
+    rollbackFloor: manifest.migrations.rollbackFloor,
+    verified: verifyError === null,
+    verifyError,
+  }
+}
+
+export function createDirectoryReleaseSource(opts: { dir: string, publicKey: () => string }): ReleaseSource {
+  const readArtifacts = (version: string): ReleaseArtifacts => {
+    const names = artifactNames(version)
+    const read = (name: string) => {
+      const path = join(opts.dir, name)
+      if (!existsSync(path)) throw new ReleaseNotFoundError(version, `${name} is missing from ${opts.dir}`)
+      return readFileSync(path)
+    }
+    return {
+      manifestBytes: read(names.manifest),
+      signature: read(names.signature).toString('utf8'),
+      compose: read(names.compose).toString('utf8'),
+      expectedVersion: version,
+    }
+  }
+
+  return {
+    kind: 'directory',
+    where: `release folder ${opts.dir}`,
+
+    async listReleases() {
+      if (!existsSync(opts.dir)) throw new Error(`release directory ${opts.dir} does not exist`)
+      // Read the key first: without it nothing can be verified, which fails the whole check.
+      const publicKey = opts.publicKey()
+      const releases: Release[] = []
+      for (const file of readdirSync(opts.dir)) {
+        const version = MANIFEST_FILE.exec(file)?.[1]
+        if (!version || !isVersion(version)) continue
+        let manifest: ReleaseManifest
+        try {
+          manifest = releaseManifestSchema.parse(JSON.parse(readFileSync(join(opts.dir, file), 'utf8')))
+        }
+        catch (err) {
+          // Without a readable manifest there is nothing to show (no channel, no notes).
+          console.warn(`[releases] skipping ${file}: ${err instanceof Error ? err.message : String(err)}`)
+          continue
+        }
+        let verifyError: string | null
+        try {
+          const result = verifyRelease(readArtifacts(version), publicKey)
+          verifyError = result.ok ? null : result.reason
+        }
+        catch (err) {
+          verifyError = err instanceof Error ? err.message : String(err)
+        }
+        releases.push(toRelease(manifest, verifyError))
+      }
+      // A folder costs nothing to read again: no validators to keep.
+      return { releases: sortVersionsDesc(releases, r => r.version), etag: null, fingerprints: {} }
+    },
+
+    async getArtifacts(version) {
+      return readArtifacts(version)
+    },
+  }
+}
+
+/** A configured source this build cannot use: every call fails with the reason. */
+export function unavailableReleaseSource(kind: ReleaseSource['kind'], reason: string): ReleaseSource {
+  const fail = async (): Promise<never> => {
+    throw new Error(`release source "${kind}" is ${reason}`)
+  }
+  return { kind, where: `release source "${kind}"`, listReleases: fail, getArtifacts: fail }
+}
+
+const DOWNLOAD_CONCURRENCY = 4
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/**
+ * GitHub Releases: only the product's `vX.Y.Z[-pre]` tags, never drafts. Each release's
+ * artifacts come from its assets and are verified like a folder's; a release whose assets are
+ * unchanged since the last check keeps its result without being downloaded again.
+ */
+export function createGitHubReleaseSource(opts: { client: GitHubClient, publicKey: () => string }): ReleaseSource {
+  const { client } = opts
+
+  const assetsOf = (release: GitHubRelease, version: string) => {
+    const names = artifactNames(version)
+    const find = (name: string) => release.assets.find(a => a.name === name)
+    return { manifest: find(names.manifest), signature: find(names.signature), compose: find(names.compose), names }
+  }
+
+  async function download(assets: { manifest: GitHubAsset, signature: GitHubAsset, compose: GitHubAsset }, version: string): Promise<ReleaseArtifacts> {
+    const [manifestBytes, signature, compose] = await Promise.all([
+      client.downloadAsset(assets.manifest),
+      client.downloadAsset(assets.signature),
+      client.downloadAsset(assets.compose),
+    ])
+    return { manifestBytes, signature: signature.toString('utf8'), compose: compose.toString('utf8'), expectedVersion: version }
+  }
+
+  /** The key is part of it: a new pinned key must verify every release again. */
+  function fingerprint(release: GitHubRelease, version: string, keyId: string): string {
+    const { manifest, signature, compose } = assetsOf(release, version)
+    const assets = [manifest, signature, compose].map(a => a ? [a.id, a.size, a.updated_at] : null)
+    const basis = JSON.stringify([release.id, release.tag_name, release.prerelease, release.published_at, release.body ?? '', assets])
+    return `${sha256Hex(basis).slice(0, 32)}|${keyId}`
+  }
+
+  /** Listed but never installable: what GitHub itself says about the release. */
+  function unverified(release: GitHubRelease, version: string, reason: string): Release {
+    const notes = release.body ?? ''
+    return {
+      version,
+      channel: release.prerelease || isPrerelease(version) ? 'beta' : 'stable',
+      publishedAt: release.published_at ?? release.created_at,
+      severity: 'normal',
+      notes,
+      notesHtml: renderNotes(notes),
+      migratesData: false,
+      rollbackFloor: null,
+      verified: false,
+      verifyError: reason,
+    }
+  }
+
+  /** `complete` is false when a download failed for a reason that may pass (timeout, 5xx). */
+  async function toVerifiedRelease(release: GitHubRelease, version: string, publicKey: string): Promise<{ release: Release, complete: boolean }> {
+    const { manifest, signature, compose, names } = assetsOf(release, version)
+    if (!manifest || !signature || !compose) {
+      const missing = [[manifest, names.manifest], [signature, names.signature], [compose, names.compose]].filter(([a]) => !a).map(([, n]) => n)
+      return { release: unverified(release, version, `${missing.join(', ')} missing from the release's assets`), complete: true }
+    }
+    let artifacts: ReleaseArtifacts
+    try {
+      artifacts = await download({ manifest, signature, compose }, version)
+    }
+    catch (err) {
+      // A rate limit stops the whole check (the cache is kept); other failures only this release.
+      if (err instanceof GitHubRateLimitError) throw err
+      return { release: unverified(release, version, `could not download the release's artifacts: ${errorMessage(err)}`), complete: false }
+    }
+    const result = verifyRelease(artifacts, publicKey)
+    const verifyError = result.ok ? null : result.reason
+    let parsed: ReleaseManifest | null
+    try {
+      parsed = releaseManifestSchema.parse(JSON.parse(Buffer.from(artifacts.manifestBytes).toString('utf8')))
+    }
+    catch {
+      parsed = null
+    }
+    if (!parsed || parsed.version !== version) {
+      return { release: unverified(release, version, verifyError ?? 'release manifest does not describe this release'), complete: true }
+    }
+    return { release: toRelease(parsed, verifyError), complete: true }
+  }
+
+  return {
+    kind: 'github',
+    where: `GitHub releases of ${client.repo}`,
+
+    async listReleases(known) {
+      // Read the key first: without it nothing can be verified, which fails the whole check.
+      const publicKey = opts.publicKey()
+      const keyId = sha256Hex(publicKey).slice(0, 16)
+      const knownFingerprints = known?.fingerprints ?? {}
+      // A conditional request is only safe when the cached results were made with this key.
+      const reusable = known !== undefined && known.releases.length > 0
+        && Object.values(knownFingerprints).every(f => f.endsWith(`|${keyId}`))
+      const answer = await client.listReleases(reusable ? known.etag : null)
+      if (answer.notModified) {
+        return { releases: known!.releases, etag: known!.etag, fingerprints: knownFingerprints }
+      }
+
+      const previous = new Map((known?.releases ?? []).map(r => [r.version, r]))
+      const candidates = answer.releases.flatMap((release) => {
+        const version = release.draft ? null : versionFromTag(release.tag_name)
+        return version === null ? [] : [{ release, version }]
+      })
+      const releases: Release[] = []
+      const fingerprints: Record<string, string> = {}
+      let complete = true
+      for (let i = 0; i < candidates.length; i += DOWNLOAD_CONCURRENCY) {
+        const batch = candidates.slice(i, i + DOWNLOAD_CONCURRENCY)
+        const results = await Promise.all(batch.map(async ({ release, version }) => {
+          const print = fingerprint(release, version, keyId)
+          const cached = previous.get(version)
+          if (cached && knownFingerprints[version] === print) return { version, print, release: cached, complete: true }
+          return { version, print, ...(await toVerifiedRelease(release, version, publicKey)) }
+        }))
+        for (const r of results) {
+          releases.push(r.release)
+          if (r.complete) fingerprints[r.version] = r.print
+          else complete = false
+        }
+      }
+      // Without an ETag the next check gets a full answer and retries what failed to download.
+      return { releases: sortVersionsDesc(releases, r => r.version), etag: complete ? answer.etag : null, fingerprints }
+    },
+
+    async getArtifacts(version) {
+      const release = await client.getReleaseByTag(`v${version}`)
+      if (!release || release.draft) throw new ReleaseNotFoundError(version, `no published GitHub release is tagged v${version}`)
+      const { manifest, signature, compose, names } = assetsOf(release, version)
+      if (!manifest || !signature || !compose) {
+        throw new ReleaseNotFoundError(version, `the GitHub release lacks ${[names.manifest, names.signature, names.compose].join(', ')}`)
+      }
+      return download({ manifest, signature, compose }, version)
+    },
+  }
+}
+
+/** The source the configuration names (OWLAT_RELEASE_SOURCE), as every process reads it. */
+export function createReleaseSource(config: OwlatConfig): ReleaseSource {
+  const publicKey = () => config.releasePublicKey()
+  const { repo, apiUrl, token } = config.github
+  if (config.releaseSource === 'directory') return createDirectoryReleaseSource({ dir: config.releaseDir, publicKey })
+  // loadConfig refuses this; kept so a hand-built config still says why nothing is listed.
+  if (!repo) return unavailableReleaseSource('github', 'missing OWLAT_GITHUB_REPO')
+  return createGitHubReleaseSource({ client: createGitHubClient({ apiUrl, repo, token }), publicKey })
+}
+
+/** The artifacts of each version the source has; one it does not list is left out. */
+export async function artifactsOf(source: ReleaseSource, versions: string[]): Promise<ReleaseArtifacts[]> {
+  const found = await Promise.all(versions.map(version => source.getArtifacts(version).catch((err: unknown) => {
+    if (err instanceof ReleaseNotFoundError) return null
+    throw err
+  })))
+  return found.filter((a): a is ReleaseArtifacts => a !== null)
+}

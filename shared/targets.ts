@@ -1,0 +1,190 @@
+/**
+ * Whether a release may be the target of an update or a rollback, with the reason when not: the
+ * channel, a known version, the rollback floor of every release a rollback undoes, verified
+ * artifacts. One rule for every process: the web and the CLI use it to explain (and to list the
+ * rollback dialog's targets), the sidecar's admission enforces it for every job, from any client.
+ * Each passes in what it knows (releases, the runs or jobs this instance had). Browser-safe.
+ */
+import type { RunKind, RunStatus } from './run-state'
+import type { RollbackCandidate, RunBackup } from './schemas/api'
+import type { JobBackup } from './schemas/job'
+import type { Release } from './schemas/release'
+import { compareVersions, isOnChannel, isVersion, sortVersionsDesc, type Channel } from './version'
+
+/** What the rules read of a past run (a web run or a sidecar job). */
+export interface RunRecord {
+  id: string
+  /** The sidecar job behind it (a job's own id for a job). */
+  jobId: string | null
+  fromVersion: string
+  toVersion: string
+  status: RunStatus
+  startedAt: number
+  endedAt: number | null
+}
+
+/** The sidecar's jobs as run records (a queued job has not started: its creation counts). */
+export function runRecordsOfJobs(jobs: ReadonlyArray<{ id: string, fromVersion: string, toVersion: string, status: RunStatus, createdAt: number, startedAt: number | null, endedAt: number | null }>): RunRecord[] {
+  return jobs.map(job => ({ id: job.id, jobId: job.id, fromVersion: job.fromVersion, toVersion: job.toVersion, status: job.status, startedAt: job.startedAt ?? job.createdAt, endedAt: job.endedAt }))
+}
+
+/** Allowed: the target release, and for a rollback every release it undoes (newest first). */
+export type TargetCheck = { ok: true, release: Release, undoes: Release[] } | { ok: false, reason: string }
+
+export interface TargetInput {
+  kind: RunKind
+  targetVersion: string
+  currentVersion: string
+  channel: Channel
+  releases: Release[]
+  /** The instance's runs, any order (for rollbacks: versions it ran count as known). */
+  runs?: RunRecord[]
+}
+
+export function checkTarget(opts: TargetInput): TargetCheck {
+  const { kind, targetVersion: target, currentVersion: current, channel, releases } = opts
+  if (kind === 'rollback') return checkRollbackTarget({ ...opts, runs: opts.runs ?? [] })
+  const release = releases.find(r => r.version === target)
+  if (!release) return { ok: false, reason: `Unknown version ${target}: no such release is known` }
+  if (!isVersion(current)) {
+    return { ok: false, reason: `The running version "${current}" is not a release version, so it cannot be ${kind === 'update' ? 'updated' : 'rolled back'}` }
+  }
+  if (!isOnChannel(target, channel)) {
+    return { ok: false, reason: `${target} is a pre-release; switch the update channel to beta to install it` }
+  }
+  if (kind === 'update' && compareVersions(target, current) <= 0) {
+    return { ok: false, reason: `${target} is not newer than the running version ${current}` }
+  }
+  if (!release.verified) {
+    return { ok: false, reason: `Release ${target} failed verification and cannot be installed: ${release.verifyError ?? 'unknown reason'}` }
+  }
+  return { ok: true, release, undoes: [] }
+}
+
+export interface RollbackInput {
+  currentVersion: string
+  channel: Channel
+  releases: Release[]
+  /** The instance's runs, any order. */
+  runs: RunRecord[]
+  /** Whether the driver can restore data; without it no backup is offered. */
+  backupsSupported: boolean
+  /** Backups the sidecar recorded, by job id (only the jobs asked for need to be here). */
+  jobBackups?: ReadonlyMap<string, JobBackup>
+}
+
+/**
+ * When this instance last ran `version`: the start of a run that left it (it was running then), or
+ * the end of a run that succeeded onto it. Null when it never did.
+ */
+function ranHereAt(version: string, runs: RunRecord[]): number | null {
+  let at: number | null = null
+  for (const run of runs) {
+    const seen = run.fromVersion === version
+      ? run.startedAt
+      : run.toVersion === version && run.status === 'succeeded' ? run.endedAt ?? run.startedAt : null
+    if (seen !== null && (at === null || seen > at)) at = seen
+  }
+  return at
+}
+
+/**
+ * The run whose job may hold the backup a rollback to `version` would restore: the newest run
+ * that succeeded in leaving it. Its backup holds the data as it was on `version`; an older one
+ * would be stale, so only this run counts.
+ */
+export function leavingRun<R extends RunRecord>(version: string, runs: R[]): R | null {
+  return [...runs]
+    .filter(r => r.fromVersion === version && r.status === 'succeeded' && r.jobId !== null)
+    .sort((a, b) => b.startedAt - a.startedAt)[0] ?? null
+}
+
+interface Assessed {
+  version: string
+  release: Release | null
+  ranHereAt: number | null
+  /** Every counted release after the target, up to the running one, newest first. */
+  undone: Release[]
+  disabledReason: string | null
+}
+
+/**
+ * Every version a rollback from the running one may go to: older releases the source lists
+ * (pre-releases only on the beta channel) and versions this instance ran, newest first.
+ */
+function assessRollbacks(input: Omit<RollbackInput, 'backupsSupported' | 'jobBackups'>): Assessed[] {
+  const { currentVersion: current, channel, releases, runs } = input
+  if (!isVersion(current)) return []
+  const byVersion = new Map(releases.map(r => [r.version, r]))
+  const ran = new Map<string, number | null>()
+  const consider = (version: string) => {
+    if (!ran.has(version)) ran.set(version, ranHereAt(version, runs))
+  }
+  for (const run of runs) {
+    consider(run.fromVersion)
+    if (run.status === 'succeeded') consider(run.toVersion)
+  }
+  for (const r of releases) consider(r.version)
+  /** A release counts when the channel offers it or this instance ran it. */
+  const counts = (version: string) => isOnChannel(version, channel) || (ran.get(version) ?? null) !== null
+
+  const versions = [...ran.keys()].filter(v => isVersion(v) && compareVersions(v, current) < 0 && counts(v))
+  return sortVersionsDesc(versions, v => v).map((version): Assessed => {
+    const release = byVersion.get(version) ?? null
+    const undone = sortVersionsDesc(
+      releases.filter(r => compareVersions(r.version, version) > 0 && compareVersions(r.version, current) <= 0 && counts(r.version)),
+      r => r.version,
+    )
+    const blocking = undone.find(r => r.migratesData && r.rollbackFloor !== null && compareVersions(version, r.rollbackFloor) < 0)
+    let disabledReason: string | null = null
+    if (!release) disabledReason = `The release source no longer lists ${version}, so its files cannot be verified`
+    else if (!release.verified) disabledReason = `Release ${version} failed verification and cannot be installed: ${release.verifyError ?? 'unknown reason'}`
+    else if (blocking) disabledReason = `${blocking.version} migrated data and cannot roll back below ${blocking.rollbackFloor}`
+    return { version, release, ranHereAt: ran.get(version) ?? null, undone, disabledReason }
+  })
+}
+
+/**
+ * Every version a rollback from the running one may be offered, newest first, each with the reason
+ * it cannot be chosen (null when it can), what it would undo, and the data backup it can restore.
+ * The one rule behind the rollback dialog and `POST /api/system/rollbacks`.
+ */
+export function rollbackCandidates(input: RollbackInput): RollbackCandidate[] {
+  return assessRollbacks(input).map((candidate): RollbackCandidate => {
+    let backup: RunBackup | null = null
+    const leaving = input.backupsSupported ? leavingRun(candidate.version, input.runs) : null
+    const taken = leaving?.jobId ? input.jobBackups?.get(leaving.jobId) : undefined
+    if (leaving?.jobId && taken) backup = { runId: leaving.id, jobId: leaving.jobId, ...taken }
+    return {
+      version: candidate.version,
+      publishedAt: candidate.release?.publishedAt ?? null,
+      ranHereAt: candidate.ranHereAt,
+      disabledReason: candidate.disabledReason,
+      undoes: candidate.undone.map(r => ({ version: r.version, publishedAt: r.publishedAt, notesHtml: r.notesHtml, migratesData: r.migratesData, rollbackFloor: r.rollbackFloor })),
+      backup,
+    }
+  })
+}
+
+/** Whether `targetVersion` may be rolled back to, by the same rule the dialog lists. */
+export function checkRollbackTarget(opts: Omit<RollbackInput, 'backupsSupported' | 'jobBackups'> & { targetVersion: string }): TargetCheck {
+  const { targetVersion: target, currentVersion: current } = opts
+  if (!isVersion(current)) {
+    return { ok: false, reason: `The running version "${current}" is not a release version, so it cannot be rolled back` }
+  }
+  if (compareVersions(target, current) >= 0) {
+    return { ok: false, reason: `${target} is not older than the running version ${current}; a rollback must target an earlier release` }
+  }
+  const candidate = assessRollbacks(opts).find(c => c.version === target)
+  if (!candidate) {
+    const release = opts.releases.find(r => r.version === target)
+    return {
+      ok: false,
+      reason: release
+        ? `${target} is a pre-release this instance never ran; switch the update channel to beta to roll back to it`
+        : `Unknown version ${target}: it was never installed here nor released`,
+    }
+  }
+  if (candidate.disabledReason || !candidate.release) return { ok: false, reason: candidate.disabledReason ?? `Unknown version ${target}` }
+  return { ok: true, release: candidate.release, undoes: candidate.undone }
+}

@@ -1,0 +1,218 @@
+/**
+ * The driver contract (DESIGN.md: "both drivers pass one driver test suite"): what every driver
+ * does the same way, through the sidecar's signed API, its runner and its journal. Each driver's
+ * file gives a harness that makes a stack at a known version and a few releases for it; the
+ * driver-specific details stay in that driver's own tests.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Job, JobRequest } from '../../shared/schemas/job'
+import { sidecarHealthSchema } from '../../shared/schemas/job'
+import type { DriverName } from '../../shared/schemas/common'
+import type { DriverCapabilities } from '../../sidecar/drivers/types'
+import { eventually, runSidecarProcess, type SidecarClient, type SidecarProcess } from '../sidecar/helpers'
+
+export interface HarnessStack {
+  /** The sidecar's API. */
+  client: SidecarClient
+  /** A job request for a release the harness signed. */
+  request: (version: string, overrides?: Partial<JobRequest>) => JobRequest
+  /** The version the stack really runs, asked the driver's way (the web itself, not the journal). */
+  running: () => Promise<string>
+  /** The current compose file's text. */
+  compose: () => string
+  /** Whether the staged and the kept previous compose files exist. */
+  sideFiles: () => { next: boolean, prev: boolean }
+  /** Makes the running web stop answering; the returned function makes it answer again. */
+  disturb: () => Promise<() => Promise<void>>
+  /** The stack's data, for drivers whose capabilities include backups. */
+  data?: { write: (text: string) => Promise<void>, read: () => Promise<string> }
+  /** Stops the sidecar and removes the stack. */
+  close: () => Promise<void>
+}
+
+/** A stack with a sidecar running in this process. */
+export interface ContractStack extends HarnessStack {
+  /** What the driver declares it can do. */
+  capabilities: DriverCapabilities
+}
+
+/** A stack for a sidecar the suite runs as its own process, from `env`. */
+export interface ProcessStack extends HarnessStack {
+  env: Record<string, string>
+}
+
+export interface DriverHarness {
+  name: DriverName
+  installed: string
+  /** A newer release that comes up healthy. */
+  good: string
+  /** A newer release whose web never becomes healthy. */
+  broken: string
+  /** How long a job may take. */
+  jobTimeoutMs: number
+  /** A stack at `installed` with a sidecar on it. */
+  start: () => Promise<ContractStack>
+  /**
+   * A stack at `installed` without a sidecar (the suite runs it as its own process), on which a
+   * job for `slow` is still past promote seconds later, long enough to kill the sidecar there.
+   */
+  startForProcess: () => Promise<ProcessStack>
+  slow: string
+  /**
+   * The step that must have succeeded before the kill (default `promote`): a driver whose
+   * `afterKill` checks what `recreate` started waits for that step, not just any step after promote.
+   */
+  killAfter?: 'promote' | 'recreate'
+  /**
+   * Driver-specific checks: called right after the SIGKILL (what the dead sidecar left behind);
+   * what it returns runs once the restarted sidecar has stopped cleanly.
+   */
+  afterKill?: (stack: ProcessStack) => Promise<() => Promise<void>>
+}
+
+const step = (job: Job, name: string) => job.steps.find(s => s.name === name)!
+
+export function describeDriverContract(harness: DriverHarness): void {
+  describe(`driver contract: ${harness.name}`, () => {
+    let stack: HarnessStack | null = null
+    // Room for a stack, a job or two and the clean-up, on an engine that may be slow.
+    const timeout = harness.jobTimeoutMs * 3
+
+    afterEach(async () => {
+      await stack?.close()
+      stack = null
+    })
+
+    async function open() {
+      const s = await harness.start()
+      stack = s
+      return s
+    }
+
+    async function submit(s: HarnessStack, version: string, overrides: Partial<JobRequest> = {}): Promise<Job> {
+      const { jobId } = await s.client.createJob(s.request(version, overrides))
+      return s.client.waitForJob(jobId, undefined, harness.jobTimeoutMs)
+    }
+
+    async function healthVersion(s: HarnessStack): Promise<string> {
+      return sidecarHealthSchema.parse((await s.client.request('GET', '/v1/health')).body).version
+    }
+
+    it('updates: every step runs or says why it does not apply, and the stack runs the new version', { timeout }, async () => {
+      const s = await open()
+      expect(await s.running()).toBe(harness.installed)
+      await s.data?.write('written-before-the-update')
+
+      const job = await submit(s, harness.good)
+
+      expect(job.status, JSON.stringify(job.steps.filter(st => st.error))).toBe('succeeded')
+      expect(job).toMatchObject({ kind: 'update', fromVersion: harness.installed, toVersion: harness.good, reason: null })
+      for (const st of job.steps.filter(st => !['restore', 'verify-restore'].includes(st.name))) {
+        expect([st.name, st.status]).toEqual([st.name, expect.stringMatching(/^(succeeded|skipped)$/)])
+        expect(st.log.length, `${st.name} says what it did`).toBeGreaterThan(0)
+      }
+      expect(step(job, 'backup').status).toBe(s.capabilities.backups.supported ? 'succeeded' : 'skipped')
+      expect(await s.running()).toBe(harness.good)
+      expect(await healthVersion(s)).toBe(harness.good)
+      expect(s.compose()).toBe(s.request(harness.good).compose)
+      expect(s.sideFiles()).toEqual({ next: false, prev: true })
+      if (s.data) expect(await s.data.read()).toBe('written-before-the-update')
+    })
+
+    it('fails before promote without changing anything: an unhealthy stack is not updated', { timeout }, async () => {
+      const s = await open()
+      const compose = s.compose()
+      const heal = await s.disturb()
+      const job = await submit(s, harness.good)
+      await heal()
+
+      expect(job.status).toBe('failed')
+      expect(job.reason).toMatch(/^preflight failed: the running stack is not healthy, use force to update anyway: .*; nothing was changed$/)
+      expect(step(job, 'promote').status).toBe('pending')
+      expect(s.compose()).toBe(compose)
+      expect(s.sideFiles()).toEqual({ next: false, prev: false })
+      await eventually(async () => (await s.running()) === harness.installed, 'the web answering again')
+      expect(await healthVersion(s)).toBe(harness.installed)
+    })
+
+    it('restores the previous version by itself when the new one never becomes healthy', { timeout }, async () => {
+      const s = await open()
+      const compose = s.compose()
+      await s.data?.write('written-before-the-update')
+
+      const job = await submit(s, harness.broken)
+
+      expect(job.status).toBe('rolled_back')
+      expect(job.reason).toMatch(new RegExp(`^verify failed: .*; restored ${harness.installed.replace(/\./g, '\\.')}$`))
+      expect(Object.fromEntries(job.steps.map(st => [st.name, st.status]))).toMatchObject({
+        'promote': 'succeeded', 'verify': 'failed', 'commit': 'pending', 'restore': 'succeeded', 'verify-restore': 'succeeded',
+      })
+      expect(await s.running()).toBe(harness.installed)
+      expect(await healthVersion(s)).toBe(harness.installed)
+      expect(s.compose()).toBe(compose)
+      if (s.data) expect(await s.data.read()).toBe('written-before-the-update')
+    })
+
+    it('settles a job whose updater was SIGKILLed after promote, once it runs again', { timeout: Math.max(timeout, 300_000) }, async () => {
+      const s = await harness.startForProcess()
+      stack = s
+      const first = runSidecarProcess(s.env)
+      let restarted: SidecarProcess | null = null
+      try {
+        await eventually(async () => (await s.client.request('GET', '/v1/health')).status === 200, 'the first updater up', 120_000)
+        const { jobId } = await s.client.createJob(s.request(harness.slow))
+        const killAfter = harness.killAfter ?? 'promote'
+        await s.client.waitForJob(jobId, j => step(j, killAfter).status === 'succeeded' && j.steps.some(st => st.status === 'running'), harness.jobTimeoutMs)
+        first.child.kill('SIGKILL')
+        expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' })
+        const afterStop = await harness.afterKill?.(s)
+
+        restarted = runSidecarProcess(s.env)
+        await eventually(async () => (await s.client.request('GET', '/v1/health')).status === 200, 'the second updater up', 180_000)
+        const job = await s.client.waitForJob(jobId, undefined, harness.jobTimeoutMs * 2)
+
+        expect(['succeeded', 'rolled_back']).toContain(job.status)
+        expect(job.reason).toMatch(/after an updater restart\)?$/)
+        expect(step(job, 'recreate').log).toContain('resumed after an updater restart')
+        // What runs, the journal and the compose file agree on where the job ended.
+        const landed = job.status === 'succeeded' ? job.toVersion : job.fromVersion
+        expect(await s.running()).toBe(landed)
+        expect(await healthVersion(s)).toBe(landed)
+        expect(s.compose()).toBe(s.request(landed).compose)
+        await restarted.stop()
+        expect(await restarted.exited).toEqual({ code: 0, signal: null })
+        await afterStop?.()
+      }
+      finally {
+        await first.stop()
+        await restarted?.stop()
+      }
+    })
+
+    it('backs up where it declares backups, and a rollback can put back the data of the version it returns to', { timeout }, async () => {
+      const s = await open()
+      await s.data?.write('written-before-the-update')
+      const update = await submit(s, harness.good)
+      expect(update.status).toBe('succeeded')
+
+      if (!s.capabilities.backups.supported) {
+        expect(step(update, 'backup')).toMatchObject({ status: 'skipped', log: [expect.any(String)] })
+        expect(update.backup ?? null).toBeNull()
+        expect(s.capabilities.dataRestore).toBe(false)
+        const refused = await s.client.request('POST', '/v1/jobs', s.request(harness.installed, { kind: 'rollback', restoreBackupJobId: update.id }))
+        expect(refused).toEqual({ status: 400, body: { error: 'this updater\'s driver cannot restore data backups' } })
+        return
+      }
+
+      expect(step(update, 'backup').status).toBe('succeeded')
+      expect(update.backup).toMatchObject({ path: expect.any(String), sizeBytes: expect.any(Number) })
+      expect(s.capabilities.dataRestore).toBe(true)
+      // The new version changes the data after its backup was taken.
+      await s.data!.write('changed-by-the-new-version')
+      const rollback = await submit(s, harness.installed, { kind: 'rollback', restoreBackupJobId: update.id })
+      expect(rollback.status, JSON.stringify(rollback.steps.filter(st => st.error))).toBe('succeeded')
+      expect(await s.running()).toBe(harness.installed)
+      expect(await s.data!.read()).toBe('written-before-the-update')
+    })
+  })
+}

@@ -1,0 +1,95 @@
+/**
+ * The module inside a host admin panel (tests/fixtures/host): the host's layout, navigation and
+ * sign-in, its users told to the module by its user resolver, the page at /admin/system.
+ */
+import { expect, test, type Page } from '@playwright/test'
+import { documentIsMarked, markDocument } from '../e2e/helpers'
+import { INSTALLED_VERSION, OWNER, STABLE_TARGET, STAFF } from './env'
+
+// One instance: the update runs last, after the checks that expect the installed version.
+test.describe.configure({ mode: 'serial' })
+
+const RUN_TIMEOUT = 180_000
+
+/** Signs in through the host's own sign-in page. */
+async function signIn(page: Page, user: { email: string, password: string }, next?: string): Promise<void> {
+  await page.goto(next ? `/sign-in?next=${encodeURIComponent(next)}` : '/sign-in')
+  await page.getByTestId('host-email').fill(user.email)
+  await page.getByTestId('host-password').fill(user.password)
+  await page.getByTestId('host-submit').click()
+  await expect(page).toHaveURL(next ?? '/')
+}
+
+test('a signed-out visitor is sent to the host\'s sign-in, not the module\'s', async ({ page, request }) => {
+  const response = await page.goto('/admin/system')
+  await expect(page).toHaveURL(/\/sign-in\?next=(%2F|\/)admin(%2F|\/)system$/)
+  expect(response?.status()).toBe(200)
+  await expect(page.getByTestId('host-sign-in')).toBeVisible()
+
+  // The module brings no sign-in, users or session of its own into a host.
+  expect((await request.get('/login')).status()).toBe(404)
+  expect((await request.post('/api/auth/login', { data: { email: OWNER.email, password: OWNER.password } })).status()).toBe(404)
+  expect((await request.get('/api/system/status')).status()).toBe(401)
+  expect(await (await request.get('/api/owlat-system/user')).json()).toEqual({ user: null })
+
+  // Signing in there brings the visitor back to the page they asked for.
+  await page.getByTestId('host-email').fill(OWNER.email)
+  await page.getByTestId('host-password').fill(OWNER.password)
+  await page.getByTestId('host-submit').click()
+  await expect(page).toHaveURL('/admin/system')
+  await expect(page.getByTestId('current-version')).toHaveText(INSTALLED_VERSION)
+})
+
+test('the host\'s member gets no banner, and a 403 from the page and the API', async ({ page }) => {
+  await signIn(page, STAFF)
+  await expect(page.getByTestId('host-dashboard')).toBeVisible()
+  await expect(page.getByTestId('host-user')).toHaveText(STAFF.name)
+  // An update is available: the banner's absence is down to the role.
+  await page.waitForLoadState('networkidle')
+  await expect(page.getByTestId('update-banner')).toHaveCount(0)
+  await expect(page.getByTestId('system-banners')).toHaveCount(0)
+
+  const response = await page.goto('/admin/system')
+  expect(response?.status()).toBe(403)
+  await expect(page.getByTestId('admins-only')).toBeVisible()
+  await expect(page.getByTestId('host-nav')).toBeVisible()
+  await expect(page.getByTestId('version-card')).toHaveCount(0)
+  expect((await page.request.get('/api/system/status')).status()).toBe(403)
+  expect((await page.request.post('/api/system/updates', { data: { targetVersion: STABLE_TARGET } })).status()).toBe(403)
+})
+
+test('the host\'s admin sees the banner on a host page and updates through the module, inside the host\'s layout', async ({ page }) => {
+  test.setTimeout(RUN_TIMEOUT + 60_000)
+  await signIn(page, OWNER)
+  await expect(page.getByTestId('host-dashboard')).toBeVisible()
+  await expect(page.getByTestId('host-title')).toHaveText('Acme Admin')
+
+  // The banner, placed by the host's layout with <SystemBanners />, on the host's own page.
+  const banner = page.getByTestId('update-banner')
+  await expect(banner).toContainText(`Owlat ${STABLE_TARGET} is available`)
+  await banner.getByTestId('banner-link').click()
+  await expect(page).toHaveURL('/admin/system')
+  await expect(page.getByTestId('host-nav')).toBeVisible()
+  await expect(page.getByTestId('current-version')).toHaveText(INSTALLED_VERSION)
+  await expect(page.getByTestId('release-version')).toHaveText(STABLE_TARGET)
+
+  await markDocument(page)
+  const reloaded = page.waitForEvent('load', { timeout: RUN_TIMEOUT })
+  await page.getByTestId('update-now').click()
+  await page.getByTestId('confirm-update').click()
+  await expect(page.getByTestId('run-heading')).toHaveText(`Update ${INSTALLED_VERSION} → ${STABLE_TARGET}`)
+
+  // The host app itself is restarted on the new version; the page reloads onto it.
+  await reloaded
+  expect(await documentIsMarked(page)).toBe(false)
+  await expect(page).toHaveURL('/admin/system')
+  await expect(page.getByTestId('current-version')).toHaveText(STABLE_TARGET)
+  await expect(page.getByTestId('host-title')).toHaveText('Acme Admin')
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'succeeded')
+  await expect(page.getByTestId('update-banner')).toHaveCount(0)
+
+  // History names the host's user, as the resolver gave them.
+  const newest = page.getByTestId('history-table').locator('tbody tr').first()
+  await expect(newest.getByTestId('history-versions')).toHaveText(`${INSTALLED_VERSION} → ${STABLE_TARGET}`)
+  await expect(newest).toContainText(OWNER.email)
+})

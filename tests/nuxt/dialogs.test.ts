@@ -1,0 +1,152 @@
+/**
+ * The update and rollback dialogs, mounted as useOverlay mounts them (open, resolving through
+ * `close`): what they show, what they refuse, and what they hand back.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { nextTick } from 'vue'
+import { SystemRollbackModal, SystemUpdateConfirmModal } from '#components'
+import type { RollbackCandidates } from '../../shared/schemas/api'
+import { aRelease, cleanUp, mount } from './fixtures'
+
+afterEach(cleanUp)
+
+/** The dialog's content: UModal teleports it to the body. */
+function dialog(): HTMLElement {
+  const element = document.body.querySelector<HTMLElement>('[role="dialog"]')
+  if (!element) throw new Error('no dialog is open')
+  return element
+}
+const byTestId = (id: string) => dialog().querySelector<HTMLElement>(`[data-testid="${id}"]`)
+const allByTestId = (id: string) => [...dialog().querySelectorAll<HTMLElement>(`[data-testid="${id}"]`)]
+
+async function click(element: HTMLElement | null): Promise<void> {
+  if (!element) throw new Error('nothing to click')
+  element.click()
+  await nextTick()
+}
+
+async function type(input: HTMLInputElement, text: string): Promise<void> {
+  input.value = text
+  input.dispatchEvent(new Event('input', { bubbles: true }))
+  await nextTick()
+}
+
+describe('SystemUpdateConfirmModal', () => {
+  const changes = [aRelease('1.4.0', { migratesData: true, rollbackFloor: '1.3.0' }), aRelease('1.3.0')]
+
+  it('lists what the update installs, flags data migrations, and hands back the update with a backup', async () => {
+    const wrapper = await mount(SystemUpdateConfirmModal, {
+      props: { open: true, fromVersion: '1.2.2', toVersion: '1.4.0', changes, backups: { supported: true, reason: null } },
+    })
+    await vi.waitFor(() => dialog())
+    expect(dialog().textContent).toContain('Update Owlat to 1.4.0?')
+    expect(allByTestId('update-change').map(e => e.dataset.version)).toEqual(['1.4.0', '1.3.0'])
+    expect(byTestId('update-migrations')?.textContent).toContain('1.4.0 migrates data: rolling back below 1.3.0 will not be possible afterwards.')
+    const backup = dialog().querySelector<HTMLElement>('[role="checkbox"]')!
+    expect(backup.getAttribute('aria-checked')).toBe('true')
+
+    await click(byTestId('confirm-update'))
+    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.4.0', backup: true }]]))
+  })
+
+  it('cannot ask for a backup the driver cannot take, and says why', async () => {
+    const wrapper = await mount(SystemUpdateConfirmModal, {
+      props: { open: true, fromVersion: '1.2.2', toVersion: '1.3.0', changes: [aRelease('1.3.0')], backups: { supported: false, reason: 'the local driver runs no data volumes' } },
+    })
+    await vi.waitFor(() => dialog())
+    expect(byTestId('update-no-migrations')).not.toBeNull()
+    const backup = dialog().querySelector<HTMLElement>('[role="checkbox"]')!
+    expect(backup.hasAttribute('disabled')).toBe(true)
+    expect(dialog().textContent).toContain('Not available: the local driver runs no data volumes.')
+
+    await click(byTestId('confirm-update'))
+    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.3.0', backup: false }]]))
+  })
+
+  it('hands back nothing when cancelled', async () => {
+    const wrapper = await mount(SystemUpdateConfirmModal, {
+      props: { open: true, fromVersion: '1.2.2', toVersion: '1.3.0', changes: [aRelease('1.3.0')], backups: null },
+    })
+    await vi.waitFor(() => dialog())
+    await click(byTestId('confirm-cancel'))
+    expect(wrapper.emitted('close')).toEqual([[null]])
+  })
+})
+
+describe('SystemRollbackModal', () => {
+  const data: RollbackCandidates = {
+    currentVersion: '1.4.0',
+    backups: { supported: true, reason: null },
+    candidates: [
+      {
+        version: '1.3.0',
+        publishedAt: '2026-11-01T10:00:00Z',
+        ranHereAt: 5_000,
+        disabledReason: null,
+        undoes: [{ version: '1.4.0', publishedAt: '2026-12-01T10:00:00Z', notesHtml: '<p>new</p>', migratesData: false, rollbackFloor: null }],
+        backup: { runId: 'r', jobId: 'j', path: '/b', createdAt: 4_000, sizeBytes: 2_000_000 },
+      },
+      {
+        version: '1.2.2',
+        publishedAt: null,
+        ranHereAt: null,
+        disabledReason: '1.3.0 migrated data and cannot go below 1.3.0',
+        undoes: [],
+        backup: null,
+      },
+    ],
+  }
+
+  it('shows why a target is not possible and only confirms once the version is typed exactly', async () => {
+    const wrapper = await mount(SystemRollbackModal, { props: { open: true, data } })
+    await vi.waitFor(() => dialog())
+    expect(allByTestId('rollback-option').map(e => e.dataset.version)).toEqual(['1.3.0', '1.2.2'])
+    expect(byTestId('rollback-disabled-reason')?.textContent).toContain('Not possible: 1.3.0 migrated data and cannot go below 1.3.0')
+    expect(allByTestId('rollback-undone-release').map(e => e.dataset.version)).toEqual(['1.4.0'])
+    expect(byTestId('rollback-restore-backup')).not.toBeNull()
+    expect(dialog().textContent).toContain('Restore the data backup taken before the update from 1.3.0')
+    expect(dialog().textContent).toMatch(/Taken .+, 2\.0 MB\. Changes made to the data since then are lost\./)
+
+    const confirm = byTestId('rollback-confirm') as HTMLButtonElement
+    expect(confirm.disabled).toBe(true)
+    await type(byTestId('rollback-confirmation') as HTMLInputElement, '1.3')
+    expect(confirm.disabled).toBe(true)
+    await type(byTestId('rollback-confirmation') as HTMLInputElement, '1.3.0')
+    expect(confirm.disabled).toBe(false)
+
+    await click(confirm)
+    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.3.0', restoreBackup: true }]]))
+  })
+
+  it('starts over when another version is chosen: the typed confirmation never carries over', async () => {
+    const two: RollbackCandidates = { ...data, candidates: [data.candidates[0]!, { ...data.candidates[0]!, version: '1.2.2', backup: null }] }
+    await mount(SystemRollbackModal, { props: { open: true, data: two, preselect: '1.2.2' } })
+    await vi.waitFor(() => dialog())
+    const input = () => byTestId('rollback-confirmation') as HTMLInputElement
+    expect(input().placeholder).toBe('1.2.2')
+    await type(input(), '1.2.2')
+    expect((byTestId('rollback-confirm') as HTMLButtonElement).disabled).toBe(false)
+
+    await click(dialog().querySelector<HTMLElement>('[role="radio"][value="1.3.0"]'))
+    await vi.waitFor(() => expect(input().placeholder).toBe('1.3.0'))
+    expect(input().value).toBe('')
+    expect((byTestId('rollback-confirm') as HTMLButtonElement).disabled).toBe(true)
+  })
+
+  it('asks to restore no backup when none is offered', async () => {
+    const noBackup: RollbackCandidates = { ...data, candidates: [{ ...data.candidates[0]!, backup: null }] }
+    const wrapper = await mount(SystemRollbackModal, { props: { open: true, data: noBackup } })
+    await vi.waitFor(() => dialog())
+    expect(byTestId('rollback-no-backup')).not.toBeNull()
+    await type(byTestId('rollback-confirmation') as HTMLInputElement, '1.3.0')
+    await click(byTestId('rollback-confirm'))
+    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.3.0', restoreBackup: false }]]))
+  })
+
+  it('says there is nothing to roll back to when there is no candidate', async () => {
+    await mount(SystemRollbackModal, { props: { open: true, data: { ...data, candidates: [] } } })
+    await vi.waitFor(() => dialog())
+    expect(byTestId('rollback-none')).not.toBeNull()
+    expect((byTestId('rollback-confirm') as HTMLButtonElement).disabled).toBe(true)
+  })
+})
