@@ -14,7 +14,7 @@
  *     OUT/node_modules/                      `convex` (for `npx convex deploy`) and what the functions import
  *     OUT/package.json
  */
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
@@ -145,10 +145,25 @@ async function prepareUpdater(out: string): Promise<void> {
   writeFileSync(join(out, 'bin', 'owlat'), '#!/bin/sh\nexec node /app/dist/cli.mjs "$@"\n', { mode: 0o755 })
 }
 
-/** What the deployed functions import besides `convex` itself (convex/component derives its validators from zod). */
-const FUNCTION_PACKAGES = ['zod', 'convex-helpers']
+/**
+ * The packages the Convex app's functions import (through the component and shared/), found by
+ * esbuild the way the convex CLI's own bundling will, so the image carries exactly those.
+ */
+async function functionPackages(dirs: string[]): Promise<string[]> {
+  const entryPoints = dirs.flatMap(dir => readdirSync(dir).filter(f => f.endsWith('.ts')).map(f => join(dir, f)))
+  const result = await build({ entryPoints, bundle: true, write: false, metafile: true, packages: 'external', platform: 'neutral', outdir: join(ROOT, '.unused'), logLevel: 'silent' })
+  const names = new Set<string>(['convex'])
+  for (const input of Object.values(result.metafile.inputs)) {
+    for (const imported of input.imports) {
+      if (!imported.external || imported.path.startsWith('node:')) continue
+      const parts = imported.path.split('/')
+      names.add(imported.path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!)
+    }
+  }
+  return [...names].sort()
+}
 
-function prepareConvexDeploy(out: string): void {
+async function prepareConvexDeploy(out: string): Promise<void> {
   mkdirSync(out, { recursive: true })
   // convex.json points the CLI at playground/convex, the app that installs the component with app.use.
   cpSync(join(ROOT, 'convex.json'), join(out, 'convex.json'))
@@ -156,9 +171,11 @@ function prepareConvexDeploy(out: string): void {
   cpSync(join(ROOT, 'convex'), join(out, 'convex'), { recursive: true })
   // The component imports the run state machine, step names and record schemas from shared/.
   cpSync(join(ROOT, 'shared'), join(out, 'shared'), { recursive: true })
-  copyPackages(['convex', ...FUNCTION_PACKAGES], out)
+  // The app's own functions and the component's, each deployed by the CLI.
+  const packages = await functionPackages([join(ROOT, 'playground', 'convex'), join(ROOT, 'convex', 'component')])
+  copyPackages(packages, out)
   linkBins(out, 'convex')
-  const dependencies = Object.fromEntries(['convex', ...FUNCTION_PACKAGES].map(name => [name, readPackage(join(ROOT, 'node_modules', name)).version]))
+  const dependencies = Object.fromEntries(packages.map(name => [name, readPackage(join(ROOT, 'node_modules', name)).version]))
   const pkg = { name: 'owlat-convex-functions', private: true, type: 'module', dependencies }
   writeFileSync(join(out, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`)
 }
