@@ -1,7 +1,8 @@
 /**
  * What compose will actually run: `compose config` renders a file the way `up` reads it (the
  * project's `.env` and the updater's environment interpolated, a same-file `extends` merged,
- * relative paths made absolute, and whatever else the driver hands compose with it), so the
+ * relative paths made absolute; the operator's docker-compose.override.yml left out, as the
+ * policy judges the release), so the
  * compose driver's preflight judges that rendering with the same compose policy as the text.
  */
 import { dirname } from 'node:path'
@@ -15,7 +16,8 @@ const CONFIG_TIMEOUT_MS = 60_000
 /** The rendered model as YAML; throws with compose's own reason when it refuses the file. */
 export async function renderComposeConfig(cli: ComposeCli, file: string, signal?: AbortSignal): Promise<string> {
   const [bin, ...prefix] = cli.command.argv
-  const args = [...prefix, ...cli.baseArgs(file), 'config']
+  // The operator's override is theirs to trust; the policy judges what the release asks for.
+  const args = [...prefix, ...cli.baseArgs(file, [], { override: false }), 'config']
   const result = await execa(bin!, args, {
     cwd: dirname(file),
     reject: false,

@@ -21,10 +21,10 @@ import type { OwlatConfig } from '../../shared/config'
 import type { ServiceHealth } from '../../shared/schemas/job'
 import { parseCompose, readCompose, versionFromImage } from '../compose-file'
 import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
-import { ComposeCli, detectCompose } from './compose-cli'
+import { ComposeCli, detectCompose, overrideFile } from './compose-cli'
 import { renderComposeConfig } from './compose-config'
 import { ServiceLogs } from './compose-logs'
-import { defaultServices, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, hasFunctionsService, parseComposeModel, projectName, type ComposeModel } from './compose-project'
+import { defaultServices, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, hasFunctionsService, parseComposeModel, projectName, withOverride, type ComposeModel } from './compose-project'
 import { launchSelfUpdate } from './compose-self-update'
 import { connectEngine, engineInfo, ensureImage, execIn, freeBytes, localImageId, projectContainers, projectVolumes, type ServiceContainer } from './docker-engine'
 import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
@@ -175,7 +175,10 @@ export class ComposeDriver implements Driver {
 
   async backup(ctx: StepContext): Promise<void> {
     if (!ctx.backup) return ctx.skip('no backup requested for this job (the admin turned it off)')
-    const volumes = await projectVolumes(this.docker, this.project)
+    const own = await this.updaterVolumes()
+    const volumes = (await projectVolumes(this.docker, this.project)).filter(v => !own.has(v.name))
+    // Its journal records this very job: putting it back in time would lose the job's own record.
+    for (const volume of own) ctx.log(`not backing up ${volume}: the updater's own data`)
     if (volumes.length === 0) return ctx.skip(`project ${this.project} has no named volumes to back up`)
     const image = await this.helperImage()
     await ensureImage(this.docker, image)
@@ -206,7 +209,7 @@ export class ComposeDriver implements Driver {
 
   async pull(ctx: StepContext): Promise<void> {
     const cli = await this.cli()
-    const model = parseComposeModel(ctx.compose)
+    const model = this.runModel(ctx.compose)
     const profiles = hasFunctionsService(model) ? [FUNCTIONS_PROFILE] : []
     try {
       await cli.run({ file: this.paths.next, args: ['pull'], profiles, signal: ctx.signal, onLine: ctx.log })
@@ -257,13 +260,17 @@ export class ComposeDriver implements Driver {
     const dir = join(this.paths.backups, jobId)
     const backup = readBackup(dir)
     if (!backup) throw new Error(`the data backup ${dir} is missing or incomplete`)
+    const own = await this.updaterVolumes()
+    const volumes = backup.volumes.map(v => v.volume).filter(v => !own.has(v))
+    // Only what uses those volumes stops: the socket proxy the updater reaches the engine through
+    // (and the updater itself) must keep running.
     const cli = await this.cli()
-    const services = this.managedServices(this.currentModel())
-    await cli.run({ file: this.paths.current, args: ['stop', ...services], signal: ctx.signal, onLine: ctx.log })
+    const services = await this.servicesUsing(volumes)
+    if (services.length > 0) await cli.run({ file: this.paths.current, args: ['stop', ...services], signal: ctx.signal, onLine: ctx.log })
     const image = await this.helperImage()
     await ensureImage(this.docker, image)
-    await restoreBackup(this.docker, dir, image)
-    ctx.log(`restored ${backup.volumes.map(v => v.volume).join(', ')} from ${dir} (data of ${backup.fromVersion}, taken ${new Date(backup.createdAt).toISOString()})`)
+    await restoreBackup(this.docker, dir, image, volume => volumes.includes(volume))
+    ctx.log(`restored ${volumes.join(', ')} from ${dir} (data of ${backup.fromVersion}, taken ${new Date(backup.createdAt).toISOString()})`)
   }
 
   private async upServices(ctx: StepContext): Promise<void> {
@@ -325,8 +332,15 @@ export class ComposeDriver implements Driver {
     return this.cliInstance
   }
 
+  /** What runs from the current compose file, the operator's override included. */
   private currentModel(): ComposeModel {
-    return parseComposeModel(readFileSync(this.paths.current, 'utf8'))
+    return this.runModel(readFileSync(this.paths.current, 'utf8'))
+  }
+
+  /** `text` as compose will run it: with the project's override file merged on top, when there is one. */
+  private runModel(text: string): ComposeModel {
+    const override = overrideFile(this.config.owlatDir)
+    return withOverride(parseComposeModel(text), override ? readFileSync(override, 'utf8') : null)
   }
 
   /** What `up` and `verify` act on: every default service except the updater itself. */
@@ -367,6 +381,25 @@ export class ComposeDriver implements Driver {
     if (target.services.has(service)) return
     const running = (await projectContainers(this.docker, this.project)).some(c => c.service === service && c.running)
     if (running) throw new Error(`the target compose file has no ${service} service, so recreating would remove the running updater`)
+  }
+
+  /** Named volumes the updater's own containers mount (its journal), never backed up or restored. */
+  private async updaterVolumes(): Promise<Set<string>> {
+    const own = (await projectContainers(this.docker, this.project)).filter(c => c.service === this.settings.OWLAT_UPDATER_SERVICE)
+    const mounts = await Promise.all(own.map(async c => (await this.docker.getContainer(c.id).inspect()).Mounts ?? []))
+    return new Set(mounts.flat().filter(m => m.Type === 'volume' && m.Name).map(m => m.Name!))
+  }
+
+  /** The managed services whose containers mount any of `volumes`. */
+  private async servicesUsing(volumes: string[]): Promise<string[]> {
+    const managed = new Set(this.managedServices(this.currentModel()))
+    const users = new Set<string>()
+    for (const c of await projectContainers(this.docker, this.project)) {
+      if (!managed.has(c.service)) continue
+      const mounts = (await this.docker.getContainer(c.id).inspect()).Mounts ?? []
+      if (mounts.some(m => m.Type === 'volume' && m.Name && volumes.includes(m.Name))) users.add(c.service)
+    }
+    return [...users].sort()
   }
 
   /** OWLAT_HELPER_IMAGE, else the image the updater runs (present locally, has a shell and tar). */

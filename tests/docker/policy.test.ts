@@ -59,12 +59,16 @@ describe.skipIf(SKIP_DOCKER)('the production compose file', () => {
     const doc = parse(production) as { name?: string, services: Record<string, Service>, volumes: Record<string, unknown> }
     expect(doc.name).toBeUndefined()
     expect(Object.keys(doc.services).sort()).toEqual(['convex', 'convex-deploy', 'docker-socket-proxy', 'redis', 'updater', 'web'])
-    expect(doc.services.convex).toMatchObject({ ports: ['3210:3210', '3211:3211'], volumes: ['convex-data:/convex/data'] })
+    // Host ports come from .env (OWLAT_HTTP_PORT, OWLAT_CONVEX_PORT…): an override could only add ports, never replace them.
+    expect(doc.services.convex).toMatchObject({ ports: ['${OWLAT_CONVEX_PORT:-3210}:3210', '${OWLAT_CONVEX_SITE_PORT:-3211}:3211'], volumes: ['convex-data:/convex/data'] })
+    expect(doc.services.web).toMatchObject({ ports: ['${OWLAT_HTTP_PORT:-3000}:3000'], volumes: ['web-data:/data'] })
     expect(doc.services['convex-deploy']!.profiles).toEqual(['deploy'])
     expect(doc.services.redis!.command).toEqual(expect.arrayContaining(['--appendonly', 'yes']))
-    expect(doc.services.updater!.volumes).toEqual(['updater-data:/data', '.:/opt/owlat'])
+    // The project folder at its host path (OWLAT_DIR in .env), which compose hands to the engine for relative binds.
+    expect(doc.services.updater!.volumes).toEqual(['updater-data:/data', '.:${OWLAT_DIR:-/opt/owlat}'])
+    expect((doc.services.updater!.environment as Record<string, string>).OWLAT_DIR).toBe('${OWLAT_DIR:-/opt/owlat}')
     expect((doc.services.updater!.environment as Record<string, string>).DOCKER_HOST).toBe('tcp://docker-socket-proxy:2375')
-    expect(Object.keys(doc.volumes).sort()).toEqual(['convex-data', 'redis-data', 'updater-data'])
+    expect(Object.keys(doc.volumes).sort()).toEqual(['convex-data', 'redis-data', 'updater-data', 'web-data'])
   })
 
   it.each(FORBIDDEN)('is refused with $name', ({ apply, violation }) => {
