@@ -1,9 +1,17 @@
-// Liveness for the sidecar's verify step and the compose healthcheck. The demo's broken beta
+// Liveness for the sidecar's verify step, the compose healthcheck and the launcher: the web
+// answers and its store reads (a corrupt web.sqlite is not healthy). The demo's broken beta
 // sets OWLAT_DEMO_FAULT=unhealthy so a failed update (and its automatic restore) can be shown.
-export default defineEventHandler((event) => {
+export default defineEventHandler(async (event) => {
   if (process.env.OWLAT_DEMO_FAULT === 'unhealthy') {
     setResponseStatus(event, 503)
     return { status: 'unhealthy' }
+  }
+  try {
+    await useStore().check?.()
+  }
+  catch (err) {
+    setResponseStatus(event, 503)
+    return { status: 'unhealthy', error: err instanceof Error ? err.message : String(err) }
   }
   return { status: 'ok' }
 })

@@ -94,9 +94,10 @@ export class ComposeCli {
   }
 
   /** Global arguments every invocation shares. */
-  baseArgs(file: string, profiles: string[] = []): string[] {
+  baseArgs(file: string, profiles: string[] = [], { override = true }: { override?: boolean } = {}): string[] {
     const { project, projectDir } = this.opts
-    return ['-p', project, '--project-directory', projectDir, ...fileArgs(file, projectDir), ...profiles.flatMap(p => ['--profile', p])]
+    const files = override ? fileArgs(file, projectDir) : ['-f', file]
+    return ['-p', project, '--project-directory', projectDir, ...files, ...profiles.flatMap(p => ['--profile', p])]
   }
 
   async run(opts: ComposeRunOptions): Promise<void> {
@@ -157,8 +158,8 @@ export class ComposeCli {
 
   private writePid(pid: number | undefined): void {
     if (pid === undefined) return
-    mkdirSync(dirname(this.opts.pidFile), { recursive: true })
-    writeFileSync(this.opts.pidFile, `${pid}\n`)
+    mkdirSync(dirname(this.opts.pidFile), { recursive: true, mode: 0o700 })
+    writeFileSync(this.opts.pidFile, `${pid}\n`, { mode: 0o600 })
   }
 }
 

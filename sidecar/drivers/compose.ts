@@ -16,12 +16,13 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type Docker from 'dockerode'
 import { z } from 'zod'
-import { checkComposePolicy, composePolicyOptionsFromEnv } from '../../shared/compose-policy'
+import { checkComposePolicy, composePolicyOptionsFromEnv, describePolicyViolations, type ComposePolicyOptions } from '../../shared/compose-policy'
 import type { OwlatConfig } from '../../shared/config'
 import type { ServiceHealth } from '../../shared/schemas/job'
 import { parseCompose, readCompose, versionFromImage } from '../compose-file'
 import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
 import { ComposeCli, detectCompose, overrideFile } from './compose-cli'
+import { renderComposeConfig } from './compose-config'
 import { ServiceLogs } from './compose-logs'
 import { defaultServices, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, hasFunctionsService, parseComposeModel, projectName, withOverride, type ComposeModel } from './compose-project'
 import { launchSelfUpdate } from './compose-self-update'
@@ -149,8 +150,9 @@ export class ComposeDriver implements Driver {
       throw new Error(`the stack runs ${current.version}, but the job was planned from ${ctx.fromVersion}`)
     }
     // Policy first: nothing else is read from a file the policy refuses.
-    const policy = checkComposePolicy(ctx.compose, composePolicyOptionsFromEnv(this.env, this.config.owlatDir))
-    if (!policy.ok) throw new Error(`compose file violates the compose policy: ${policy.violations.join('; ')}`)
+    const policyOptions = this.policyOptions()
+    const policy = checkComposePolicy(ctx.compose, policyOptions)
+    if (!policy.ok) throw new Error(describePolicyViolations(policy.violations))
     ctx.log('the target compose file passes the compose policy')
     const target = parseCompose(ctx.compose)
     if (target.version !== ctx.toVersion) throw new Error(`the compose file pins web ${target.version}, not ${ctx.toVersion}`)
@@ -158,7 +160,7 @@ export class ComposeDriver implements Driver {
     const targetProject = projectName(targetModel, this.config.owlatDir)
     if (targetProject !== this.project) throw new Error(`the target compose file names project ${targetProject}, the stack is ${this.project}`)
     await this.checkUpdaterKept(targetModel)
-    await this.composeConfigCheck(ctx)
+    await this.composeConfigCheck(ctx, policyOptions)
 
     if (ctx.force) {
       ctx.log('force: skipping the health check of the running stack')
@@ -346,12 +348,20 @@ export class ComposeDriver implements Driver {
     return defaultServices(model).filter(s => s !== this.settings.OWLAT_UPDATER_SERVICE)
   }
 
-  /** The compose CLI's own validation of the target file, next to the current one (for `.env` and relative paths). */
-  private async composeConfigCheck(ctx: StepContext): Promise<void> {
+  private policyOptions(): ComposePolicyOptions {
+    return composePolicyOptionsFromEnv(this.env, this.config.owlatDir)
+  }
+
+  /**
+   * The compose CLI's own reading of the target file, next to the current one (for `.env` and
+   * relative paths), judged by the compose policy as well: what `up` will run, not the text.
+   */
+  private async composeConfigCheck(ctx: StepContext, policyOptions: ComposePolicyOptions): Promise<void> {
     const cli = await this.cli()
-    writeFileSync(this.paths.check, ctx.compose)
+    writeFileSync(this.paths.check, ctx.compose, { mode: 0o600 })
+    let rendered: string
     try {
-      await cli.run({ file: this.paths.check, args: ['config', '-q'], signal: ctx.signal })
+      rendered = await renderComposeConfig(cli, this.paths.check, ctx.signal)
     }
     catch (err) {
       throw new Error(`compose rejects the target file: ${(err as Error).message}`, { cause: err })
@@ -360,6 +370,9 @@ export class ComposeDriver implements Driver {
       rmSync(this.paths.check, { force: true })
     }
     ctx.log(`${cli.command.argv.join(' ')} ${cli.command.version} accepts the target compose file`)
+    const judged = checkComposePolicy(rendered, policyOptions)
+    if (!judged.ok) throw new Error(`${describePolicyViolations(judged.violations)} (as ${cli.command.argv.join(' ')} config renders it)`)
+    ctx.log(`what compose renders from it passes the compose policy too`)
   }
 
   /** `--remove-orphans` would remove a running updater whose service the new file drops. */
