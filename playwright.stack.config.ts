@@ -4,29 +4,12 @@
  * of `npm start`'s local stack. `npm test` runs it after playwright.config.ts; it needs the Docker
  * set-up (OWLAT_SKIP_DOCKER=1 skips it).
  */
-import { defineConfig } from '@playwright/test'
+import { e2eConfig } from './tests/e2e/playwright-base'
 import { STACK_BASE_URL } from './tests/e2e-stack/env'
 
-export default defineConfig({
+export default e2eConfig({
   testDir: 'tests/e2e-stack',
-  testMatch: '*.spec.ts',
-  workers: 1,
-  fullyParallel: false,
-  retries: 0,
-  forbidOnly: !!process.env.CI,
-  timeout: 60_000,
-  expect: { timeout: 15_000 },
-  reporter: [['list']],
   outputDir: 'test-results/stack',
+  baseURL: STACK_BASE_URL,
   globalSetup: './tests/e2e-stack/global-setup.ts',
-  use: {
-    baseURL: STACK_BASE_URL,
-    browserName: 'chromium',
-    launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    },
-    trace: 'retain-on-failure',
-    actionTimeout: 15_000,
-  },
 })
