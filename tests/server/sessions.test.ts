@@ -171,6 +171,15 @@ describe('sessions end', () => {
     expect((await call('PATCH', `/api/users/${id}`, { cookie: admin, body: { password: 'short' } })).status).toBe(400)
     expect((await call('PATCH', `/api/users/${id}`, { cookie: admin, body: {} })).status).toBe(400)
     expect((await call('PATCH', '/api/users/no-such-user', { cookie: admin, body: { role: 'member' } })).status).toBe(404)
+    // Two admins (ADMIN, OPS): one may go, the last one may not.
+    const opsId = await userId(admin, OPS.email)
+    expect((await call('PATCH', `/api/users/${opsId}`, { cookie: admin, body: { role: 'member' } })).status).toBe(200)
+    const adminId = await userId(admin, ADMIN.email)
+    const last = await call('PATCH', `/api/users/${adminId}`, { cookie: admin, body: { role: 'member' } })
+    expect(last.status).toBe(409)
+    expect(message(last)).toMatch(/last platform admin/)
+    expect(await versionStatus(admin)).toBe(200)
+    expect((await call('PATCH', `/api/users/${opsId}`, { cookie: admin, body: { role: 'platform-admin' } })).status).toBe(200)
     const listed = usersAnswerSchema.parse((await call('GET', '/api/users', { cookie: admin })).body)
     expect(JSON.stringify(listed)).not.toMatch(/passwordHash|scrypt/)
     // Nothing changed for the member.

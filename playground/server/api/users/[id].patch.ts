@@ -10,8 +10,17 @@ export default defineEventHandler(async (event) => {
   const admin = await requirePlatformAdmin(event)
   const { id } = await getValidatedRouterParams(event, zodValidator(paramsSchema))
   const body = await readValidatedBody(event, zodValidator(userUpdateBodySchema))
+  const store = useStore()
+  if (body.role === 'member') {
+    // Someone must be left to manage the instance. Checked here, not atomically in the store: two
+    // admins demoting each other at the same instant could still both succeed.
+    const admins = (await store.listUsers()).filter(u => u.role === 'platform-admin')
+    if (admins.length === 1 && admins[0]!.id === id) {
+      throw createError({ statusCode: 409, statusMessage: 'Conflict', message: 'This is the last platform admin: make another user a platform admin first' })
+    }
+  }
   try {
-    const user = await useStore().updateUser(id, {
+    const user = await store.updateUser(id, {
       ...(body.role !== undefined ? { role: body.role } : {}),
       ...(body.password !== undefined ? { passwordHash: await hashPassword(body.password) } : {}),
     })
