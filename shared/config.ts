@@ -3,6 +3,7 @@
  * (DESIGN.md, Configuration). Node only.
  */
 import { existsSync, readFileSync } from 'node:fs'
+import { isIPv4, isIPv6 } from 'node:net'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { driverNameSchema } from './schemas/common'
@@ -29,6 +30,23 @@ const originsSchema = z.string().transform((value, ctx) => {
     origins.push(url.origin)
   }
   return origins
+})
+
+/** `10.0.0.1, 172.16.0.0/12, ::1`: addresses or subnets of proxies whose X-Forwarded-For counts. */
+const trustedProxiesSchema = z.string().transform((value, ctx) => {
+  const list: { address: string, prefix: number | null, family: 'ipv4' | 'ipv6' }[] = []
+  for (const item of value.split(',').map(s => s.trim()).filter(Boolean)) {
+    const [address = '', prefixText, ...rest] = item.split('/')
+    const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : null
+    const prefix = prefixText === undefined ? null : Number(prefixText)
+    const maxPrefix = family === 'ipv4' ? 32 : 128
+    if (!family || rest.length > 0 || (prefix !== null && (!Number.isInteger(prefix) || prefix < 0 || prefix > maxPrefix || !/^\d+$/.test(prefixText!)))) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not an IP address or subnet such as 10.0.0.0/8` })
+      return z.NEVER
+    }
+    list.push({ address, prefix, family })
+  }
+  return list
 })
 
 const envSchema = z.object({
@@ -58,6 +76,14 @@ const envSchema = z.object({
   OWLAT_CONVEX_ADMIN_KEY: z.preprocess(emptyAsUnset, z.string().optional()),
   // Where browsers reach the web, when a proxy stands in front (its own address otherwise).
   OWLAT_ORIGIN: z.preprocess(emptyAsUnset, originsSchema.optional()),
+  // Sign-in throttling (the standalone app's sign-in; README, Security).
+  OWLAT_SIGNIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+  OWLAT_SIGNIN_ADDRESS_MAX_FAILURES: z.coerce.number().int().min(1).default(20),
+  OWLAT_SIGNIN_ACCOUNT_MAX_FAILURES: z.coerce.number().int().min(1).default(50),
+  OWLAT_SIGNIN_WINDOW_MS: positiveMs.default(15 * 60_000),
+  // Bounded, so no one can lock an account out for good.
+  OWLAT_SIGNIN_LOCK_MS: positiveMs.max(24 * 60 * 60_000, 'OWLAT_SIGNIN_LOCK_MS is at most a day').default(15 * 60_000),
+  OWLAT_TRUSTED_PROXIES: z.preprocess(emptyAsUnset, trustedProxiesSchema.optional()),
 }).superRefine((env, ctx) => {
   if (env.OWLAT_RELEASE_SOURCE === 'github' && env.OWLAT_GITHUB_REPO === undefined) {
     ctx.addIssue({ code: 'custom', path: ['OWLAT_GITHUB_REPO'], message: 'required when OWLAT_RELEASE_SOURCE=github' })
@@ -108,6 +134,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     releaseCheck: { intervalMs: e.OWLAT_RELEASE_CHECK_INTERVAL_MS, jitterMs: e.OWLAT_RELEASE_CHECK_JITTER_MS },
     verifyTimeoutMs: e.OWLAT_VERIFY_TIMEOUT_MS,
     runLeaseMs: e.OWLAT_RUN_LEASE_MS,
+    /** The standalone app's sign-in throttling (playground/server/utils/sign-in-throttle.ts). */
+    signIn: {
+      pairMaxFailures: e.OWLAT_SIGNIN_MAX_FAILURES,
+      addressMaxFailures: e.OWLAT_SIGNIN_ADDRESS_MAX_FAILURES,
+      accountMaxFailures: e.OWLAT_SIGNIN_ACCOUNT_MAX_FAILURES,
+      windowMs: e.OWLAT_SIGNIN_WINDOW_MS,
+      lockMs: e.OWLAT_SIGNIN_LOCK_MS,
+    },
+    /** Proxies whose X-Forwarded-For names the client (OWLAT_TRUSTED_PROXIES); empty: none. */
+    trustedProxies: e.OWLAT_TRUSTED_PROXIES ?? [],
     /** Origins the page is served from (OWLAT_ORIGIN); null: the address each request came to. */
     origins: e.OWLAT_ORIGIN && e.OWLAT_ORIGIN.length > 0 ? e.OWLAT_ORIGIN : null,
     /** Set: Convex is the web's store; null: the embedded SQLite store. */

@@ -8,7 +8,7 @@ import { zodToConvex, zodToConvexFields } from 'convex-helpers/server/zod4'
 import { ConvexError, getConvexSize, v, type Infer } from 'convex/values'
 import {
   channelSchema, newRunSchema, newUserSchema, releaseCacheSchema, releaseSchema, runAcknowledgementSchema, runKindSchema,
-  runPatchSchema, runSchema, runStatusSchema, settingsSchema, stepSchema, storedUserSchema, userRoleSchema, jobSchema,
+  runPatchSchema, runSchema, runStatusSchema, settingsSchema, stepSchema, storedUserSchema, userPatchSchema, userRoleSchema, jobSchema,
 } from '../../shared/schemas'
 import { STEP_LOG_LIMIT } from '../../shared/steps'
 import type { Doc } from './_generated/dataModel'
@@ -50,6 +50,7 @@ export const releaseCacheValidator = zodToConvex(releaseCacheSchema)
 export const userFields = zodToConvexFields(storedUserSchema.omit({ id: true }).shape)
 export const userValidator = zodToConvex(storedUserSchema)
 export const newUserFields = zodToConvexFields(newUserSchema.shape)
+export const userPatchValidator = zodToConvex(userPatchSchema)
 
 export const acknowledgementValidator = zodToConvex(runAcknowledgementSchema)
 export const settingsValidator = zodToConvex(settingsSchema)
@@ -62,6 +63,7 @@ export type StoreErrorData
   = | { code: 'ACTIVE_RUN', activeRunId: string | null }
     | { code: 'RUN_NOT_FOUND', runId: string }
     | { code: 'DUPLICATE_USER', email: string }
+    | { code: 'USER_NOT_FOUND', userId: string }
     | { code: 'ILLEGAL_TRANSITION', from: string, to: string }
     | { code: 'JOB_TAKEN', jobId: string, runId: string }
 

@@ -1,14 +1,16 @@
 /**
  * Sign-in accounts of the standalone app's own sign-in (playground/); a host signs its users in
- * itself. Emails are stored lower-case and are unique, checked inside `create`.
+ * itself. Emails are stored lower-case and are unique, checked inside `create`. A session is
+ * valid while it carries the user's `sessionVersion`, which `update` (a new password, another
+ * role) and `revokeSessions` (sign-out) raise.
  */
 import { v } from 'convex/values'
 import { mutation, query } from './_generated/server'
 import type { Doc } from './_generated/dataModel'
-import { newUserFields, storeError, userValidator } from './model'
+import { newUserFields, storeError, userPatchValidator, userValidator } from './model'
 
 function toUser({ _id, _creationTime, ...user }: Doc<'users'>) {
-  return { id: _id, ...user }
+  return { id: _id, ...user, sessionVersion: user.sessionVersion ?? 0 }
 }
 
 export const getByEmail = query({
@@ -39,5 +41,43 @@ export const create = mutation({
     if (taken) throw storeError({ code: 'DUPLICATE_USER', email })
     const id = await ctx.db.insert('users', { email, role: user.role, passwordHash: user.passwordHash, createdAt: Date.now() })
     return toUser((await ctx.db.get('users', id))!)
+  },
+})
+
+export const list = query({
+  args: {},
+  returns: v.array(userValidator),
+  handler: async (ctx) => {
+    const docs = await ctx.db.query('users').withIndex('by_email').collect()
+    return docs.map(toUser)
+  },
+})
+
+export const update = mutation({
+  args: { id: v.string(), patch: userPatchValidator },
+  returns: userValidator,
+  handler: async (ctx, { id, patch }) => {
+    const userId = ctx.db.normalizeId('users', id)
+    const doc = userId ? await ctx.db.get('users', userId) : null
+    if (!userId || !doc) throw storeError({ code: 'USER_NOT_FOUND', userId: id })
+    const changes = {
+      ...(patch.role !== undefined && patch.role !== doc.role ? { role: patch.role } : {}),
+      ...(patch.passwordHash !== undefined ? { passwordHash: patch.passwordHash } : {}),
+    }
+    if (Object.keys(changes).length === 0) return toUser(doc)
+    await ctx.db.patch('users', userId, { ...changes, sessionVersion: (doc.sessionVersion ?? 0) + 1 })
+    return toUser((await ctx.db.get('users', userId))!)
+  },
+})
+
+export const revokeSessions = mutation({
+  args: { id: v.string() },
+  returns: v.union(userValidator, v.null()),
+  handler: async (ctx, { id }) => {
+    const userId = ctx.db.normalizeId('users', id)
+    const doc = userId ? await ctx.db.get('users', userId) : null
+    if (!userId || !doc) return null
+    await ctx.db.patch('users', userId, { sessionVersion: (doc.sessionVersion ?? 0) + 1 })
+    return toUser((await ctx.db.get('users', userId))!)
   },
 })

@@ -63,8 +63,56 @@ export const storedUserSchema = z.object({
   role: userRoleSchema,
   passwordHash: z.string(),
   createdAt: z.number(),
+  /**
+   * Raised whenever every session of the user must end (sign-out, a new password, a role change);
+   * a session is valid only while it carries the current value. Absent on records made before it.
+   */
+  sessionVersion: z.number().int().min(0).default(0),
 })
 export type StoredUser = z.infer<typeof storedUserSchema>
+
+/** What an admin may change of a user; each change ends every session of that user. */
+export const userPatchSchema = z.object({
+  role: userRoleSchema.optional(),
+  passwordHash: z.string().optional(),
+}).strict()
+export type UserPatch = z.infer<typeof userPatchSchema>
+
+/** A password as sign-in accounts take it (the create-user script's rule too). */
+export const newPasswordSchema = z.string().min(8, 'the password must be at least 8 characters').max(1024)
+
+/** `POST /api/auth/password` (the standalone app): the signed-in user's own password. */
+export const changePasswordBodySchema = z.object({
+  currentPassword: z.string().min(1, 'the current password is required').max(1024),
+  newPassword: newPasswordSchema,
+}).strict()
+
+/** `PATCH /api/users/:id` (the standalone app, admins): a role, a new password, or both. */
+export const userUpdateBodySchema = z.object({
+  role: userRoleSchema.optional(),
+  password: newPasswordSchema.optional(),
+}).strict().refine(b => b.role !== undefined || b.password !== undefined, 'give a role, a password or both')
+
+/** A user as the standalone app lists them to admins: never the password hash. */
+export const userViewSchema = z.object({ id: z.string(), email: z.string(), role: userRoleSchema, createdAt: z.number() })
+export type UserView = z.infer<typeof userViewSchema>
+export const usersAnswerSchema = z.object({ users: z.array(userViewSchema) })
+
+/** `GET /api/auth/locks` (the standalone app, admins): the sign-in locks in force. */
+export const signInLockSchema = z.object({
+  scope: z.enum(['pair', 'address', 'account']),
+  email: z.string().nullable(),
+  address: z.string().nullable(),
+  failures: z.number(),
+  lockedUntil: z.number(),
+})
+export const signInLocksAnswerSchema = z.object({ locks: z.array(signInLockSchema) })
+
+/** `DELETE /api/auth/locks?email=E&address=A` (admins): one of them at least. */
+export const clearLocksQuerySchema = z.object({
+  email: z.email().max(320).transform(e => e.toLowerCase()).optional(),
+  address: z.string().min(1).max(100).optional(),
+}).strict().refine(q => q.email !== undefined || q.address !== undefined, 'give an email, an address or both')
 
 export const newUserSchema = storedUserSchema.pick({ email: true, role: true, passwordHash: true })
 export type NewUser = z.infer<typeof newUserSchema>

@@ -37,3 +37,36 @@ describe('users', () => {
     await expect(t.mutation(system.users.create, { email: 'x@example.com', role: 'root', passwordHash: 'h' })).rejects.toThrow(/Validator|validator|role/)
   })
 })
+
+describe('users: sessions', () => {
+  it('reads a user stored before session versions as version 0, and raises it on sign-out, a new password or another role', async () => {
+    const t = newBackend()
+    const id = await t.inComponent(ctx => ctx.db.insert('users', { email: 'old@example.com', role: 'platform-admin', passwordHash: 'h', createdAt: 1 }))
+    expect(await t.query(system.users.getById, { id })).toMatchObject({ sessionVersion: 0 })
+    expect(await t.mutation(system.users.revokeSessions, { id })).toMatchObject({ sessionVersion: 1 })
+    expect(await t.mutation(system.users.update, { id, patch: { role: 'member' } })).toMatchObject({ role: 'member', sessionVersion: 2 })
+    expect(await t.mutation(system.users.update, { id, patch: { passwordHash: 'h2' } })).toMatchObject({ passwordHash: 'h2', sessionVersion: 3 })
+    expect(await t.mutation(system.users.update, { id, patch: { role: 'member' } })).toMatchObject({ sessionVersion: 3 })
+  })
+
+  it('counts concurrent sign-outs each, so none is lost', async () => {
+    const t = newBackend()
+    const user = await t.mutation(system.users.create, { email: 'a@example.com', role: 'member', passwordHash: 'h' })
+    await Promise.all(Array.from({ length: 5 }, () => t.mutation(system.users.revokeSessions, { id: user.id })))
+    expect(await t.query(system.users.getById, { id: user.id })).toMatchObject({ sessionVersion: 5 })
+  })
+
+  it('refuses to change a user who does not exist, with data the web turns into UserNotFoundError', async () => {
+    const t = newBackend()
+    const err = await t.mutation(system.users.update, { id: 'garbage', patch: { role: 'member' } }).catch((e: unknown) => e)
+    expect((err as { data?: unknown }).data).toEqual({ code: 'USER_NOT_FOUND', userId: 'garbage' })
+    expect(await t.mutation(system.users.revokeSessions, { id: 'garbage' })).toBeNull()
+  })
+
+  it('validates the patch', async () => {
+    const t = newBackend()
+    const user = await t.mutation(system.users.create, { email: 'a@example.com', role: 'member', passwordHash: 'h' })
+    // @ts-expect-error: the validator is the point of this case.
+    await expect(t.mutation(system.users.update, { id: user.id, patch: { sessionVersion: 0 } })).rejects.toThrow(/Validator|validator/)
+  })
+})

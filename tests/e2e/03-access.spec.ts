@@ -38,3 +38,19 @@ test('a signed-out visit to the system page lands on sign-in and comes back afte
   await expect(page).toHaveURL('/settings/system')
   await expect(page.getByTestId('current-version')).toBeVisible()
 })
+
+test('repeated wrong passwords lock that sign-in for a while, and the page says for how long', async ({ page }) => {
+  // An account of its own: the lock is per (account, address) pair, so the other specs' sign-ins stay open.
+  await page.goto('/login')
+  await page.getByTestId('login-email').fill('guesser@example.com')
+  const submit = async (password: string): Promise<number> => {
+    await page.getByTestId('login-password').fill(password)
+    const answer = page.waitForResponse(res => new URL(res.url()).pathname === '/api/auth/login')
+    await page.getByTestId('login-submit').click()
+    return (await answer).status()
+  }
+  for (let i = 0; i < 5; i++) expect(await submit(`guess ${i}`)).toBe(401)
+  await expect(page.getByTestId('login-error')).toHaveText('Wrong email or password.')
+  expect(await submit('guess 5')).toBe(429)
+  await expect(page.getByTestId('login-error')).toHaveText(/^Too many failed sign-ins; try again in \d+ s$/)
+})

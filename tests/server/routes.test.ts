@@ -132,12 +132,14 @@ describe('unauthenticated endpoints and sign-in', () => {
     member = await login(MEMBER.email, MEMBER.password)
   })
 
-  it('logs out by clearing the session', async () => {
+  it('logs out by clearing the session, which ends the admin\'s other sessions too (tests/server/sessions.test.ts)', async () => {
     const cookie = await login(ADMIN.email, ADMIN.password)
     const res = await fetch(`${WEB}/api/auth/logout`, { method: 'POST', headers: { cookie } })
     expect(res.status).toBe(200)
     const cleared = res.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
     expect((await call('GET', '/api/system/status', { cookie: cleared })).status).toBe(401)
+    expect((await call('GET', '/api/system/status', { cookie: admin })).status).toBe(401)
+    admin = await login(ADMIN.email, ADMIN.password)
   })
 })
 

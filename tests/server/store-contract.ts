@@ -9,7 +9,7 @@ import type { Job } from '../../shared/schemas/job'
 import type { Release } from '../../shared/schemas/release'
 import { DISPATCH_GRACE_MS, reconcileRun } from '../../server/utils/runs'
 import { SidecarRejectedError, type SidecarClient } from '../../server/utils/sidecar'
-import { ActiveRunError, DuplicateUserError, RunNotFoundError, type NewRun, type SystemStore } from '../../server/utils/store/types'
+import { ActiveRunError, DuplicateUserError, RunNotFoundError, UserNotFoundError, type NewRun, type SystemStore } from '../../server/utils/store/types'
 
 export interface StoreUnderTest {
   store: SystemStore
@@ -78,7 +78,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     describe('users', () => {
       it('creates users with lower-cased emails and finds them by email and id', async () => {
         const user = await store.createUser({ email: 'Admin@Example.com', role: 'platform-admin', passwordHash: 'h' })
-        expect(user).toEqual({ id: expect.any(String), email: 'admin@example.com', role: 'platform-admin', passwordHash: 'h', createdAt: expect.any(Number) })
+        expect(user).toEqual({ id: expect.any(String), email: 'admin@example.com', role: 'platform-admin', passwordHash: 'h', createdAt: expect.any(Number), sessionVersion: 0 })
         expect(await store.getUserByEmail('ADMIN@example.com')).toEqual(user)
         expect(await store.getUserById(user.id)).toEqual(user)
         expect(await store.getUserByEmail('nobody@example.com')).toBeNull()
@@ -90,6 +90,38 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         const err = await store.createUser({ email: 'A@example.com', role: 'member', passwordHash: 'h2' }).catch((e: unknown) => e)
         expect(err).toBeInstanceOf(DuplicateUserError)
         expect((err as DuplicateUserError).email).toBe('a@example.com')
+      })
+
+      it('lists users by email', async () => {
+        await store.createUser({ email: 'b@example.com', role: 'member', passwordHash: 'h' })
+        await store.createUser({ email: 'a@example.com', role: 'platform-admin', passwordHash: 'h' })
+        expect((await store.listUsers()).map(u => [u.email, u.role])).toEqual([['a@example.com', 'platform-admin'], ['b@example.com', 'member']])
+      })
+
+      it('ends every session of a user on a new password or another role, as seen by every client', async () => {
+        const user = await store.createUser({ email: 'a@example.com', role: 'platform-admin', passwordHash: 'h' })
+        const demoted = await store.updateUser(user.id, { role: 'member' })
+        expect(demoted).toMatchObject({ role: 'member', passwordHash: 'h', sessionVersion: 1 })
+        const renewed = await subject.other().updateUser(user.id, { passwordHash: 'h2' })
+        expect(renewed).toMatchObject({ role: 'member', passwordHash: 'h2', sessionVersion: 2 })
+        expect(await store.getUserById(user.id)).toEqual(renewed)
+        // The same role again changes nothing, so no session ends.
+        expect(await store.updateUser(user.id, { role: 'member' })).toEqual(renewed)
+        expect(await store.updateUser(user.id, {})).toEqual(renewed)
+      })
+
+      it('ends every session of a user on sign-out', async () => {
+        const user = await store.createUser({ email: 'a@example.com', role: 'member', passwordHash: 'h' })
+        expect(await store.revokeSessions(user.id)).toEqual({ ...user, sessionVersion: 1 })
+        expect(await subject.other().revokeSessions(user.id)).toEqual({ ...user, sessionVersion: 2 })
+        expect(await store.getUserByEmail('a@example.com')).toEqual({ ...user, sessionVersion: 2 })
+        expect(await store.revokeSessions('not-an-id')).toBeNull()
+      })
+
+      it('refuses to change a user who does not exist', async () => {
+        const err = await store.updateUser('not-an-id', { role: 'member' }).catch((e: unknown) => e)
+        expect(err).toBeInstanceOf(UserNotFoundError)
+        expect((err as UserNotFoundError).userId).toBe('not-an-id')
       })
     })
 

@@ -63,6 +63,18 @@ describe('defineOwlatUserResolver', () => {
     expect(calls).toBe(2)
   })
 
+  it('keeps no answer beyond its request, so a session the app revokes is refused on the very next request', async () => {
+    const revoked = new Set<string>()
+    resolver.defineOwlatUserResolver((event) => {
+      const session = event.headers.get('x-session') ?? ''
+      return session && !revoked.has(session) ? { id: 'acme-1', email: 'ada@acme.test', role: 'platform-admin' } : null
+    })
+    const ask = async () => ((await (await fetch(url, { headers: { 'x-session': 's1' } })).json()) as { user: unknown }).user
+    expect(await ask()).toMatchObject({ id: 'acme-1' })
+    revoked.add('s1')
+    expect(await ask()).toBeNull()
+  })
+
   it('refuses what is not a user: a 500 that names the problem, and nobody is let in', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
     resolver.defineOwlatUserResolver(async () => ({ id: 'acme-1', email: 'ada@acme.test', role: 'owner' }) as never)

@@ -586,6 +586,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           role: "platform-admin" | "member";
           passwordHash: string;
           createdAt: number;
+          sessionVersion?: number;
         },
         Name
       >;
@@ -599,6 +600,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           role: "platform-admin" | "member";
           passwordHash: string;
           createdAt: number;
+          sessionVersion?: number;
         } | null,
         Name
       >;
@@ -612,7 +614,53 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           role: "platform-admin" | "member";
           passwordHash: string;
           createdAt: number;
+          sessionVersion?: number;
         } | null,
+        Name
+      >;
+      list: FunctionReference<
+        "query",
+        "internal",
+        {},
+        Array<{
+          id: string;
+          email: string;
+          role: "platform-admin" | "member";
+          passwordHash: string;
+          createdAt: number;
+          sessionVersion?: number;
+        }>,
+        Name
+      >;
+      revokeSessions: FunctionReference<
+        "mutation",
+        "internal",
+        { id: string },
+        {
+          id: string;
+          email: string;
+          role: "platform-admin" | "member";
+          passwordHash: string;
+          createdAt: number;
+          sessionVersion?: number;
+        } | null,
+        Name
+      >;
+      update: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          id: string;
+          patch: { role?: "platform-admin" | "member"; passwordHash?: string };
+        },
+        {
+          id: string;
+          email: string;
+          role: "platform-admin" | "member";
+          passwordHash: string;
+          createdAt: number;
+          sessionVersion?: number;
+        },
         Name
       >;
     };

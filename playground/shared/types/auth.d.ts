@@ -1,4 +1,4 @@
-// The session user nuxt-auth-utils seals into the cookie (playground/server/api/auth/login.post.ts sets it).
+// The session nuxt-auth-utils seals into the cookie (playground/server/utils/sessions.ts sets it).
 import type { UserRole } from '../../../shared/schemas/api'
 
 declare module '#auth-utils' {
@@ -6,6 +6,10 @@ declare module '#auth-utils' {
     id: string
     email: string
     role: UserRole
+  }
+  interface SecureSessionData {
+    /** The user's `sessionVersion` at sign-in; the session ends when the stored one moves on. */
+    sessionVersion: number
   }
 }
 

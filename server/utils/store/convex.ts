@@ -13,8 +13,8 @@ import { z } from 'zod'
 import { api } from '../../../convex/component/_generated/api'
 import { jobSchema } from '../../../shared/schemas/job'
 import { releaseCacheSchema } from '../../../shared/schemas/release'
-import { newRunSchema, newUserSchema, runPatchSchema, settingsSchema } from '../../../shared/schemas/api'
-import { ActiveRunError, DuplicateUserError, RunNotFoundError, type SystemStore } from './types'
+import { newRunSchema, newUserSchema, runPatchSchema, settingsSchema, userPatchSchema } from '../../../shared/schemas/api'
+import { ActiveRunError, DuplicateUserError, RunNotFoundError, UserNotFoundError, type SystemStore } from './types'
 
 /**
  * How the store reaches the component's functions (`ref` names one, `runs:open`, and types the
@@ -33,6 +33,7 @@ const storeErrorDataSchema = z.discriminatedUnion('code', [
   z.object({ code: z.literal('ACTIVE_RUN'), activeRunId: z.string().nullable() }),
   z.object({ code: z.literal('RUN_NOT_FOUND'), runId: z.string() }),
   z.object({ code: z.literal('DUPLICATE_USER'), email: z.string() }),
+  z.object({ code: z.literal('USER_NOT_FOUND'), userId: z.string() }),
   z.object({ code: z.literal('ILLEGAL_TRANSITION'), from: z.string(), to: z.string() }),
   z.object({ code: z.literal('JOB_TAKEN'), jobId: z.string(), runId: z.string() }),
 ])
@@ -47,6 +48,7 @@ export function toStoreError(err: unknown): unknown {
     case 'ACTIVE_RUN': return new ActiveRunError(data.activeRunId)
     case 'RUN_NOT_FOUND': return new RunNotFoundError(data.runId)
     case 'DUPLICATE_USER': return new DuplicateUserError(data.email)
+    case 'USER_NOT_FOUND': return new UserNotFoundError(data.userId)
     // The same message as `assertTransition`, which the SQLite store throws.
     case 'ILLEGAL_TRANSITION': return new Error(`illegal run transition ${data.from} → ${data.to}`)
     case 'JOB_TAKEN': return new Error(`job ${data.jobId} already belongs to run ${data.runId}`)
@@ -78,6 +80,9 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
     getUserByEmail: email => query(api.users.getByEmail, { email }),
     getUserById: id => query(api.users.getById, { id }),
     createUser: user => mutation(api.users.create, newUserSchema.parse(user)),
+    listUsers: () => query(api.users.list, {}),
+    updateUser: (id, patch) => mutation(api.users.update, { id, patch: userPatchSchema.parse(patch) }),
+    revokeSessions: id => mutation(api.users.revokeSessions, { id }),
 
     openRun: run => mutation(api.runs.open, newRunSchema.parse(run)),
     attachJob: (runId, jobId) => mutation(api.runs.attachJob, { runId, jobId }),

@@ -13,8 +13,8 @@ import { migrate } from '../../../shared/node/sqlite-migrations'
 import { rowCodec } from '../../../shared/node/sqlite-rows'
 import { openSqliteFile, probeSqliteFile } from '../../../shared/node/sqlite-open'
 import {
-  ActiveRunError, DEFAULT_SETTINGS, DuplicateUserError, RunNotFoundError, releaseCheckStateSchema,
-  type NewRun, type NewUser, type ReleaseCache, type ReleaseCheckState, type RunPatch, type SystemSettings, type SystemStore,
+  ActiveRunError, DEFAULT_SETTINGS, DuplicateUserError, RunNotFoundError, UserNotFoundError, releaseCheckStateSchema,
+  type NewRun, type NewUser, type UserPatch, type ReleaseCache, type ReleaseCheckState, type RunPatch, type SystemSettings, type SystemStore,
 } from './types'
 
 /** web.sqlite's schema, migration by migration (shared/node/sqlite-migrations.ts). */
@@ -84,6 +84,10 @@ const MIGRATIONS = [
     acknowledged_at INTEGER NOT NULL
   );
   `,
+  // Raised to end every session of a user (sign-out, a new password, a role change).
+  `
+  ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0;
+  `,
 ]
 
 // Each table's rows follow the shared schema of what it stores; opening the file checks the columns.
@@ -116,6 +120,11 @@ export function openSqliteStore(file: string): SystemStore {
   const runByJobId = db.prepare<[string], Row>('SELECT * FROM runs WHERE job_id = ?')
   const activeRunId = db.prepare<[], { id: string }>(`SELECT id FROM runs WHERE status IN ('queued', 'running')`)
   const acknowledgementOf = db.prepare<[string], Row>('SELECT * FROM run_acknowledgements WHERE run_id = ?')
+  // Prepared once: the standalone app's user resolver reads the user on every request.
+  const userById = db.prepare<[string], Row>('SELECT * FROM users WHERE id = ?')
+  const userByEmail = db.prepare<[string], Row>('SELECT * FROM users WHERE email = ?')
+  const allUsers = db.prepare<[], Row>('SELECT * FROM users ORDER BY email')
+  const raiseSessionVersion = db.prepare<[string]>('UPDATE users SET session_version = session_version + 1 WHERE id = ?')
 
   function requireRun(runId: string): Run {
     const row = runById.get(runId)
@@ -163,13 +172,39 @@ export function openSqliteStore(file: string): SystemStore {
 
   return {
     async getUserByEmail(email) {
-      const row = db.prepare<[string], Row>('SELECT * FROM users WHERE email = ?').get(email.toLowerCase())
+      const row = userByEmail.get(email.toLowerCase())
       return row ? userRows.fromRow(row) : null
     },
 
     async getUserById(id) {
-      const row = db.prepare<[string], Row>('SELECT * FROM users WHERE id = ?').get(id)
+      const row = userById.get(id)
       return row ? userRows.fromRow(row) : null
+    },
+
+    async listUsers() {
+      return allUsers.all().map(row => userRows.fromRow(row))
+    },
+
+    async updateUser(id: string, patch: UserPatch) {
+      return db.transaction(() => {
+        const row = userById.get(id)
+        if (!row) throw new UserNotFoundError(id)
+        const user = userRows.fromRow(row)
+        const changes = userRows.toRow({
+          ...(patch.role !== undefined && patch.role !== user.role ? { role: patch.role } : {}),
+          ...(patch.passwordHash !== undefined ? { passwordHash: patch.passwordHash } : {}),
+        })
+        const columns = Object.keys(changes)
+        if (columns.length === 0) return user
+        db.prepare(`UPDATE users SET ${columns.map(column => `${column} = @${column}`).join(', ')}, session_version = session_version + 1 WHERE id = @id`)
+          .run({ ...changes, id })
+        return userRows.fromRow(userById.get(id)!)
+      }).immediate()
+    },
+
+    async revokeSessions(id) {
+      if (raiseSessionVersion.run(id).changes === 0) return null
+      return userRows.fromRow(userById.get(id)!)
     },
 
     async createUser(user: NewUser) {

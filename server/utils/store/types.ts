@@ -3,13 +3,13 @@
  * it, and both must pass the same contract tests. Every method is async because Convex is.
  */
 import { z } from 'zod'
-import type { NewRun, NewUser, Run, RunAcknowledgement, RunPatch, Settings, StoredUser } from '../../../shared/schemas/api'
+import type { NewRun, NewUser, Run, RunAcknowledgement, RunPatch, Settings, StoredUser, UserPatch } from '../../../shared/schemas/api'
 import type { Job } from '../../../shared/schemas/job'
 import type { ReleaseCache } from '../../../shared/schemas/release'
 
 // The records are the shared schemas' (shared/schemas): the Convex validators and the SQLite rows
 // are derived from the same ones.
-export type { NewRun, NewUser, ReleaseCache, RunPatch, StoredUser }
+export type { NewRun, NewUser, ReleaseCache, RunPatch, StoredUser, UserPatch }
 
 /**
  * What keeps release checks cheap and polite, beside the cache: the source's validators for the
@@ -55,11 +55,28 @@ export class DuplicateUserError extends Error {
   }
 }
 
+export class UserNotFoundError extends Error {
+  constructor(readonly userId: string) {
+    super(`no user ${userId}`)
+    this.name = 'UserNotFoundError'
+  }
+}
+
 export interface SystemStore {
   getUserByEmail(email: string): Promise<StoredUser | null>
   getUserById(id: string): Promise<StoredUser | null>
   /** Emails are stored lower-case; throws `DuplicateUserError`. */
   createUser(user: NewUser): Promise<StoredUser>
+  /** Every user, by email. */
+  listUsers(): Promise<StoredUser[]>
+  /**
+   * Sets the role and/or the password hash. A new password or another role ends every session of
+   * the user (raises `sessionVersion`); a patch that changes nothing changes nothing. Throws
+   * `UserNotFoundError`.
+   */
+  updateUser(id: string, patch: UserPatch): Promise<StoredUser>
+  /** Ends every session of the user (raises `sessionVersion`); null when there is no such user. */
+  revokeSessions(id: string): Promise<StoredUser | null>
 
   /** Creates a `queued` run; throws `ActiveRunError` when one is active (enforced by storage). */
   openRun(run: NewRun): Promise<Run>

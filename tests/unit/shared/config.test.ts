@@ -26,6 +26,23 @@ describe('loadConfig', () => {
     }
   })
 
+  it('reads sign-in throttling and trusted proxies, with defaults, and refuses an unbounded lock', () => {
+    expect(loadConfig({}).signIn).toEqual({ pairMaxFailures: 5, addressMaxFailures: 20, accountMaxFailures: 50, windowMs: 900_000, lockMs: 900_000 })
+    expect(loadConfig({}).trustedProxies).toEqual([])
+    expect(loadConfig({ OWLAT_SIGNIN_MAX_FAILURES: '3', OWLAT_SIGNIN_LOCK_MS: '1000' }).signIn).toMatchObject({ pairMaxFailures: 3, lockMs: 1000 })
+    expect(() => loadConfig({ OWLAT_SIGNIN_LOCK_MS: String(2 * 24 * 60 * 60_000) })).toThrow(/OWLAT_SIGNIN_LOCK_MS: OWLAT_SIGNIN_LOCK_MS is at most a day/)
+    expect(() => loadConfig({ OWLAT_SIGNIN_MAX_FAILURES: '0' })).toThrow(/OWLAT_SIGNIN_MAX_FAILURES/)
+    expect(loadConfig({ OWLAT_TRUSTED_PROXIES: '10.0.0.1, 172.16.0.0/12, ::1, fd00::/8' }).trustedProxies).toEqual([
+      { address: '10.0.0.1', prefix: null, family: 'ipv4' },
+      { address: '172.16.0.0', prefix: 12, family: 'ipv4' },
+      { address: '::1', prefix: null, family: 'ipv6' },
+      { address: 'fd00::', prefix: 8, family: 'ipv6' },
+    ])
+    for (const bad of ['proxy.local', '10.0.0.0/33', '10.0.0.0/8/1', '10.0.0.0/x', '::1/129']) {
+      expect(() => loadConfig({ OWLAT_TRUSTED_PROXIES: bad }), bad).toThrow(/OWLAT_TRUSTED_PROXIES: .*is not an IP address or subnet/)
+    }
+  })
+
   it('refuses a short instance secret', () => {
     expect(() => loadConfig({ OWLAT_INSTANCE_SECRET: 'short' })).toThrow('OWLAT_INSTANCE_SECRET must be at least 16 characters')
   })

@@ -5,6 +5,8 @@ let decoyHash: Promise<string> | undefined
 
 export default defineEventHandler(async (event) => {
   const body = await readValidatedBody(event, zodValidator(loginBodySchema))
+  // Unknown emails are counted like known ones, so a lock tells nothing about who has an account.
+  const attempt = takeSignInAttempt(event, body.email)
   await seedAdminFromEnv()
   const user = await useStore().getUserByEmail(body.email)
   decoyHash ??= hashPassword('decoy password that never matches')
@@ -12,6 +14,7 @@ export default defineEventHandler(async (event) => {
   if (!user || !ok) {
     throw createError({ statusCode: 401, statusMessage: 'Unauthorized', message: 'Invalid email or password' })
   }
-  await setUserSession(event, { user: { id: user.id, email: user.email, role: user.role } })
+  attempt.succeeded()
+  await startSession(event, user)
   return { user: { id: user.id, email: user.email, role: user.role } }
 })
