@@ -17,6 +17,7 @@ import {
   warn as warnCheck, type Check, type StackModel,
 } from '../../shared/node/checks'
 import { MIN_SECRET_LENGTH, SECRET_KEY, secretWeakness } from '../../shared/node/checks/secrets'
+import { BUNDLE_LOG_LINES, BUNDLE_RUNS, secretValues, writeBundle } from '../../shared/node/bundle'
 import { MAX_SKEW_MS } from '../../shared/request-signing'
 import type { SidecarHealth } from '../../shared/schemas/job'
 import type { Release } from '../../shared/schemas/release'
@@ -260,17 +261,76 @@ async function stackSection(ctx: CommandEnv, health: SidecarHealth | null): Prom
   return checks
 }
 
-const doctorArgs = {} satisfies ArgsDef
+/** Runs the bundle part that fails as a note in the bundle, never as doctor's failure. */
+async function part(run: () => Promise<string>): Promise<string> {
+  try {
+    return await run()
+  }
+  catch (err) {
+    return `unavailable: ${(err as Error).message}\n`
+  }
+}
+
+/**
+ * The seed's "Reporting an update bug" set: doctor's output, ps, the last log lines per
+ * service, the compose file, the last runs with their logs; every secret masked.
+ */
+async function writeDoctorBundle(ctx: CommandEnv, file: string, doctorLines: string[], client: SidecarClient | null, health: SidecarHealth | null): Promise<void> {
+  const files: Record<string, string> = { 'doctor.txt': `${doctorLines.join('\n')}\n` }
+  const compose = composeFile(ctx.config.owlatDir)
+  const override = overrideFile(ctx.config.owlatDir)
+  const composeTexts: string[] = []
+  for (const path of [compose, override].filter((p): p is string => p !== null)) {
+    const text = await part(async () => readFileSync(path, 'utf8'))
+    composeTexts.push(text)
+    files[path.slice(path.lastIndexOf('/') + 1)] = text
+  }
+  files['ps.txt'] = health
+    ? `${['SERVICE', 'IMAGE', 'STATE', 'HEALTH'].join('\t')}\n${health.services.map(sv => [sv.name, sv.image, sv.state, sv.health].join('\t')).join('\n')}\n`
+    : 'unavailable: the updater did not answer\n'
+  for (const service of health?.services ?? []) {
+    files[`logs/${service.name}.txt`] = await part(async () => `${(await client!.serviceLogs(service.name, BUNDLE_LOG_LINES)).join('\n')}\n`)
+  }
+  files['runs.json'] = client && health
+    ? await part(async () => `${JSON.stringify(await client.listJobs(BUNDLE_RUNS), null, 2)}\n`)
+    : 'unavailable: the updater did not answer\n'
+  const dotenv = readDotenv(dotenvPath(ctx.env))
+  const serviceEnvs = composeTexts.flatMap((text) => {
+    try {
+      return parseStackModel(text, { ...dotenv, ...ctx.env }).services.map(sv => sv.environment)
+    }
+    catch {
+      return []
+    }
+  })
+  let instance: string | null = null
+  try {
+    instance = ctx.config.instanceSecret()
+  }
+  catch {
+    // None to mask.
+  }
+  const secrets = secretValues([dotenv, ctx.env, ...serviceEnvs], [instance, ctx.config.convex?.adminKey, dotenv.CONVEX_ADMIN_KEY, dotenv.NUXT_SESSION_PASSWORD, ctx.env.NUXT_SESSION_PASSWORD])
+  await writeBundle(file, files, secrets)
+}
+
+const doctorArgs = {
+  bundle: { type: 'string', description: 'Also write a bug-report bundle (.tar.gz, secrets masked) to FILE', valueHint: 'FILE' },
+} satisfies ArgsDef
 
 export const doctorCommand = defineCommand({
-  meta: { name: 'doctor', description: 'Check the updater, clocks, compose file, disk, releases and secrets' },
+  meta: { name: 'doctor', description: 'Check the updater, clocks, compose file, disk, releases, secrets, the stack and the network' },
   args: doctorArgs,
   async run(ctx) {
-    validateArgs(ctx, doctorArgs, z.object({}))
+    const args = validateArgs(ctx, doctorArgs, z.object({
+      bundle: z.string().min(1).refine(v => !v.endsWith('/'), 'must name a file, not a folder').optional(),
+    }))
     const env = commandEnv()
     const results: CheckResult[] = []
+    const lines: string[] = []
     const report = (check: CheckResult) => {
       results.push(check)
+      lines.push(formatCheck(check))
       printLine(formatCheck(check))
     }
     const updater = await checkUpdater(env)
@@ -282,6 +342,12 @@ export const doctorCommand = defineCommand({
     report(checkSecrets(env))
     for (const check of await stackSection(env, updater.health)) report(check)
     const failed = results.filter(r => r.status === 'fail').map(r => r.id)
-    if (failed.length > 0) throw new CliError(`doctor: ${failed.length} check(s) failed: ${failed.join(', ')}`)
+    const summary = failed.length > 0 ? `doctor: ${failed.length} check(s) failed: ${failed.join(', ')}` : null
+    if (args.bundle) {
+      if (summary) lines.push(summary)
+      await writeDoctorBundle(env, args.bundle, lines, updater.client, updater.health)
+      printLine(`bug-report bundle written to ${args.bundle} (secrets masked)`)
+    }
+    if (summary) throw new CliError(summary)
   },
 })
