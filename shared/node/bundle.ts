@@ -5,7 +5,7 @@
  * written: each known secret value wherever it appears, the value of every `KEY=value` or
  * `KEY: value` whose key looks like a secret, and the password of any URL. Node only.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { execa } from 'execa'
@@ -54,5 +54,18 @@ export async function writeBundle(file: string, files: Record<string, string>, s
   }
   finally {
     rmSync(root, { recursive: true, force: true })
+  }
+}
+
+/** The same archive as bytes, for an HTTP answer. */
+export async function bundleBytes(files: Record<string, string>, secrets: readonly string[]): Promise<Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'owlat-bundle-out-'))
+  try {
+    const file = join(dir, 'bundle.tar.gz')
+    await writeBundle(file, files, secrets)
+    return readFileSync(file)
+  }
+  finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 }

@@ -19,7 +19,7 @@ import type Docker from 'dockerode'
 import { z } from 'zod'
 import { checkComposePolicy, composePolicyOptionsFromEnv, describePolicyViolations, type ComposePolicyOptions } from '../../shared/compose-policy'
 import type { OwlatConfig } from '../../shared/config'
-import { blockingFailures, formatCheck, parseStackModel, stackChecks } from '../../shared/node/checks'
+import { blockingFailures, formatCheck, parseStackModel, stackChecks, type Check } from '../../shared/node/checks'
 import type { ServiceHealth } from '../../shared/schemas/job'
 import { parseCompose, readCompose, versionFromImage } from '../compose-file'
 import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
@@ -369,16 +369,34 @@ export class ComposeDriver implements Driver {
    * compose renders it. Every result goes to the log; a failing blocking one refuses the update.
    */
   private async stackChecks(ctx: StepContext): Promise<void> {
+    const checks = await this.checksFor(ctx.compose, ctx.signal)
+    for (const check of checks) ctx.log(`check ${formatCheck(check)}`)
+    const blocking = blockingFailures(checks)
+    if (blocking.length > 0) {
+      throw new Error(`refused before anything changed: ${blocking.map(c => `${c.id}: ${c.message} (${c.fix})`).join('; ')}`)
+    }
+  }
+
+  /** The stack checks on the installed stack (doctor's view, for the bug-report bundle). */
+  async checks(signal?: AbortSignal): Promise<Check[]> {
+    return this.checksFor(readFileSync(this.paths.current, 'utf8'), signal)
+  }
+
+  secretEnvironments(): Array<Record<string, string | undefined>> {
+    return [this.dotenv(), this.env]
+  }
+
+  /** The checks on `compose` as compose renders it with the operator's override: what `up` would run. */
+  private async checksFor(compose: string, signal?: AbortSignal): Promise<Check[]> {
     const cli = await this.cli()
-    writeFileSync(this.paths.check, ctx.compose, { mode: 0o600 })
+    writeFileSync(this.paths.check, compose, { mode: 0o600 })
     let rendered: string
     try {
-      rendered = await renderComposeConfig(cli, this.paths.check, ctx.signal, { override: true })
+      rendered = await renderComposeConfig(cli, this.paths.check, signal, { override: true })
     }
     finally {
       rmSync(this.paths.check, { force: true })
     }
-    const model = parseStackModel(rendered)
     let ownSecret: Record<string, string> = {}
     try {
       ownSecret = { OWLAT_INSTANCE_SECRET: this.config.instanceSecret() }
@@ -386,21 +404,16 @@ export class ComposeDriver implements Driver {
     catch {
       // None configured: the check says so.
     }
-    const checks = await stackChecks({
-      model,
+    return stackChecks({
+      model: parseStackModel(rendered),
       dotenv: { ...this.dotenv(), ...ownSecret },
       project: this.project,
       owlatDir: this.config.owlatDir,
       docker: this.docker,
       roles: { convex: this.settings.OWLAT_CONVEX_SERVICE, web: this.settings.OWLAT_WEB_SERVICE },
-      deployServices: this.deploySteps(this.runModel(ctx.compose)).steps.map(step => step.service),
-      signal: ctx.signal,
+      deployServices: this.deploySteps(this.runModel(compose)).steps.map(step => step.service),
+      signal,
     })
-    for (const check of checks) ctx.log(`check ${formatCheck(check)}`)
-    const blocking = blockingFailures(checks)
-    if (blocking.length > 0) {
-      throw new Error(`refused before anything changed: ${blocking.map(c => `${c.id}: ${c.message} (${c.fix})`).join('; ')}`)
-    }
   }
 
   private async cli(): Promise<ComposeCli> {
