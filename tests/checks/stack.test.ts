@@ -56,6 +56,7 @@ describe('model checks', () => {
     expect(checks['convex-instance-secret']!.status).toBe('ok')
     expect(checks['redis-aof']!.status).toBe('ok')
     expect(checks['public-convex-url']!.status).toBe('ok')
+    expect(checks['log-rotation']!.status).toBe('ok')
   })
 
   it('block a Convex service without a data volume (Q27/Q28)', () => {
