@@ -102,6 +102,8 @@ describe.skipIf(SKIP_DOCKER)('stack checks on a real engine', () => {
 
   it('finds a published port held by a container outside the stack, and passes a free one', async () => {
     const port = await freePort()
+    // buildVersion leaves images only in the registry.
+    await execa('docker', ['pull', storeImage(GOOD)])
     const other = await docker.createContainer({
       Image: storeImage(GOOD),
       name: `owlat-checks-port-${port}`,
