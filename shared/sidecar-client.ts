@@ -200,6 +200,22 @@ export class SidecarClient {
     return this.call('POST', '/v1/jobs', jobAcceptedSchema, jobRequestSchema.parse(job))
   }
 
+  /** The bug-report bundle (`GET /v1/bundle`): a gzipped tar, secrets masked by the sidecar. */
+  async bundle(): Promise<Buffer> {
+    const answer = await this.send('GET', '/v1/bundle', { stream: true })
+    if (answer.status !== 200 || !answer.stream) {
+      let detail: string | null = null
+      try {
+        detail = (JSON.parse(answer.text) as { error?: string }).error ?? null
+      }
+      catch {
+        // Not the contract's {error}: the status says it.
+      }
+      throw new SidecarRejectedError(answer.status, detail, 'GET /v1/bundle')
+    }
+    return Buffer.from(await new Response(answer.stream).arrayBuffer())
+  }
+
   async serviceLogs(name: string, tail: number): Promise<string[]> {
     return (await this.call('GET', `/v1/services/${encodeURIComponent(name)}/logs?tail=${tail}`, serviceLogsSchema)).lines
   }

@@ -8,16 +8,21 @@
  * `POST /v1/jobs` has one), and the server bounds how long a request may take to arrive and how
  * many connections may be open (`ServerLimits`).
  */
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { Socket } from 'node:net'
+import { join } from 'node:path'
 import {
   createApp, createError, createRouter, defineEventHandler, getQuery, getRequestHeader, getRequestURL, getRouterParam,
   send, setResponseHeader, setResponseStatus, toNodeListener, type H3Error, type H3Event,
 } from 'h3'
 import { z } from 'zod'
 import type { ComposePolicyOptions } from '../shared/compose-policy'
+import { BUNDLE_LOG_LINES, BUNDLE_RUNS, bundleBytes, secretValues } from '../shared/node/bundle'
+import { formatCheck } from '../shared/node/checks/types'
 import { checkRequestSignatureHeaders, ReplayGuard, verifyRequestHeaders } from '../shared/request-signing'
 import type { SidecarHealth } from '../shared/schemas/job'
+import { OVERRIDE_FILE } from './drivers/compose-cli'
 import type { Driver } from './drivers/types'
 import { bodyLimit, DEFAULT_LIMITS, readBody, type ServerLimits } from './http'
 import { admitJob } from './job-request'
@@ -182,6 +187,27 @@ export function createSidecarServer(deps: ServerDeps): Server {
       throw createError({ statusCode: 404, message: `no service ${name} (services: ${services.map(s => s.name).join(', ')})` })
     }
     return { lines: deps.driver.serviceLogs(name, tail) }
+  }))
+
+  // The bug-report bundle the page offers (`owlat doctor --bundle` writes the same set with doctor's output).
+  router.get('/v1/bundle', defineEventHandler(async (event) => {
+    const services = await deps.driver.health()
+    const files: Record<string, string> = {
+      'checks.txt': deps.driver.checks
+        ? await deps.driver.checks().then(list => `${list.map(formatCheck).join('\n')}\n`, (err: Error) => `unavailable: ${err.message}\n`)
+        : 'unavailable: this driver runs no stack checks\n',
+      'ps.txt': `${['SERVICE', 'IMAGE', 'STATE', 'HEALTH'].join('\t')}\n${services.map(sv => [sv.name, sv.image, sv.state, sv.health].join('\t')).join('\n')}\n`,
+      'runs.json': `${JSON.stringify(deps.journal.listJobs(BUNDLE_RUNS), null, 2)}\n`,
+    }
+    for (const sv of services) files[`logs/${sv.name}.txt`] = `${deps.driver.serviceLogs(sv.name, BUNDLE_LOG_LINES).join('\n')}\n`
+    for (const name of ['docker-compose.yml', OVERRIDE_FILE]) {
+      const path = join(deps.driver.projectDir, name)
+      if (existsSync(path)) files[name] = readFileSync(path, 'utf8')
+    }
+    const secrets = secretValues(deps.driver.secretEnvironments?.() ?? [], [deps.secret])
+    const bytes = await bundleBytes(files, secrets)
+    setResponseHeader(event, 'content-disposition', `attachment; filename="owlat-bundle-${new Date().toISOString().replace(/[:.]/g, '-')}.tar.gz"`)
+    return send(event, bytes, 'application/gzip')
   }))
 
   app.use(router)

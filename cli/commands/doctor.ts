@@ -1,13 +1,23 @@
 /**
  * `owlat doctor`: the environment checks an operator runs first when something is off. Each
- * check ends `ok`, `warn` or `fail` with a one-line fix; any `fail` makes the exit code 1.
+ * check ends `ok`, `warn`, `fail` or `skip` (could not run here, and why) with a one-line fix;
+ * any `fail` makes the exit code 1. Beyond the updater's own (reachable, clock, policy, disk,
+ * releases, secrets) it runs the stack checks of shared/node/checks on the installed stack,
+ * the very ones an update's preflight runs, and the network checks only doctor makes.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import { defineCommand, type ArgsDef } from 'citty'
+import Docker from 'dockerode'
 import { z } from 'zod'
 import { checkComposePolicy } from '../../shared/compose-policy'
+import {
+  checkDkimKeys, checkPtr, checkSiteDns, checkSmtpEgress, fail as failCheck, formatCheck, ok as okCheck, parseStackModel, skip as skipCheck, stackChecks,
+  warn as warnCheck, type Check, type StackModel,
+} from '../../shared/node/checks'
+import { MIN_SECRET_LENGTH, SECRET_KEY, secretWeakness } from '../../shared/node/checks/secrets'
+import { BUNDLE_LOG_LINES, BUNDLE_RUNS, secretValues, writeBundle } from '../../shared/node/bundle'
 import { MAX_SKEW_MS } from '../../shared/request-signing'
 import type { SidecarHealth } from '../../shared/schemas/job'
 import type { Release } from '../../shared/schemas/release'
@@ -18,17 +28,13 @@ import { CliError } from '../errors'
 import { printLine } from '../job-view'
 import { checkRelease, listReleases, releaseSource } from '../releases'
 import { SidecarRejectedError, type SidecarClient } from '../../shared/sidecar-client'
+import { ComposeCli, detectCompose, overrideFile } from '../../sidecar/drivers/compose-cli'
+import { renderComposeConfig } from '../../sidecar/drivers/compose-config'
+import { activeProfiles, deploySteps, parseComposeModel, projectName, withOverride, type ComposeModel } from '../../sidecar/drivers/compose-project'
 import { describeSidecarFailure, isSidecarFailure, sidecarFailureKind } from '../sidecar'
 
-export type CheckLevel = 'ok' | 'warn' | 'fail'
-
-export interface CheckResult {
-  name: string
-  level: CheckLevel
-  message: string
-  /** What to do about it; required for warn and fail. */
-  fix?: string
-}
+export type CheckResult = Check
+export { formatCheck, MIN_SECRET_LENGTH, secretWeakness }
 
 const GiB = 1024 ** 3
 export const DISK_FAIL_BYTES = 1 * GiB
@@ -36,15 +42,11 @@ export const DISK_WARN_BYTES = 5 * GiB
 /** Beyond this the clocks drift into the signature window (MAX_SKEW_MS) soon; at it, requests fail. */
 export const CLOCK_WARN_MS = 5_000
 /** Compose's own lookup order for the default file. */
-const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml']
-/** Secrets people leave in place from examples and tutorials. */
-const PLACEHOLDER = /^(?:change[-_]?me.*|secret|password|passw0rd|owlat|example|default|admin|test|todo|x+|0+|1234.*|your[-_].*|<.*>|replace[-_]?me.*)$/i
-const SECRET_KEY = /(?:SECRET|PASSWORD|TOKEN|API_KEY|ADMIN_KEY)$/
-export const MIN_SECRET_LENGTH = 32
+export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml']
 
-const ok = (name: string, message: string): CheckResult => ({ name, level: 'ok', message })
-const warn = (name: string, message: string, fix: string): CheckResult => ({ name, level: 'warn', message, fix })
-const fail = (name: string, message: string, fix: string): CheckResult => ({ name, level: 'fail', message, fix })
+const ok = (id: string, message: string): CheckResult => okCheck(id, message)
+const warn = (id: string, message: string, fix: string): CheckResult => warnCheck(id, message, fix)
+const fail = (id: string, message: string, fix: string): CheckResult => failCheck(id, message, fix)
 
 async function checkUpdater(ctx: CommandEnv): Promise<{ result: CheckResult, health: SidecarHealth | null, client: SidecarClient | null }> {
   let client: SidecarClient
@@ -74,7 +76,7 @@ async function checkUpdater(ctx: CommandEnv): Promise<{ result: CheckResult, hea
 
 function checkClock(client: SidecarClient | null): CheckResult {
   const sample = client?.lastClock
-  if (!sample) return warn('clock', 'skipped: the updater did not answer', 'fix the updater check first')
+  if (!sample) return skipCheck('clock', 'skipped: the updater did not answer')
   // The Date header has whole seconds: up to a second of difference is rounding, not skew.
   const skew = Math.max(0, Math.abs(sample.local - sample.server) - 1000)
   const seconds = Math.round(skew / 1000)
@@ -88,7 +90,7 @@ function checkClock(client: SidecarClient | null): CheckResult {
 function checkCompose(ctx: CommandEnv, health: SidecarHealth | null): CheckResult {
   const driver = health?.driver ?? ctx.config.driver
   if (driver === 'local') {
-    return warn('compose', 'skipped: the local driver runs no compose file', 'nothing to do for the embedded stack; production runs with OWLAT_DRIVER=compose')
+    return skipCheck('compose', 'skipped: the local driver runs no compose file')
   }
   const dir = ctx.config.owlatDir
   const file = COMPOSE_FILES.map(name => join(dir, name)).find(path => existsSync(path))
@@ -142,16 +144,6 @@ async function checkReleases(ctx: CommandEnv): Promise<CheckResult> {
   return ok('releases', `${releases.length} release(s) (${source.where}); the newest, ${newest}, verifies`)
 }
 
-/** Why a secret is weak, or null. */
-export function secretWeakness(value: string): { level: 'warn' | 'fail', why: string } | null {
-  const v = value.trim()
-  if (v === '') return { level: 'fail', why: 'is empty' }
-  if (PLACEHOLDER.test(v)) return { level: 'fail', why: 'is a placeholder' }
-  if (new Set(v).size < 8) return { level: 'fail', why: 'is too repetitive to be random' }
-  if (v.length < MIN_SECRET_LENGTH) return { level: 'warn', why: `is shorter than ${MIN_SECRET_LENGTH} characters` }
-  return null
-}
-
 function checkSecrets(ctx: CommandEnv): CheckResult {
   const problems: Array<{ level: 'warn' | 'fail', text: string }> = []
   let instance: string | null = null
@@ -187,23 +179,158 @@ function checkSecrets(ctx: CommandEnv): CheckResult {
     : warn('secrets', text, 'use longer random values (openssl rand -hex 32)')
 }
 
-const SYMBOL: Record<CheckLevel, string> = { ok: '✔', warn: '!', fail: '✖' }
-
-export function formatCheck(check: CheckResult): string {
-  return `${SYMBOL[check.level]} ${check.level.padEnd(4)} ${check.name.padEnd(9)} ${check.message}${check.fix ? ` → ${check.fix}` : ''}`
+function composeFile(dir: string): string | null {
+  return COMPOSE_FILES.map(name => join(dir, name)).find(path => existsSync(path)) ?? null
 }
 
-const doctorArgs = {} satisfies ArgsDef
+/** An engine client when one answers (DOCKER_HOST or the local socket), else null. */
+async function engine(): Promise<Docker | null> {
+  const docker = new Docker()
+  return docker.ping().then(() => docker, () => null)
+}
+
+/**
+ * The installed stack as compose runs it (`compose config`, the operator's override included);
+ * where no compose CLI can render it, the file read as text with `.env` filled in.
+ */
+async function stackModel(ctx: CommandEnv, file: string, project: string, dotenv: Record<string, string>): Promise<{ model: StackModel, check: Check }> {
+  try {
+    const command = await detectCompose(ctx.env.OWLAT_COMPOSE_CMD)
+    const cli = new ComposeCli({ command, project, projectDir: ctx.config.owlatDir, pidFile: join(ctx.config.dataDir, 'doctor-compose.pid') })
+    const text = await renderComposeConfig(cli, file, undefined, { override: true })
+    return { model: parseStackModel(text), check: ok('compose-render', `${command.argv.join(' ')} ${command.version} renders ${file}; the checks below judge what it runs`) }
+  }
+  catch (err) {
+    const model = parseStackModel(readFileSync(file, 'utf8'), { ...dotenv, ...ctx.env })
+    return { model, check: warn('compose-render', `compose did not render ${file} (${(err as Error).message.split('\n')[0]}); the checks below read the file as text`, 'run doctor where docker compose works (inside the updater: docker compose exec updater owlat doctor)') }
+  }
+}
+
+/** The stack checks an update's preflight runs, on the installed stack, and the network checks only doctor makes. */
+async function stackSection(ctx: CommandEnv, health: SidecarHealth | null): Promise<Check[]> {
+  if ((health?.driver ?? ctx.config.driver) === 'local') return [skipCheck('stack', 'the local driver runs no compose stack')]
+  const file = composeFile(ctx.config.owlatDir)
+  if (!file) return []
+  const dotenv = readDotenv(dotenvPath(ctx.env))
+  let composeModel: ComposeModel
+  try {
+    composeModel = withOverride(parseComposeModel(readFileSync(file, 'utf8')), (() => {
+      const override = overrideFile(ctx.config.owlatDir)
+      return override ? readFileSync(override, 'utf8') : null
+    })())
+  }
+  catch (err) {
+    return [fail('stack', (err as Error).message, `fix ${file}`)]
+  }
+  const project = projectName(composeModel, ctx.config.owlatDir)
+  const { model, check } = await stackModel(ctx, file, project, dotenv)
+  let deployServices: string[] = []
+  const checks: Check[] = [check]
+  try {
+    deployServices = deploySteps(composeModel, activeProfiles({ ...dotenv, ...ctx.env })).steps.map(step => step.service)
+  }
+  catch (err) {
+    checks.push(fail('deploy-steps', (err as Error).message, 'fix the labels of the deploy one-shots in the compose file'))
+  }
+  const docker = await engine()
+  let secret: Record<string, string> = {}
+  try {
+    secret = { OWLAT_INSTANCE_SECRET: ctx.config.instanceSecret() }
+  }
+  catch {
+    // None: the secrets check above already fails, and so does this one.
+  }
+  checks.push(...await stackChecks({
+    model,
+    dotenv: { ...dotenv, ...secret },
+    project,
+    owlatDir: ctx.config.owlatDir,
+    docker,
+    roles: { convex: ctx.env.OWLAT_CONVEX_SERVICE, web: ctx.env.OWLAT_WEB_SERVICE },
+    deployServices,
+  }))
+  // Network: each says when it cannot run here.
+  const env = (key: string) => model.services.map(s => s.environment[key]).find(v => v !== undefined) ?? dotenv[key]
+  checks.push(await checkSiteDns(env('NUXT_PUBLIC_SITE_URL')))
+  checks.push(await checkSmtpEgress())
+  checks.push(await checkPtr(env('MTA_EHLO_HOSTNAME') ?? env('EHLO_HOSTNAME') ?? env('MTA_HOSTNAME')))
+  checks.push(checkDkimKeys(model, dotenv))
+  checks.push(env('MTA_API_KEY') === undefined
+    ? skipCheck('mta-api-key', 'the stack sets no MTA_API_KEY (no MTA)')
+    : skipCheck('mta-api-key', 'cannot read Convex\'s environment variables from here: compare with docker compose --profile deploy run --rm convex-deploy npx convex env get MTA_API_KEY'))
+  return checks
+}
+
+/** Runs the bundle part that fails as a note in the bundle, never as doctor's failure. */
+async function part(run: () => Promise<string>): Promise<string> {
+  try {
+    return await run()
+  }
+  catch (err) {
+    return `unavailable: ${(err as Error).message}\n`
+  }
+}
+
+/**
+ * The seed's "Reporting an update bug" set: doctor's output, ps, the last log lines per
+ * service, the compose file, the last runs with their logs; every secret masked.
+ */
+async function writeDoctorBundle(ctx: CommandEnv, file: string, doctorLines: string[], client: SidecarClient | null, health: SidecarHealth | null): Promise<void> {
+  const files: Record<string, string> = { 'doctor.txt': `${doctorLines.join('\n')}\n` }
+  const compose = composeFile(ctx.config.owlatDir)
+  const override = overrideFile(ctx.config.owlatDir)
+  const composeTexts: string[] = []
+  for (const path of [compose, override].filter((p): p is string => p !== null)) {
+    const text = await part(async () => readFileSync(path, 'utf8'))
+    composeTexts.push(text)
+    files[path.slice(path.lastIndexOf('/') + 1)] = text
+  }
+  files['ps.txt'] = health
+    ? `${['SERVICE', 'IMAGE', 'STATE', 'HEALTH'].join('\t')}\n${health.services.map(sv => [sv.name, sv.image, sv.state, sv.health].join('\t')).join('\n')}\n`
+    : 'unavailable: the updater did not answer\n'
+  for (const service of health?.services ?? []) {
+    files[`logs/${service.name}.txt`] = await part(async () => `${(await client!.serviceLogs(service.name, BUNDLE_LOG_LINES)).join('\n')}\n`)
+  }
+  files['runs.json'] = client && health
+    ? await part(async () => `${JSON.stringify(await client.listJobs(BUNDLE_RUNS), null, 2)}\n`)
+    : 'unavailable: the updater did not answer\n'
+  const dotenv = readDotenv(dotenvPath(ctx.env))
+  const serviceEnvs = composeTexts.flatMap((text) => {
+    try {
+      return parseStackModel(text, { ...dotenv, ...ctx.env }).services.map(sv => sv.environment)
+    }
+    catch {
+      return []
+    }
+  })
+  let instance: string | null = null
+  try {
+    instance = ctx.config.instanceSecret()
+  }
+  catch {
+    // None to mask.
+  }
+  const secrets = secretValues([dotenv, ctx.env, ...serviceEnvs], [instance, ctx.config.convex?.adminKey, dotenv.CONVEX_ADMIN_KEY, dotenv.NUXT_SESSION_PASSWORD, ctx.env.NUXT_SESSION_PASSWORD])
+  await writeBundle(file, files, secrets)
+}
+
+const doctorArgs = {
+  bundle: { type: 'string', description: 'Also write a bug-report bundle (.tar.gz, secrets masked) to FILE', valueHint: 'FILE' },
+} satisfies ArgsDef
 
 export const doctorCommand = defineCommand({
-  meta: { name: 'doctor', description: 'Check the updater, clocks, compose file, disk, releases and secrets' },
+  meta: { name: 'doctor', description: 'Check the updater, clocks, compose file, disk, releases, secrets, the stack and the network' },
   args: doctorArgs,
   async run(ctx) {
-    validateArgs(ctx, doctorArgs, z.object({}))
+    const args = validateArgs(ctx, doctorArgs, z.object({
+      bundle: z.string().min(1).refine(v => !v.endsWith('/'), 'must name a file, not a folder').optional(),
+    }))
     const env = commandEnv()
     const results: CheckResult[] = []
+    const lines: string[] = []
     const report = (check: CheckResult) => {
       results.push(check)
+      lines.push(formatCheck(check))
       printLine(formatCheck(check))
     }
     const updater = await checkUpdater(env)
@@ -213,7 +340,14 @@ export const doctorCommand = defineCommand({
     report(await checkDisk(env))
     report(await checkReleases(env))
     report(checkSecrets(env))
-    const failed = results.filter(r => r.level === 'fail').map(r => r.name)
-    if (failed.length > 0) throw new CliError(`doctor: ${failed.length} check(s) failed: ${failed.join(', ')}`)
+    for (const check of await stackSection(env, updater.health)) report(check)
+    const failed = results.filter(r => r.status === 'fail').map(r => r.id)
+    const summary = failed.length > 0 ? `doctor: ${failed.length} check(s) failed: ${failed.join(', ')}` : null
+    if (args.bundle) {
+      if (summary) lines.push(summary)
+      await writeDoctorBundle(env, args.bundle, lines, updater.client, updater.health)
+      printLine(`bug-report bundle written to ${args.bundle} (secrets masked)`)
+    }
+    if (summary) throw new CliError(summary)
   },
 })

@@ -6,7 +6,7 @@ import { SidecarClient as SharedSidecarClient } from '../../shared/sidecar-clien
 
 export { SidecarRejectedError, SidecarUnreachableError } from '../../shared/sidecar-client'
 
-export type SidecarClient = Pick<SharedSidecarClient, 'createJob' | 'getJob' | 'listJobs' | 'health'>
+export type SidecarClient = Pick<SharedSidecarClient, 'createJob' | 'getJob' | 'listJobs' | 'health' | 'bundle'>
 
 export function createSidecarClient(opts: { baseUrl: string, secret: () => string, timeoutMs?: number }): SidecarClient {
   return new SharedSidecarClient({ url: opts.baseUrl, secret: opts.secret, timeoutMs: opts.timeoutMs })

@@ -1,25 +1,15 @@
 /**
  * Backups of the stack's named volumes before an update: one folder per job under
  * `OWLAT_DIR/backups/<jobId>/` holding `<volume>.tar` per volume and a `manifest.json`. Only
- * folders with such a manifest are counted (and pruned beyond `keep`), so an operator's own
- * archives in the same folder are never touched.
+ * folders with such a manifest count (shared/node/backups.ts reads, lists and prunes them).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type Docker from 'dockerode'
-import { z } from 'zod'
+import { MANIFEST_FILE, readBackup, type BackupManifest } from '../../shared/node/backups'
 import { archiveVolumes, restoreVolume } from './docker-engine'
 
-export const MANIFEST_FILE = 'manifest.json'
-
-const manifestSchema = z.object({
-  jobId: z.string(),
-  project: z.string(),
-  fromVersion: z.string(),
-  createdAt: z.number(),
-  volumes: z.array(z.object({ volume: z.string(), file: z.string(), bytes: z.number() })),
-})
-export type BackupManifest = z.infer<typeof manifestSchema>
+export { listBackups, pruneBackups, readBackup, type BackupManifest } from '../../shared/node/backups'
 
 export interface BackupOptions {
   backupsDir: string
@@ -47,36 +37,6 @@ export async function backupVolumes(docker: Docker, opts: BackupOptions): Promis
   writeFileSync(join(dir, `${MANIFEST_FILE}.tmp`), `${JSON.stringify(manifest, null, 2)}\n`)
   renameSync(join(dir, `${MANIFEST_FILE}.tmp`), join(dir, MANIFEST_FILE))
   return manifest
-}
-
-export function readBackup(dir: string): BackupManifest | null {
-  const path = join(dir, MANIFEST_FILE)
-  if (!existsSync(path)) return null
-  const parsed = manifestSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')))
-  return parsed.success ? parsed.data : null
-}
-
-/** Complete backups, newest first. */
-export function listBackups(backupsDir: string): Array<{ dir: string, manifest: BackupManifest }> {
-  if (!existsSync(backupsDir)) return []
-  return readdirSync(backupsDir, { withFileTypes: true })
-    .filter(entry => entry.isDirectory())
-    .map((entry) => {
-      const dir = join(backupsDir, entry.name)
-      return { dir, manifest: readBackup(dir) }
-    })
-    .filter((b): b is { dir: string, manifest: BackupManifest } => b.manifest !== null)
-    .sort((a, b) => b.manifest.createdAt - a.manifest.createdAt)
-}
-
-/** Removes complete backups beyond the newest `keep`; returns the folders removed. */
-export function pruneBackups(backupsDir: string, keep: number): string[] {
-  const removed: string[] = []
-  for (const { dir } of listBackups(backupsDir).slice(keep)) {
-    rmSync(dir, { recursive: true, force: true })
-    removed.push(dir)
-  }
-  return removed
 }
 
 /** Puts the volumes of a backup back, every one or those `include` picks (the stack using them must be stopped). */

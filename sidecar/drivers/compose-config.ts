@@ -13,11 +13,14 @@ import type { ComposeCli } from './compose-cli'
 const ERROR_TAIL = 5
 const CONFIG_TIMEOUT_MS = 60_000
 
-/** The rendered model as YAML; throws with compose's own reason when it refuses the file. */
-export async function renderComposeConfig(cli: ComposeCli, file: string, signal?: AbortSignal): Promise<string> {
+/**
+ * The rendered model as YAML; throws with compose's own reason when it refuses the file. The
+ * operator's override is theirs to trust, so the policy judges the release alone (the default);
+ * the stack checks judge what runs, override included (`override: true`).
+ */
+export async function renderComposeConfig(cli: ComposeCli, file: string, signal?: AbortSignal, { override = false }: { override?: boolean } = {}): Promise<string> {
   const [bin, ...prefix] = cli.command.argv
-  // The operator's override is theirs to trust; the policy judges what the release asks for.
-  const args = [...prefix, ...cli.baseArgs(file, [], { override: false }), 'config']
+  const args = [...prefix, ...cli.baseArgs(file, [], { override }), 'config']
   const result = await execa(bin!, args, {
     cwd: dirname(file),
     reject: false,

@@ -11,20 +11,22 @@
  * - `exec`: `cat /version` inside the web container through the Engine API, for stacks the
  *   updater cannot reach over a network (the tests run every container with `network_mode: none`).
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseEnv } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type Docker from 'dockerode'
 import { z } from 'zod'
 import { checkComposePolicy, composePolicyOptionsFromEnv, describePolicyViolations, type ComposePolicyOptions } from '../../shared/compose-policy'
 import type { OwlatConfig } from '../../shared/config'
+import { blockingFailures, formatCheck, parseStackModel, stackChecks, type Check } from '../../shared/node/checks'
 import type { ServiceHealth } from '../../shared/schemas/job'
 import { parseCompose, readCompose, versionFromImage } from '../compose-file'
 import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
 import { ComposeCli, detectCompose, overrideFile } from './compose-cli'
 import { renderComposeConfig } from './compose-config'
 import { ServiceLogs } from './compose-logs'
-import { defaultServices, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, hasFunctionsService, parseComposeModel, projectName, withOverride, type ComposeModel } from './compose-project'
+import { activeProfiles, defaultServices, DEPLOY_LABEL, deploySteps, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, parseComposeModel, projectName, withOverride, type ComposeModel, type DeployStep } from './compose-project'
 import { launchSelfUpdate } from './compose-self-update'
 import { connectEngine, engineInfo, ensureImage, execIn, freeBytes, localImageId, projectContainers, projectVolumes, type ServiceContainer } from './docker-engine'
 import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
@@ -37,6 +39,8 @@ const settingsSchema = z.object({
   OWLAT_MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(1024),
   OWLAT_HELPER_IMAGE: z.string().min(1).optional(),
   OWLAT_WEB_SERVICE: z.string().min(1).default('web'),
+  /** The Convex backend service the checks judge; unset: the one running convex-backend, else `convex`. */
+  OWLAT_CONVEX_SERVICE: z.string().min(1).optional(),
   OWLAT_UPDATER_SERVICE: z.string().min(1).default('updater'),
   OWLAT_WEB_VERSION_CHECK: z.enum(['http', 'exec']).default('http'),
   OWLAT_WEB_URL: z.url().default('http://web:3000'),
@@ -161,6 +165,7 @@ export class ComposeDriver implements Driver {
     if (targetProject !== this.project) throw new Error(`the target compose file names project ${targetProject}, the stack is ${this.project}`)
     await this.checkUpdaterKept(targetModel)
     await this.composeConfigCheck(ctx, policyOptions)
+    await this.stackChecks(ctx)
 
     if (ctx.force) {
       ctx.log('force: skipping the health check of the running stack')
@@ -210,7 +215,7 @@ export class ComposeDriver implements Driver {
   async pull(ctx: StepContext): Promise<void> {
     const cli = await this.cli()
     const model = this.runModel(ctx.compose)
-    const profiles = hasFunctionsService(model) ? [FUNCTIONS_PROFILE] : []
+    const profiles = [...new Set(this.deploySteps(model).steps.flatMap(step => step.profiles))]
     try {
       await cli.run({ file: this.paths.next, args: ['pull'], profiles, signal: ctx.signal, onLine: ctx.log })
     }
@@ -229,20 +234,26 @@ export class ComposeDriver implements Driver {
   }
 
   async deployFunctions(ctx: StepContext): Promise<void> {
-    const model = parseComposeModel(ctx.compose)
-    if (!hasFunctionsService(model)) {
-      return ctx.skip(`the stack has no ${FUNCTIONS_SERVICE} service under the "${FUNCTIONS_PROFILE}" profile`)
+    const { steps, inactive } = this.deploySteps(this.runModel(ctx.compose))
+    for (const step of inactive) {
+      ctx.log(`not running ${step.service}: it needs the profile(s) ${step.profiles.filter(p => p !== FUNCTIONS_PROFILE).join(', ')}, not active here (COMPOSE_PROFILES)`)
     }
+    if (steps.length === 0) {
+      return ctx.skip(`the release marks no one-shot service for this step (label ${DEPLOY_LABEL}, or ${FUNCTIONS_SERVICE} under the "${FUNCTIONS_PROFILE}" profile)`)
+    }
+    ctx.log(`running ${steps.map(step => step.service).join(', then ')}`)
     const cli = await this.cli()
-    // --no-deps: before promote nothing running may change, so it deploys against the running backend.
-    await cli.run({
-      file: this.paths.next,
-      args: ['run', '--rm', '-T', '--no-deps', FUNCTIONS_SERVICE],
-      profiles: [FUNCTIONS_PROFILE],
-      signal: ctx.signal,
-      onLine: ctx.log,
-    })
-    ctx.log(`${FUNCTIONS_SERVICE} finished`)
+    for (const step of steps) {
+      // --no-deps: before promote nothing running may change, so it deploys against the running backend.
+      await cli.run({
+        file: this.paths.next,
+        args: ['run', '--rm', '-T', '--no-deps', step.service],
+        profiles: step.profiles,
+        signal: ctx.signal,
+        onLine: ctx.log,
+      })
+      ctx.log(`${step.service} finished`)
+    }
   }
 
   async promote(ctx: StepContext): Promise<void> {
@@ -283,11 +294,32 @@ export class ComposeDriver implements Driver {
   async verify(ctx: StepContext, version: string): Promise<void> {
     const model = this.currentModel()
     const services = this.managedServices(model)
-    const timeout = this.config.verifyTimeoutMs
+    const timeout = await this.verifyTimeout(ctx, services)
     ctx.log(`waiting up to ${formatSeconds(timeout)} for ${services.join(', ')} to run healthy at their pinned images, and web to answer ${version} (${this.settings.OWLAT_WEB_VERSION_CHECK})`)
     const result = await this.waitForStack(model, services, version, timeout, ctx.signal)
     if (!result.ok) throw new Error(result.fatal ? result.detail : `the stack did not become healthy within ${formatSeconds(timeout)} (last: ${result.detail})`)
     ctx.log(`every service runs healthy at its pinned image; web answers ${version}`)
+  }
+
+  /**
+   * OWLAT_VERIFY_TIMEOUT_MS, extended to the longest healthcheck `start_period` among the
+   * services `up` recreated: inside it a service is still allowed to be starting (ClamAV's is 120 s).
+   */
+  private async verifyTimeout(ctx: StepContext, services: string[]): Promise<number> {
+    const configured = this.config.verifyTimeoutMs
+    let text: string
+    try {
+      text = await renderComposeConfig(await this.cli(), this.paths.current, ctx.signal, { override: true })
+    }
+    catch (err) {
+      ctx.log(`cannot read the services' start periods (${(err as Error).message}); the verify timeout stays ${formatSeconds(configured)}`)
+      return configured
+    }
+    const periods = parseStackModel(text).services.filter(s => services.includes(s.name) && s.startPeriodMs > 0)
+    const longest = periods.sort((a, b) => b.startPeriodMs - a.startPeriodMs)[0]
+    if (!longest || longest.startPeriodMs <= configured) return configured
+    ctx.log(`extending the verify timeout from ${formatSeconds(configured)} (OWLAT_VERIFY_TIMEOUT_MS) to ${formatSeconds(longest.startPeriodMs)}: ${longest.name}'s healthcheck start_period`)
+    return longest.startPeriodMs
   }
 
   async restore(ctx: StepContext): Promise<void> {
@@ -318,6 +350,70 @@ export class ComposeDriver implements Driver {
     return result.launched
       ? `helper container ${result.containerId.slice(0, 12)} moves ${service} from ${result.from} to ${result.to}`
       : `nothing to do: ${result.reason}`
+  }
+
+  /** The project's `.env` (what compose interpolates from); empty when there is none. */
+  private dotenv(): Record<string, string> {
+    const path = join(this.config.owlatDir, '.env')
+    if (!existsSync(path)) return {}
+    return Object.fromEntries(Object.entries(parseEnv(readFileSync(path, 'utf8'))).filter((e): e is [string, string] => e[1] !== undefined))
+  }
+
+  /** The release's deploy one-shots, with the profiles active for this project (compose reads COMPOSE_PROFILES from both). */
+  private deploySteps(model: ComposeModel): { steps: DeployStep[], inactive: DeployStep[] } {
+    return deploySteps(model, activeProfiles({ ...this.dotenv(), ...this.env }))
+  }
+
+  /**
+   * The stack checks (shared/node/checks) on what the release will run, override included, as
+   * compose renders it. Every result goes to the log; a failing blocking one refuses the update.
+   */
+  private async stackChecks(ctx: StepContext): Promise<void> {
+    const checks = await this.checksFor(ctx.compose, ctx.signal)
+    for (const check of checks) ctx.log(`check ${formatCheck(check)}`)
+    const blocking = blockingFailures(checks)
+    if (blocking.length > 0) {
+      throw new Error(`refused before anything changed: ${blocking.map(c => `${c.id}: ${c.message} (${c.fix})`).join('; ')}`)
+    }
+  }
+
+  /** The stack checks on the installed stack (doctor's view, for the bug-report bundle). */
+  async checks(signal?: AbortSignal): Promise<Check[]> {
+    return this.checksFor(readFileSync(this.paths.current, 'utf8'), signal)
+  }
+
+  secretEnvironments(): Array<Record<string, string | undefined>> {
+    return [this.dotenv(), this.env]
+  }
+
+  /** The checks on `compose` as compose renders it with the operator's override: what `up` would run. */
+  private async checksFor(compose: string, signal?: AbortSignal): Promise<Check[]> {
+    const cli = await this.cli()
+    writeFileSync(this.paths.check, compose, { mode: 0o600 })
+    let rendered: string
+    try {
+      rendered = await renderComposeConfig(cli, this.paths.check, signal, { override: true })
+    }
+    finally {
+      rmSync(this.paths.check, { force: true })
+    }
+    let ownSecret: Record<string, string> = {}
+    try {
+      ownSecret = { OWLAT_INSTANCE_SECRET: this.config.instanceSecret() }
+    }
+    catch {
+      // None configured: the check says so.
+    }
+    return stackChecks({
+      model: parseStackModel(rendered),
+      dotenv: { ...this.dotenv(), ...ownSecret },
+      project: this.project,
+      owlatDir: this.config.owlatDir,
+      docker: this.docker,
+      roles: { convex: this.settings.OWLAT_CONVEX_SERVICE, web: this.settings.OWLAT_WEB_SERVICE },
+      deployServices: this.deploySteps(this.runModel(compose)).steps.map(step => step.service),
+      signal,
+    })
   }
 
   private async cli(): Promise<ComposeCli> {

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { OwlatConfig } from '../../shared/config'
+import { skip, type Check } from '../../shared/node/checks/types'
 import { PRIVATE_FILE_MODE } from '../../shared/node/private-files'
 import type { ServiceHealth } from '../../shared/schemas/job'
 import { readCompose, type ComposeWeb } from '../compose-file'
@@ -102,6 +103,14 @@ export class LocalDriver implements Driver {
     // A live process that does not answer yet is still booting.
     if (health === 'unreachable') return [{ ...base, state: 'starting', health: 'starting' }]
     return [{ ...base, state: 'running', health }]
+  }
+
+  async checks(): Promise<Check[]> {
+    return [skip('stack', 'the local driver runs no compose stack')]
+  }
+
+  secretEnvironments(): Array<Record<string, string | undefined>> {
+    return [process.env]
   }
 
   serviceLogs(service: string, tail: number): string[] {

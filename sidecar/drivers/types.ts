@@ -7,6 +7,7 @@
  * not apply to it. What only some drivers can do, each declares in `capabilities`; every driver
  * passes the contract suite in tests/drivers/.
  */
+import type { Check } from '../../shared/node/checks/types'
 import type { RunKind } from '../../shared/run-state'
 import type { DriverName } from '../../shared/schemas/common'
 import type { DriverBackups, JobBackup, ServiceHealth } from '../../shared/schemas/job'
@@ -65,6 +66,10 @@ export interface Driver {
   health(): Promise<ServiceHealth[]>
   /** Newest lines a service wrote (for `owlat logs`). */
   serviceLogs(service: string, tail: number): string[]
+  /** The stack checks (shared/node/checks) on the installed stack, for the bug-report bundle. */
+  checks?(signal?: AbortSignal): Promise<Check[]>
+  /** Values the bundle must mask beyond the instance secret: the stack's own secrets. */
+  secretEnvironments?(): Array<Record<string, string | undefined>>
 
   preflight(ctx: StepContext): Promise<void>
   backup(ctx: StepContext): Promise<void>

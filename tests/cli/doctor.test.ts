@@ -22,9 +22,10 @@ describe('secretWeakness', () => {
 })
 
 describe('formatCheck', () => {
-  it('puts level, name, message and fix on one line', () => {
-    expect(formatCheck({ name: 'disk', level: 'warn', message: '3.0 GiB free', fix: 'free space' })).toBe('! warn disk      3.0 GiB free → free space')
-    expect(formatCheck({ name: 'clock', level: 'ok', message: 'in step' })).toBe('✔ ok   clock     in step')
+  it('puts status, id, message and fix on one line', () => {
+    expect(formatCheck({ id: 'disk', status: 'warn', message: '3.0 GiB free', fix: 'free space', blocking: true })).toBe('! warn disk                 3.0 GiB free → free space')
+    expect(formatCheck({ id: 'clock', status: 'ok', message: 'in step', fix: null, blocking: false })).toBe('✔ ok   clock                in step')
+    expect(formatCheck({ id: 'ptr', status: 'skip', message: 'no resolver', fix: null, blocking: false })).toBe('- skip ptr                  no resolver')
   })
 })
 

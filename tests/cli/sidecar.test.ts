@@ -3,8 +3,11 @@
  * tests/fixtures) on a bootstrapped demo instance at 1.2.2.
  */
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { execa } from 'execa'
+import { stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../setup/ports'
 import { demoCompose } from '../../scripts/bootstrap'
@@ -55,9 +58,51 @@ describe('owlat against a real updater', () => {
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     expect(result.stdout).toMatch(new RegExp(`^✔ ok +updater +reachable at http://127\\.0\\.0\\.1:${UPDATER_PORT}, secret accepted \\(Owlat 1\\.2\\.2, local driver\\)$`, 'm'))
     expect(result.stdout).toMatch(/^✔ ok +clock /m)
-    expect(result.stdout).toMatch(/^! warn compose +skipped: the local driver/m)
+    expect(result.stdout).toMatch(/^- skip compose +skipped: the local driver/m)
     expect(result.stdout).toMatch(/^✔ ok +releases +4 release\(s\)/m)
     expect(result.stderr).toBe('')
+  })
+
+  it('doctor --bundle writes the bug-report set as one archive, with no secret in it', async () => {
+    const secrets = {
+      convexSecret: randomBytes(32).toString('hex'),
+      adminKey: `owlat|${randomBytes(24).toString('hex')}`,
+      session: randomBytes(24).toString('base64url'),
+      redis: randomBytes(12).toString('hex'),
+      smtp: randomBytes(10).toString('hex'),
+    }
+    writeFileSync(join(demo.owlatDir, '.env'), `CONVEX_ADMIN_KEY=${secrets.adminKey}\nNUXT_SESSION_PASSWORD=${secrets.session}\n`)
+    writeFileSync(join(demo.owlatDir, 'docker-compose.yml'), stringify({
+      services: {
+        convex: { image: 'ghcr.io/get-convex/convex-backend:abc', environment: { INSTANCE_SECRET: secrets.convexSecret } },
+        web: { image: 'ghcr.io/owlat/web:1.2.2', environment: { REDIS_URL: `redis://:${secrets.redis}@redis:6379`, NUXT_SESSION_PASSWORD: '${NUXT_SESSION_PASSWORD}', OWLAT_CONVEX_ADMIN_KEY: '${CONVEX_ADMIN_KEY}' } },
+        mta: { image: 'ghcr.io/owlat/mta:1.2.2', command: ['mta', `--smtp-password=${secrets.smtp}`] },
+      },
+    }))
+    const out = mkdtempSync(join(tmpdir(), 'owlat-bundle-test-'))
+    try {
+      const file = join(out, 'report.tar.gz')
+      const result = await runCli(['doctor', '--bundle', file], env)
+      expect(result.exitCode, result.stdout + result.stderr).toBe(0)
+      expect(result.stdout).toContain(`bug-report bundle written to ${file} (secrets masked)`)
+      await execa('tar', ['-xzf', file, '-C', out])
+      const root = join(out, 'owlat-bundle')
+      const names = readdirSync(root, { recursive: true }).map(String).sort()
+      expect(names).toEqual(expect.arrayContaining(['doctor.txt', 'ps.txt', 'docker-compose.yml', 'runs.json', 'logs/web.txt']))
+      expect(readFileSync(join(root, 'doctor.txt'), 'utf8')).toMatch(/^✔ ok +updater /m)
+      expect(readFileSync(join(root, 'ps.txt'), 'utf8')).toMatch(/^web\t/m)
+      expect(readFileSync(join(root, 'docker-compose.yml'), 'utf8')).toContain('INSTANCE_SECRET: ***masked***')
+      const everything = names.filter(n => n.includes('.')).map(n => readFileSync(join(root, n), 'utf8')).join('\n')
+      // The sidecar's own instance secret, and each secret this test set: none may be in the bundle.
+      for (const secret of [demo.secret, ...Object.values(secrets)]) expect(everything).not.toContain(secret)
+      const raw = (await execa('sh', ['-c', `gzip -dc ${file}`], { encoding: 'buffer' })).stdout
+      for (const secret of [demo.secret, ...Object.values(secrets)]) expect(Buffer.from(raw).includes(secret)).toBe(false)
+    }
+    finally {
+      rmSync(out, { recursive: true, force: true })
+      rmSync(join(demo.owlatDir, '.env'), { force: true })
+      rmSync(join(demo.owlatDir, 'docker-compose.yml'), { force: true })
+    }
   })
 
   it('doctor fails with a wrong secret and names the check', async () => {

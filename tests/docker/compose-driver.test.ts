@@ -217,11 +217,11 @@ describe.skipIf(SKIP_DOCKER)('compose driver on a real engine', () => {
     expect(readFileSync(join(s.dir, 'docker-compose.override.yml'), 'utf8')).toBe(override)
   })
 
-  it('skips deploy-functions with a reason when the stack has no convex-deploy service', async () => {
+  it('skips deploy-functions with a reason when the release marks no deploy one-shot', async () => {
     const { client, stack: s } = await startStack()
     const job = await submit(client, s, GOOD, stackCompose(GOOD, { functions: false }))
     expect(job.status).toBe('succeeded')
-    expect(step(job, 'deploy-functions')).toMatchObject({ status: 'skipped', log: ['the stack has no convex-deploy service under the "deploy" profile'] })
+    expect(step(job, 'deploy-functions')).toMatchObject({ status: 'skipped', log: ['the release marks no one-shot service for this step (label io.owlat.deploy-functions, or convex-deploy under the "deploy" profile)'] })
   })
 
   it('never recreates the updater\'s own service; once committed, a helper from its new image updates it', async () => {

@@ -226,6 +226,7 @@ describe('syncFromSidecar', () => {
       getJob: id => real.getJob(id),
       createJob: request => real.createJob(request),
       health: () => real.health(),
+      bundle: () => real.bundle(),
       listJobs: async () => {
         throw new SidecarRejectedError(502, 'garbled list')
       },

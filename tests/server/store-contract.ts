@@ -56,6 +56,7 @@ function forgetfulSidecar(): SidecarClient {
   return {
     createJob: refuse,
     health: refuse,
+    bundle: refuse,
     listJobs: async () => [],
     getJob: async jobId => Promise.reject(new SidecarRejectedError(404, `no job ${jobId}`)),
   }

@@ -4,8 +4,12 @@
  * build on each other's installed version, in order. What every driver does with a job (restores,
  * resumes) is the driver contract's (tests/drivers/).
  */
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import zlib from 'node:zlib'
+import { execa } from 'execa'
+import { SidecarClient as SharedSidecarClient } from '../../shared/sidecar-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../setup/ports'
 import { demoCompose } from '../../scripts/bootstrap'
@@ -45,6 +49,23 @@ describe('sidecar API (local driver)', () => {
     const pid = webPid()
     await sidecar?.close()
     expect(isAlive(pid)).toBe(false)
+  })
+
+  it('serves the bug-report bundle: ps, logs, runs, the stack checks; the instance secret masked', async () => {
+    const bytes = await new SharedSidecarClient({ url: sidecar.url, secret }).bundle()
+    const dir = mkdtempSync(join(tmpdir(), 'owlat-sidecar-bundle-'))
+    try {
+      writeFileSync(join(dir, 'b.tar.gz'), bytes)
+      await execa('tar', ['-xzf', join(dir, 'b.tar.gz'), '-C', dir])
+      const root = join(dir, 'owlat-bundle')
+      expect(readdirSync(root, { recursive: true }).map(String).sort()).toEqual(expect.arrayContaining(['checks.txt', 'ps.txt', 'runs.json', 'logs/web.txt']))
+      expect(readFileSync(join(root, 'ps.txt'), 'utf8')).toMatch(/^web\t.*\trunning\thealthy$/m)
+      expect(readFileSync(join(root, 'checks.txt'), 'utf8')).toContain('the local driver runs no compose stack')
+      expect(Buffer.from(zlib.gunzipSync(bytes)).includes(secret)).toBe(false)
+    }
+    finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('reports health: installed version, driver, the web service', async () => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { fileArgs, OVERRIDE_FILE, overrideFile } from '../../sidecar/drivers/compose-cli'
-import { defaultServices, parseComposeModel, withOverride } from '../../sidecar/drivers/compose-project'
+import { activeProfiles, defaultServices, deploySteps, parseComposeModel, withOverride } from '../../sidecar/drivers/compose-project'
+import { stringify } from 'yaml'
 
 const RELEASE = `
 services:
@@ -29,9 +30,9 @@ services:
   mailpit:
     image: axllent/mailpit:v1
 `)
-    expect(model.services.get('convex')).toEqual({ image: 'registry.local/stand-in/convex:1', profiles: [] })
-    expect(model.services.get('web')).toEqual({ image: 'ghcr.io/owlat/web:1.3.0', profiles: [] })
-    expect(model.services.get('convex-deploy')).toEqual({ image: 'ghcr.io/owlat/convex-deploy:1.3.0', profiles: ['deploy'] })
+    expect(model.services.get('convex')).toEqual({ image: 'registry.local/stand-in/convex:1', profiles: [], labels: {} })
+    expect(model.services.get('web')).toEqual({ image: 'ghcr.io/owlat/web:1.3.0', profiles: [], labels: {} })
+    expect(model.services.get('convex-deploy')).toEqual({ image: 'ghcr.io/owlat/convex-deploy:1.3.0', profiles: ['deploy'], labels: {} })
     expect(defaultServices(model)).toEqual(['convex', 'mailpit', 'web'])
   })
 
@@ -53,5 +54,37 @@ describe('fileArgs', () => {
     expect(fileArgs(join(dir, 'docker-compose.next.yml'), dir)).toEqual(['-f', join(dir, 'docker-compose.next.yml')])
     writeFileSync(join(dir, OVERRIDE_FILE), 'services: {}\n')
     expect(fileArgs(join(dir, 'docker-compose.next.yml'), dir)).toEqual(['-f', join(dir, 'docker-compose.next.yml'), '-f', join(dir, 'docker-compose.override.yml')])
+  })
+})
+
+describe('deploySteps', () => {
+  const oneShot = (order: string | null, profiles = ['deploy']) => ({ image: 'ghcr.io/owlat/convex-deploy:1.0.0', profiles, ...(order === null ? {} : { labels: { 'io.owlat.deploy-functions': order } }) })
+
+  it('runs every marked one-shot in label order; one needing an inactive profile is left out', () => {
+    const model = parseComposeModel(stringify({ services: {
+      'web': { image: 'ghcr.io/owlat/web:1.0.0' },
+      'nest-api-deploy': oneShot('20', ['hosted', 'deploy']),
+      'convex-deploy': oneShot('10'),
+      'search-deploy': oneShot('15'),
+    } }))
+    expect(deploySteps(model).steps.map(s => s.service)).toEqual(['convex-deploy', 'search-deploy'])
+    expect(deploySteps(model).inactive.map(s => s.service)).toEqual(['nest-api-deploy'])
+    const hosted = deploySteps(model, activeProfiles({ COMPOSE_PROFILES: 'hosted' }))
+    expect(hosted.steps.map(s => [s.service, s.profiles])).toEqual([['convex-deploy', ['deploy']], ['search-deploy', ['deploy']], ['nest-api-deploy', ['hosted', 'deploy']]])
+  })
+
+  it('keeps the older convention when nothing is marked: convex-deploy under the deploy profile', () => {
+    expect(deploySteps(parseComposeModel(stringify({ services: { 'convex-deploy': oneShot(null) } }))).steps.map(s => s.service)).toEqual(['convex-deploy'])
+    expect(deploySteps(parseComposeModel(stringify({ services: { 'convex-deploy': oneShot(null, []) } }))).steps).toEqual([])
+  })
+
+  it('refuses a marked service up would start, and an order that is not a number', () => {
+    expect(() => deploySteps(parseComposeModel(stringify({ services: { x: oneShot('1', []) } })))).toThrow('does not sit under the "deploy" profile')
+    expect(() => deploySteps(parseComposeModel(stringify({ services: { x: oneShot('first') } })))).toThrow('is not a number')
+  })
+
+  it('takes labels from the operator\'s override, key by key', () => {
+    const model = withOverride(parseComposeModel(stringify({ services: { x: oneShot('5') } })), stringify({ services: { x: { labels: ['io.owlat.deploy-functions=1', 'other=y'] } } }))
+    expect(model.services.get('x')!.labels).toEqual({ 'io.owlat.deploy-functions': '1', 'other': 'y' })
   })
 })

@@ -1,7 +1,7 @@
 /**
  * Stand-in for the self-hosted Convex backend (ghcr.io/get-convex/convex-backend cannot be pulled
  * here). It answers what the stack asks of the real one: `GET /version` (the compose healthcheck),
- * `GET /instance_name`, and the push protocol `npx convex deploy` speaks (get_config_hashes,
+ * `GET /instance_name`, `GET /api/check_admin_key`, and the push protocol `npx convex deploy` speaks (get_config_hashes,
  * start_push, wait_for_schema, finish_push). It runs no functions: every finished push is
  * appended to `<data>/pushes.jsonl` (modules, their hashes, the deploy message), so a test sees
  * which release's functions were deployed and when. Requests need `Authorization: Convex <key>`
@@ -104,6 +104,8 @@ const routes = {
     return [200, { authDiff: { added: [], removed: [] }, definitionDiffs: {}, componentDiffs: {} }]
   },
   'POST /api/deploy2/report_push_completed': () => [200, {}],
+  // The real backend's admin-key check (seeds/self-hosted-convex-docker Q29): 200 for a good key, 401 otherwise.
+  'GET /api/check_admin_key': () => [200, {}],
 }
 
 createServer(async (req, res) => {
