@@ -200,8 +200,10 @@ export class SidecarClient {
     return this.call('POST', '/v1/jobs', jobAcceptedSchema, jobRequestSchema.parse(job))
   }
 
-  async serviceLogs(name: string, tail: number): Promise<string[]> {
-    return (await this.call('GET', `/v1/services/${encodeURIComponent(name)}/logs?tail=${tail}`, serviceLogsSchema)).lines
+  /** The newest lines; each with its time and version where the updater says (older ones send text only). */
+  async serviceLogs(name: string, tail: number): Promise<Array<{ line: string, at: number | null, version: string | null }>> {
+    const answer = await this.call('GET', `/v1/services/${encodeURIComponent(name)}/logs?tail=${tail}`, serviceLogsSchema)
+    return answer.entries ?? answer.lines.map(line => ({ line, at: null, version: null }))
   }
 
   /** The job's events after `lastEventId` (all of them when null), until the sidecar ends the stream. */

@@ -151,7 +151,8 @@ export function createSidecarServer(deps: ServerDeps): Server {
     if (!services.some(s => s.name === name)) {
       throw createError({ statusCode: 404, message: `no service ${name} (services: ${services.map(s => s.name).join(', ')})` })
     }
-    return { lines: deps.driver.serviceLogs(name, tail) }
+    const entries = deps.driver.serviceLogs(name, tail)
+    return { lines: entries.map(e => e.line), entries }
   }))
 
   app.use(router)

@@ -11,7 +11,9 @@ export const AUDIT_ACTIONS = ['run.opened', 'run.adopted', 'run.closed', 'settin
 export default defineSchema({
   users: defineTable(userFields)
     // users.getByEmail and the duplicate check in users.create.
-    .index('by_email', ['email']),
+    .index('by_email', ['email'])
+    // users.list: platform admins first (the launcher names them).
+    .index('by_role_and_email', ['role', 'email']),
 
   runs: defineTable(runFields)
     // The active run (queued or running): runs.getActive and the single-active rule.

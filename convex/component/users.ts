@@ -30,6 +30,33 @@ export const getById = query({
   },
 })
 
+/** `owlat admin reset-password`: the new hash replaces the old one; null when there is no such user. */
+export const setPassword = mutation({
+  args: { id: v.string(), passwordHash: v.string() },
+  returns: v.union(userValidator, v.null()),
+  handler: async (ctx, { id, passwordHash }) => {
+    const userId = ctx.db.normalizeId('users', id)
+    const doc = userId ? await ctx.db.get('users', userId) : null
+    if (!doc) return null
+    await ctx.db.patch('users', doc._id, { passwordHash })
+    return toUser((await ctx.db.get('users', doc._id))!)
+  },
+})
+
+/** Platform admins first, then by email; at most `limit` (1-100). */
+export const list = query({
+  args: { limit: v.number() },
+  returns: v.array(userValidator),
+  handler: async (ctx, { limit }) => {
+    const take = Math.max(1, Math.min(Math.trunc(limit), 100))
+    const admins = await ctx.db.query('users').withIndex('by_role_and_email', q => q.eq('role', 'platform-admin')).take(take)
+    const members = admins.length < take
+      ? await ctx.db.query('users').withIndex('by_role_and_email', q => q.eq('role', 'member')).take(take - admins.length)
+      : []
+    return [...admins, ...members].map(toUser)
+  },
+})
+
 export const create = mutation({
   args: newUserFields,
   returns: userValidator,

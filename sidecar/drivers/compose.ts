@@ -19,6 +19,7 @@ import { z } from 'zod'
 import { checkComposePolicy, composePolicyOptionsFromEnv } from '../../shared/compose-policy'
 import type { OwlatConfig } from '../../shared/config'
 import type { ServiceHealth } from '../../shared/schemas/job'
+import type { ServiceLogEntry } from '../../shared/service-output'
 import { parseCompose, readCompose, versionFromImage } from '../compose-file'
 import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
 import { ComposeCli, detectCompose } from './compose-cli'
@@ -26,6 +27,7 @@ import { ServiceLogs } from './compose-logs'
 import { defaultServices, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, hasFunctionsService, parseComposeModel, projectName, type ComposeModel } from './compose-project'
 import { launchSelfUpdate } from './compose-self-update'
 import { connectEngine, engineInfo, ensureImage, execIn, freeBytes, localImageId, projectContainers, projectVolumes, type ServiceContainer } from './docker-engine'
+import { keepServiceOutput } from './service-output'
 import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
 import type { Driver, StepContext } from './types'
 import { formatSeconds, probeWeb } from './web-probe'
@@ -90,6 +92,8 @@ export class ComposeDriver implements Driver {
   private readonly env: NodeJS.ProcessEnv
   private cliInstance: ComposeCli | null = null
   private logs: ServiceLogs | null = null
+  /** When this updater last ran `up` on the stack: the output `verify` keeps is what came after. */
+  private upAt: number | null = null
 
   constructor(private readonly config: OwlatConfig, private readonly opts: ComposeDriverOptions) {
     this.env = opts.env ?? process.env
@@ -129,7 +133,7 @@ export class ComposeDriver implements Driver {
     return containers.map(c => ({ name: c.service, image: c.image, version: tagVersion(c.image), state: c.state, health: c.health }))
   }
 
-  serviceLogs(service: string, tail: number): string[] {
+  serviceLogs(service: string, tail: number): ServiceLogEntry[] {
     if (!this.currentModel().services.has(service)) throw new Error(`unknown service ${service}`)
     return this.logs?.tail(service, tail) ?? []
   }
@@ -268,6 +272,7 @@ export class ComposeDriver implements Driver {
     const cli = await this.cli()
     const services = this.managedServices(this.currentModel())
     ctx.log(`up -d --remove-orphans ${services.join(' ')} (the updater's own service ${this.settings.OWLAT_UPDATER_SERVICE} is left alone)`)
+    this.upAt = Date.now()
     await cli.run({ file: this.paths.current, args: ['up', '-d', '--remove-orphans', ...services], signal: ctx.signal, onLine: ctx.log })
   }
 
@@ -277,7 +282,14 @@ export class ComposeDriver implements Driver {
     const timeout = this.config.verifyTimeoutMs
     ctx.log(`waiting up to ${formatSeconds(timeout)} for ${services.join(', ')} to run healthy at their pinned images, and web to answer ${version} (${this.settings.OWLAT_WEB_VERSION_CHECK})`)
     const result = await this.waitForStack(model, services, version, timeout, ctx.signal)
-    if (!result.ok) throw new Error(result.fatal ? result.detail : `the stack did not become healthy within ${formatSeconds(timeout)} (last: ${result.detail})`)
+    if (!result.ok) {
+      // The service the check stopped at ("web: …"), else the web: its own words say why.
+      const named = /^([\w.-]+):/.exec(result.detail)?.[1]
+      const service = named && services.includes(named) ? named : this.settings.OWLAT_WEB_SERVICE
+      const serviceVersion = service === this.settings.OWLAT_WEB_SERVICE ? version : tagVersion(model.services.get(service)?.image ?? '')
+      keepServiceOutput(ctx, service, serviceVersion, this.logs?.tail(service, 1000) ?? [], this.upAt)
+      throw new Error(result.fatal ? result.detail : `the stack did not become healthy within ${formatSeconds(timeout)} (last: ${result.detail})`)
+    }
     ctx.log(`every service runs healthy at its pinned image; web answers ${version}`)
   }
 

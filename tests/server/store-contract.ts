@@ -91,6 +91,24 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         expect(err).toBeInstanceOf(DuplicateUserError)
         expect((err as DuplicateUserError).email).toBe('a@example.com')
       })
+
+      it('replaces a password hash (admin reset-password), and nothing for an unknown user', async () => {
+        const user = await store.createUser({ email: 'admin@example.com', role: 'platform-admin', passwordHash: 'old' })
+        const other = await store.createUser({ email: 'other@example.com', role: 'member', passwordHash: 'kept' })
+        expect(await store.setUserPassword(user.id, 'new')).toEqual({ ...user, passwordHash: 'new' })
+        expect((await store.getUserByEmail('admin@example.com'))?.passwordHash).toBe('new')
+        expect((await store.getUserById(other.id))?.passwordHash).toBe('kept')
+        expect(await store.setUserPassword('not-an-id', 'x')).toBeNull()
+      })
+
+      it('lists platform admins first, then by email, up to the limit', async () => {
+        await store.createUser({ email: 'zed@example.com', role: 'member', passwordHash: 'h' })
+        await store.createUser({ email: 'b-admin@example.com', role: 'platform-admin', passwordHash: 'h' })
+        await store.createUser({ email: 'a-member@example.com', role: 'member', passwordHash: 'h' })
+        await store.createUser({ email: 'c-admin@example.com', role: 'platform-admin', passwordHash: 'h' })
+        expect((await store.listUsers(10)).map(u => u.email)).toEqual(['b-admin@example.com', 'c-admin@example.com', 'a-member@example.com', 'zed@example.com'])
+        expect((await store.listUsers(1)).map(u => u.email)).toEqual(['b-admin@example.com'])
+      })
     })
 
     describe('runs', () => {

@@ -59,7 +59,7 @@ describe('LocalDriver', () => {
     expect(isAlive(bystander.pid!)).toBe(true)
     expect(driver.installedVersion()).toBe('1.2.2')
     await expect.poll(() => webVersion(instanceSecret(dataDir)).catch(() => null)).toBe('1.2.2')
-    expect(driver.serviceLogs('web', 10).join('\n')).toContain(`fake web 1.2.2 listening on 127.0.0.1:${WEB_PORT}`)
+    expect(driver.serviceLogs('web', 10).map(e => e.line).join('\n')).toContain(`fake web 1.2.2 listening on 127.0.0.1:${WEB_PORT}`)
     expect(() => driver.serviceLogs('db', 10)).toThrow('unknown service db')
   })
 

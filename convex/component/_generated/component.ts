@@ -615,5 +615,31 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         } | null,
         Name
       >;
+      list: FunctionReference<
+        "query",
+        "internal",
+        { limit: number },
+        Array<{
+          id: string;
+          email: string;
+          role: "platform-admin" | "member";
+          passwordHash: string;
+          createdAt: number;
+        }>,
+        Name
+      >;
+      setPassword: FunctionReference<
+        "mutation",
+        "internal",
+        { id: string; passwordHash: string },
+        {
+          id: string;
+          email: string;
+          role: "platform-admin" | "member";
+          passwordHash: string;
+          createdAt: number;
+        } | null,
+        Name
+      >;
     };
   };

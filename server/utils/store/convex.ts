@@ -78,6 +78,8 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
     getUserByEmail: email => query(api.users.getByEmail, { email }),
     getUserById: id => query(api.users.getById, { id }),
     createUser: user => mutation(api.users.create, newUserSchema.parse(user)),
+    setUserPassword: (id, passwordHash) => mutation(api.users.setPassword, { id, passwordHash }),
+    listUsers: limit => query(api.users.list, { limit }),
 
     openRun: run => mutation(api.runs.open, newRunSchema.parse(run)),
     attachJob: (runId, jobId) => mutation(api.runs.attachJob, { runId, jobId }),

@@ -184,6 +184,17 @@ export function openSqliteStore(file: string): SystemStore {
       return stored
     },
 
+    async setUserPassword(userId, passwordHash) {
+      db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(passwordHash, userId)
+      const row = db.prepare<[string], Row>('SELECT * FROM users WHERE id = ?').get(userId)
+      return row ? userRows.fromRow(row) : null
+    },
+
+    async listUsers(limit) {
+      const rows = db.prepare<[number], Row>(`SELECT * FROM users ORDER BY role = 'platform-admin' DESC, email LIMIT ?`).all(limit)
+      return rows.map(row => userRows.fromRow(row))
+    },
+
     async openRun(run: NewRun) {
       return insertRun({ id: randomUUID(), ...queuedRun(run, Date.now()) })
     },

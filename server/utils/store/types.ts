@@ -60,6 +60,10 @@ export interface SystemStore {
   getUserById(id: string): Promise<StoredUser | null>
   /** Emails are stored lower-case; throws `DuplicateUserError`. */
   createUser(user: NewUser): Promise<StoredUser>
+  /** Replaces a user's password hash (`owlat admin reset-password`); null when there is no such user. */
+  setUserPassword(userId: string, passwordHash: string): Promise<StoredUser | null>
+  /** Up to `limit` users, platform admins first, then by email (the launcher names the admins). */
+  listUsers(limit: number): Promise<StoredUser[]>
 
   /** Creates a `queued` run; throws `ActiveRunError` when one is active (enforced by storage). */
   openRun(run: NewRun): Promise<Run>
