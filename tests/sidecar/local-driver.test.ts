@@ -111,8 +111,11 @@ describe('LocalDriver', () => {
     expect(readFileSync(paths.prev, 'utf8')).toContain('web:1.2.3')
   })
 
-  it('fails verification with the last thing it saw', async () => {
-    await expect(driver.verify(context(), '9.9.9')).rejects.toThrow('web did not become healthy within 3 s (last: /api/system/version answered 1.2.2, expected 9.9.9)')
+  it('fails verification with the last thing it saw, keeping only what the verified version wrote', async () => {
+    const ctx = context()
+    await expect(driver.verify(ctx, '9.9.9')).rejects.toThrow('web did not become healthy within 3 s (last: /api/system/version answered 1.2.2, expected 9.9.9)')
+    // The web running is 1.2.2: nothing of it is taken for what 9.9.9 said.
+    expect(ctx.lines.at(-1)).toBe('web 9.9.9 wrote nothing while it was verified')
   })
 
   it('fails pull when the web entry is missing', async () => {
