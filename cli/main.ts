@@ -15,7 +15,9 @@ import { CliError, oneLine, usageError } from './errors'
 import { asCliError } from './sidecar'
 import { bold } from './style'
 
+/** The image's version (the updater image sets OWLAT_VERSION), else the package's. */
 function cliVersion(): string {
+  if (process.env.OWLAT_VERSION?.trim()) return process.env.OWLAT_VERSION.trim()
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }
   return pkg.version ?? 'unknown'
 }

@@ -14,8 +14,9 @@ export type ReleaseCheck
   = | { ok: true, artifacts: ReleaseArtifacts & { expectedVersion: string }, manifest: ReleaseManifest }
     | { ok: false, version: string, reason: string }
 
+/** Listed as the web lists them: a release the compose policy refuses is listed as refused. */
 export function releaseSource(ctx: CommandEnv): ReleaseSource {
-  return createReleaseSource(ctx.config)
+  return createReleaseSource(ctx.config, ctx.policy)
 }
 
 /** Every release the source lists, newest first, each with its verification result. */

@@ -4,11 +4,12 @@
  * with it. A second run reuses everything it finds.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve, sep } from 'node:path'
 import { stringify } from 'yaml'
 import { PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, SECRET_FILE } from '../shared/config'
 import { artifactNames, writeReleaseArtifacts } from '../shared/release-artifacts'
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../shared/node/private-files'
 import { sha256Hex } from '../shared/release-verify'
 import type { ReleaseManifest } from '../shared/schemas/release'
 
@@ -93,10 +94,11 @@ export function demoCompose(release: Pick<DemoRelease, 'version' | 'webEnv'>): s
   })
 }
 
-function writeIfMissing(path: string, content: () => string, mode = 0o600): void {
+/** Everything under the data dir is the owner's alone: folders 0700, files 0600. */
+function writeIfMissing(path: string, content: () => string): void {
   if (existsSync(path)) return
-  mkdirSync(dirname(path), { recursive: true })
-  writeFileSync(path, content(), { mode })
+  ensurePrivateDir(dirname(path))
+  writeFileSync(path, content(), { mode: PRIVATE_FILE_MODE })
 }
 
 export interface BootstrapResult {
@@ -116,7 +118,7 @@ export interface BootstrapOptions {
 export function bootstrapDataDir(dataDir: string, opts: BootstrapOptions = {}): BootstrapResult {
   const releaseDir = opts.releaseDir ?? join(dataDir, 'releases')
   const firstStart = !existsSync(join(dataDir, SECRET_FILE))
-  mkdirSync(dataDir, { recursive: true })
+  ensurePrivateDir(dataDir)
   writeIfMissing(join(dataDir, SECRET_FILE), () => randomBytes(32).toString('hex'))
   writeIfMissing(join(dataDir, SESSION_PASSWORD_FILE), () => randomBytes(32).toString('hex'))
 
@@ -125,7 +127,7 @@ export function bootstrapDataDir(dataDir: string, opts: BootstrapOptions = {}): 
   if (!existsSync(join(dataDir, PRIVATE_KEY_FILE))) {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519')
     writeIfMissing(join(dataDir, PRIVATE_KEY_FILE), () => privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())
-    writeFileSync(join(dataDir, PUBLIC_KEY_FILE), publicKey.export({ type: 'spki', format: 'pem' }).toString(), { mode: 0o644 })
+    writeFileSync(join(dataDir, PUBLIC_KEY_FILE), publicKey.export({ type: 'spki', format: 'pem' }).toString(), { mode: PRIVATE_FILE_MODE })
   }
   const privateKey = readFileSync(join(dataDir, PRIVATE_KEY_FILE), 'utf8')
 
@@ -140,9 +142,9 @@ export function bootstrapDataDir(dataDir: string, opts: BootstrapOptions = {}): 
       migrations: { migratesData: r.migratesData, rollbackFloor: r.rollbackFloor },
       notes: r.notes,
     }
-    writeReleaseArtifacts({ dir: releaseDir, compose: demoCompose(r), privateKey, manifest })
+    writeReleaseArtifacts({ dir: releaseDir, compose: demoCompose(r), privateKey, manifest, private: resolve(releaseDir).startsWith(`${resolve(dataDir)}${sep}`) })
   }
   // The stack the local driver runs: the installed version's pinned compose file.
-  writeIfMissing(join(dataDir, 'stack', 'docker-compose.yml'), () => demoCompose(DEMO_RELEASES.find(r => r.version === DEMO_INSTALLED_VERSION)!), 0o644)
+  writeIfMissing(join(dataDir, 'stack', 'docker-compose.yml'), () => demoCompose(DEMO_RELEASES.find(r => r.version === DEMO_INSTALLED_VERSION)!))
   return { dataDir, releaseDir, firstStart }
 }

@@ -2,15 +2,21 @@
  * Release tooling for maintainers: one release's artifacts from a compose template and image
  * digests, signed with the release key.
  *
- *   npm run release:artifacts -- VERSION --template FILE --image SERVICE=REF@sha256:… [--image …]
+ *   npm run release:artifacts -- VERSION --template FILE (--images PREFIX | --image SERVICE=REF@sha256:… …)
  *     --key PRIVATE.pem --out DIR [--channel stable|beta] [--severity normal|security]
  *     [--notes FILE] [--migrates-data] [--rollback-floor V] [--published-at ISO] [--force]
+ *
+ * `--images ghcr.io/owlat/` pins this repository's three images (`npm run images -- VERSION`, then
+ * pushed): `web`, `updater` and `convex-deploy` at VERSION under that prefix, each by the digest the
+ * registry reported when the local engine pushed it. Other services come pinned in the template or
+ * by `--image`.
  *
  * Writes `docker-compose-V.yml` (every image pinned by digest), its `.sha256`, `release-V.json`
  * and `release-V.json.sig` — exactly what the directory source reads and what goes on a GitHub
  * release as assets. Refuses a version that is not semver, an image without a digest, and a
  * compose file the updater's compose policy would refuse, so nothing unusable gets published.
  */
+import { execFileSync } from 'node:child_process'
 import { createPrivateKey, createPublicKey } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -23,7 +29,7 @@ import { artifactNames, writeReleaseArtifacts } from '../shared/release-artifact
 import { verifyRelease } from '../shared/release-verify'
 import { isPrerelease, isVersion } from '../shared/version'
 
-const USAGE = 'usage: release:artifacts VERSION --template FILE --image SERVICE=REF@sha256:<digest> [--image …] --key PRIVATE.pem --out DIR '
+const USAGE = 'usage: release:artifacts VERSION --template FILE (--images PREFIX | --image SERVICE=REF@sha256:<digest> [--image …]) --key PRIVATE.pem --out DIR '
   + '[--channel stable|beta] [--severity normal|security] [--notes FILE] [--migrates-data] [--rollback-floor V] [--published-at ISO] [--force]'
 
 // Repository, optional tag, then the digest that pins it: a tag alone can be moved after signing.
@@ -34,7 +40,8 @@ const semverArg = (what: string) => z.string({ error: `${what} is required` }).r
 const argsSchema = z.object({
   version: semverArg('VERSION'),
   template: z.string({ error: '--template is required' }).min(1),
-  images: z.array(z.string()).min(1, '--image SERVICE=REF@sha256:… is required at least once').transform((items, ctx) => {
+  imagesPrefix: z.string().regex(/^[a-z0-9]+(?:[._:-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*\/?$/, '--images must be a repository prefix like ghcr.io/owlat/').optional(),
+  images: z.array(z.string()).transform((items, ctx) => {
     const map = new Map<string, string>()
     for (const item of items) {
       const eq = item.indexOf('=')
@@ -57,6 +64,9 @@ const argsSchema = z.object({
   publishedAt: z.iso.datetime({ offset: true, error: '--published-at must be an ISO date-time like 2026-11-01T10:00:00Z' }).optional(),
   force: z.boolean().default(false),
 }).superRefine((a, ctx) => {
+  if (a.images.size === 0 && a.imagesPrefix === undefined) {
+    ctx.addIssue({ code: 'custom', message: '--images PREFIX or --image SERVICE=REF@sha256:… is required' })
+  }
   if (a.channel === 'stable' && isPrerelease(a.version)) {
     ctx.addIssue({ code: 'custom', message: `${a.version} is a pre-release: it can only be published on the beta channel` })
   }
@@ -77,6 +87,7 @@ function parse(argv: string[]) {
     options: {
       'template': { type: 'string' },
       'image': { type: 'string', multiple: true },
+      'images': { type: 'string' },
       'key': { type: 'string' },
       'out': { type: 'string' },
       'channel': { type: 'string' },
@@ -95,6 +106,7 @@ function parse(argv: string[]) {
     version: positionals[0],
     template: values.template,
     images: values.image ?? [],
+    imagesPrefix: values.images,
     key: values.key,
     out: values.out,
     channel: values.channel,
@@ -107,6 +119,45 @@ function parse(argv: string[]) {
   })
   if (!parsed.success) throw new Error(`${parsed.error.issues.map(i => i.message).join('; ')}\n${USAGE}`)
   return parsed.data
+}
+
+/** The images `npm run images` builds, by compose service. */
+export const OWN_IMAGES = ['web', 'updater', 'convex-deploy'] as const
+
+const repoDigestsSchema = z.array(z.string())
+
+/**
+ * `ghcr.io/owlat/web:1.4.0` → `ghcr.io/owlat/web:1.4.0@sha256:…`: the digest the registry reported
+ * when the local engine pushed the image (its RepoDigests), so the release pins exactly what was pushed.
+ */
+export function pushedDigest(ref: string): string {
+  const repository = ref.slice(0, ref.lastIndexOf(':'))
+  let out: string
+  try {
+    out = execFileSync('docker', ['image', 'inspect', '--format', '{{json .RepoDigests}}', ref], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  }
+  catch (err) {
+    const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim().split('\n')[0]
+    throw new Error(`cannot pin ${ref}: the local engine does not have it (${stderr || (err as Error).message}); build it with npm run images and push it first`, { cause: err })
+  }
+  const digests = repoDigestsSchema.parse(JSON.parse(out))
+  const digest = digests.map(d => d.split('@')).find(([repo]) => repo === repository)?.[1]
+  if (!digest) throw new Error(`cannot pin ${ref}: it was never pushed to ${repository.split('/')[0]} (push it, then run this again)`)
+  return `${ref}@${digest}`
+}
+
+/** `--images PREFIX`: this repository's images at VERSION under PREFIX, each pinned by its pushed digest. */
+function ownImages(prefix: string, version: string, template: string, given: Map<string, string>): Map<string, string> {
+  const services = parseDocument(template).get('services')
+  const names = isMap(services) ? services.items.map(item => String((item.key as { value?: unknown })?.value ?? item.key)) : []
+  const images = new Map(given)
+  const base = prefix.endsWith('/') ? prefix : `${prefix}/`
+  for (const service of OWN_IMAGES) {
+    if (!names.includes(service)) continue
+    if (images.has(service)) throw new Error(`--image ${service} and --images both name the ${service} image`)
+    images.set(service, pushedDigest(`${base}${service}:${version}`))
+  }
+  return images
 }
 
 function readInput(path: string, what: string): string {
@@ -153,7 +204,9 @@ export function buildReleaseArtifacts(argv: string[], env: NodeJS.ProcessEnv = p
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`--key ${args.key} is not an Ed25519 key`)
 
-  const { compose, images } = pinCompose(readInput(args.template, '--template'), args.images)
+  const template = readInput(args.template, '--template')
+  const given = args.imagesPrefix === undefined ? args.images : ownImages(args.imagesPrefix, args.version, template, args.images)
+  const { compose, images } = pinCompose(template, given)
   // The updater refuses what its compose policy refuses: better to learn it before publishing.
   const policy = checkComposePolicy(compose, composePolicyOptionsFromEnv(env, env.OWLAT_DIR ?? '/opt/owlat'))
   if (!policy.ok) throw new Error(`the pinned compose file breaks the compose policy: ${policy.violations.join('; ')}`)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # What the real-engine tests (tests/docker) need, idempotent, run as root by `npm test` and CI:
-# Debian's Docker engine, docker-compose (v1), registry and a static busybox; a daemon without a
-# bridge or iptables (no container gets a network, nothing leaves loopback); a registry on
-# 127.0.0.1:5000 that the test images are pushed to and pulled from.
+# Debian's Docker engine, docker-compose (v1), registry and a static busybox; debootstrap, which
+# makes the local Node base image when no public image registry answers (scripts/images/base-image.sh);
+# a daemon without the default bridge or iptables (containers get no network unless a compose
+# project gives them one of its own, and nothing leaves the host); a registry on 127.0.0.1:5000
+# that the test images are pushed to and pulled from.
 # Exits non-zero with one line on stderr when something cannot be set up.
 set -uo pipefail
 
@@ -33,6 +35,7 @@ command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 # `file` checks busybox above; `curl` asks the registry below.
 command -v file >/dev/null 2>&1 || missing+=(file)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing ${missing[*]}: run 'sudo bash scripts/setup-docker.sh'"
   export DEBIAN_FRONTEND=noninteractive

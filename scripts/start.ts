@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { consola } from 'consola'
 import { loadConfig, type OwlatConfig } from '../shared/config'
 import { openWebStore } from '../server/utils/store/open'
+import { openSqliteStore } from '../server/utils/store/sqlite'
 import { startSidecar } from '../sidecar/index'
 import { bootstrapDataDir } from './bootstrap'
 
@@ -63,7 +64,11 @@ async function main(): Promise<void> {
 
   // The first admin: the web seeds it from these variables when it does not exist yet.
   let generatedPassword: string | null = null
-  const firstStart = !existsSync(join(config.dataDir, 'web.sqlite'))
+  const webStore = join(config.dataDir, 'web.sqlite')
+  const firstStart = !existsSync(webStore)
+  // A corrupt store stops here, naming the file, instead of a web that answers 500 to everything.
+  // (The updater's journal is checked the same way when the updater opens it.)
+  if (!firstStart && !config.convex) await openSqliteStore(webStore).close()
   if (firstStart && !process.env.OWLAT_ADMIN_PASSWORD) {
     generatedPassword = randomBytes(12).toString('base64url')
     process.env.OWLAT_ADMIN_EMAIL ||= DEFAULT_ADMIN_EMAIL

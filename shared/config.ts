@@ -11,6 +11,26 @@ const port = z.coerce.number().int().min(1).max(65535)
 const positiveMs = z.coerce.number().int().min(100)
 const emptyAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value)
 
+/** `https://owlat.example.com[, …]`: each an http(s) origin, nothing after the host and port. */
+const originsSchema = z.string().transform((value, ctx) => {
+  const origins: string[] = []
+  for (const item of value.split(',').map(s => s.trim()).filter(Boolean)) {
+    let url: URL | null = null
+    try {
+      url = new URL(item)
+    }
+    catch {
+      // reported below
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || `${url.origin}/` !== new URL('/', url).href || item.replace(/\/$/, '') !== url.origin) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not an origin such as https://owlat.example.com` })
+      return z.NEVER
+    }
+    origins.push(url.origin)
+  }
+  return origins
+})
+
 const envSchema = z.object({
   PORT: port.default(3000),
   OWLAT_UPDATER_PORT: port.default(3200),
@@ -36,6 +56,8 @@ const envSchema = z.object({
   // Empty counts as unset: compose files pass `${OWLAT_CONVEX_URL:-}` through.
   OWLAT_CONVEX_URL: z.preprocess(emptyAsUnset, z.url().optional()),
   OWLAT_CONVEX_ADMIN_KEY: z.preprocess(emptyAsUnset, z.string().optional()),
+  // Where browsers reach the web, when a proxy stands in front (its own address otherwise).
+  OWLAT_ORIGIN: z.preprocess(emptyAsUnset, originsSchema.optional()),
 }).superRefine((env, ctx) => {
   if (env.OWLAT_RELEASE_SOURCE === 'github' && env.OWLAT_GITHUB_REPO === undefined) {
     ctx.addIssue({ code: 'custom', path: ['OWLAT_GITHUB_REPO'], message: 'required when OWLAT_RELEASE_SOURCE=github' })
@@ -86,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     releaseCheck: { intervalMs: e.OWLAT_RELEASE_CHECK_INTERVAL_MS, jitterMs: e.OWLAT_RELEASE_CHECK_JITTER_MS },
     verifyTimeoutMs: e.OWLAT_VERIFY_TIMEOUT_MS,
     runLeaseMs: e.OWLAT_RUN_LEASE_MS,
+    /** Origins the page is served from (OWLAT_ORIGIN); null: the address each request came to. */
+    origins: e.OWLAT_ORIGIN && e.OWLAT_ORIGIN.length > 0 ? e.OWLAT_ORIGIN : null,
     /** Set: Convex is the web's store; null: the embedded SQLite store. */
     convex: e.OWLAT_CONVEX_URL !== undefined && e.OWLAT_CONVEX_ADMIN_KEY !== undefined
       ? { url: e.OWLAT_CONVEX_URL, adminKey: e.OWLAT_CONVEX_ADMIN_KEY.trim() }

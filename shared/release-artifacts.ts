@@ -6,6 +6,7 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from './node/private-files'
 import { sha256Hex } from './release-verify'
 import { releaseManifestSchema, type ReleaseManifest } from './schemas/release'
 
@@ -28,6 +29,8 @@ export interface WriteReleaseInput {
   compose: string
   privateKey: string | KeyObject
   manifest: Omit<ReleaseManifest, 'compose'>
+  /** Owner-only folder and files (0700/0600), for a folder inside a data dir; public artifacts otherwise. */
+  private?: boolean
 }
 
 /** Returns the manifest written. Throws when the manifest would not pass the schema. */
@@ -38,10 +41,12 @@ export function writeReleaseArtifacts(input: WriteReleaseInput): ReleaseManifest
     compose: { file: names.compose, sha256: sha256Hex(input.compose) },
   })
   const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)
-  mkdirSync(input.dir, { recursive: true })
-  writeFileSync(join(input.dir, names.compose), input.compose)
-  writeFileSync(join(input.dir, names.composeSha), `${manifest.compose.sha256}  ${names.compose}\n`)
-  writeFileSync(join(input.dir, names.manifest), bytes)
-  writeFileSync(join(input.dir, names.signature), `${signManifest(bytes, input.privateKey)}\n`)
+  const options = input.private ? { mode: PRIVATE_FILE_MODE } : undefined
+  if (input.private) ensurePrivateDir(input.dir)
+  else mkdirSync(input.dir, { recursive: true })
+  writeFileSync(join(input.dir, names.compose), input.compose, options)
+  writeFileSync(join(input.dir, names.composeSha), `${manifest.compose.sha256}  ${names.compose}\n`, options)
+  writeFileSync(join(input.dir, names.manifest), bytes, options)
+  writeFileSync(join(input.dir, names.signature), `${signManifest(bytes, input.privateKey)}\n`, options)
   return manifest
 }

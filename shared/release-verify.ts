@@ -1,9 +1,11 @@
 /**
  * Release verification (node only): the manifest's Ed25519 signature against the pinned public
- * key, then the compose file against the manifest's sha256. Used by the web before dispatch, by
- * the sidecar before running a job, and by the CLI.
+ * key, then the compose file against the manifest's sha256 and, when given, the compose policy.
+ * Used by the web when it lists releases and before dispatch, by the sidecar before running a
+ * job, and by the CLI.
  */
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto'
+import { checkComposePolicy, describePolicyViolations, type ComposePolicyOptions } from './compose-policy'
 import { releaseManifestSchema, type ReleaseManifest } from './schemas/release'
 
 export function sha256Hex(data: string | Uint8Array): string {
@@ -20,11 +22,25 @@ function loadKey(publicKeyPem: string | KeyObject): KeyObject {
   return key
 }
 
-/** Ed25519 over the exact manifest bytes; false for any malformed or truncated signature. */
+/** An Ed25519 signature (64 bytes) in its one base64 spelling: 86 characters and `==`. */
+const CANONICAL_SIGNATURE_B64 = /^[A-Za-z0-9+/]{85}[AQgw]==$/
+
+/**
+ * The signature bytes, or null unless `signatureB64` is their canonical base64 (surrounding
+ * whitespace aside, for the `.sig` file's newline). Buffer.from skips what it cannot read, so
+ * `SIG + 'zz'` would otherwise pass as SIG: one signature has one spelling.
+ */
+export function decodeSignature(signatureB64: string): Buffer | null {
+  const text = signatureB64.trim()
+  if (!CANONICAL_SIGNATURE_B64.test(text)) return null
+  const sig = Buffer.from(text, 'base64')
+  return sig.length === 64 && sig.toString('base64') === text ? sig : null
+}
+
+/** Ed25519 over the exact manifest bytes; false for any malformed, truncated or non-canonical signature. */
 export function verifyManifestSignature(manifestBytes: Uint8Array, signatureB64: string, publicKey: string | KeyObject): boolean {
-  const sig = Buffer.from(signatureB64.trim(), 'base64')
-  // An Ed25519 signature is exactly 64 bytes; anything else is truncated or not a signature.
-  if (sig.length !== 64) return false
+  const sig = decodeSignature(signatureB64)
+  if (!sig) return false
   try {
     return verify(null, manifestBytes, loadKey(publicKey), sig)
   }
@@ -69,13 +85,21 @@ export function verifyManifest(manifestBytes: Uint8Array, signature: string, pub
   return { ok: true, manifest: parsed.data }
 }
 
-export function verifyRelease(artifacts: ReleaseArtifacts, publicKey: string | KeyObject): VerifyResult {
+/**
+ * The signature, the compose file's sha256 and, with `policy`, the compose policy: a signed
+ * release whose compose file the policy refuses is refused with the violations, never verified.
+ */
+export function verifyRelease(artifacts: ReleaseArtifacts, publicKey: string | KeyObject, policy?: ComposePolicyOptions): VerifyResult {
   const verified = verifyManifest(artifacts.manifestBytes, artifacts.signature, publicKey, artifacts.expectedVersion)
   if (!verified.ok) return verified
   const { manifest } = verified
   const actual = sha256Hex(artifacts.compose)
   if (actual !== manifest.compose.sha256) {
     return { ok: false, reason: `compose file sha256 ${actual} does not match the manifest (${manifest.compose.sha256})` }
+  }
+  if (policy) {
+    const judged = checkComposePolicy(artifacts.compose, policy)
+    if (!judged.ok) return { ok: false, reason: describePolicyViolations(judged.violations) }
   }
   return { ok: true, manifest }
 }

@@ -80,6 +80,20 @@ export class ReplayGuard {
 
 export type VerifyRequestResult = { ok: true } | { ok: false, reason: string }
 
+/**
+ * What can be judged of the signing headers alone: present, well-formed, fresh. A server checks
+ * this before it reads a byte of the body, so an unsigned request costs it nothing.
+ */
+export function checkSignatureHeaders(opts: { timestamp: string | undefined, signature: string | undefined, nonce?: string | undefined, now?: number }): VerifyRequestResult {
+  const now = opts.now ?? Date.now()
+  if (!opts.timestamp || !opts.signature) return { ok: false, reason: 'missing request signature' }
+  if (!/^\d{1,16}$/.test(opts.timestamp)) return { ok: false, reason: 'malformed request timestamp' }
+  if (opts.nonce !== undefined && !CANONICAL_NONCE.test(opts.nonce)) return { ok: false, reason: 'malformed request nonce (32 lowercase hex characters)' }
+  if (!CANONICAL_SIGNATURE.test(opts.signature)) return { ok: false, reason: 'malformed request signature (64 lowercase hex characters)' }
+  if (Math.abs(now - Number(opts.timestamp)) > MAX_SKEW_MS) return { ok: false, reason: 'stale request signature (check the clocks)' }
+  return { ok: true }
+}
+
 export function verifySignedRequest(opts: {
   secret: string
   method: string
@@ -93,17 +107,14 @@ export function verifySignedRequest(opts: {
   now?: number
 }): VerifyRequestResult {
   const now = opts.now ?? Date.now()
-  if (!opts.timestamp || !opts.signature) return { ok: false, reason: 'missing request signature' }
-  if (!/^\d{1,16}$/.test(opts.timestamp)) return { ok: false, reason: 'malformed request timestamp' }
-  if (opts.nonce !== undefined && !CANONICAL_NONCE.test(opts.nonce)) return { ok: false, reason: 'malformed request nonce (32 lowercase hex characters)' }
-  if (!CANONICAL_SIGNATURE.test(opts.signature)) return { ok: false, reason: 'malformed request signature (64 lowercase hex characters)' }
-  if (Math.abs(now - Number(opts.timestamp)) > MAX_SKEW_MS) return { ok: false, reason: 'stale request signature (check the clocks)' }
-  const expected = Buffer.from(computeSignature(opts.secret, opts.timestamp, opts.nonce ?? null, opts.method, opts.path, opts.body), 'hex')
-  const given = Buffer.from(opts.signature, 'hex')
+  const form = checkSignatureHeaders({ ...opts, now })
+  if (!form.ok) return form
+  const expected = Buffer.from(computeSignature(opts.secret, opts.timestamp!, opts.nonce ?? null, opts.method, opts.path, opts.body), 'hex')
+  const given = Buffer.from(opts.signature!, 'hex')
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { ok: false, reason: 'bad request signature (wrong instance secret?)' }
   }
-  if (!opts.replay.remember(opts.signature, now)) return { ok: false, reason: 'replayed request signature' }
+  if (!opts.replay.remember(opts.signature!, now)) return { ok: false, reason: 'replayed request signature' }
   return { ok: true }
 }
 
@@ -113,6 +124,11 @@ export type HeaderReader = (name: string) => string | undefined
 /** Whether the request carries any of the signing headers (the web then refuses to fall back to a session). */
 export function hasSignatureHeaders(header: HeaderReader): boolean {
   return [TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER].some(name => header(name) !== undefined)
+}
+
+/** `checkSignatureHeaders` on a request's headers. */
+export function checkRequestSignatureHeaders(header: HeaderReader, now?: number): VerifyRequestResult {
+  return checkSignatureHeaders({ timestamp: header(TIMESTAMP_HEADER), nonce: header(NONCE_HEADER), signature: header(SIGNATURE_HEADER), now })
 }
 
 /** `verifySignedRequest` with the signing headers read from the request: every server (sidecar, web, test fakes) checks this way. */

@@ -10,7 +10,7 @@ import type { FailedAttempt, RollbackCandidate, RunBackup } from './schemas/api'
 import type { JobBackup } from './schemas/job'
 import type { Release } from './schemas/release'
 import { JOB_STEPS, PROMOTE_INDEX, RESTORE_STEPS } from './steps'
-import { compareVersions, isOnChannel, isVersion, sortVersionsDesc, type Channel } from './version'
+import { compareVersions, isOnChannel, isPrerelease, isReleaseOnChannel, isVersion, sortVersionsDesc, type Channel } from './version'
 
 /** What the rules read of a past run (a web run or a sidecar job). */
 export interface RunRecord {
@@ -121,8 +121,13 @@ export function checkTarget(opts: TargetInput): TargetCheck {
   if (!isVersion(current)) {
     return { ok: false, reason: `The running version "${current}" is not a release version, so it cannot be ${kind === 'update' ? 'updated' : 'rolled back'}` }
   }
-  if (!isOnChannel(target, channel)) {
-    return { ok: false, reason: `${target} is a pre-release; switch the update channel to beta to install it` }
+  if (!isReleaseOnChannel(release, channel)) {
+    return {
+      ok: false,
+      reason: isPrerelease(target)
+        ? `${target} is a pre-release; switch the update channel to beta to install it`
+        : `${target} is published on the beta channel; switch the update channel to beta to install it`,
+    }
   }
   if (kind === 'update' && compareVersions(target, current) <= 0) {
     return { ok: false, reason: `${target} is not newer than the running version ${current}` }
@@ -197,8 +202,11 @@ function assessRollbacks(input: Omit<RollbackInput, 'backupsSupported' | 'jobBac
     if (run.status === 'succeeded') consider(run.toVersion)
   }
   for (const r of releases) consider(r.version)
-  /** A release counts when the channel offers it or this instance ran it. */
-  const counts = (version: string) => isOnChannel(version, channel) || (ran.get(version) ?? null) !== null
+  /** A release counts when the channel offers it (by its version and its manifest's channel) or this instance ran it. */
+  const counts = (version: string) => {
+    const release = byVersion.get(version)
+    return (release ? isReleaseOnChannel(release, channel) : isOnChannel(version, channel)) || (ran.get(version) ?? null) !== null
+  }
 
   const versions = [...ran.keys()].filter(v => isVersion(v) && compareVersions(v, current) < 0 && counts(v))
   return sortVersionsDesc(versions, v => v).map((version): Assessed => {
@@ -255,7 +263,7 @@ export function checkRollbackTarget(opts: Omit<RollbackInput, 'backupsSupported'
     return {
       ok: false,
       reason: release
-        ? `${target} is a pre-release this instance never ran; switch the update channel to beta to roll back to it`
+        ? `${target} is ${isPrerelease(target) ? 'a pre-release' : 'a beta-channel release'} this instance never ran; switch the update channel to beta to roll back to it`
         : `Unknown version ${target}: it was never installed here nor released`,
     }
   }

@@ -35,22 +35,37 @@ export function isOnChannel(version: string, channel: Channel): boolean {
   return channel === 'beta' || !isPrerelease(version)
 }
 
+/** A release as the channel rules read it: its version, and the channel its signed manifest names. */
+export interface ChannelledRelease {
+  version: string
+  channel?: Channel
+}
+
+/**
+ * Whether `channel` offers the release: the beta channel everything, the stable one neither a
+ * pre-release nor a release whose manifest says it is published on beta.
+ */
+export function isReleaseOnChannel(release: ChannelledRelease, channel: Channel): boolean {
+  return isOnChannel(release.version, channel) && (channel === 'beta' || release.channel !== 'beta')
+}
+
 /**
  * Whether `candidate` is an update for an instance running `current`.
  * A current version that is not semver (e.g. `dev`) never has updates.
  */
-export function isUpdate(candidate: string, current: string, channel: Channel): boolean {
-  if (!isVersion(current) || !isVersion(candidate)) return false
-  return isOnChannel(candidate, channel) && semver.gt(candidate, current)
+export function isUpdate(candidate: string | ChannelledRelease, current: string, channel: Channel): boolean {
+  const release = typeof candidate === 'string' ? { version: candidate } : candidate
+  if (!isVersion(current) || !isVersion(release.version)) return false
+  return isReleaseOnChannel(release, channel) && semver.gt(release.version, current)
 }
 
 /** The newest release that is an update for `current` on `channel`, if any. */
-export function newestApplicable<T extends { version: string }>(
+export function newestApplicable<T extends ChannelledRelease>(
   releases: T[],
   current: string,
   channel: Channel,
 ): T | null {
-  const candidates = releases.filter(r => isUpdate(r.version, current, channel))
+  const candidates = releases.filter(r => isUpdate(r, current, channel))
   return sortVersionsDesc(candidates, r => r.version)[0] ?? null
 }
 
@@ -58,14 +73,14 @@ export function newestApplicable<T extends { version: string }>(
  * What an update from `current` to `target` jumps over, newest first: every release on the
  * channel newer than `current` up to and including `target`. Empty when either is not semver.
  */
-export function releasesBetween<T extends { version: string }>(
+export function releasesBetween<T extends ChannelledRelease>(
   releases: T[],
   current: string,
   target: string,
   channel: Channel,
 ): T[] {
   if (!isVersion(current) || !isVersion(target)) return []
-  const between = releases.filter(r => isVersion(r.version) && isOnChannel(r.version, channel)
+  const between = releases.filter(r => isVersion(r.version) && isReleaseOnChannel(r, channel)
     && semver.gt(r.version, current) && semver.lte(r.version, target))
   return sortVersionsDesc(between, r => r.version)
 }

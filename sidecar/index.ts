@@ -13,6 +13,7 @@ import type { Driver, DriverCapabilities } from './drivers/types'
 import { Journal } from './journal'
 import { ReleaseArchive } from './release-archive'
 import { Runner } from './runner'
+import type { ServerLimits } from './http'
 import { createSidecarServer } from './server'
 
 const DEFAULT_WEB_ENTRY = fileURLToPath(new URL('../.output/server/index.mjs', import.meta.url))
@@ -22,6 +23,10 @@ export interface SidecarOptions {
   webEntry?: string
   /** Where the sidecar's own log lines go; defaults to stdout. */
   log?: (line: string) => void
+  /** How often journal writes refused for want of storage are retried (tests shorten it). */
+  journalRetryMs?: number
+  /** The API's request timeouts and connection cap; defaults to DEFAULT_LIMITS (sidecar/http.ts). */
+  limits?: Partial<ServerLimits>
 }
 
 export interface SidecarHandle {
@@ -78,12 +83,12 @@ export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {
   const installed = driver.installedVersion()
   const journal = new Journal(join(config.dataDir, 'updater', 'journal.sqlite'))
   if (!journal.installedVersion()) journal.setInstalledVersion(installed)
-  const runner = new Runner({ journal, driver, log })
+  const runner = new Runner({ journal, driver, log, journalRetryMs: opts.journalRetryMs })
   const stopSelfUpdates = selfUpdateAfterCommits(driver, journal, log)
   // Relative bind mounts resolve against the folder the compose file is deployed in.
   const composePolicy = composePolicyOptionsFromEnv(process.env, driver.projectDir)
   const archive = new ReleaseArchive(join(config.dataDir, 'updater', 'releases'), () => releasePublicKey)
-  const server = createSidecarServer({ journal, runner, driver, archive, secret, releasePublicKey, composePolicy, log })
+  const server = createSidecarServer({ journal, runner, driver, archive, secret, releasePublicKey, composePolicy, log, limits: opts.limits })
 
   const shutdown = async () => {
     stopSelfUpdates()

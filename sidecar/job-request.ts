@@ -5,7 +5,7 @@
  * version, the rollback floor of every release undone, verified artifacts), one job at a time.
  */
 import { randomUUID } from 'node:crypto'
-import { checkComposePolicy, type ComposePolicyOptions } from '../shared/compose-policy'
+import { checkComposePolicy, describePolicyViolations, type ComposePolicyOptions } from '../shared/compose-policy'
 import { verifyManifest, verifyRelease } from '../shared/release-verify'
 import { toRelease } from '../shared/releases/source'
 import { jobRequestSchema, type Job } from '../shared/schemas/job'
@@ -73,7 +73,7 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
   if (!verified.ok) return badRequest(verified.reason)
   // A signed release is still refused when its compose file would hand a container the host.
   const policy = checkComposePolicy(request.compose, deps.composePolicy)
-  if (!policy.ok) return badRequest(`compose file violates the compose policy: ${policy.violations.join('; ')}`)
+  if (!policy.ok) return badRequest(describePolicyViolations(policy.violations))
 
   let composeVersion: string
   try {

@@ -3,8 +3,6 @@
  * append-only event log that SSE clients replay, and meta (the installed version). Every write
  * is committed before the work it describes goes on, so a crash never loses what happened.
  */
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { z } from 'zod'
 import { assertTransition, isTerminalStatus, type RunKind, type RunStatus } from '../shared/run-state'
@@ -12,10 +10,24 @@ import { JOB_STEPS, STEP_LOG_LIMIT, type StepName } from '../shared/steps'
 import { stepSchema, type RequestedBy } from '../shared/schemas/common'
 import { jobBackupSchema, jobSchema, type Job, type JobBackup, type JobEvent } from '../shared/schemas/job'
 import { addMissingColumns, migrate } from '../shared/node/sqlite-migrations'
+import { openSqliteFile } from '../shared/node/sqlite-open'
 import { rowCodec } from '../shared/node/sqlite-rows'
 
 /** One log line is a line, not a dump: longer ones are cut. */
 const MAX_LOG_LINE = 2000
+
+const STORAGE_SQLITE_CODES = /^SQLITE_(?:FULL|IOERR|CANTOPEN|READONLY|BUSY|LOCKED|NOMEM|PROTOCOL)/
+const STORAGE_ERRNO_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'ENOMEM'])
+
+/**
+ * Whether `err` says the storage under the journal (or beside it) failed: a full disk, an I/O
+ * error, a read-only remount. Such a write may land later; any other error never will.
+ */
+export function isStorageFailure(err: unknown): boolean {
+  if (err instanceof Database.SqliteError) return STORAGE_SQLITE_CODES.test(err.code)
+  const code = (err as NodeJS.ErrnoException | null)?.code
+  return typeof code === 'string' && STORAGE_ERRNO_CODES.has(code)
+}
 
 export interface NewJob {
   id: string
@@ -122,15 +134,13 @@ export class Journal {
   /** Events written by the transaction in progress; announced only once it commits. */
   private pending: JournalEvent[] = []
 
+  /** Opens (or creates) the journal; a corrupt or unreadable file throws an error naming it. */
   constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true })
-    this.db = new Database(path)
-    this.db.pragma('journal_mode = WAL')
     // FULL: a step recorded as started must survive power loss, or a resume would guess wrong.
-    this.db.pragma('synchronous = FULL')
-    this.db.pragma('foreign_keys = ON')
-    migrate(this.db, MIGRATIONS)
-    for (const rows of [jobRows, jobInputRows, stepRows]) rows.assertColumns(this.db)
+    this.db = openSqliteFile(path, 'updater journal', ['journal_mode = WAL', 'synchronous = FULL', 'foreign_keys = ON'], (db) => {
+      migrate(db, MIGRATIONS)
+      for (const rows of [jobRows, jobInputRows, stepRows]) rows.assertColumns(db)
+    })
   }
 
   close(): void {

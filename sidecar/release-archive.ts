@@ -3,8 +3,9 @@
  * admission knows the rollback floor of each release it installed whatever a client sends
  * (or leaves out). Read back with the shared directory reader.
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../shared/node/private-files'
 import { artifactNames } from '../shared/release-artifacts'
 import type { ReleaseArtifacts } from '../shared/release-verify'
 import { createDirectoryReleaseSource, type ReleaseSource } from '../shared/releases/source'
@@ -15,7 +16,7 @@ export class ReleaseArchive {
   private readonly source: ReleaseSource
 
   constructor(readonly dir: string, publicKey: () => string) {
-    mkdirSync(dir, { recursive: true })
+    ensurePrivateDir(dir)
     this.source = createDirectoryReleaseSource({ dir, publicKey })
   }
 
@@ -23,10 +24,10 @@ export class ReleaseArchive {
   keep(version: string, artifacts: Pick<ReleaseArtifacts, 'manifestBytes' | 'signature' | 'compose'>): void {
     const names = artifactNames(version)
     if (existsSync(join(this.dir, names.manifest))) return
-    writeAtomic(join(this.dir, names.compose), artifacts.compose)
-    writeAtomic(join(this.dir, names.signature), artifacts.signature)
+    writeAtomic(join(this.dir, names.compose), artifacts.compose, PRIVATE_FILE_MODE)
+    writeAtomic(join(this.dir, names.signature), artifacts.signature, PRIVATE_FILE_MODE)
     // The manifest last: a release counts once its manifest is there.
-    writeAtomic(join(this.dir, names.manifest), artifacts.manifestBytes)
+    writeAtomic(join(this.dir, names.manifest), artifacts.manifestBytes, PRIVATE_FILE_MODE)
   }
 
   async releases(): Promise<Release[]> {

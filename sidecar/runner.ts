@@ -2,12 +2,17 @@
  * Runs jobs: `JOB_STEPS` through the driver, every step journaled before and after it runs;
  * on a failure after `promote`, `restore` + `verify-restore`. At startup it settles whatever
  * a previous sidecar left queued or running, so no job stays active forever.
+ *
+ * A journal that cannot be written (a full disk) ends the job safely instead of stranding it:
+ * no further step that changes anything runs unrecorded, what was changed is restored, and every
+ * write the journal refused is held in memory, in order, and written as soon as it takes writes
+ * again, without a restart (`HeldWrites`).
  */
+import { isTerminalStatus, type RunStatus } from '../shared/run-state'
 import { JOB_STEPS, PROMOTE_INDEX, type StepName } from '../shared/steps'
-import type { RunStatus } from '../shared/run-state'
 import type { Job } from '../shared/schemas/job'
 import type { Driver, StepContext } from './drivers/types'
-import type { Journal } from './journal'
+import { isStorageFailure, type Journal } from './journal'
 
 const RECREATE_INDEX = JOB_STEPS.indexOf('recreate')
 const RESTART_NOTE = 'after an updater restart'
@@ -37,17 +42,121 @@ export function planResume(job: Job): ResumePlan {
 /** Returned by a step cut short by shutdown: nothing more is journaled, a restart resumes the job. */
 const ABORTED = Symbol('aborted')
 
+/** How often writes the journal refused are tried again. */
+export const JOURNAL_RETRY_MS = 2000
+/** Log lines held at most while the journal refuses writes; the state changes are always held. */
+const MAX_HELD_LOG_LINES = 500
+/** Steps that run even when the journal cannot record them: they put back what runs. */
+const RUN_WITHOUT_JOURNAL: ReadonlySet<StepName> = new Set(['restore', 'verify-restore'])
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/**
+ * Journal writes held in memory while the journal refuses them (a full disk, an I/O error), in
+ * the order they happened: once one is held, every later one queues behind it. A timer writes
+ * them as soon as the journal takes them again.
+ */
+export class HeldWrites {
+  private readonly queue: Array<{ what: string, write: () => void, isLog: boolean }> = []
+  private timer: NodeJS.Timeout | null = null
+  private heldLines = 0
+  private droppedLines = 0
+  /** Why the journal last refused a write. */
+  lastError: string | null = null
+
+  constructor(private readonly log: (line: string) => void, private readonly retryMs = JOURNAL_RETRY_MS) {}
+
+  /** Whether any write waits for the journal. */
+  get holding(): boolean {
+    return this.queue.length > 0
+  }
+
+  /**
+   * Writes now, or holds the write when the journal refuses it for want of storage (or because
+   * earlier writes wait). True when it landed. Any other error is a bug and is thrown.
+   */
+  write(what: string, write: () => void, opts: { isLog?: boolean } = {}): boolean {
+    if (this.queue.length === 0) {
+      try {
+        write()
+        return true
+      }
+      catch (err) {
+        if (!isStorageFailure(err)) throw err
+        this.lastError = messageOf(err)
+        this.log(`the journal refused a write (${what}): ${this.lastError}; holding it and every later one in memory, retrying every ${this.retryMs / 1000} s`)
+      }
+    }
+    if (opts.isLog) {
+      if (this.heldLines >= MAX_HELD_LOG_LINES) {
+        this.droppedLines++
+        return false
+      }
+      this.heldLines++
+    }
+    this.queue.push({ what, write, isLog: opts.isLog === true })
+    this.timer ??= setInterval(() => this.flush(), this.retryMs)
+    return false
+  }
+
+  /** Writes what is held, in order, until the journal refuses again; true when nothing is left. */
+  flush(): boolean {
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!
+      try {
+        next.write()
+      }
+      catch (err) {
+        if (isStorageFailure(err)) {
+          this.lastError = messageOf(err)
+          return false
+        }
+        // Not the storage: this write can never land. Dropping it lets the ones after it land.
+        this.log(`a held journal write (${next.what}) cannot be recorded and is dropped: ${messageOf(err)}`)
+      }
+      this.queue.shift()
+      if (next.isLog) this.heldLines--
+    }
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    const lost = this.droppedLines ? ` (${this.droppedLines} log lines beyond the ${MAX_HELD_LOG_LINES} held were lost)` : ''
+    this.droppedLines = 0
+    this.log(`the journal takes writes again: every held write is recorded${lost}`)
+    return true
+  }
+
+  /** One last attempt at shutdown; what is still held is lost, and the journal resumes the job at the next start. */
+  close(): void {
+    if (!this.holding) return
+    if (!this.flush()) this.log(`${this.queue.length} journal writes could not be recorded before shutdown (${this.lastError}); the next start resumes from what the journal holds`)
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+  }
+}
+
 export interface RunnerOptions {
   journal: Journal
   driver: Driver
   log: (line: string) => void
+  /** How often held journal writes are retried (tests shorten it). */
+  journalRetryMs?: number
 }
 
 export class Runner {
   private readonly abort = new AbortController()
   private work: Promise<void> = Promise.resolve()
+  private readonly held: HeldWrites
 
-  constructor(private readonly opts: RunnerOptions) {}
+  constructor(private readonly opts: RunnerOptions) {
+    this.held = new HeldWrites(opts.log, opts.journalRetryMs)
+  }
+
+  /** Whether journal writes wait in memory for storage to come back. */
+  get holdingJournalWrites(): boolean {
+    return this.held.holding
+  }
 
   /** Starts a queued job in the background. */
   submit(job: Job): void {
@@ -62,11 +171,11 @@ export class Runner {
       this.opts.log(`job ${job.id} (${job.kind} ${job.fromVersion} → ${job.toVersion}) was interrupted by a restart: ${plan.action}`)
       if (plan.action === 'fail') {
         this.closeInterruptedSteps(job)
-        journal.setJobStatus(job.id, 'failed', plan.reason)
+        this.record(`job ${job.id} failed`, () => journal.setJobStatus(job.id, 'failed', plan.reason))
       }
       else if (plan.action === 'succeed') {
         this.closeInterruptedSteps(job)
-        journal.setJobStatus(job.id, 'succeeded', `committed ${RESTART_NOTE}`)
+        this.record(`job ${job.id} succeeded`, () => journal.setJobStatus(job.id, 'succeeded', `committed ${RESTART_NOTE}`))
       }
       else if (plan.action === 'restore') {
         this.enqueue(job.id, () => this.restorePath(job, plan.failure, RESTART_NOTE, true))
@@ -86,18 +195,36 @@ export class Runner {
   async close(): Promise<void> {
     this.abort.abort()
     await this.work
+    this.held.close()
+  }
+
+  /** A journal write, held in memory when the journal refuses it for want of storage. */
+  private record(what: string, write: () => void, opts: { isLog?: boolean } = {}): boolean {
+    return this.held.write(what, write, opts)
+  }
+
+  private journalFailure(): string {
+    return `the journal cannot be written (${this.held.lastError ?? 'storage failure'})`
   }
 
   private enqueue(jobId: string, run: () => Promise<void>): void {
     this.work = this.work.then(run).catch((err: Error) => {
-      // Only the journal itself can fail here (every step error is handled); say so loudly.
+      // Every step error and every storage failure is handled: this is a bug. Say so loudly, and
+      // still end the job, so it is not left active with nothing running it.
       this.opts.log(`job ${jobId}: internal error: ${err.stack ?? err.message}`)
+      this.record(`job ${jobId} failed`, () => {
+        const job = this.opts.journal.getJob(jobId)
+        if (job && !isTerminalStatus(job.status)) this.opts.journal.setJobStatus(jobId, 'failed', `internal error in the updater: ${err.message}`)
+      })
     })
   }
 
   private async execute(job: Job, fromIndex: number, note: string | null): Promise<void> {
     if (this.abort.signal.aborted) return
-    if (job.status === 'queued') this.opts.journal.setJobStatus(job.id, 'running')
+    if (job.status === 'queued') {
+      const startedAt = Date.now()
+      this.record(`job ${job.id} running`, () => this.opts.journal.setJobStatus(job.id, 'running', null, startedAt))
+    }
     for (let i = fromIndex; i < JOB_STEPS.length; i++) {
       const name = JOB_STEPS[i]!
       const firstLine = note && i === fromIndex ? `resumed ${note}` : null
@@ -119,6 +246,10 @@ export class Runner {
     const verifyError = await this.runStep(job, 'verify-restore', null, ctx => this.opts.driver.verify(ctx, job.fromVersion))
     if (verifyError === ABORTED) return
     if (verifyError !== null) return this.finish(job, 'failed', `${failure}; restore failed: verify-restore failed: ${verifyError}`, note)
+    // A commit may have recorded the target before the journal failed: what runs is the version restored.
+    if (this.opts.journal.installedVersion() !== job.fromVersion) {
+      this.record('installed version', () => this.opts.journal.setInstalledVersion(job.fromVersion))
+    }
     this.finish(job, 'rolled_back', `${failure}; restored ${job.fromVersion}`, note)
   }
 
@@ -138,15 +269,31 @@ export class Runner {
   }
 
   private async commit(ctx: StepContext, job: Job): Promise<void> {
-    this.opts.journal.setInstalledVersion(job.toVersion)
+    // Never held: a commit the journal cannot record did not happen, and the update is undone.
+    if (this.held.holding) throw new Error(this.journalFailure())
+    try {
+      this.opts.journal.setInstalledVersion(job.toVersion)
+    }
+    catch (err) {
+      if (!isStorageFailure(err)) throw err
+      this.held.lastError = messageOf(err)
+      throw new Error(this.journalFailure(), { cause: err })
+    }
     ctx.log(`installed version is now ${job.toVersion} (was ${job.fromVersion})`)
   }
 
-  /** Journals the step around `run`; returns null on success, the error text on failure. */
+  /**
+   * Journals the step around `run`; returns null on success, the error text on failure. While the
+   * journal refuses writes, only the steps that put things back run; any other step fails with
+   * that reason, so the job goes no further than the journal can record.
+   */
   private async runStep(job: Job, name: StepName, firstLine: string | null, run: (ctx: StepContext) => Promise<void>): Promise<string | null | typeof ABORTED> {
     const { journal } = this.opts
     if (this.abort.signal.aborted) return ABORTED
-    journal.startStep(job.id, name)
+    const startedAt = Date.now()
+    this.record(`${name} started`, () => journal.startStep(job.id, name, startedAt))
+    const needsJournal = !RUN_WITHOUT_JOURNAL.has(name)
+    if (needsJournal && this.held.holding) return this.failStep(job, name, this.journalFailure())
     const input = journal.jobInput(job.id)
     let skipped: string | null = null
     const ctx: StepContext = {
@@ -158,39 +305,50 @@ export class Runner {
       force: input.force,
       backup: input.backup,
       restoreBackupJobId: input.restoreBackupJobId,
-      recordBackup: backup => journal.setJobBackup(job.id, backup),
+      recordBackup: backup => this.record('backup', () => journal.setJobBackup(job.id, backup)),
       signal: this.abort.signal,
-      log: line => journal.appendLog(job.id, name, line),
+      log: line => this.record(`${name} log`, () => journal.appendLog(job.id, name, line), { isLog: true }),
       skip: (reason) => {
         skipped = reason
-        journal.appendLog(job.id, name, reason)
+        this.record(`${name} log`, () => journal.appendLog(job.id, name, reason), { isLog: true })
       },
     }
     if (firstLine) ctx.log(firstLine)
+    let error: string | null = null
     try {
       await run(ctx)
-      journal.finishStep(job.id, name, skipped === null ? 'succeeded' : 'skipped')
-      return null
     }
     catch (err) {
       if (this.abort.signal.aborted) return ABORTED
-      const message = (err as Error).message || String(err)
-      journal.finishStep(job.id, name, 'failed', message)
-      this.opts.log(`job ${job.id}: ${name} failed: ${message}`)
-      return message
+      error = (err as Error).message || String(err)
     }
+    // A step whose own records did not land counts as failed: nothing may build on it unrecorded.
+    if (error === null && needsJournal && this.held.holding) error = this.journalFailure()
+    if (error !== null) return this.failStep(job, name, error)
+    const endedAt = Date.now()
+    this.record(`${name} finished`, () => journal.finishStep(job.id, name, skipped === null ? 'succeeded' : 'skipped', null, endedAt))
+    return null
+  }
+
+  private failStep(job: Job, name: StepName, error: string): string {
+    const endedAt = Date.now()
+    this.record(`${name} failed`, () => this.opts.journal.finishStep(job.id, name, 'failed', error, endedAt))
+    this.opts.log(`job ${job.id}: ${name} failed: ${error}`)
+    return error
   }
 
   private finish(job: Job, status: RunStatus, reason: string | null, note: string | null): void {
     const full = reason && note ? `${reason} (${note})` : reason
-    this.opts.journal.setJobStatus(job.id, status, full)
-    this.opts.log(`job ${job.id} (${job.kind} ${job.fromVersion} → ${job.toVersion}): ${status}${full ? `: ${full}` : ''}`)
+    const endedAt = Date.now()
+    const landed = this.record(`job ${job.id} ${status}`, () => this.opts.journal.setJobStatus(job.id, status, full, endedAt))
+    const pending = landed ? '' : ' (held in memory until the journal takes writes again)'
+    this.opts.log(`job ${job.id} (${job.kind} ${job.fromVersion} → ${job.toVersion}): ${status}${full ? `: ${full}` : ''}${pending}`)
   }
 
   /** A step a dead sidecar left "running" will not run again: record that it was cut short. */
   private closeInterruptedSteps(job: Job): void {
     for (const step of job.steps) {
-      if (step.status === 'running') this.opts.journal.finishStep(job.id, step.name, 'failed', 'interrupted by an updater restart')
+      if (step.status === 'running') this.record(`${step.name} failed`, () => this.opts.journal.finishStep(job.id, step.name, 'failed', 'interrupted by an updater restart'))
     }
   }
 }

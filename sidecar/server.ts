@@ -1,21 +1,27 @@
 /**
  * The sidecar's HTTP API (DESIGN.md, Sidecar contract) on h3. Every request must be signed with
  * the instance secret; the signed path is the request target exactly as sent, query included.
- * Every failure answers `{error}`.
+ * Every failure answers `{error}`, and is one line in the log.
+ *
+ * An unauthenticated client gets nothing for free: the signing headers are checked (present,
+ * well-formed, fresh) before a byte of the body is read, the body is bounded by route (only
+ * `POST /v1/jobs` has one), and the server bounds how long a request may take to arrive and how
+ * many connections may be open (`ServerLimits`).
  */
 import { createServer, type Server } from 'node:http'
+import type { Socket } from 'node:net'
 import {
   createApp, createError, createRouter, defineEventHandler, getQuery, getRequestHeader, getRequestURL, getRouterParam,
   send, setResponseHeader, setResponseStatus, toNodeListener, type H3Error, type H3Event,
 } from 'h3'
 import { z } from 'zod'
 import type { ComposePolicyOptions } from '../shared/compose-policy'
-import { ReplayGuard, verifyRequestHeaders } from '../shared/request-signing'
+import { checkRequestSignatureHeaders, ReplayGuard, verifyRequestHeaders } from '../shared/request-signing'
 import type { SidecarHealth } from '../shared/schemas/job'
 import type { Driver } from './drivers/types'
-import { readBody } from './http'
+import { bodyLimit, DEFAULT_LIMITS, readBody, type ServerLimits } from './http'
 import { admitJob } from './job-request'
-import type { Journal } from './journal'
+import { isStorageFailure, type Journal } from './journal'
 import type { ReleaseArchive } from './release-archive'
 import type { Runner } from './runner'
 import { streamJobEvents } from './sse'
@@ -29,6 +35,15 @@ export interface ServerDeps {
   releasePublicKey: string
   composePolicy: ComposePolicyOptions
   log: (line: string) => void
+  /** Defaults to DEFAULT_LIMITS; tests shorten them. */
+  limits?: Partial<ServerLimits>
+}
+
+/** A request as the log names it: method and target, bounded and with control characters escaped. */
+function describeRequest(event: H3Event): string {
+  const target = event.node.req.url ?? '/'
+  const shown = JSON.stringify(target.length > 200 ? `${target.slice(0, 200)}…` : target)
+  return `${event.method} ${shown} from ${event.node.req.socket.remoteAddress ?? 'unknown'}`
 }
 
 const limitSchema = z.coerce.number({ error: 'limit must be a number' }).int('limit must be an integer').min(1, 'limit must be at least 1').max(100, 'limit must be at most 100')
@@ -59,6 +74,7 @@ function rawBody(event: H3Event): Buffer {
 
 export function createSidecarServer(deps: ServerDeps): Server {
   const replay = new ReplayGuard()
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...deps.limits }
   const installedVersion = () => deps.journal.installedVersion() ?? deps.driver.installedVersion()
 
   const app = createApp({
@@ -68,12 +84,22 @@ export function createSidecarServer(deps: ServerDeps): Server {
       // h3's router words these for people; the contract's clients read `{error}`.
       if (error.statusCode === 404 && error.statusMessage?.startsWith('Cannot find any route')) message = `no route ${pathname}`
       if (error.statusCode === 405) message = `${event.method} is not allowed on ${pathname}`
-      if (error.unhandled) {
-        deps.log(`${event.method} ${event.path}: ${(error.cause as Error | undefined)?.stack ?? error.message}`)
+      const cause = error.cause as Error | undefined
+      if (error.unhandled && isStorageFailure(cause)) {
+        // A full disk is the operator's to fix, not a bug: one line, and a status that says so.
+        error.statusCode = 503
+        message = `the updater cannot write its data: ${cause!.message}`
+        deps.log(`${describeRequest(event)}: 503 ${message}`)
+      }
+      else if (error.unhandled) {
+        deps.log(`${describeRequest(event)}: ${cause?.stack ?? error.message}`)
         message = `internal error: ${message}`
       }
-      // A stream that already started cannot carry an error any more.
-      if (event.node.res.headersSent) {
+      else {
+        deps.log(`refused ${describeRequest(event)}: ${error.statusCode} ${message}`)
+      }
+      // A stream that already started cannot carry an error any more, nor can a closed connection.
+      if (event.node.res.headersSent || event.node.req.socket.destroyed) {
         event.node.res.destroy()
         return
       }
@@ -84,9 +110,13 @@ export function createSidecarServer(deps: ServerDeps): Server {
 
   app.use(defineEventHandler(async (event) => {
     setResponseHeader(event, 'cache-control', 'no-store')
-    const body = await readBody(event.node.req)
+    const header = (name: string) => getRequestHeader(event, name)
+    // Before the body: an unsigned or stale request is refused without reading a byte of it.
+    const form = checkRequestSignatureHeaders(header)
+    if (!form.ok) throw createError({ statusCode: 401, message: form.reason })
+    const body = await readBody(event.node.req, bodyLimit(event.method, getRequestURL(event).pathname))
     const check = verifyRequestHeaders({
-      header: name => getRequestHeader(event, name),
+      header,
       method: event.method,
       path: event.path,
       body,
@@ -156,5 +186,27 @@ export function createSidecarServer(deps: ServerDeps): Server {
   }))
 
   app.use(router)
-  return createServer(toNodeListener(app))
+  const server = createServer({
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    connectionsCheckingInterval: limits.checkIntervalMs,
+  }, toNodeListener(app))
+  server.maxConnections = limits.maxConnections
+  server.on('drop', (data?: { remoteAddress?: string }) => {
+    deps.log(`refused a connection from ${data?.remoteAddress ?? 'unknown'}: ${limits.maxConnections} are open already`)
+  })
+  // A malformed request or one past its timeout: one line, never a stack.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    deps.log(`refused a request from ${socket.remoteAddress ?? 'unknown'}: ${err.code ?? err.message}`)
+    // Node's own rule: a raw answer only when no response has started on the socket.
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage
+    if (socket.writable && !inFlight?.headersSent && (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code?.startsWith('HPE_'))) {
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request'
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+    }
+    else {
+      socket.destroy()
+    }
+  })
+  return server
 }

@@ -1,5 +1,6 @@
 /** Process-wide instances built from the configuration: the store, the release source, the sidecar client. */
 import { join } from 'node:path'
+import { composePolicyOptionsFromEnv, type ComposePolicyOptions } from '../../shared/compose-policy'
 import { createReleaseSource, type ReleaseSource } from '../../shared/releases/source'
 import { createSidecarClient, type SidecarClient } from './sidecar'
 import { convexHttpCaller, createConvexStore } from './store/convex'
@@ -32,8 +33,17 @@ export function useStore(): SystemStore {
   return store
 }
 
+/**
+ * The compose policy as this instance applies it (OWLAT_ALLOWED_*), with relative binds taken
+ * from the project folder releases are deployed in: the same options the updater and the CLI use.
+ */
+export function useComposePolicy(): ComposePolicyOptions {
+  return composePolicyOptionsFromEnv(process.env, useOwlatConfig().owlatDir)
+}
+
+/** Releases as the page lists them: a release the compose policy refuses is listed as refused. */
 export function useReleaseSource(): ReleaseSource {
-  source ??= createReleaseSource(useOwlatConfig())
+  source ??= createReleaseSource(useOwlatConfig(), useComposePolicy())
   return source
 }
 

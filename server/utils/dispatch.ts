@@ -77,7 +77,8 @@ export async function startRun(kind: RunKind, targetVersion: string, user: Sessi
     if (err instanceof GitHubError) throw createError({ statusCode: 502, statusMessage: 'Bad Gateway', message: `Could not download release ${targetVersion}: ${err.message}` })
     throw err
   }
-  const verified = verifyRelease(artifacts, useOwlatConfig().releasePublicKey())
+  // The compose policy too: a signed release whose compose file it refuses never reaches the updater.
+  const verified = verifyRelease(artifacts, useOwlatConfig().releasePublicKey(), useComposePolicy())
   if (!verified.ok) throw badRequest(`Release ${targetVersion} failed verification and cannot be installed: ${verified.reason}`)
 
   let run: Run

@@ -3,8 +3,9 @@
  * of release artifacts (the demo releases, air-gapped installs); the `github` source reads
  * GitHub Releases and their assets. Node only; the config is passed in.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { open, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { MAX_COMPOSE_BYTES, type ComposePolicyOptions } from '../compose-policy'
 import { artifactNames } from '../release-artifacts'
 import { sha256Hex, verifyRelease, type ReleaseArtifacts } from '../release-verify'
 import { releaseManifestSchema, type Release, type ReleaseManifest } from '../schemas/release'
@@ -48,6 +49,48 @@ export class ReleaseNotFoundError extends Error {
 
 const MANIFEST_FILE = /^release-(.+)\.json$/
 
+/** A manifest is a page of JSON (its notes are at most 100 000 characters); anything larger is not one. */
+export const MAX_MANIFEST_BYTES = 512 * 1024
+/** An Ed25519 signature in base64 is 88 characters; room for line ends, no more. */
+export const MAX_SIGNATURE_BYTES = 1024
+
+/** What a release source checks beside signatures: the compose policy of the instance that reads it. */
+export interface ReleaseSourceOptions {
+  publicKey: () => string
+  /** When given, a signed release whose compose file the policy refuses is listed as refused with the violations. */
+  policy?: ComposePolicyOptions
+}
+
+/**
+ * Reads at most `limit` bytes of a file without blocking the event loop; a larger file is refused
+ * without being read (a 300 MB "manifest" must cost nothing).
+ */
+export async function readBounded(path: string, limit: number): Promise<Buffer> {
+  const file = await open(path, 'r')
+  try {
+    const { size } = await file.stat()
+    if (size > limit) throw new Error(`${path} is ${size} bytes, more than the ${limit} a release file may have`)
+    // Read one byte past the limit, so a file that grew since the stat is still caught.
+    const buffer = Buffer.alloc(Math.min(size, limit) + 1)
+    let length = 0
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, length, buffer.length - length, length)
+      if (bytesRead === 0) break
+      length += bytesRead
+      if (length === buffer.length) break
+    }
+    if (length > limit) throw new Error(`${path} is more than the ${limit} bytes a release file may have`)
+    return buffer.subarray(0, length)
+  }
+  finally {
+    await file.close()
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false)
+}
+
 export function toRelease(manifest: ReleaseManifest, verifyError: string | null): Release {
   return {
     version: manifest.version,
@@ -63,20 +106,20 @@ export function toRelease(manifest: ReleaseManifest, verifyError: string | null)
   }
 }
 
-export function createDirectoryReleaseSource(opts: { dir: string, publicKey: () => string }): ReleaseSource {
-  const readArtifacts = (version: string): ReleaseArtifacts => {
+export function createDirectoryReleaseSource(opts: ReleaseSourceOptions & { dir: string }): ReleaseSource {
+  const readArtifacts = async (version: string): Promise<ReleaseArtifacts> => {
     const names = artifactNames(version)
-    const read = (name: string) => {
+    const read = async (name: string, limit: number) => {
       const path = join(opts.dir, name)
-      if (!existsSync(path)) throw new ReleaseNotFoundError(version, `${name} is missing from ${opts.dir}`)
-      return readFileSync(path)
+      if (!await exists(path)) throw new ReleaseNotFoundError(version, `${name} is missing from ${opts.dir}`)
+      return readBounded(path, limit)
     }
-    return {
-      manifestBytes: read(names.manifest),
-      signature: read(names.signature).toString('utf8'),
-      compose: read(names.compose).toString('utf8'),
-      expectedVersion: version,
-    }
+    const [manifestBytes, signature, compose] = await Promise.all([
+      read(names.manifest, MAX_MANIFEST_BYTES),
+      read(names.signature, MAX_SIGNATURE_BYTES),
+      read(names.compose, MAX_COMPOSE_BYTES),
+    ])
+    return { manifestBytes, signature: signature.toString('utf8'), compose: compose.toString('utf8'), expectedVersion: version }
   }
 
   return {
@@ -84,34 +127,40 @@ export function createDirectoryReleaseSource(opts: { dir: string, publicKey: () 
     where: `release folder ${opts.dir}`,
 
     async listReleases() {
-      if (!existsSync(opts.dir)) throw new Error(`release directory ${opts.dir} does not exist`)
+      if (!await exists(opts.dir)) throw new Error(`release directory ${opts.dir} does not exist`)
       // Read the key first: without it nothing can be verified, which fails the whole check.
       const publicKey = opts.publicKey()
-      const releases: Release[] = []
-      for (const file of readdirSync(opts.dir)) {
+      const releases = new Map<string, Release>()
+      for (const file of (await readdir(opts.dir)).sort()) {
         const version = MANIFEST_FILE.exec(file)?.[1]
         if (!version || !isVersion(version)) continue
         let manifest: ReleaseManifest
         try {
-          manifest = releaseManifestSchema.parse(JSON.parse(readFileSync(join(opts.dir, file), 'utf8')))
+          manifest = releaseManifestSchema.parse(JSON.parse((await readBounded(join(opts.dir, file), MAX_MANIFEST_BYTES)).toString('utf8')))
         }
         catch (err) {
           // Without a readable manifest there is nothing to show (no channel, no notes).
           console.warn(`[releases] skipping ${file}: ${err instanceof Error ? err.message : String(err)}`)
           continue
         }
+        // A manifest copied under another version's name says nothing about that version, and
+        // listing it under its own would shadow the real file of that version.
+        if (manifest.version !== version) {
+          console.warn(`[releases] skipping ${file}: it is the manifest of ${manifest.version}, not of ${version}`)
+          continue
+        }
         let verifyError: string | null
         try {
-          const result = verifyRelease(readArtifacts(version), publicKey)
+          const result = verifyRelease(await readArtifacts(version), publicKey, opts.policy)
           verifyError = result.ok ? null : result.reason
         }
         catch (err) {
           verifyError = err instanceof Error ? err.message : String(err)
         }
-        releases.push(toRelease(manifest, verifyError))
+        releases.set(version, toRelease(manifest, verifyError))
       }
       // A folder costs nothing to read again: no validators to keep.
-      return { releases: sortVersionsDesc(releases, r => r.version), etag: null, fingerprints: {} }
+      return { releases: sortVersionsDesc([...releases.values()], r => r.version), etag: null, fingerprints: {} }
     },
 
     async getArtifacts(version) {
@@ -139,7 +188,7 @@ function errorMessage(err: unknown): string {
  * artifacts come from its assets and are verified like a folder's; a release whose assets are
  * unchanged since the last check keeps its result without being downloaded again.
  */
-export function createGitHubReleaseSource(opts: { client: GitHubClient, publicKey: () => string }): ReleaseSource {
+export function createGitHubReleaseSource(opts: ReleaseSourceOptions & { client: GitHubClient }): ReleaseSource {
   const { client } = opts
 
   const assetsOf = (release: GitHubRelease, version: string) => {
@@ -198,7 +247,7 @@ export function createGitHubReleaseSource(opts: { client: GitHubClient, publicKe
       if (err instanceof GitHubRateLimitError) throw err
       return { release: unverified(release, version, `could not download the release's artifacts: ${errorMessage(err)}`), complete: false }
     }
-    const result = verifyRelease(artifacts, publicKey)
+    const result = verifyRelease(artifacts, publicKey, opts.policy)
     const verifyError = result.ok ? null : result.reason
     let parsed: ReleaseManifest | null
     try {
@@ -220,7 +269,8 @@ export function createGitHubReleaseSource(opts: { client: GitHubClient, publicKe
     async listReleases(known) {
       // Read the key first: without it nothing can be verified, which fails the whole check.
       const publicKey = opts.publicKey()
-      const keyId = sha256Hex(publicKey).slice(0, 16)
+      // What a result was judged with: a new key or another policy must judge every release again.
+      const keyId = sha256Hex(JSON.stringify([publicKey, opts.policy ?? null])).slice(0, 16)
       const knownFingerprints = known?.fingerprints ?? {}
       // A conditional request is only safe when the cached results were made with this key.
       const reusable = known !== undefined && known.releases.length > 0
@@ -268,14 +318,17 @@ export function createGitHubReleaseSource(opts: { client: GitHubClient, publicKe
   }
 }
 
-/** The source the configuration names (OWLAT_RELEASE_SOURCE), as every process reads it. */
-export function createReleaseSource(config: OwlatConfig): ReleaseSource {
+/**
+ * The source the configuration names (OWLAT_RELEASE_SOURCE), as every process reads it; with
+ * `policy`, releases the compose policy refuses are listed as refused.
+ */
+export function createReleaseSource(config: OwlatConfig, policy?: ComposePolicyOptions): ReleaseSource {
   const publicKey = () => config.releasePublicKey()
   const { repo, apiUrl, token } = config.github
-  if (config.releaseSource === 'directory') return createDirectoryReleaseSource({ dir: config.releaseDir, publicKey })
+  if (config.releaseSource === 'directory') return createDirectoryReleaseSource({ dir: config.releaseDir, publicKey, policy })
   // loadConfig refuses this; kept so a hand-built config still says why nothing is listed.
   if (!repo) return unavailableReleaseSource('github', 'missing OWLAT_GITHUB_REPO')
-  return createGitHubReleaseSource({ client: createGitHubClient({ apiUrl, repo, token }), publicKey })
+  return createGitHubReleaseSource({ client: createGitHubClient({ apiUrl, repo, token }), publicKey, policy })
 }
 
 /** The artifacts of each version the source has; one it does not list is left out. */

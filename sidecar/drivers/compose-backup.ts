@@ -79,11 +79,11 @@ export function pruneBackups(backupsDir: string, keep: number): string[] {
   return removed
 }
 
-/** Puts every volume of a backup back (the stack using them must be stopped). */
-export async function restoreBackup(docker: Docker, dir: string, image: string): Promise<BackupManifest> {
+/** Puts the volumes of a backup back, every one or those `include` picks (the stack using them must be stopped). */
+export async function restoreBackup(docker: Docker, dir: string, image: string, include: (volume: string) => boolean = () => true): Promise<BackupManifest> {
   const manifest = readBackup(dir)
   if (!manifest) throw new Error(`${dir} is not a complete backup (no ${MANIFEST_FILE})`)
-  for (const entry of manifest.volumes) {
+  for (const entry of manifest.volumes.filter(v => include(v.volume))) {
     await restoreVolume(docker, { image, volume: entry.volume, archive: join(dir, entry.file) })
   }
   return manifest

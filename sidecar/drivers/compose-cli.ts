@@ -2,11 +2,30 @@
  * The compose CLI, for changes only (pull, run, up): `docker compose` (v2) or `docker-compose`
  * (v1), detected or set with OWLAT_COMPOSE_CMD. Always argument arrays (execa, no shell), always
  * an explicit project name, directory and file, so v1 and v2 address the same containers.
+ *
+ * The operator's `docker-compose.override.yml` in the project folder, when there is one, is
+ * merged on top of every file the driver acts on (current, staged, previous, the config check):
+ * compose loads it by itself only without `-f`, and an operator's override must survive updates.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { isAlive, terminate, waitForDeath } from './processes'
+
+/** The operator's own changes to the stack, kept across updates (compose's default override name). */
+export const OVERRIDE_FILE = 'docker-compose.override.yml'
+
+/** The override file of `projectDir`, or null when it has none. */
+export function overrideFile(projectDir: string): string | null {
+  const path = join(projectDir, OVERRIDE_FILE)
+  return existsSync(path) ? path : null
+}
+
+/** `-f` arguments for `file` with the project's override merged on top. */
+export function fileArgs(file: string, projectDir: string): string[] {
+  const override = overrideFile(projectDir)
+  return ['-f', file, ...(override ? ['-f', override] : [])]
+}
 
 export interface ComposeCommand {
   /** argv prefix, e.g. `['docker', 'compose']` or `['docker-compose']`. */
@@ -75,9 +94,10 @@ export class ComposeCli {
   }
 
   /** Global arguments every invocation shares. */
-  baseArgs(file: string, profiles: string[] = []): string[] {
+  baseArgs(file: string, profiles: string[] = [], { override = true }: { override?: boolean } = {}): string[] {
     const { project, projectDir } = this.opts
-    return ['-p', project, '--project-directory', projectDir, '-f', file, ...profiles.flatMap(p => ['--profile', p])]
+    const files = override ? fileArgs(file, projectDir) : ['-f', file]
+    return ['-p', project, '--project-directory', projectDir, ...files, ...profiles.flatMap(p => ['--profile', p])]
   }
 
   async run(opts: ComposeRunOptions): Promise<void> {
@@ -138,8 +158,8 @@ export class ComposeCli {
 
   private writePid(pid: number | undefined): void {
     if (pid === undefined) return
-    mkdirSync(dirname(this.opts.pidFile), { recursive: true })
-    writeFileSync(this.opts.pidFile, `${pid}\n`)
+    mkdirSync(dirname(this.opts.pidFile), { recursive: true, mode: 0o700 })
+    writeFileSync(this.opts.pidFile, `${pid}\n`, { mode: 0o600 })
   }
 }
 

@@ -40,6 +40,30 @@ export function parseComposeModel(text: string): ComposeModel {
 }
 
 /**
+ * What runs once compose merges the operator's override file on top of `model`: a service's
+ * `image` and `profiles` from the override replace the file's, and services only the override
+ * defines are added (compose's merge rules for these keys).
+ */
+export function withOverride(model: ComposeModel, overrideText: string | null): ComposeModel {
+  if (overrideText === null) return model
+  const doc = parseDocument(overrideText, { merge: true })
+  if (doc.errors.length > 0) throw new Error(`the override file is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`)
+  const js: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
+  if (js === null || js === undefined) return model
+  if (!isDict(js)) throw new Error('the override file is not a mapping')
+  const services = new Map(model.services)
+  for (const [name, service] of Object.entries(isDict(js.services) ? js.services : {})) {
+    if (!isDict(service)) continue
+    const base = services.get(name) ?? { image: null, profiles: [] }
+    services.set(name, {
+      image: typeof service.image === 'string' ? service.image : base.image,
+      profiles: Array.isArray(service.profiles) ? service.profiles.map(String) : base.profiles,
+    })
+  }
+  return { name: model.name, services }
+}
+
+/**
  * Compose's own rule: the file's `name`, else the folder's name lowercased with everything but
  * `[a-z0-9_-]` dropped. Computed once and passed as `-p`, so v1 (which ignores `name`) and v2 agree.
  */

@@ -8,6 +8,7 @@
  * mounts `.` at /opt/owlat), since compose hands relative bind sources to the engine as host paths.
  */
 import type Docker from 'dockerode'
+import { fileArgs } from './compose-cli'
 import { HELPER_LABEL, localImageId, projectContainers } from './docker-engine'
 
 export const SELF_UPDATE_PURPOSE = 'self-update'
@@ -45,7 +46,7 @@ export async function launchSelfUpdate(docker: Docker, opts: SelfUpdateOptions):
   const helper = await docker.createContainer({
     Image: opts.image,
     Entrypoint: [bin!],
-    Cmd: [...prefix, '-p', opts.project, '--project-directory', opts.projectDir, '-f', opts.file, 'up', '-d', '--no-deps', opts.service],
+    Cmd: [...prefix, '-p', opts.project, '--project-directory', opts.projectDir, ...fileArgs(opts.file, opts.projectDir), 'up', '-d', '--no-deps', opts.service],
     Env: inspected.Config.Env,
     WorkingDir: opts.projectDir,
     Labels: { [HELPER_LABEL]: SELF_UPDATE_PURPOSE, 'io.owlat.updater.from': own.image, 'io.owlat.updater.to': opts.image },

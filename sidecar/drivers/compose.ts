@@ -16,15 +16,16 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type Docker from 'dockerode'
 import { z } from 'zod'
-import { checkComposePolicy, composePolicyOptionsFromEnv } from '../../shared/compose-policy'
+import { checkComposePolicy, composePolicyOptionsFromEnv, describePolicyViolations, type ComposePolicyOptions } from '../../shared/compose-policy'
 import type { OwlatConfig } from '../../shared/config'
 import type { ServiceHealth } from '../../shared/schemas/job'
 import type { ServiceLogEntry } from '../../shared/service-output'
 import { parseCompose, readCompose, versionFromImage } from '../compose-file'
 import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
-import { ComposeCli, detectCompose } from './compose-cli'
+import { ComposeCli, detectCompose, overrideFile } from './compose-cli'
+import { renderComposeConfig } from './compose-config'
 import { ServiceLogs } from './compose-logs'
-import { defaultServices, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, hasFunctionsService, parseComposeModel, projectName, type ComposeModel } from './compose-project'
+import { defaultServices, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, hasFunctionsService, parseComposeModel, projectName, withOverride, type ComposeModel } from './compose-project'
 import { launchSelfUpdate } from './compose-self-update'
 import { connectEngine, engineInfo, ensureImage, execIn, freeBytes, localImageId, projectContainers, projectVolumes, type ServiceContainer } from './docker-engine'
 import { keepServiceOutput } from './service-output'
@@ -153,8 +154,9 @@ export class ComposeDriver implements Driver {
       throw new Error(`the stack runs ${current.version}, but the job was planned from ${ctx.fromVersion}`)
     }
     // Policy first: nothing else is read from a file the policy refuses.
-    const policy = checkComposePolicy(ctx.compose, composePolicyOptionsFromEnv(this.env, this.config.owlatDir))
-    if (!policy.ok) throw new Error(`compose file violates the compose policy: ${policy.violations.join('; ')}`)
+    const policyOptions = this.policyOptions()
+    const policy = checkComposePolicy(ctx.compose, policyOptions)
+    if (!policy.ok) throw new Error(describePolicyViolations(policy.violations))
     ctx.log('the target compose file passes the compose policy')
     const target = parseCompose(ctx.compose)
     if (target.version !== ctx.toVersion) throw new Error(`the compose file pins web ${target.version}, not ${ctx.toVersion}`)
@@ -162,7 +164,7 @@ export class ComposeDriver implements Driver {
     const targetProject = projectName(targetModel, this.config.owlatDir)
     if (targetProject !== this.project) throw new Error(`the target compose file names project ${targetProject}, the stack is ${this.project}`)
     await this.checkUpdaterKept(targetModel)
-    await this.composeConfigCheck(ctx)
+    await this.composeConfigCheck(ctx, policyOptions)
 
     if (ctx.force) {
       ctx.log('force: skipping the health check of the running stack')
@@ -177,7 +179,10 @@ export class ComposeDriver implements Driver {
 
   async backup(ctx: StepContext): Promise<void> {
     if (!ctx.backup) return ctx.skip('no backup requested for this job (the admin turned it off)')
-    const volumes = await projectVolumes(this.docker, this.project)
+    const own = await this.updaterVolumes()
+    const volumes = (await projectVolumes(this.docker, this.project)).filter(v => !own.has(v.name))
+    // Its journal records this very job: putting it back in time would lose the job's own record.
+    for (const volume of own) ctx.log(`not backing up ${volume}: the updater's own data`)
     if (volumes.length === 0) return ctx.skip(`project ${this.project} has no named volumes to back up`)
     const image = await this.helperImage()
     await ensureImage(this.docker, image)
@@ -208,7 +213,7 @@ export class ComposeDriver implements Driver {
 
   async pull(ctx: StepContext): Promise<void> {
     const cli = await this.cli()
-    const model = parseComposeModel(ctx.compose)
+    const model = this.runModel(ctx.compose)
     const profiles = hasFunctionsService(model) ? [FUNCTIONS_PROFILE] : []
     try {
       await cli.run({ file: this.paths.next, args: ['pull'], profiles, signal: ctx.signal, onLine: ctx.log })
@@ -259,13 +264,17 @@ export class ComposeDriver implements Driver {
     const dir = join(this.paths.backups, jobId)
     const backup = readBackup(dir)
     if (!backup) throw new Error(`the data backup ${dir} is missing or incomplete`)
+    const own = await this.updaterVolumes()
+    const volumes = backup.volumes.map(v => v.volume).filter(v => !own.has(v))
+    // Only what uses those volumes stops: the socket proxy the updater reaches the engine through
+    // (and the updater itself) must keep running.
     const cli = await this.cli()
-    const services = this.managedServices(this.currentModel())
-    await cli.run({ file: this.paths.current, args: ['stop', ...services], signal: ctx.signal, onLine: ctx.log })
+    const services = await this.servicesUsing(volumes)
+    if (services.length > 0) await cli.run({ file: this.paths.current, args: ['stop', ...services], signal: ctx.signal, onLine: ctx.log })
     const image = await this.helperImage()
     await ensureImage(this.docker, image)
-    await restoreBackup(this.docker, dir, image)
-    ctx.log(`restored ${backup.volumes.map(v => v.volume).join(', ')} from ${dir} (data of ${backup.fromVersion}, taken ${new Date(backup.createdAt).toISOString()})`)
+    await restoreBackup(this.docker, dir, image, volume => volumes.includes(volume))
+    ctx.log(`restored ${volumes.join(', ')} from ${dir} (data of ${backup.fromVersion}, taken ${new Date(backup.createdAt).toISOString()})`)
   }
 
   private async upServices(ctx: StepContext): Promise<void> {
@@ -335,8 +344,15 @@ export class ComposeDriver implements Driver {
     return this.cliInstance
   }
 
+  /** What runs from the current compose file, the operator's override included. */
   private currentModel(): ComposeModel {
-    return parseComposeModel(readFileSync(this.paths.current, 'utf8'))
+    return this.runModel(readFileSync(this.paths.current, 'utf8'))
+  }
+
+  /** `text` as compose will run it: with the project's override file merged on top, when there is one. */
+  private runModel(text: string): ComposeModel {
+    const override = overrideFile(this.config.owlatDir)
+    return withOverride(parseComposeModel(text), override ? readFileSync(override, 'utf8') : null)
   }
 
   /** What `up` and `verify` act on: every default service except the updater itself. */
@@ -344,12 +360,20 @@ export class ComposeDriver implements Driver {
     return defaultServices(model).filter(s => s !== this.settings.OWLAT_UPDATER_SERVICE)
   }
 
-  /** The compose CLI's own validation of the target file, next to the current one (for `.env` and relative paths). */
-  private async composeConfigCheck(ctx: StepContext): Promise<void> {
+  private policyOptions(): ComposePolicyOptions {
+    return composePolicyOptionsFromEnv(this.env, this.config.owlatDir)
+  }
+
+  /**
+   * The compose CLI's own reading of the target file, next to the current one (for `.env` and
+   * relative paths), judged by the compose policy as well: what `up` will run, not the text.
+   */
+  private async composeConfigCheck(ctx: StepContext, policyOptions: ComposePolicyOptions): Promise<void> {
     const cli = await this.cli()
-    writeFileSync(this.paths.check, ctx.compose)
+    writeFileSync(this.paths.check, ctx.compose, { mode: 0o600 })
+    let rendered: string
     try {
-      await cli.run({ file: this.paths.check, args: ['config', '-q'], signal: ctx.signal })
+      rendered = await renderComposeConfig(cli, this.paths.check, ctx.signal)
     }
     catch (err) {
       throw new Error(`compose rejects the target file: ${(err as Error).message}`, { cause: err })
@@ -358,6 +382,9 @@ export class ComposeDriver implements Driver {
       rmSync(this.paths.check, { force: true })
     }
     ctx.log(`${cli.command.argv.join(' ')} ${cli.command.version} accepts the target compose file`)
+    const judged = checkComposePolicy(rendered, policyOptions)
+    if (!judged.ok) throw new Error(`${describePolicyViolations(judged.violations)} (as ${cli.command.argv.join(' ')} config renders it)`)
+    ctx.log(`what compose renders from it passes the compose policy too`)
   }
 
   /** `--remove-orphans` would remove a running updater whose service the new file drops. */
@@ -366,6 +393,25 @@ export class ComposeDriver implements Driver {
     if (target.services.has(service)) return
     const running = (await projectContainers(this.docker, this.project)).some(c => c.service === service && c.running)
     if (running) throw new Error(`the target compose file has no ${service} service, so recreating would remove the running updater`)
+  }
+
+  /** Named volumes the updater's own containers mount (its journal), never backed up or restored. */
+  private async updaterVolumes(): Promise<Set<string>> {
+    const own = (await projectContainers(this.docker, this.project)).filter(c => c.service === this.settings.OWLAT_UPDATER_SERVICE)
+    const mounts = await Promise.all(own.map(async c => (await this.docker.getContainer(c.id).inspect()).Mounts ?? []))
+    return new Set(mounts.flat().filter(m => m.Type === 'volume' && m.Name).map(m => m.Name!))
+  }
+
+  /** The managed services whose containers mount any of `volumes`. */
+  private async servicesUsing(volumes: string[]): Promise<string[]> {
+    const managed = new Set(this.managedServices(this.currentModel()))
+    const users = new Set<string>()
+    for (const c of await projectContainers(this.docker, this.project)) {
+      if (!managed.has(c.service)) continue
+      const mounts = (await this.docker.getContainer(c.id).inspect()).Mounts ?? []
+      if (mounts.some(m => m.Type === 'volume' && m.Name && volumes.includes(m.Name))) users.add(c.service)
+    }
+    return [...users].sort()
   }
 
   /** OWLAT_HELPER_IMAGE, else the image the updater runs (present locally, has a shell and tar). */

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { OwlatConfig } from '../../shared/config'
+import { PRIVATE_FILE_MODE } from '../../shared/node/private-files'
 import type { ServiceHealth } from '../../shared/schemas/job'
 import type { ServiceLogEntry } from '../../shared/service-output'
 import { readCompose, type ComposeWeb } from '../compose-file'
@@ -31,7 +32,26 @@ export function stackPaths(dataDir: string) {
     current: join(dir, 'docker-compose.yml'),
     next: join(dir, 'docker-compose.next.yml'),
     prev: join(dir, 'docker-compose.prev.yml'),
+    // Inside the data dir: owner only.
+    mode: PRIVATE_FILE_MODE,
   }
+}
+
+/**
+ * What of the compose file's `environment` reaches the web process: a signed compose file must
+ * not be able to set NODE_OPTIONS, LD_PRELOAD, the session key or the updater's own settings.
+ * Public runtime config and the demo's fault switch; nothing else.
+ */
+export const WEB_ENV_ALLOWED: readonly RegExp[] = [/^NUXT_PUBLIC_[A-Z0-9_]+$/, /^OWLAT_DEMO_FAULT$/]
+
+export function allowedWebEnv(environment: Record<string, string>): { env: Record<string, string>, dropped: string[] } {
+  const env: Record<string, string> = {}
+  const dropped: string[] = []
+  for (const [name, value] of Object.entries(environment)) {
+    if (WEB_ENV_ALLOWED.some(pattern => pattern.test(name))) env[name] = value
+    else dropped.push(name)
+  }
+  return { env, dropped }
 }
 
 export class LocalDriver implements Driver {
@@ -171,9 +191,13 @@ export class LocalDriver implements Driver {
     const sessionFile = join(this.config.dataDir, SESSION_PASSWORD_FILE)
     const sessionPassword = process.env.NUXT_SESSION_PASSWORD
       ?? (existsSync(sessionFile) ? readFileSync(sessionFile, 'utf8').trim() : undefined)
+    const { env, dropped } = allowedWebEnv(compose.environment)
+    if (dropped.length > 0) {
+      this.opts.log(`web ${compose.version}: not passing ${dropped.join(', ')} from the compose file's environment to the web (only NUXT_PUBLIC_* and OWLAT_DEMO_FAULT are)`)
+    }
     return {
       ...process.env,
-      ...compose.environment,
+      ...env,
       PORT: String(this.config.port),
       HOST: WEB_HOST,
       NITRO_HOST: WEB_HOST,

@@ -3,7 +3,7 @@
  * one, promote it (keeping the previous one), and put the previous one back. Each move is atomic
  * and safe to repeat, because a job resumed after a restart may run it twice.
  */
-import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { parseCompose, readCompose } from '../compose-file'
 import type { StepContext } from './types'
 
@@ -14,18 +14,21 @@ export interface StackFiles {
   next: string
   /** The file the stack ran before the last promote. */
   prev: string
+  /** The files' mode, when they live in a private folder (the local driver's, in the data dir). */
+  mode?: number
 }
 
-/** Write-then-rename, so a reader (or a crash) never sees half a file. */
-export function writeAtomic(path: string, text: string | Uint8Array): void {
+/** Write-then-rename, so a reader (or a crash) never sees half a file; `mode` whatever the umask. */
+export function writeAtomic(path: string, text: string | Uint8Array, mode?: number): void {
   const tmp = `${path}.tmp`
-  writeFileSync(tmp, text)
+  writeFileSync(tmp, text, mode === undefined ? undefined : { mode })
+  if (mode !== undefined) chmodSync(tmp, mode)
   renameSync(tmp, path)
 }
 
 export function stageCompose(files: StackFiles, ctx: StepContext): void {
   const next = parseCompose(ctx.compose)
-  writeAtomic(files.next, ctx.compose)
+  writeAtomic(files.next, ctx.compose, files.mode)
   ctx.log(`wrote ${files.next} (web ${next.version}, ${next.image})`)
 }
 

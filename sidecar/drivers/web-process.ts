@@ -109,9 +109,8 @@ export class WebProcess {
       })
       child.once('spawn', () => {
         this.child = child
-        mkdirSync(dirname(this.opts.pidFile), { recursive: true })
-        writeFileSync(this.opts.pidFile, `${child.pid}\n`)
         child.once('exit', (code, signal) => this.onExit(child, code, signal, startedAt))
+        this.writePidFile(child.pid!)
         resolve(child.pid!)
       })
     })
@@ -133,6 +132,20 @@ export class WebProcess {
       this.restartTimer = null
       this.spawnChild(spec).catch(err => this.opts.log((err as Error).message))
     }, delay)
+  }
+
+  /**
+   * Only for finding an orphan after a crash: a full disk must not stop the web from running, so
+   * a pid file that cannot be written is said and skipped.
+   */
+  private writePidFile(pid: number): void {
+    try {
+      mkdirSync(dirname(this.opts.pidFile), { recursive: true, mode: 0o700 })
+      writeFileSync(this.opts.pidFile, `${pid}\n`, { mode: 0o600 })
+    }
+    catch (err) {
+      this.opts.log(`cannot write ${this.opts.pidFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); a crashed updater would not find web pid ${pid}`)
+    }
   }
 
   private clearRestart(): void {

@@ -5,7 +5,7 @@
  * What every driver does the same way (restore, resume, backups) is the driver contract's
  * (tests/drivers/); this file keeps what only compose does.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type Docker from 'dockerode'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -15,6 +15,7 @@ import { startSidecar, type SidecarHandle } from '../../sidecar/index'
 import { listBackups, restoreBackup } from '../../sidecar/drivers/compose-backup'
 import { execIn, HELPER_LABEL } from '../../sidecar/drivers/docker-engine'
 import { execa } from 'execa'
+import { stringify } from 'yaml'
 import { instanceSecret, jobRequest, SidecarClient } from '../sidecar/helpers'
 import { buildVersion, REGISTRY, storeImage, updaterImage, webImage } from './images'
 import {
@@ -195,6 +196,27 @@ describe.skipIf(SKIP_DOCKER)('compose driver on a real engine', () => {
     expect(step(job, 'preflight').log).toContain('force: skipping the health check of the running stack')
   })
 
+  it('merges the operator\'s docker-compose.override.yml into every file it applies, and verifies what that runs', async () => {
+    const s = makeStack(INSTALLED)
+    stack = s
+    // The operator keeps the store on the installed image and gives it a setting of their own.
+    const override = stringify({ services: { store: { image: storeImage(INSTALLED), environment: { OPERATOR_SETTING: 'kept' } } } })
+    writeFileSync(join(s.dir, 'docker-compose.override.yml'), override)
+    Object.assign(process.env, s.env)
+    sidecar = await startSidecar(stackConfig(s), { log: () => {} })
+    const client = new SidecarClient(sidecar.url, instanceSecret(s.dataDir))
+
+    const job = await submit(client, s, GOOD, stackCompose(GOOD))
+
+    // The release pins store at GOOD; what runs (and what verify checks) is the override's image.
+    expect(job.status, JSON.stringify(job.steps.filter(st => st.error))).toBe('succeeded')
+    const after = await containersByService(docker, s.project)
+    expect(after.web!.imageId).toBe(await imageId(docker, webImage(GOOD)))
+    expect(after.store!.imageId).toBe(await imageId(docker, storeImage(INSTALLED)))
+    expect((await docker.getContainer(after.store!.id).inspect()).Config.Env).toContain('OPERATOR_SETTING=kept')
+    expect(readFileSync(join(s.dir, 'docker-compose.override.yml'), 'utf8')).toBe(override)
+  })
+
   it('skips deploy-functions with a reason when the stack has no convex-deploy service', async () => {
     const { client, stack: s } = await startStack()
     const job = await submit(client, s, GOOD, stackCompose(GOOD, { functions: false }))
@@ -219,7 +241,9 @@ describe.skipIf(SKIP_DOCKER)('compose driver on a real engine', () => {
 
     expect(job.status).toBe('succeeded')
     expect(step(job, 'recreate').log[0]).toBe('up -d --remove-orphans store web (the updater\'s own service updater is left alone)')
-    expect(step(job, 'backup').log.filter(line => line.startsWith('backed up volume'))).toHaveLength(2)
+    // The updater's own volume holds the journal recording this job: it is never backed up (or restored).
+    expect(step(job, 'backup').log.filter(line => line.startsWith('backed up volume'))).toHaveLength(1)
+    expect(step(job, 'backup').log).toContain(`not backing up ${s.project}_updater-data: the updater's own data`)
     const after = await containersByService(docker, s.project)
     expect(after.updater).toMatchObject({ id: before.updater!.id, imageId: await imageId(docker, updaterImage(INSTALLED)), running: true })
     expect(after.web!.imageId).toBe(await imageId(docker, webImage(GOOD)))

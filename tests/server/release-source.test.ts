@@ -1,11 +1,13 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { bootstrapDataDir } from '../../scripts/bootstrap'
+import { bootstrapDataDir, demoCompose } from '../../scripts/bootstrap'
 import { artifactNames } from '../../shared/release-artifacts'
 import { verifyRelease } from '../../shared/release-verify'
-import { createDirectoryReleaseSource, ReleaseNotFoundError, type ReleaseSource } from '../../shared/releases/source'
+import { createDirectoryReleaseSource, MAX_MANIFEST_BYTES, ReleaseNotFoundError, type ReleaseSource } from '../../shared/releases/source'
+import { checkTarget } from '../../shared/targets'
+import { writeCustomRelease } from '../sidecar/helpers'
 import { readReleases, refreshReleases } from '../../server/utils/releases'
 import { openSqliteStore } from '../../server/utils/store/sqlite'
 import type { SystemStore } from '../../server/utils/store/types'
@@ -67,6 +69,47 @@ describe('directory release source', () => {
     const r123 = releases.find(r => r.version === '1.2.3')!
     expect(r123.verified).toBe(false)
     expect(r123.verifyError).toMatch(/release-1\.2\.3\.json\.sig is missing/)
+  })
+
+  it('lists a signature with trailing characters as unverified (one signature, one spelling)', async () => {
+    const sig = join(releaseDir, artifactNames('1.3.0').signature)
+    writeFileSync(sig, `${readFileSync(sig, 'utf8').trim()}zz\n`)
+    const r130 = (await source.listReleases()).releases.find(r => r.version === '1.3.0')!
+    expect(r130).toMatchObject({ verified: false, verifyError: 'release manifest signature does not verify against the pinned release key' })
+  })
+
+  it('ignores a manifest copied under another version\'s name: the real one stays listed, verified, and a rollback target', async () => {
+    const names = artifactNames('1.2.2')
+    const copy = artifactNames('1.9.9')
+    for (const key of ['manifest', 'signature', 'compose'] as const) copyFileSync(join(releaseDir, names[key]), join(releaseDir, copy[key]))
+    const { releases } = await source.listReleases()
+    expect(releases.map(r => r.version)).toEqual(['1.4.0-beta.1', '1.3.0', '1.2.3', '1.2.2'])
+    expect(releases.find(r => r.version === '1.2.2')).toMatchObject({ verified: true, verifyError: null })
+    expect(checkTarget({ kind: 'rollback', targetVersion: '1.2.2', currentVersion: '1.3.0', channel: 'stable', releases, runs: [] }).ok).toBe(true)
+  })
+
+  it('skips a manifest larger than a manifest can be, without reading it', async () => {
+    const huge = join(releaseDir, 'release-2.0.0.json')
+    // 300 MB, sparse: it costs nothing to make, and would cost seconds to read.
+    writeFileSync(huge, '')
+    truncateSync(huge, 300 * 1024 * 1024)
+    const { releases } = await source.listReleases()
+    expect(releases.map(r => r.version)).toEqual(['1.4.0-beta.1', '1.3.0', '1.2.3', '1.2.2'])
+    copyFileSync(join(releaseDir, artifactNames('1.3.0').manifest), join(releaseDir, artifactNames('2.0.0').manifest))
+    appendFileSync(join(releaseDir, artifactNames('2.0.0').manifest), ' '.repeat(MAX_MANIFEST_BYTES))
+    expect((await source.listReleases()).releases.map(r => r.version)).not.toContain('2.0.0')
+  })
+
+  it('lists a signed release whose compose file the compose policy refuses as refused, with the violations', async () => {
+    const compose = demoCompose({ version: '1.3.1' }).replace('  web:\n', '  web:\n    volumes_from: [docker-socket-proxy]\n')
+      .replace('services:\n', 'services:\n  docker-socket-proxy:\n    image: tecnativa/docker-socket-proxy:0.3\n    volumes: [/var/run/docker.sock:/var/run/docker.sock]\n')
+    const customDir = writeCustomRelease(dir, '1.3.1', compose)
+    const policed = createDirectoryReleaseSource({ dir: customDir, publicKey: () => publicKey, policy: { projectDir: '/opt/owlat' } })
+    const r131 = (await policed.listReleases()).releases.find(r => r.version === '1.3.1')!
+    expect(r131.verified).toBe(false)
+    expect(r131.verifyError).toBe('compose file violates the compose policy: service web: volumes_from docker-socket-proxy: bind mount mounts the Docker socket /var/run/docker.sock; only the "docker-socket-proxy" service may (it gives root on the host)')
+    // Without a policy (the updater's own archive) the same release verifies.
+    expect((await createDirectoryReleaseSource({ dir: customDir, publicKey: () => publicKey }).listReleases()).releases.find(r => r.version === '1.3.1')?.verified).toBe(true)
   })
 
   it('fails the whole listing when the folder or the key is missing', async () => {

@@ -186,6 +186,18 @@ describe('guards', () => {
     expect((await call('GET', '/api/system/version', { headers: { ...signed[0]!, 'X-Owlat-Signature': signed[0]!['X-Owlat-Signature']!.toUpperCase() } })).status).toBe(401)
   })
 
+  it('refuses a fresh signature spelt another way (upper case, extra characters), so it cannot pass twice', async () => {
+    const headers = signRequest({ secret: stack.secret, method: 'GET', path: '/api/system/version' })
+    const signature = headers['X-Owlat-Signature']!
+    for (const altered of [signature.toUpperCase(), `${signature}zz`, `${signature}00`]) {
+      const answer = await call('GET', '/api/system/version', { headers: { ...headers, 'X-Owlat-Signature': altered } })
+      expect(answer.status).toBe(401)
+      expect(message(answer)).toBe('Signed request refused: malformed request signature (64 lowercase hex characters)')
+    }
+    expect((await call('GET', '/api/system/version', { headers })).status).toBe(200)
+    expect((await call('GET', '/api/system/version', { headers })).status).toBe(401)
+  })
+
   it('refuses a bad signature on the version endpoint', async () => {
     const headers = signRequest({ secret: 'not-the-instance-secret-at-all', method: 'GET', path: '/api/system/version' })
     const answer = await call('GET', '/api/system/version', { headers })
@@ -277,6 +289,48 @@ describe('dismissing notifications', () => {
     const answer = await call('POST', '/api/system/notifications/dismiss', { cookie: admin, body: { version: '1.2.4' } })
     expect(answer.status).toBe(400)
     expect(message(answer)).toBe('Security releases cannot be dismissed')
+  })
+})
+
+describe('cross-site requests', () => {
+  /** What an auto-submitting form on another port of the same host sends. */
+  const form = (path: string, body: string, headers: Record<string, string> = {}) => call('POST', path, {
+    cookie: admin,
+    raw: body,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'origin': 'http://127.0.0.1:3430', 'sec-fetch-site': 'same-site', ...headers },
+  })
+
+  it('refuses the form of another port starting an update or a rollback (403)', async () => {
+    for (const [path, body] of [['/api/system/updates', 'targetVersion=1.3.0'], ['/api/system/rollbacks', 'targetVersion=1.2.0']] as const) {
+      const answer = await form(path, body)
+      expect(answer.status).toBe(403)
+      expect(message(answer)).toBe('Cross-origin request refused: http://127.0.0.1:3430 is not this app\'s origin (set OWLAT_ORIGIN when a proxy serves it elsewhere)')
+    }
+  })
+
+  it('refuses a form even when the browser sends no Origin (415), and plain text that looks like JSON', async () => {
+    const noOrigin = await call('POST', '/api/system/updates', { cookie: admin, raw: 'targetVersion=1.3.0', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    expect(noOrigin.status).toBe(415)
+    expect(message(noOrigin)).toBe('Requests that change anything must be JSON, not application/x-www-form-urlencoded')
+    const text = await call('POST', '/api/system/updates', { cookie: admin, raw: '{"targetVersion":"1.3.0"}', headers: { 'content-type': 'text/plain' } })
+    expect(text.status).toBe(415)
+    const multipart = await call('PUT', '/api/system/settings', { cookie: admin, raw: '--x\r\n\r\n--x--', headers: { 'content-type': 'multipart/form-data; boundary=x' } })
+    expect(multipart.status).toBe(415)
+  })
+
+  it('refuses JSON from another origin or another site, and a sign-in from another page', async () => {
+    const other = await call('POST', '/api/system/notifications/dismiss', { cookie: admin, body: { version: '1.3.0' }, headers: { origin: 'http://evil.127.0.0.1.nip.io:3000' } })
+    expect(other.status).toBe(403)
+    const sibling = await call('POST', '/api/system/releases/check', { cookie: admin, headers: { 'sec-fetch-site': 'same-site' } })
+    expect(sibling.status).toBe(403)
+    const login = await call('POST', '/api/auth/login', { body: ADMIN, headers: { origin: 'http://127.0.0.1:3430' } })
+    expect(login.status).toBe(403)
+  })
+
+  it('lets the page\'s own requests through: JSON, or no body at all, from its origin', async () => {
+    const own = { 'origin': WEB, 'sec-fetch-site': 'same-origin' }
+    expect((await call('POST', '/api/system/releases/check', { cookie: admin, headers: own })).status).toBe(200)
+    expect((await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'stable' }, headers: own })).status).toBe(200)
   })
 })
 

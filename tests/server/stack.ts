@@ -27,7 +27,7 @@ export function ensureWebBuild(): void {
 }
 
 /** The environment without any OWLAT_* / NUXT_* the developer's shell may carry. */
-function cleanEnv(): NodeJS.ProcessEnv {
+export function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OWLAT_') && !k.startsWith('NUXT_') && k !== 'PORT'))
 }
 

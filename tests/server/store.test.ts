@@ -1,5 +1,5 @@
 /** The SQLite store: the shared contract, plus what only a file on disk has. */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -76,6 +76,45 @@ describe('sqlite store file', () => {
     raw.close()
     expect(() => openSqliteStore(file)).toThrow(/table run_acknowledgements lacks the column\(s\) email/)
     store = openSqliteStore(join(dir, 'fresh.sqlite'))
+  })
+
+  it('refuses a file that is not a database at open, naming it', async () => {
+    await store.close()
+    writeFileSync(file, 'this is not a database, it only has its name '.repeat(200))
+    expect(() => openSqliteStore(file)).toThrow(`the web store ${file} is unreadable: file is not a database (restore it from a backup, or move it aside to start with an empty one)`)
+    store = openSqliteStore(join(dir, 'fresh.sqlite'))
+  })
+
+  it('refuses a file with a damaged page at open, naming it, and check() reads a healthy one', async () => {
+    await expect(store.check!()).resolves.toBeUndefined()
+    for (let i = 0; i < 40; i++) await store.createUser({ email: `user${i}@example.com`, role: 'member', passwordHash: 'x'.repeat(400) })
+    await store.close()
+    // Fold the WAL into the file, then overwrite the middle of the users table's pages.
+    const raw = new Database(file)
+    raw.pragma('wal_checkpoint(TRUNCATE)')
+    const pageSize = raw.pragma('page_size', { simple: true }) as number
+    const usersRoot = (raw.prepare(`SELECT rootpage FROM sqlite_master WHERE name = 'users'`).get() as { rootpage: number }).rootpage
+    raw.close()
+    const fd = openSync(file, 'r+')
+    writeSync(fd, Buffer.alloc(pageSize / 2, 0xff), 0, pageSize / 2, (usersRoot - 1) * pageSize + 8)
+    closeSync(fd)
+    expect(() => openSqliteStore(file)).toThrow(new RegExp(`^the web store ${file.replace(/[/.]/g, '\\$&')} is unreadable: `))
+    store = openSqliteStore(join(dir, 'fresh.sqlite'))
+  })
+
+  it('keeps the file, its WAL and its folder owner-only, whatever the umask', async () => {
+    await store.close()
+    const previous = process.umask(0)
+    try {
+      const fresh = join(dir, 'private', 'web.sqlite')
+      store = openSqliteStore(fresh)
+      await store.dismiss({ userId: 'u1', email: 'u1@example.com' }, '1.3.0')
+      expect(statSync(join(dir, 'private')).mode & 0o777).toBe(0o700)
+      for (const path of [fresh, `${fresh}-wal`, `${fresh}-shm`]) expect(statSync(path).mode & 0o777, path).toBe(0o600)
+    }
+    finally {
+      process.umask(previous)
+    }
   })
 
   it('counts its migrations in user_version (shared/node/sqlite-migrations.ts)', () => {

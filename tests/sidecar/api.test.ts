@@ -168,6 +168,17 @@ describe('sidecar API (local driver)', () => {
       expect(answer).toEqual({ status: 400, body: { error: 'release manifest signature does not verify against the pinned release key' } })
     })
 
+    it('release signature spelt another way (trailing characters, no padding, extra padding)', async () => {
+      const request = jobRequest(dataDir, '1.3.0')
+      for (const signature of [`${request.signature}zz`, `${request.signature}AAAA`, request.signature.replace(/==$/, ''), `${request.signature}==`]) {
+        expect(await client.request('POST', '/v1/jobs', { ...request, signature }))
+          .toEqual({ status: 400, body: { error: 'release manifest signature does not verify against the pinned release key' } })
+      }
+      const rollbackFloor = { ...jobRequest(dataDir, '1.3.0'), releases: [{ manifest: request.manifest, signature: `${request.signature}zz` }] }
+      expect(await client.request('POST', '/v1/jobs', rollbackFloor))
+        .toEqual({ status: 400, body: { error: 'releases.0: release manifest signature does not verify against the pinned release key' } })
+    })
+
     it('manifest for another version than the target', async () => {
       const answer = await client.request('POST', '/v1/jobs', { ...jobRequest(dataDir, '1.2.3'), targetVersion: '1.3.0' })
       expect(answer).toEqual({ status: 400, body: { error: 'release manifest is for 1.2.3, not 1.3.0' } })

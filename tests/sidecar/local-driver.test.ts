@@ -39,6 +39,7 @@ describe('LocalDriver', () => {
   let driver: LocalDriver
   let paths: ReturnType<typeof stackPaths>
   const bystander = spawn('sleep', ['60'], { stdio: 'ignore' })
+  const driverLog: string[] = []
 
   beforeAll(async () => {
     dataDir = makeDataDir()
@@ -46,7 +47,7 @@ describe('LocalDriver', () => {
     // A stale pid file whose pid now belongs to an unrelated process: it must survive start().
     mkdirSync(join(dataDir, 'updater'))
     writeFileSync(join(dataDir, 'updater', 'web.pid'), `${bystander.pid}\n`)
-    driver = new LocalDriver(testConfig(dataDir, await freePort()), { webEntry: FAKE_WEB, log: () => {} })
+    driver = new LocalDriver(testConfig(dataDir, await freePort()), { webEntry: FAKE_WEB, log: line => driverLog.push(line) })
     await driver.start()
   })
 
@@ -116,6 +117,36 @@ describe('LocalDriver', () => {
     await expect(driver.verify(ctx, '9.9.9')).rejects.toThrow('web did not become healthy within 3 s (last: /api/system/version answered 1.2.2, expected 9.9.9)')
     // The web running is 1.2.2: nothing of it is taken for what 9.9.9 said.
     expect(ctx.lines.at(-1)).toBe('web 9.9.9 wrote nothing while it was verified')
+  })
+
+  it('passes only public runtime config and the demo fault from the compose file\'s environment to the web', async () => {
+    const secret = instanceSecret(dataDir)
+    const webEnv = {
+      NODE_OPTIONS: '--require /nonexistent/evil.js',
+      LD_PRELOAD: '/nonexistent/evil.so',
+      NUXT_SESSION_PASSWORD: 'chosen-by-the-release-author-0123456789',
+      OWLAT_INSTANCE_SECRET: 'chosen-by-the-release-author',
+      NUXT_PUBLIC_GREETING: 'hello',
+    }
+    const ctx = context({ fromVersion: '1.2.2', toVersion: '1.3.0', compose: demoCompose({ version: '1.3.0', webEnv }) })
+    await driver.stage(ctx)
+    await driver.promote(ctx)
+    await driver.recreate(ctx)
+    await driver.verify(context(), '1.3.0')
+    const pid = Number(readFileSync(join(dataDir, 'updater', 'web.pid'), 'utf8'))
+    const environ = Object.fromEntries(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((entry) => {
+      const eq = entry.indexOf('=')
+      return [entry.slice(0, eq), entry.slice(eq + 1)]
+    }))
+    expect(environ.NUXT_PUBLIC_GREETING).toBe('hello')
+    expect(environ.NUXT_PUBLIC_SITE_URL).toBe('http://127.0.0.1:3000')
+    expect(environ.NODE_OPTIONS).toBeUndefined()
+    expect(environ.LD_PRELOAD).toBeUndefined()
+    expect(environ.NUXT_SESSION_PASSWORD).not.toBe(webEnv.NUXT_SESSION_PASSWORD)
+    expect(environ.OWLAT_INSTANCE_SECRET).toBe(secret)
+    expect(driverLog).toContain('web 1.3.0: not passing NODE_OPTIONS, LD_PRELOAD, NUXT_SESSION_PASSWORD, OWLAT_INSTANCE_SECRET from the compose file\'s environment to the web (only NUXT_PUBLIC_* and OWLAT_DEMO_FAULT are)')
+    await driver.restore(ctx)
+    await driver.verify(context(), '1.2.2')
   })
 
   it('fails pull when the web entry is missing', async () => {

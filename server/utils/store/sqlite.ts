@@ -3,8 +3,6 @@
  * auto-imports) so scripts and tests open it directly. Relative imports for the same reason.
  */
 import { randomUUID } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { assertTransition, isTerminalStatus, queuedRun, runOfJob } from '../../../shared/run-state'
 import { channelSchema } from '../../../shared/schemas/common'
@@ -13,6 +11,7 @@ import { jobSchema, type Job } from '../../../shared/schemas/job'
 import { releaseCacheSchema } from '../../../shared/schemas/release'
 import { migrate } from '../../../shared/node/sqlite-migrations'
 import { rowCodec } from '../../../shared/node/sqlite-rows'
+import { openSqliteFile, probeSqliteFile } from '../../../shared/node/sqlite-open'
 import {
   ActiveRunError, DEFAULT_SETTINGS, DuplicateUserError, RunNotFoundError, releaseCheckStateSchema,
   type NewRun, type NewUser, type ReleaseCache, type ReleaseCheckState, type RunPatch, type SystemSettings, type SystemStore,
@@ -102,15 +101,16 @@ function isUniqueViolation(err: unknown, needle: string): boolean {
     && err.message.includes(needle)
 }
 
+const TABLES = ['users', 'runs', 'dismissals', 'release_cache', 'settings', 'release_check', 'run_acknowledgements'] as const
+const WHAT = 'web store'
+
+/** Opens (or creates) the store; a corrupt or unreadable file throws an error naming it. */
 export function openSqliteStore(file: string): SystemStore {
-  mkdirSync(dirname(file), { recursive: true })
-  const db = new Database(file)
-  db.pragma('journal_mode = WAL')
   // Another process (the create-user script, a second web) may hold the write lock briefly.
-  db.pragma('busy_timeout = 5000')
-  db.pragma('foreign_keys = ON')
-  migrate(db, MIGRATIONS)
-  for (const rows of [runRows, userRows, acknowledgementRows, cacheRows, checkRows]) rows.assertColumns(db)
+  const db = openSqliteFile(file, WHAT, ['journal_mode = WAL', 'busy_timeout = 5000', 'foreign_keys = ON'], (db) => {
+    migrate(db, MIGRATIONS)
+    for (const rows of [runRows, userRows, acknowledgementRows, cacheRows, checkRows]) rows.assertColumns(db)
+  })
 
   const runById = db.prepare<[string], Row>('SELECT * FROM runs WHERE id = ?')
   const runByJobId = db.prepare<[string], Row>('SELECT * FROM runs WHERE job_id = ?')
@@ -293,6 +293,10 @@ export function openSqliteStore(file: string): SystemStore {
           .run(channelSchema.parse(patch.channel))
       }
       return this.getSettings()
+    },
+
+    async check() {
+      probeSqliteFile(db, file, WHAT, TABLES)
     },
 
     async close() {

@@ -114,5 +114,11 @@ export interface SystemStore {
   /** `actor`: the email of the admin who changed them, for the audit trail (null: none known). */
   updateSettings(patch: Partial<SystemSettings>, actor?: string | null): Promise<SystemSettings>
 
+  /**
+   * Throws, naming the store, when it cannot serve requests (`/api/healthz` asks). Stores without
+   * one (Convex, whose outages the routes already report as 503) count as healthy.
+   */
+  check?(): Promise<void>
+
   close(): Promise<void>
 }

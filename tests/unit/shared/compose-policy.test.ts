@@ -1,9 +1,14 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { stringify } from 'yaml'
+import { parse, stringify } from 'yaml'
 import {
-  checkComposePolicy, composePolicyOptionsFromEnv, DEFAULT_ALLOWED_BIND_PREFIXES, DEFAULT_ALLOWED_IMAGE_PREFIXES,
+  checkComposePolicy, composePolicyOptionsFromEnv, DEFAULT_ALLOWED_BIND_PREFIXES, DEFAULT_ALLOWED_CAPABILITIES, DEFAULT_ALLOWED_IMAGE_PREFIXES,
   imageRepository, type ComposePolicyOptions,
 } from '../../../shared/compose-policy'
+
+/** Owlat's own stack as a release renders it (tests/fixtures/owlat-stack). */
+const OWLAT_STACK = readFileSync(fileURLToPath(new URL('../../fixtures/owlat-stack/docker-compose.yml', import.meta.url)), 'utf8')
 
 const PROJECT = '/opt/owlat'
 const options: ComposePolicyOptions = { projectDir: PROJECT }
@@ -90,10 +95,38 @@ describe('checkComposePolicy', () => {
     expect(check(withService({ privileged: false })).ok).toBe(true)
   })
 
-  it('refuses cap_add outside the allowlist and accepts the allowlist (with or without CAP_)', () => {
-    expect(check(withService({ cap_add: ['SYS_ADMIN'] })).violations).toEqual([expect.stringMatching(/^service web: cap_add SYS_ADMIN is not allowed/)])
-    expect(check(withService({ cap_add: ['ALL'] })).ok).toBe(false)
-    expect(check(withService({ cap_add: ['CHOWN', 'CAP_SETUID', 'setgid', 'NET_BIND_SERVICE'] })).ok).toBe(true)
+  describe('capabilities', () => {
+    it('accepts every capability of Docker\'s default set, in any case, with or without CAP_', () => {
+      expect(check(withService({ cap_drop: ['ALL'], cap_add: [...DEFAULT_ALLOWED_CAPABILITIES] })).ok).toBe(true)
+      expect(check(withService({ cap_add: ['chown', 'CAP_SETUID', 'cap_dac_override', 'Fowner', ' NET_BIND_SERVICE '] })).ok).toBe(true)
+      expect(check(withService({ cap_add: 'NET_RAW' })).ok).toBe(true)
+    })
+
+    it.each(['SYS_ADMIN', 'NET_ADMIN', 'SYS_PTRACE', 'SYS_MODULE', 'SYS_RAWIO', 'BPF', 'PERFMON', 'SYS_TIME', 'DAC_READ_SEARCH', 'SYSLOG'])(
+      'refuses %s beyond the default set, however it is spelt', (cap) => {
+        for (const spelling of [cap, cap.toLowerCase(), `CAP_${cap}`, `cap_${cap.toLowerCase()}`]) {
+          expect(check(withService({ cap_add: [spelling] })).violations).toEqual([
+            expect.stringMatching(new RegExp(`^service web: cap_add ${spelling} is not allowed \\(allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE`)),
+          ])
+        }
+      },
+    )
+
+    it('refuses ALL in any spelling, even when the allow-list names it', () => {
+      for (const all of ['ALL', 'all', 'CAP_ALL']) {
+        expect(check(withService({ cap_add: [all] })).violations).toEqual([`service web: cap_add ${all} grants every capability, as good as privileged mode`])
+      }
+      expect(check(withService({ cap_add: ['ALL'] }), { ...options, allowedCapabilities: ['ALL'] }).ok).toBe(false)
+    })
+
+    it('takes the allow-list from OWLAT_ALLOWED_CAPABILITIES', () => {
+      const text = withService({ cap_add: ['SYS_NICE', 'CHOWN'] })
+      expect(check(text).ok).toBe(false)
+      const narrowed = composePolicyOptionsFromEnv({ OWLAT_ALLOWED_CAPABILITIES: 'cap_sys_nice, chown' }, PROJECT)
+      expect(narrowed.allowedCapabilities).toEqual(['SYS_NICE', 'CHOWN'])
+      expect(check(text, narrowed).ok).toBe(true)
+      expect(check(withService({ cap_add: ['FOWNER'] }), narrowed).violations).toEqual([expect.stringMatching(/cap_add FOWNER is not allowed \(allowed: SYS_NICE, CHOWN; OWLAT_ALLOWED_CAPABILITIES\)/)])
+    })
   })
 
   it('refuses devices and device cgroup rules', () => {
@@ -107,6 +140,15 @@ describe('checkComposePolicy', () => {
 
   it('accepts non-host namespace modes', () => {
     expect(check(withService({ network_mode: 'service:redis', ipc: 'shareable' })).ok).toBe(true)
+  })
+
+  it.each(['pid', 'ipc', 'network_mode'])('refuses %s joining the socket proxy or a container outside the file', (key) => {
+    expect(check(withService({ [key]: 'service:docker-socket-proxy' })).violations).toEqual([
+      `service web: ${key}: service:docker-socket-proxy joins the Docker socket proxy's namespace (it gives root on the host)`,
+    ])
+    expect(check(withService({ [key]: 'container:a1b2c3' })).violations).toEqual([
+      `service web: ${key}: container:a1b2c3 joins a container outside this file, which this check cannot see`,
+    ])
   })
 
   it.each([
@@ -201,6 +243,98 @@ describe('checkComposePolicy', () => {
     })
   })
 
+  describe('what compose will run, not the text', () => {
+    const proxy = { image: 'tecnativa/docker-socket-proxy:0.3', volumes: ['/var/run/docker.sock:/var/run/docker.sock:ro'] }
+    const stack = (web: Record<string, unknown>) => stringify({ services: { 'docker-socket-proxy': proxy, 'web': { image: 'ghcr.io/owlat/web:1.3.0', ...web } } })
+
+    it.each([
+      ['docker-socket-proxy'],
+      ['docker-socket-proxy:ro'],
+      ['service:docker-socket-proxy:rw'], // how `docker-compose config` writes it
+    ])('sees the socket that volumes_from [%s] mounts', (entry) => {
+      expect(check(stack({ volumes_from: [entry] })).violations).toEqual([
+        'service web: volumes_from docker-socket-proxy: bind mount mounts the Docker socket /var/run/docker.sock; only the "docker-socket-proxy" service may (it gives root on the host)',
+      ])
+    })
+
+    it('follows volumes_from through another service, and refuses containers and unknown services', () => {
+      const text = stringify({ services: { 'docker-socket-proxy': proxy, 'relay': { image: 'redis:7', volumes_from: ['docker-socket-proxy'] }, 'web': { image: 'ghcr.io/owlat/web:1', volumes_from: ['relay'] } } })
+      expect(check(text).violations).toEqual([
+        expect.stringMatching(/^service relay: volumes_from docker-socket-proxy: bind mount mounts the Docker socket/),
+        expect.stringMatching(/^service web: volumes_from docker-socket-proxy: bind mount mounts the Docker socket/),
+      ])
+      expect(check(stack({ volumes_from: ['container:proxy'] })).violations).toEqual([expect.stringMatching(/^service web: volumes_from "container:proxy" takes the mounts of a container outside this file/)])
+      expect(check(stack({ volumes_from: ['nope'] })).violations).toEqual(['service web: volumes_from "nope" names no service of this file'])
+      expect(check(stringify({ services: { data: { image: 'redis:7', volumes: ['./data:/data'] }, web: { image: 'ghcr.io/owlat/web:1', volumes_from: ['data:ro'] } } })).ok).toBe(true)
+    })
+
+    it.each([
+      [{ service: 'docker-socket-proxy' }],
+      ['docker-socket-proxy'],
+    ])('merges what the service extends in the same file (%j)', (ext) => {
+      expect(check(stack({ extends: ext })).violations).toEqual([
+        'service web: bind mount mounts the Docker socket /var/run/docker.sock; only the "docker-socket-proxy" service may (it gives root on the host)',
+      ])
+    })
+
+    it('merges extends chains, keeps the base\'s settings, and refuses cycles and unknown bases', () => {
+      const text = stringify({
+        services: {
+          base: { image: 'ghcr.io/owlat/web:1', privileged: true, cap_add: ['SYS_ADMIN'] },
+          middle: { extends: { service: 'base' }, cap_add: ['CHOWN'] },
+          web: { extends: { service: 'middle' }, image: 'ghcr.io/owlat/web:2' },
+        },
+      })
+      const { violations } = check(text)
+      expect(violations.filter(v => v.startsWith('service web: '))).toEqual([
+        'service web: privileged mode gives the container full access to the host',
+        expect.stringMatching(/^service web: cap_add SYS_ADMIN is not allowed/),
+      ])
+      expect(check(stringify({ services: { a: { image: 'redis:7', extends: 'b' }, b: { image: 'redis:7', extends: 'a' } } })).violations).toEqual(
+        expect.arrayContaining([expect.stringMatching(/extends .* in a cycle/)]),
+      )
+      expect(check(stack({ extends: { service: 'ghost' } })).violations).toEqual(['service web: extends "ghost", which is no service of this file'])
+    })
+
+    it.each([
+      ['network_mode', { network_mode: '${X:-host}' }],
+      ['pid', { pid: '${X:-host}' }],
+      ['ipc', { ipc: '$IPC' }],
+      ['security_opt', { security_opt: ['${X:-seccomp=unconfined}'] }],
+      ['cap_add', { cap_add: ['${CAP:-SYS_ADMIN}'] }],
+      ['privileged', { privileged: '${PRIV:-true}' }],
+      ['bind mount', { volumes: ['${SOCK:-/var/run/docker.sock}:/var/run/docker.sock'] }],
+      ['bind mount', { volumes: [{ type: 'bind', source: '${SRC}', target: '/x' }] }],
+      ['volumes_from', { volumes_from: ['${FROM:-docker-socket-proxy}'] }],
+      ['extends', { extends: { service: '${BASE:-docker-socket-proxy}' } }],
+    ])('refuses interpolation in %s, which only the host\'s environment would decide', (what, web) => {
+      const { violations } = check(stack(web))
+      expect(violations).toHaveLength(1)
+      expect(violations[0]).toMatch(new RegExp(`^service web: ${what} ".*\\$.*" uses variable interpolation, so what compose runs cannot be checked`))
+    })
+
+    it('lets values the policy does not read interpolate, and reads $$ as a literal $', () => {
+      const text = stack({
+        environment: { SECRET: '${SECRET:?set it}', HOME_DIR: '$$HOME' },
+        ports: ['${PORT:-3000}:3000'],
+        command: ['sh', '-c', 'echo $$PATH ${GREETING}'],
+        // The container side of a bind may depend on the environment; the host side may not.
+        volumes: ['.:${OWLAT_DIR:-/opt/owlat}', './data$$x:/data'],
+      })
+      expect(check(text)).toEqual({ ok: true, violations: [] })
+    })
+  })
+
+  it('accepts Owlat\'s own stack: every service, profiles, cap_drop ALL plus adds, read-only roots, the socket proxy', () => {
+    const doc = parse(OWLAT_STACK) as { services: Record<string, Record<string, unknown>> }
+    // The fixture keeps the shape that matters, so this stays a test of the real stack.
+    expect(Object.keys(doc.services)).toEqual(['convex', 'convex-dashboard', 'web', 'mta', 'redis', 'clamav', 'docker-socket-proxy', 'updater', 'convex-deploy', 'nest-api-deploy'])
+    expect(doc.services.clamav).toMatchObject({ cap_drop: ['ALL'], cap_add: expect.arrayContaining(['DAC_OVERRIDE', 'FOWNER']) })
+    expect(doc.services.web).toMatchObject({ cap_drop: ['ALL'], read_only: true })
+    expect(doc.services['nest-api-deploy']!.profiles).toEqual(['hosted', 'deploy'])
+    expect(check(OWLAT_STACK)).toEqual({ ok: true, violations: [] })
+  })
+
   it('reports every violation of a file together', () => {
     const text = stringify({
       services: {
@@ -263,6 +397,7 @@ describe('composePolicyOptionsFromEnv', () => {
       projectDir: PROJECT,
       allowedImagePrefixes: DEFAULT_ALLOWED_IMAGE_PREFIXES,
       allowedBindPrefixes: DEFAULT_ALLOWED_BIND_PREFIXES,
+      allowedCapabilities: DEFAULT_ALLOWED_CAPABILITIES,
     })
   })
 

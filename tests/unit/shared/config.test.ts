@@ -17,6 +17,15 @@ describe('loadConfig', () => {
       .toThrow(/PORT: .*OWLAT_DRIVER: /)
   })
 
+  it('reads the origins the page is served from, and refuses anything but origins', () => {
+    expect(loadConfig({}).origins).toBeNull()
+    expect(loadConfig({ OWLAT_ORIGIN: ' ' }).origins).toBeNull()
+    expect(loadConfig({ OWLAT_ORIGIN: 'https://owlat.example.com, http://10.0.0.5:8080/' }).origins).toEqual(['https://owlat.example.com', 'http://10.0.0.5:8080'])
+    for (const bad of ['owlat.example.com', 'https://owlat.example.com/settings', 'ftp://owlat.example.com', 'https://user@owlat.example.com']) {
+      expect(() => loadConfig({ OWLAT_ORIGIN: bad }), bad).toThrow(/OWLAT_ORIGIN: .*is not an origin/)
+    }
+  })
+
   it('refuses a short instance secret', () => {
     expect(() => loadConfig({ OWLAT_INSTANCE_SECRET: 'short' })).toThrow('OWLAT_INSTANCE_SECRET must be at least 16 characters')
   })

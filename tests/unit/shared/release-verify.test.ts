@@ -66,6 +66,28 @@ describe('release verification', () => {
     expect(verifyManifestSignature(manifestBytes, 'not base64 at all!!', key.publicPem)).toBe(false)
   })
 
+  it('accepts only the canonical base64 spelling of a signature, so one signature has one spelling', () => {
+    const sig = signature.trim()
+    expect(verifyManifestSignature(manifestBytes, `${sig}\n`, key.publicPem)).toBe(true)
+    // Buffer.from(…, 'base64') reads every one of these as the same 64 bytes.
+    for (const altered of [`${sig}zz`, `${sig}AAAA`, `${sig}==`, sig.replace(/==$/, ''), `${sig.slice(0, 44)} ${sig.slice(44)}`, sig.replace(/[+/]/g, c => (c === '+' ? '-' : '_'))]) {
+      if (altered === sig) continue
+      expect(verifyManifestSignature(manifestBytes, altered, key.publicPem), altered).toBe(false)
+    }
+    // Non-zero padding bits decode to the same bytes too.
+    const last = sig[85]!
+    const sloppy = `${sig.slice(0, 85)}${String.fromCharCode(last.charCodeAt(0) + 1)}==`
+    expect(Buffer.from(sloppy, 'base64').equals(Buffer.from(sig, 'base64'))).toBe(true)
+    expect(verifyManifestSignature(manifestBytes, sloppy, key.publicPem)).toBe(false)
+  })
+
+  it('refuses a release whose compose file the compose policy refuses, with the violations', () => {
+    const policy = { projectDir: '/opt/owlat' }
+    expect(verifyRelease({ manifestBytes, signature, compose, expectedVersion: '1.3.0' }, key.publicPem, policy).ok).toBe(true)
+    expect(verifyRelease({ manifestBytes, signature, compose, expectedVersion: '1.3.0' }, key.publicPem, { ...policy, allowedImagePrefixes: ['redis'] }))
+      .toEqual({ ok: false, reason: expect.stringMatching(/^compose file violates the compose policy: service web: image "ghcr\.io\/owlat\/web:1\.3\.0" is not from an allowed registry/) })
+  })
+
   it('refuses a compose file whose sha256 differs from the manifest', () => {
     const result = verifyRelease({ manifestBytes, signature, compose: `${compose}# extra\n` }, key.publicPem)
     expect(result).toEqual({ ok: false, reason: expect.stringContaining('sha256') })

@@ -43,6 +43,16 @@ describe('checkTarget for updates', () => {
     expect(checkTarget({ ...base, channel: 'beta', kind: 'update', targetVersion: '1.4.0-beta.1' }).ok).toBe(true)
   })
 
+  it('offers a release whose signed manifest names the beta channel only on beta, whatever its version', () => {
+    const withBeta = [...releases, rel('1.3.5', { channel: 'beta' })]
+    const stable = checkTarget({ ...base, releases: withBeta, kind: 'update', targetVersion: '1.3.5' })
+    expect(stable).toEqual({ ok: false, reason: '1.3.5 is published on the beta channel; switch the update channel to beta to install it' })
+    expect(checkTarget({ ...base, releases: withBeta, channel: 'beta', kind: 'update', targetVersion: '1.3.5' }).ok).toBe(true)
+    // Nor is it a rollback target on stable, unless this instance ran it.
+    const rollback = checkTarget({ ...base, currentVersion: '1.4.0', releases: [...withBeta, rel('1.4.0')], kind: 'rollback', targetVersion: '1.3.5' })
+    expect(!rollback.ok && rollback.reason).toMatch(/^1\.3\.5 is a beta-channel release this instance never ran/)
+  })
+
   it('refuses anything when the running version is not a release', () => {
     const result = checkTarget({ ...base, currentVersion: 'dev', kind: 'update', targetVersion: '1.3.0' })
     expect(!result.ok && result.reason).toMatch(/not a release version/)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compareVersions, isUpdate, isVersion, newestApplicable, sortVersionsDesc, versionFromTag } from '../../../shared/version'
+import { compareVersions, isUpdate, isVersion, newestApplicable, releasesBetween, sortVersionsDesc, versionFromTag } from '../../../shared/version'
 
 describe('versionFromTag', () => {
   it.each([
@@ -48,6 +48,14 @@ describe('applicable updates', () => {
   it('offers pre-releases only on the beta channel', () => {
     expect(newestApplicable(releases, '1.3.0', 'stable')).toBeNull()
     expect(newestApplicable(releases, '1.3.0', 'beta')?.version).toBe('1.4.0-beta.1')
+  })
+
+  it('offers a release whose manifest names the beta channel only on beta, even with a stable version', () => {
+    const withBeta = [...releases, { version: '1.3.5', channel: 'beta' as const }]
+    expect(newestApplicable(withBeta, '1.2.2', 'stable')?.version).toBe('1.3.0')
+    expect(newestApplicable(withBeta, '1.3.0', 'beta')?.version).toBe('1.4.0-beta.1')
+    expect(newestApplicable(withBeta, '1.2.2', 'beta')?.version).toBe('1.4.0-beta.1')
+    expect(releasesBetween(withBeta, '1.2.2', '1.3.0', 'stable').map(r => r.version)).toEqual(['1.3.0', '1.2.3'])
   })
 
   it('never offers an update to a non-semver current version', () => {
