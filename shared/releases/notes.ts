@@ -136,5 +136,6 @@ function blocks(tokens: Token[], style: TextStyle): string[] {
  */
 export function notesToText(markdown: string, version?: string, style: TextStyle = PLAIN): string {
   const source = stripControls(version ? stripVersionHeading(markdown, version) : markdown)
-  return blocks(marked.lexer(source), style).join('\n\n').trim()
+  // Only blank lines go at the start: a list's first item keeps its indent.
+  return blocks(marked.lexer(source), style).join('\n\n').replace(/^(?:[ \t]*\n)+/, '').trimEnd()
 }

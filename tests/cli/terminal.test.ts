@@ -41,7 +41,7 @@ describe('owlat on a terminal and on a pipe', () => {
   it('colours a terminal, and prints plain text with NO_COLOR, TERM=dumb and on a pipe', async () => {
     const coloured = await runOnTerminal(['history'], env)
     expect(coloured).toContain(`${ESC}32msucceeded`)
-    for (const plainEnv of [{ NO_COLOR: '1' }, { TERM: 'dumb' }]) {
+    for (const plainEnv of [{ NO_COLOR: '1' }, { TERM: 'dumb' }] as Record<string, string>[]) {
       const plain = await runOnTerminal(['history'], { ...env, ...plainEnv })
       expect(plain).toMatch(/update 1\.2\.2 → 1\.3\.0 +succeeded/)
       expect(plain).not.toContain(ESC)
