@@ -1,9 +1,14 @@
 /**
  * How jobs look on a terminal: step transitions and log lines while following, summaries for
- * status and history. Plain text on stdout so it pipes and greps well.
+ * status and history, and why a job failed with what to do now. Coloured on a terminal, plain on
+ * a pipe (cli/style.ts); times are local, with their zone.
  */
+import { RUN_STATUS_TEXT, type RunStatus } from '../shared/run-state'
+import { runOutcome } from '../shared/run-outcome'
+import { parseOutputLine } from '../shared/service-output'
 import { STEP_LABELS, type StepName, type StepStatus } from '../shared/steps'
 import type { Job } from '../shared/schemas/job'
+import { bold, dim, green, red, yellow } from './style'
 
 export type Print = (line: string) => void
 
@@ -19,8 +24,24 @@ export function formatDuration(ms: number): string {
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`
 }
 
+const LOCAL = new Intl.DateTimeFormat('en-US', {
+  year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  hourCycle: 'h23', timeZoneName: 'short',
+})
+
+/** `2026-11-20 13:04:05 CET`: the operator's local time (TZ), with its zone. */
 export function formatTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
+  const parts = Object.fromEntries(LOCAL.formatToParts(new Date(ms)).map(p => [p.type, p.value]))
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${parts.timeZoneName}`
+}
+
+/** `rolled back`, coloured by how it ended. */
+export function statusText(status: RunStatus): string {
+  const text = RUN_STATUS_TEXT[status]
+  if (status === 'succeeded') return green(text)
+  if (status === 'rolled_back') return yellow(text)
+  if (status === 'failed') return red(text)
+  return text
 }
 
 export function describeJob(job: Job): string {
@@ -29,6 +50,12 @@ export function describeJob(job: Job): string {
 
 export function requester(job: Job): string {
   return `${job.requestedBy.email ?? 'unknown'} via ${job.requestedBy.via}`
+}
+
+/** A step log line as the operator reads it: a service's captured output with its time and version. */
+export function logLine(line: string): string {
+  const output = parseOutputLine(line)
+  return output ? `${dim(formatTime(output.at))} ${output.service}${output.version ? `@${output.version}` : ''} │ ${output.line}` : line
 }
 
 /** Prints what changed since the last job snapshot: step starts, ends and failures, once each. */
@@ -42,17 +69,17 @@ export class JobPrinter {
       if (step.status === before) continue
       this.seen.set(step.name, step.status)
       const label = stepLabel(step.name)
-      const took = step.startedAt !== null && step.endedAt !== null ? ` (${formatDuration(step.endedAt - step.startedAt)})` : ''
-      if (step.status === 'running') this.print(`▸ ${label}…`)
-      else if (step.status === 'succeeded') this.print(`✔ ${label}${took}`)
-      else if (step.status === 'failed') this.print(`✖ ${label}${took}: ${step.error ?? 'failed'}`)
+      const took = step.startedAt !== null && step.endedAt !== null ? dim(` (${formatDuration(step.endedAt - step.startedAt)})`) : ''
+      if (step.status === 'running') this.print(`${dim('▸')} ${label}…`)
+      else if (step.status === 'succeeded') this.print(`${green('✔')} ${label}${took}`)
+      else if (step.status === 'failed') this.print(`${red('✖')} ${label}${took}: ${step.error ?? 'failed'}`)
       // A step that started and then found nothing to do says so; steps a failure made moot never started.
-      else if (step.status === 'skipped' && step.startedAt !== null) this.print(`– ${label}: skipped`)
+      else if (step.status === 'skipped' && step.startedAt !== null) this.print(`${dim('–')} ${label}: skipped`)
     }
   }
 
   log(step: string, line: string): void {
-    this.print(`  ${step} │ ${line}`)
+    this.print(`  ${dim(`${step} │`)} ${logLine(line)}`)
   }
 
   /** A finished job from its snapshot: every step that ran, with its bounded log. */
@@ -66,9 +93,27 @@ export class JobPrinter {
   }
 }
 
-/** One line for a finished job: the outcome and, when it did not succeed, why. */
+/** One plain line for a finished job (it also ends up on stderr): the outcome and, when it did not succeed, why. */
 export function outcome(job: Job): string {
   if (job.status === 'succeeded') return `${describeJob(job)} succeeded`
   if (job.status === 'rolled_back') return `${describeJob(job)} failed and ${job.fromVersion} was restored: ${job.reason ?? 'no reason recorded'}`
-  return `${describeJob(job)} ${job.status}${job.reason ? `: ${job.reason}` : ''}`
+  return `${describeJob(job)} ${RUN_STATUS_TEXT[job.status]}${job.reason ? `: ${job.reason}` : ''}`
+}
+
+/**
+ * Why a job did not succeed, as the page shows it: the cause, the failing service's last lines,
+ * what was restored, and what to do now. Nothing for a success.
+ */
+export function printFailure(job: Job, print: Print = printLine): void {
+  const result = runOutcome(job)
+  if (!result) return
+  print('')
+  print(`${bold('Cause:')} ${result.cause}`)
+  if (result.output.length) {
+    const first = result.output[0]!
+    print(bold(`The last lines ${first.service}${first.version ? ` ${first.version}` : ''} wrote:`))
+    for (const line of result.output) print(`  ${dim(formatTime(line.at))}  ${line.line}`)
+  }
+  if (result.restored) print(`${bold('Restored:')} ${result.restored}.`)
+  print(`${bold('What to do now:')} ${result.nextStep}`)
 }

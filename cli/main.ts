@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { defineCommand, renderUsage, runCommand, type CommandDef } from 'citty'
+import { adminCommand } from './commands/admin'
 import { composeCommand } from './commands/compose'
 import { doctorCommand } from './commands/doctor'
 import { logsCommand } from './commands/logs'
@@ -12,6 +13,7 @@ import { historyCommand, statusCommand } from './commands/status'
 import { rollbackCommand, upgradeCommand } from './commands/upgrade'
 import { CliError, oneLine, usageError } from './errors'
 import { asCliError } from './sidecar'
+import { bold } from './style'
 
 /** The image's version (the updater image sets OWLAT_VERSION), else the package's. */
 function cliVersion(): string {
@@ -31,19 +33,32 @@ export const mainCommand = defineCommand({
     doctor: doctorCommand,
     compose: composeCommand,
     release: releaseCommand,
+    admin: adminCommand,
   },
 })
 
-/** The command `--help` is about: follow the non-flag words down the tree while they name subcommands. */
-async function helpTarget(argv: string[]): Promise<CommandDef> {
+/**
+ * The command `--help` is about, and the words that lead to it: follow the non-flag words down
+ * the tree while they name subcommands.
+ */
+async function helpTarget(argv: string[]): Promise<{ cmd: CommandDef, path: string[] }> {
   let cmd: CommandDef = mainCommand as CommandDef
+  const path: string[] = []
   for (const word of argv.filter(a => !a.startsWith('-'))) {
     const subs = (typeof cmd.subCommands === 'function' ? await cmd.subCommands() : await cmd.subCommands) ?? {}
     const next = subs[word]
     if (!next) break
     cmd = (typeof next === 'function' ? await next() : await next) as CommandDef
+    path.push(word)
   }
-  return cmd
+  return { cmd, path }
+}
+
+/** citty's usage marks commands with backticks (markdown); on a terminal they are bold, never literal. */
+function plainUsage(usage: string): string {
+  return usage
+    .replace(/`([^`]*)`/g, (_, code: string) => bold(code.trim()))
+    .split('\n').map(line => line.trimEnd()).join('\n')
 }
 
 function fail(thrown: unknown): number {
@@ -63,8 +78,10 @@ function fail(thrown: unknown): number {
 export async function main(argv: string[]): Promise<number> {
   try {
     if (argv.includes('--help') || argv.includes('-h')) {
-      const target = await helpTarget(argv)
-      process.stdout.write(`${await renderUsage(target, target === mainCommand ? undefined : mainCommand as CommandDef)}\n`)
+      const { cmd, path } = await helpTarget(argv)
+      // citty names a command after its parent's name alone: give it the whole way there ("owlat admin").
+      const parent = path.length === 0 ? undefined : { meta: { name: ['owlat', ...path.slice(0, -1)].join(' ') } } as CommandDef
+      process.stdout.write(`${plainUsage(await renderUsage(cmd, parent))}\n`)
       return 0
     }
     if (argv.length === 1 && argv[0] === '--version') {

@@ -4,6 +4,7 @@
  * System & Updates pages mounted at `owlatSystem.path`, the runtime config the page and the
  * server read, and the scheduled release check. Nuxt registers it from the layer's `modules/`.
  */
+import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { extendPages, installModule, defineNuxtModule } from 'nuxt/kit'
 import { z } from 'zod'
@@ -30,6 +31,16 @@ const optionsSchema = z.object({
 })
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
+/** The commit the app is built from (`git describe --always --dirty`); empty outside a git checkout. */
+function buildCommit(dir: string): string {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim()
+  }
+  catch {
+    return ''
+  }
+}
 const MODULE_ROOT = here('..')
 
 export default defineNuxtModule<ModuleOptions>({
@@ -58,7 +69,8 @@ export default defineNuxtModule<ModuleOptions>({
     const { runtimeConfig } = nuxt.options
     const publicDefaults = { path: options.path, signInPath: options.signInPath, signInRedirectParam: options.signInRedirectParam }
     runtimeConfig.public.owlatSystem = { ...publicDefaults, ...runtimeConfig.public.owlatSystem }
-    const serverDefaults = { convexModule: options.convexModule }
+    // The build's identity, read once at build time (OWLAT_BUILD_ID overrides it at run time).
+    const serverDefaults = { convexModule: options.convexModule, build: nuxt.options.dev ? '' : buildCommit(nuxt.options.rootDir) }
     runtimeConfig.owlatSystem = { ...serverDefaults, ...runtimeConfig.owlatSystem }
 
     nuxt.hook('nitro:config', (nitro) => {

@@ -6,10 +6,9 @@
  */
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { Hash } from '@adonisjs/hash'
-import { Scrypt } from '@adonisjs/hash/drivers/scrypt'
 import { z } from 'zod'
 import { loadConfig } from '../shared/config'
+import { hashPassword } from '../shared/node/password'
 import { userRoleSchema } from '../shared/schemas/api'
 import { openSqliteStore } from '../server/utils/store/sqlite'
 import type { StoredUser } from '../server/utils/store/types'
@@ -38,7 +37,7 @@ async function createUser(argv: string[], env: NodeJS.ProcessEnv): Promise<Store
   const args = parseCreateUserArgs(argv)
   const store = openSqliteStore(join(loadConfig(env).dataDir, 'web.sqlite'))
   try {
-    const passwordHash = await new Hash(new Scrypt({})).make(args.password)
+    const passwordHash = await hashPassword(args.password)
     return await store.createUser({ email: args.email, role: args.role, passwordHash })
   }
   finally {

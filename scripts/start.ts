@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { consola } from 'consola'
-import { loadConfig } from '../shared/config'
+import { loadConfig, type OwlatConfig } from '../shared/config'
+import { openWebStore } from '../server/utils/store/open'
 import { openSqliteStore } from '../server/utils/store/sqlite'
 import { startSidecar } from '../sidecar/index'
 import { bootstrapDataDir } from './bootstrap'
@@ -27,6 +28,33 @@ async function waitForWeb(url: string, timeoutMs: number): Promise<boolean> {
     await new Promise(r => setTimeout(r, 250))
   }
   return false
+}
+
+/** The platform admins the web's store has (a second start names them), or none when it cannot tell. */
+async function platformAdmins(config: OwlatConfig): Promise<string[]> {
+  const opened = openWebStore(config)
+  if (!opened) return []
+  try {
+    return (await opened.store.listUsers()).filter(u => u.role === 'platform-admin').slice(0, 5).map(u => u.email)
+  }
+  catch {
+    return []
+  }
+  finally {
+    await opened.store.close()
+  }
+}
+
+/** What the box says about signing in: the generated password once, afterwards who the admins are. */
+function signInLines(generatedPassword: string | null, admins: string[]): string[] {
+  if (generatedPassword) return [`First admin (shown once): ${process.env.OWLAT_ADMIN_EMAIL} / ${generatedPassword}`]
+  const email = admins[0] ?? process.env.OWLAT_ADMIN_EMAIL ?? null
+  if (!email) return ['Sign in with your platform admin account.']
+  const others = admins.length > 1 ? ` (other platform admins: ${admins.slice(1).join(', ')})` : ''
+  return [
+    `Sign in as ${email}${others}.`,
+    `Lost the password? npm run owlat -- admin reset-password ${email}`,
+  ]
 }
 
 async function main(): Promise<void> {
@@ -67,9 +95,7 @@ async function main(): Promise<void> {
   consola.box([
     `Owlat is running: ${webUrl}/settings/system`,
     `Updater sidecar: ${sidecar.url}`,
-    generatedPassword
-      ? `First admin (shown once): ${process.env.OWLAT_ADMIN_EMAIL} / ${generatedPassword}`
-      : `Sign in with your platform admin account${process.env.OWLAT_ADMIN_EMAIL ? ` (${process.env.OWLAT_ADMIN_EMAIL})` : ''}.`,
+    ...signInLines(generatedPassword, generatedPassword ? [] : await platformAdmins(config)),
     `Data: ${config.dataDir}    Stop: Ctrl-C`,
   ].join('\n'))
 }

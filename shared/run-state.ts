@@ -11,6 +11,15 @@ export type RunStatus = (typeof RUN_STATUSES)[number]
 export const RUN_KINDS = ['update', 'rollback'] as const
 export type RunKind = (typeof RUN_KINDS)[number]
 
+/** How a status reads in a sentence, on the page and in the CLI ("rolled back", not `rolled_back`). */
+export const RUN_STATUS_TEXT: Record<RunStatus, string> = {
+  queued: 'queued',
+  running: 'running',
+  succeeded: 'succeeded',
+  rolled_back: 'rolled back',
+  failed: 'failed',
+}
+
 export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running']
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'rolled_back', 'failed']
 

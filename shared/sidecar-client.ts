@@ -216,8 +216,10 @@ export class SidecarClient {
     return Buffer.from(await new Response(answer.stream).arrayBuffer())
   }
 
-  async serviceLogs(name: string, tail: number): Promise<string[]> {
-    return (await this.call('GET', `/v1/services/${encodeURIComponent(name)}/logs?tail=${tail}`, serviceLogsSchema)).lines
+  /** The newest lines; each with its time and version where the updater says (older ones send text only). */
+  async serviceLogs(name: string, tail: number): Promise<Array<{ line: string, at: number | null, version: string | null }>> {
+    const answer = await this.call('GET', `/v1/services/${encodeURIComponent(name)}/logs?tail=${tail}`, serviceLogsSchema)
+    return answer.entries ?? answer.lines.map(line => ({ line, at: null, version: null }))
   }
 
   /** The job's events after `lastEventId` (all of them when null), until the sidecar ends the stream. */

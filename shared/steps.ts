@@ -35,6 +35,27 @@ export const STEP_LABELS: Record<StepName, string> = {
   'verify-restore': 'Verify restored version',
 }
 
+/**
+ * What the stack is doing while a step runs, for "installing 1.4.0 (verifying, 23 s of 60 s)"
+ * on the page and in the CLI.
+ */
+export const STEP_ACTIVITY: Record<StepName, string> = {
+  'preflight': 'checking the stack',
+  'backup': 'backing up data',
+  'stage': 'staging the compose file',
+  'pull': 'pulling images',
+  'deploy-functions': 'deploying Convex functions',
+  'promote': 'promoting the compose file',
+  'recreate': 'restarting services',
+  'verify': 'verifying',
+  'commit': 'committing',
+  'restore': 'restoring the previous version',
+  'verify-restore': 'verifying the restored version',
+}
+
+/** Steps that wait for the stack to answer healthy, at most `OWLAT_VERIFY_TIMEOUT_MS`. */
+export const VERIFY_STEPS: readonly StepName[] = ['verify', 'verify-restore']
+
 /** Index of `promote`: a failure at or after it needs a restore; before it nothing changed. */
 export const PROMOTE_INDEX = JOB_STEPS.indexOf('promote')
 

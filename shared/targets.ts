@@ -5,10 +5,11 @@
  * rollback dialog's targets), the sidecar's admission enforces it for every job, from any client.
  * Each passes in what it knows (releases, the runs or jobs this instance had). Browser-safe.
  */
-import type { RunKind, RunStatus } from './run-state'
-import type { RollbackCandidate, RunBackup } from './schemas/api'
+import { isTerminalStatus, RUN_STATUS_TEXT, type RunKind, type RunStatus } from './run-state'
+import type { FailedAttempt, RollbackCandidate, RunBackup } from './schemas/api'
 import type { JobBackup } from './schemas/job'
 import type { Release } from './schemas/release'
+import { JOB_STEPS, PROMOTE_INDEX, RESTORE_STEPS } from './steps'
 import { compareVersions, isOnChannel, isPrerelease, isReleaseOnChannel, isVersion, sortVersionsDesc, type Channel } from './version'
 
 /** What the rules read of a past run (a web run or a sidecar job). */
@@ -21,15 +22,84 @@ export interface RunRecord {
   status: RunStatus
   startedAt: number
   endedAt: number | null
+  /** Why it ended as it did (a failure's cause); absent where the caller does not know. */
+  reason?: string | null
+  /** Its steps, to tell a failure that changed the stack from one that stopped before. */
+  steps?: ReadonlyArray<{ name: string, status: string }>
 }
 
+type JobLike = { id: string, fromVersion: string, toVersion: string, status: RunStatus, createdAt: number, startedAt: number | null, endedAt: number | null, reason: string | null, steps: ReadonlyArray<{ name: string, status: string }> }
+
 /** The sidecar's jobs as run records (a queued job has not started: its creation counts). */
-export function runRecordsOfJobs(jobs: ReadonlyArray<{ id: string, fromVersion: string, toVersion: string, status: RunStatus, createdAt: number, startedAt: number | null, endedAt: number | null }>): RunRecord[] {
-  return jobs.map(job => ({ id: job.id, jobId: job.id, fromVersion: job.fromVersion, toVersion: job.toVersion, status: job.status, startedAt: job.startedAt ?? job.createdAt, endedAt: job.endedAt }))
+export function runRecordsOfJobs(jobs: ReadonlyArray<JobLike>): RunRecord[] {
+  return jobs.map(job => ({
+    id: job.id,
+    jobId: job.id,
+    fromVersion: job.fromVersion,
+    toVersion: job.toVersion,
+    status: job.status,
+    startedAt: job.startedAt ?? job.createdAt,
+    endedAt: job.endedAt,
+    reason: job.reason,
+    steps: job.steps,
+  }))
 }
 
 /** Allowed: the target release, and for a rollback every release it undoes (newest first). */
-export type TargetCheck = { ok: true, release: Release, undoes: Release[] } | { ok: false, reason: string }
+export type TargetCheck
+  = | { ok: true, release: Release, undoes: Release[] }
+    | { ok: false, reason: string, /** Set when the refusal is only that the target failed here before. */ failedHere?: FailedAttempt }
+
+const CHANGING_STEPS: readonly string[] = [...JOB_STEPS.slice(PROMOTE_INDEX), ...RESTORE_STEPS]
+
+/**
+ * Whether a finished run tried its target on the stack and the target did not hold: rolled back,
+ * or failed once the stack had changed (the restore itself failed). A run that failed before
+ * `promote` (a full disk, an unreachable registry) never ran the target, so it says nothing about it.
+ */
+function triedAndFailed(run: RunRecord): boolean {
+  if (run.status === 'rolled_back') return true
+  if (run.status !== 'failed') return false
+  const restoring = (name: string) => (RESTORE_STEPS as readonly string[]).includes(name)
+  return (run.steps ?? []).some(s => CHANGING_STEPS.includes(s.name) && (s.status === 'failed' || (restoring(s.name) && s.status !== 'pending')))
+}
+
+/**
+ * The releases that failed on this instance, newest failure first: those whose latest attempt
+ * (the newest finished run to them that ran them or succeeded) was rolled back or failed after
+ * changing the stack. A later success clears the mark. The banner does not offer them, and
+ * installing one again must be asked for explicitly (`retryFailed`), by the web, the CLI and the
+ * updater alike.
+ */
+export function failedReleases(runs: ReadonlyArray<RunRecord>): FailedAttempt[] {
+  const latest = new Map<string, RunRecord>()
+  for (const run of runs) {
+    if (!isTerminalStatus(run.status) || (run.status !== 'succeeded' && !triedAndFailed(run))) continue
+    const seen = latest.get(run.toVersion)
+    if (!seen || (run.endedAt ?? run.startedAt) > (seen.endedAt ?? seen.startedAt)) latest.set(run.toVersion, run)
+  }
+  return [...latest.values()]
+    .filter(run => run.status !== 'succeeded')
+    .map(run => ({
+      version: run.toVersion,
+      runId: run.jobId ?? run.id,
+      status: run.status as FailedAttempt['status'],
+      endedAt: run.endedAt ?? run.startedAt,
+      reason: run.reason ?? null,
+    }))
+    .sort((a, b) => b.endedAt - a.endedAt)
+}
+
+/** Why a target that failed here is not installed again without being asked for explicitly. */
+export function failedHereReason(failed: FailedAttempt): string {
+  return `${failed.version} already failed on this instance (run ${failed.runId}, ${RUN_STATUS_TEXT[failed.status]}${failed.reason ? `: ${failed.reason}` : ''}); installing it again must be asked for explicitly (try again anyway)`
+}
+
+function refuseFailedHere(target: string, runs: ReadonlyArray<RunRecord> | undefined, retryFailed: boolean | undefined): TargetCheck | null {
+  if (retryFailed) return null
+  const failed = failedReleases(runs ?? []).find(f => f.version === target)
+  return failed ? { ok: false, reason: failedHereReason(failed), failedHere: failed } : null
+}
 
 export interface TargetInput {
   kind: RunKind
@@ -39,6 +109,8 @@ export interface TargetInput {
   releases: Release[]
   /** The instance's runs, any order (for rollbacks: versions it ran count as known). */
   runs?: RunRecord[]
+  /** Install it even though it failed on this instance before ("try again anyway"). */
+  retryFailed?: boolean
 }
 
 export function checkTarget(opts: TargetInput): TargetCheck {
@@ -63,7 +135,7 @@ export function checkTarget(opts: TargetInput): TargetCheck {
   if (!release.verified) {
     return { ok: false, reason: `Release ${target} failed verification and cannot be installed: ${release.verifyError ?? 'unknown reason'}` }
   }
-  return { ok: true, release, undoes: [] }
+  return refuseFailedHere(target, opts.runs, opts.retryFailed) ?? { ok: true, release, undoes: [] }
 }
 
 export interface RollbackInput {
@@ -158,6 +230,7 @@ function assessRollbacks(input: Omit<RollbackInput, 'backupsSupported' | 'jobBac
  * The one rule behind the rollback dialog and `POST /api/system/rollbacks`.
  */
 export function rollbackCandidates(input: RollbackInput): RollbackCandidate[] {
+  const failed = failedReleases(input.runs)
   return assessRollbacks(input).map((candidate): RollbackCandidate => {
     let backup: RunBackup | null = null
     const leaving = input.backupsSupported ? leavingRun(candidate.version, input.runs) : null
@@ -170,12 +243,13 @@ export function rollbackCandidates(input: RollbackInput): RollbackCandidate[] {
       disabledReason: candidate.disabledReason,
       undoes: candidate.undone.map(r => ({ version: r.version, publishedAt: r.publishedAt, notesHtml: r.notesHtml, migratesData: r.migratesData, rollbackFloor: r.rollbackFloor })),
       backup,
+      failedHere: failed.find(f => f.version === candidate.version) ?? null,
     }
   })
 }
 
 /** Whether `targetVersion` may be rolled back to, by the same rule the dialog lists. */
-export function checkRollbackTarget(opts: Omit<RollbackInput, 'backupsSupported' | 'jobBackups'> & { targetVersion: string }): TargetCheck {
+export function checkRollbackTarget(opts: Omit<RollbackInput, 'backupsSupported' | 'jobBackups'> & { targetVersion: string, retryFailed?: boolean }): TargetCheck {
   const { targetVersion: target, currentVersion: current } = opts
   if (!isVersion(current)) {
     return { ok: false, reason: `The running version "${current}" is not a release version, so it cannot be rolled back` }
@@ -194,5 +268,32 @@ export function checkRollbackTarget(opts: Omit<RollbackInput, 'backupsSupported'
     }
   }
   if (candidate.disabledReason || !candidate.release) return { ok: false, reason: candidate.disabledReason ?? `Unknown version ${target}` }
-  return { ok: true, release: candidate.release, undoes: candidate.undone }
+  return refuseFailedHere(target, opts.runs, opts.retryFailed) ?? { ok: true, release: candidate.release, undoes: candidate.undone }
+}
+
+/** Versions this instance ran: the running one, each a run left, and each a run succeeded onto. */
+export function versionsRanHere(currentVersion: string, runs: ReadonlyArray<RunRecord>): string[] {
+  const ran = new Set([currentVersion])
+  for (const run of runs) {
+    ran.add(run.fromVersion)
+    if (run.status === 'succeeded') ran.add(run.toVersion)
+  }
+  const versions = [...ran].filter(isVersion)
+  return [...sortVersionsDesc(versions, v => v), ...[...ran].filter(v => !isVersion(v))]
+}
+
+/**
+ * Whether "Roll back…" has anything to offer, and when not, why, in words that match what this
+ * instance did: the versions it ran, and what the release source lists.
+ */
+export function rollbackAvailability(input: Omit<RollbackInput, 'backupsSupported' | 'jobBackups'>): { available: boolean, reason: string | null } {
+  const candidates = assessRollbacks(input)
+  if (candidates.some(c => c.disabledReason === null)) return { available: true, reason: null }
+  if (candidates.length > 0) return { available: false, reason: `No earlier version can be installed: ${candidates[0]!.version}: ${candidates[0]!.disabledReason}` }
+  const current = input.currentVersion
+  const ran = versionsRanHere(current, input.runs)
+  const history = ran.length <= 1
+    ? `this instance has only run ${current}`
+    : `this instance ran ${ran.join(', ')}, none of them older than the running ${current}`
+  return { available: false, reason: `No earlier version to roll back to: ${history}, and the release source lists no older release.` }
 }

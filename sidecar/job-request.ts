@@ -49,6 +49,16 @@ function byVersion(...lists: Release[][]): Release[] {
   return [...out.values()]
 }
 
+const JOB_ID = /^[\w-]{1,100}$/
+
+/**
+ * The web's run id when it has one that is free here, so a run has one id everywhere: the page,
+ * the API, `owlat logs --job` and the journal. Otherwise (the CLI's jobs) a new one.
+ */
+function jobIdFor(runId: string | null, journal: Journal): string {
+  return runId && JOB_ID.test(runId) && !journal.getJob(runId) ? runId : randomUUID()
+}
+
 /** Validates a job request and, when it passes, keeps its release and journals the job as queued. */
 export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admission> {
   const parsed = jobRequestSchema.safeParse(body)
@@ -93,6 +103,7 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
     channel: request.channel,
     releases,
     runs: runRecordsOfJobs(deps.journal.listJobs(HISTORY_LIMIT)),
+    retryFailed: request.retryFailed,
   })
   if (!check.ok) return badRequest(check.reason)
   // Whatever else a client leaves out, the floor of the release being left must be known.
@@ -115,7 +126,7 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
 
   deps.archive.keep(request.targetVersion, { manifestBytes, signature: request.signature, compose: request.compose })
   const job = deps.journal.createJob({
-    id: randomUUID(),
+    id: jobIdFor(request.runId, deps.journal),
     runId: request.runId,
     kind: request.kind,
     fromVersion: installed,

@@ -186,7 +186,8 @@ export function createSidecarServer(deps: ServerDeps): Server {
     if (!services.some(s => s.name === name)) {
       throw createError({ statusCode: 404, message: `no service ${name} (services: ${services.map(s => s.name).join(', ')})` })
     }
-    return { lines: deps.driver.serviceLogs(name, tail) }
+    const entries = deps.driver.serviceLogs(name, tail)
+    return { lines: entries.map(e => e.line), entries }
   }))
 
   // The bug-report bundle the page offers (`owlat doctor --bundle` writes the same set with doctor's output).
@@ -199,7 +200,7 @@ export function createSidecarServer(deps: ServerDeps): Server {
       'ps.txt': `${['SERVICE', 'IMAGE', 'STATE', 'HEALTH'].join('\t')}\n${services.map(sv => [sv.name, sv.image, sv.state, sv.health].join('\t')).join('\n')}\n`,
       'runs.json': `${JSON.stringify(deps.journal.listJobs(BUNDLE_RUNS), null, 2)}\n`,
     }
-    for (const sv of services) files[`logs/${sv.name}.txt`] = `${deps.driver.serviceLogs(sv.name, BUNDLE_LOG_LINES).join('\n')}\n`
+    for (const sv of services) files[`logs/${sv.name}.txt`] = `${deps.driver.serviceLogs(sv.name, BUNDLE_LOG_LINES).map(e => e.line).join('\n')}\n`
     for (const name of ['docker-compose.yml', OVERRIDE_FILE]) {
       const path = join(deps.driver.projectDir, name)
       if (existsSync(path)) files[name] = readFileSync(path, 'utf8')

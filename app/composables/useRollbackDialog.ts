@@ -11,6 +11,7 @@ export function useRollbackDialog() {
   const store = useSystemStore()
   const toast = useToast()
   const modal = useOverlay().create(SystemRollbackModal)
+  const route = useRoute()
   /**
    * True while the chosen rollback is being started. Not while the list loads: a button in its
    * loading state is disabled, which would drop the focus the dialog must give back on close.
@@ -35,6 +36,9 @@ export function useRollbackDialog() {
         body: rollbackBodySchema.parse(chosen),
       }))
       store.followRun(runId)
+      // Its progress is on the System & Updates page: go there (from a run's page), and bring it into view.
+      store.requestFocus('progress')
+      if (route.name !== 'owlat-system') await navigateTo({ name: 'owlat-system' })
       await store.refreshStatus()
     }
     catch (err) {

@@ -3,10 +3,19 @@ const POLL_INTERVAL_MS = 1200
 
 /**
  * Keeps the shared status read fresh while the document is visible, so every admin sees a run
- * another admin (or the CLI) started, and its end, without reloading. A hidden tab stops asking
- * and catches up the moment it is shown again. Used once, by the layout's run banner.
+ * another admin (or the CLI) started, and its end, without reloading; and, while the server is
+ * away, keeps asking until it answers, when every part of the page reads again. A hidden tab
+ * stops asking and catches up the moment it is shown again. The banners and the pages each call
+ * it, so it runs wherever the app puts them; only one of them asks at a time.
  */
 export function useStatusPolling(): void {
   const store = useSystemStore()
-  useVisiblePoll(() => store.refreshStatus(), POLL_INTERVAL_MS)
+  const me = Symbol('status poller')
+  useVisiblePoll(async () => {
+    store.pollOwner ??= me
+    if (store.pollOwner === me) await store.refreshStatus()
+  }, POLL_INTERVAL_MS)
+  onScopeDispose(() => {
+    if (store.pollOwner === me) store.pollOwner = null
+  })
 }

@@ -4,6 +4,9 @@ import { isServerUnavailable } from '#layers/owlat-system/app/helpers/api-errors
 
 const POLL_INTERVAL_MS = 500
 
+/** Where a document leaves, for the one it reloads into, which update it landed from ("what's new", once). */
+export const LANDED_KEY = 'owlat-system:landed'
+
 /**
  * Watches the web's own version while a followed run is in flight, and ends the run on the page:
  * - `succeeded`: reload as soon as the web answers the run's target version, so the admin lands
@@ -42,6 +45,13 @@ export function useVersionWatch(run: Readonly<Ref<Run | null>>) {
   function reloadIfLanded(): void {
     if (reloading.value || !awaitingNewVersion.value || webVersion.value !== run.value?.toVersion) return
     reloading.value = true
+    const { id, kind, fromVersion, toVersion } = run.value
+    try {
+      sessionStorage.setItem(LANDED_KEY, JSON.stringify({ runId: id, kind, fromVersion, toVersion }))
+    }
+    catch {
+      // Storage refused (private mode, quota): the page still lands, only without "what's new".
+    }
     window.location.reload()
   }
 

@@ -23,13 +23,24 @@ export function httpStatusOf(err: unknown): number | null {
   return typeof status === 'number' && failure.response !== undefined ? status : null
 }
 
+/** The app's own message in an error answer (h3's `{ message }`), when it says more than the status text. */
+function ownMessage(failure: FetchFailureShape): string | null {
+  const data = failure.data
+  if (typeof data !== 'object' || data === null) return null
+  const body = data as { message?: unknown, statusMessage?: unknown }
+  return typeof body.message === 'string' && body.message && body.message !== body.statusMessage ? body.message : null
+}
+
 /**
- * True when the web server itself is away (connection refused, reset, or a gateway answering
- * for it): the expected state for a few seconds while the updater restarts it.
+ * True when the web server itself is away (connection refused, reset, or a gateway or a
+ * maintenance page answering for it): the expected state for a few seconds while the updater
+ * restarts it. A 503 that carries the app's own message (the store is unreachable) is the app
+ * answering, not the server being away.
  */
 export function isServerUnavailable(err: unknown): boolean {
   const status = httpStatusOf(err)
-  return status === null || status === 502 || status === 503 || status === 504
+  if (status === 503) return ownMessage(asFailure(err)!) === null
+  return status === null || status === 502 || status === 504
 }
 
 /** A message fit for the page: the server's own `message` first, then its status text. */

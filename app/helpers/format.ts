@@ -34,3 +34,10 @@ export function formatBytes(bytes: number): string {
   } while (value >= 1000 && unit < units.length - 1)
   return `${value.toFixed(1)} ${units[unit]}`
 }
+
+/** Whole seconds for a clock that ticks: `23 s`, `2 min 5 s`. */
+export function formatElapsed(ms: number): string {
+  const seconds = Math.floor(ms / 1000)
+  if (seconds < 60) return `${seconds} s`
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`
+}

@@ -1,14 +1,14 @@
-import type { RunStatus } from '#layers/owlat-system/shared/run-state'
+import { isActiveStatus, RUN_STATUS_TEXT, type RunStatus } from '#layers/owlat-system/shared/run-state'
+import type { Run } from '#layers/owlat-system/shared/schemas/api'
+import { STEP_ACTIVITY, VERIFY_STEPS, type StepName } from '#layers/owlat-system/shared/steps'
+import { formatElapsed } from './format'
 
 type BadgeColor = 'primary' | 'success' | 'error' | 'warning' | 'neutral' | 'info'
 
-export const RUN_STATUS_LABELS: Record<RunStatus, string> = {
-  queued: 'Queued',
-  running: 'Running',
-  succeeded: 'Succeeded',
-  rolled_back: 'Rolled back',
-  failed: 'Failed',
-}
+/** "Rolled back", as a badge says it (the words are shared with the CLI). */
+export const RUN_STATUS_LABELS = Object.fromEntries(
+  Object.entries(RUN_STATUS_TEXT).map(([status, text]) => [status, text.charAt(0).toUpperCase() + text.slice(1)]),
+) as Record<RunStatus, string>
 
 export const RUN_STATUS_COLORS: Record<RunStatus, BadgeColor> = {
   queued: 'neutral',
@@ -16,4 +16,52 @@ export const RUN_STATUS_COLORS: Record<RunStatus, BadgeColor> = {
   succeeded: 'success',
   rolled_back: 'warning',
   failed: 'error',
+}
+
+/** The id a run goes by everywhere (the page, the API, `owlat logs --job`): its job's, once it has one. */
+export function runIdOf(run: Pick<Run, 'id' | 'jobId'>): string {
+  return run.jobId ?? run.id
+}
+
+/** "Update 1.2.2 → 1.3.0" */
+export function runTitle(run: Pick<Run, 'kind' | 'fromVersion' | 'toVersion'>): string {
+  return `${run.kind === 'rollback' ? 'Rollback' : 'Update'} ${run.fromVersion} → ${run.toVersion}`
+}
+
+/**
+ * What a run in flight is doing, as the version card says it: "Installing 1.4.0 (verifying, 23 s
+ * of 60 s)", "Rolling back to 1.2.2 (restarting services, 3 s)". Null once it ended.
+ */
+export function runActivity(run: Run, now: number, verifyTimeoutMs: number | null): string | null {
+  if (!isActiveStatus(run.status)) return null
+  const what = run.kind === 'rollback' ? `Rolling back to ${run.toVersion}` : `Installing ${run.toVersion}`
+  if (run.status === 'queued') return `${what} (queued)`
+  const step = [...run.steps].reverse().find(s => s.status === 'running')
+  if (!step || step.startedAt === null) return `${what} (starting)`
+  const elapsed = formatElapsed(Math.max(0, now - step.startedAt))
+  const limit = VERIFY_STEPS.includes(step.name) && verifyTimeoutMs ? ` of ${formatElapsed(verifyTimeoutMs)}` : ''
+  return `${what} (${STEP_ACTIVITY[step.name]}, ${elapsed}${limit})`
+}
+
+/**
+ * How long each step usually takes on this instance: the median of its past successful runs'
+ * steps that did something (skipped ones say nothing about time). Steps never seen are absent.
+ */
+export function stepEstimates(runs: ReadonlyArray<Run>, exceptRunId: string | null): { byStep: Partial<Record<StepName, number>>, runs: number } {
+  const samples = new Map<StepName, number[]>()
+  let counted = 0
+  for (const run of runs) {
+    if (run.id === exceptRunId || run.status !== 'succeeded') continue
+    counted++
+    for (const step of run.steps) {
+      if (step.status !== 'succeeded' || step.startedAt === null || step.endedAt === null) continue
+      samples.set(step.name, [...samples.get(step.name) ?? [], step.endedAt - step.startedAt])
+    }
+  }
+  const byStep: Partial<Record<StepName, number>> = {}
+  for (const [name, values] of samples) {
+    const sorted = [...values].sort((a, b) => a - b)
+    byStep[name] = sorted[Math.floor(sorted.length / 2)]!
+  }
+  return { byStep, runs: counted }
 }

@@ -289,7 +289,7 @@ async function writeDoctorBundle(ctx: CommandEnv, file: string, doctorLines: str
     ? `${['SERVICE', 'IMAGE', 'STATE', 'HEALTH'].join('\t')}\n${health.services.map(sv => [sv.name, sv.image, sv.state, sv.health].join('\t')).join('\n')}\n`
     : 'unavailable: the updater did not answer\n'
   for (const service of health?.services ?? []) {
-    files[`logs/${service.name}.txt`] = await part(async () => `${(await client!.serviceLogs(service.name, BUNDLE_LOG_LINES)).join('\n')}\n`)
+    files[`logs/${service.name}.txt`] = await part(async () => `${(await client!.serviceLogs(service.name, BUNDLE_LOG_LINES)).map(e => e.line).join('\n')}\n`)
   }
   files['runs.json'] = client && health
     ? await part(async () => `${JSON.stringify(await client.listJobs(BUNDLE_RUNS), null, 2)}\n`)

@@ -1,11 +1,13 @@
 /** `owlat status [--json]` and `owlat history [--json] [--limit N]`, both from the updater. */
 import { defineCommand, type ArgsDef } from 'citty'
 import { z } from 'zod'
-import { isActiveStatus } from '../../shared/run-state'
+import { isActiveStatus, RUN_STATUS_TEXT } from '../../shared/run-state'
 import { jobSchema, sidecarHealthSchema } from '../../shared/schemas/job'
 import { countArg, validateArgs } from '../args'
 import { commandEnv } from '../context'
-import { describeJob, formatDuration, formatTime, printLine, requester, stepLabel } from '../job-view'
+import { describeJob, formatDuration, formatTime, printLine, requester, statusText, stepLabel } from '../job-view'
+import { STEP_ACTIVITY, type StepName } from '../../shared/steps'
+import { dim } from '../style'
 
 /** `status --json`: the updater's health plus the job in flight, if any. */
 export const statusOutputSchema = sidecarHealthSchema.extend({ activeJob: jobSchema.nullable() })
@@ -45,7 +47,8 @@ export const statusCommand = defineCommand({
       return
     }
     const running = activeJob.steps.find(s => s.status === 'running')
-    printLine(`Active job         ${activeJob.id}: ${describeJob(activeJob)}, ${activeJob.status}${running ? ` (${stepLabel(running.name)})` : ''}`)
+    const doing = running ? ` (${STEP_ACTIVITY[running.name as StepName] ?? stepLabel(running.name)}${running.startedAt ? `, ${formatDuration(Date.now() - running.startedAt)}` : ''})` : ''
+    printLine(`Active job         ${activeJob.id}: ${describeJob(activeJob)}, ${RUN_STATUS_TEXT[activeJob.status]}${doing}`)
     printLine(`                   follow it with: owlat logs --job ${activeJob.id}`)
   },
 })
@@ -74,8 +77,10 @@ export const historyCommand = defineCommand({
     }
     for (const job of jobs) {
       const took = job.startedAt !== null && job.endedAt !== null ? formatDuration(job.endedAt - job.startedAt) : '-'
-      printLine(`${formatTime(job.createdAt)}  ${describeJob(job).padEnd(28)}  ${job.status.padEnd(11)}  ${took.padEnd(9)}  ${requester(job)}  ${job.id}`)
-      if (job.reason) printLine(`    ${job.reason}`)
+      // Pad the words, then colour them: escape codes must not count toward the width.
+      const status = statusText(job.status) + ' '.repeat(Math.max(0, 11 - RUN_STATUS_TEXT[job.status].length))
+      printLine(`${formatTime(job.createdAt)}  ${describeJob(job).padEnd(28)}  ${status}  ${took.padEnd(9)}  ${requester(job)}  ${dim(job.id)}`)
+      if (job.reason) printLine(`    ${dim(job.reason)}`)
     }
   },
 })

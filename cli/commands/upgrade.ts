@@ -1,8 +1,9 @@
 /**
- * `owlat upgrade [--version V] [--yes]` and `owlat rollback [--version V] [--yes]`: pick a
- * release from the release source, judge it by the shared target rules (the ones the web
+ * `owlat upgrade [--version V] [--yes] [--try-again]` and `owlat rollback [--version V] [--yes]`:
+ * pick a release from the release source, judge it by the shared target rules (the ones the web
  * explains and the updater enforces), verify it, confirm, hand it to the updater and follow the
- * job until it ends. Exit 0 only when the job succeeded.
+ * job until it ends. A release that already failed on this instance is never picked by itself
+ * and is installed again only with `--try-again`. Exit 0 only when the job succeeded.
  */
 import { defineCommand, type ArgsDef } from 'citty'
 import { consola } from 'consola'
@@ -13,24 +14,30 @@ import type { RunKind } from '../../shared/run-state'
 import { versionSchema } from '../../shared/schemas/common'
 import type { ReleaseManifest, Release } from '../../shared/schemas/release'
 import { SidecarRejectedError, type SidecarClient } from '../../shared/sidecar-client'
-import { checkTarget, rollbackCandidates, runRecordsOfJobs, type RunRecord, type TargetCheck } from '../../shared/targets'
-import { compareVersions, isPrerelease, isVersion, newestApplicable, type Channel } from '../../shared/version'
+import { notesToText } from '../../shared/releases/notes'
+import { RUN_STATUS_TEXT } from '../../shared/run-state'
+import type { FailedAttempt } from '../../shared/schemas/api'
+import { checkTarget, failedReleases, rollbackCandidates, runRecordsOfJobs, type RunRecord, type TargetCheck } from '../../shared/targets'
+import { compareVersions, isPrerelease, isUpdate, isVersion, sortVersionsDesc, type Channel } from '../../shared/version'
 import { validateArgs } from '../args'
 import { cliRequester, commandEnv, type CommandEnv } from '../context'
 import { releasePublicKey } from '../env'
 import { CliError } from '../errors'
 import { followJob, followWithDetach } from '../follow'
-import { JobPrinter, outcome, printLine } from '../job-view'
+import { formatTime, JobPrinter, outcome, printFailure, printLine } from '../job-view'
+import { bold, green, red, yellow, notesStyle } from '../style'
 import { checkRelease, listReleases, releaseSource } from '../releases'
 
 const jobArgs = {
-  version: { type: 'string', description: 'Target version (default: see the command)', valueHint: 'V' },
-  yes: { type: 'boolean', description: 'Do not ask for confirmation' },
+  'version': { type: 'string', description: 'Target version (default: see the command)', valueHint: 'V' },
+  'yes': { type: 'boolean', description: 'Do not ask for confirmation' },
+  'try-again': { type: 'boolean', description: 'Install the release even though it already failed on this instance' },
 } satisfies ArgsDef
 
 const jobArgsSchema = z.object({
-  version: versionSchema.optional(),
-  yes: z.boolean().default(false),
+  'version': versionSchema.optional(),
+  'yes': z.boolean().default(false),
+  'try-again': z.boolean().default(false),
 })
 
 /** As many past jobs as the updater lists: versions this instance ran count for rollbacks. */
@@ -43,6 +50,8 @@ interface Situation {
   installed: string
   releases: Release[]
   runs: RunRecord[]
+  /** Releases that failed on this instance, from the updater's own jobs. */
+  failed: FailedAttempt[]
 }
 
 interface Target {
@@ -65,46 +74,66 @@ function installedVersion(version: string): string {
   return version
 }
 
-function judge(s: Situation, kind: RunKind, version: string, channel: Channel): Target {
-  const check = checkTarget({ kind, targetVersion: version, currentVersion: s.installed, channel, releases: s.releases, runs: s.runs })
+/** "failed on this instance 2026-11-20 13:04:05 CET (rolled back: …)" */
+function failedText(failed: FailedAttempt): string {
+  return `failed on this instance ${formatTime(failed.endedAt)} (${RUN_STATUS_TEXT[failed.status]}${failed.reason ? `: ${failed.reason}` : ''})`
+}
+
+function judge(s: Situation, kind: RunKind, version: string, channel: Channel, retryFailed = false): Target {
+  const check = checkTarget({ kind, targetVersion: version, currentVersion: s.installed, channel, releases: s.releases, runs: s.runs, retryFailed })
+  if (!check.ok && check.failedHere) {
+    throw new CliError(`cannot ${kind === 'update' ? 'update' : 'roll back'} to ${version}: it ${failedText(check.failedHere)}; pass --try-again to install it again anyway`)
+  }
   if (!check.ok) throw new CliError(`cannot ${kind === 'update' ? 'update' : 'roll back'} to ${version}: ${check.reason}`)
   return { kind, version, check }
 }
 
 /** `upgrade --version` may go back (operators use it to roll back); `rollback --version` never goes forward. */
-function pickExplicit(s: Situation, mode: RunKind, version: string): Target {
+function pickExplicit(s: Situation, mode: RunKind, version: string, retryFailed: boolean): Target {
   if (version === s.installed) throw new CliError(`${version} is already installed: nothing to do`)
   const kind: RunKind = compareVersions(version, s.installed) > 0 ? 'update' : 'rollback'
   if (mode === 'rollback' && kind === 'update') {
     throw new CliError(`${version} is newer than the installed ${s.installed}: use owlat upgrade --version ${version}`)
   }
-  return judge(s, kind, version, channelFor(s.installed, version))
+  return judge(s, kind, version, channelFor(s.installed, version), retryFailed)
 }
 
+/**
+ * The newest release that is an update, passing over those that failed on this instance (said
+ * on the way: they are offered again only with --version V --try-again).
+ */
 function pickUpgrade(s: Situation): Target | null {
   const channel = channelFor(s.installed, undefined)
-  // The newest release failing verification is a warning sign, not a cue to quietly take an older one.
-  const newest = newestApplicable(s.releases, s.installed, channel)
-  return newest ? judge(s, 'update', newest.version, channel) : null
+  const updates = sortVersionsDesc(s.releases.filter(r => isUpdate(r.version, s.installed, channel)), r => r.version)
+  for (const release of updates) {
+    const failed = s.failed.find(f => f.version === release.version)
+    if (!failed) {
+      // The newest release failing verification is a warning sign, not a cue to quietly take an older one.
+      return judge(s, 'update', release.version, channel)
+    }
+    printLine(`${yellow('skipping')} ${release.version}: it ${failedText(failed)}; to install it again anyway: owlat upgrade --version ${release.version} --try-again`)
+  }
+  return null
 }
 
 function pickRollback(s: Situation): Target {
   const channel = channelFor(s.installed, undefined)
   const candidates = rollbackCandidates({ currentVersion: s.installed, channel, releases: s.releases, runs: s.runs, backupsSupported: false })
   for (const candidate of candidates) {
-    if (candidate.disabledReason === null) return judge(s, 'rollback', candidate.version, channel)
-    printLine(`skipping ${candidate.version}: ${candidate.disabledReason}`)
+    if (candidate.disabledReason === null && candidate.failedHere === null) return judge(s, 'rollback', candidate.version, channel)
+    printLine(`${yellow('skipping')} ${candidate.version}: ${candidate.disabledReason ?? `it ${failedText(candidate.failedHere!)}`}`)
   }
   throw new CliError(`no verified release older than ${s.installed} in ${s.source.where}: pass --version or add the release's artifacts`)
 }
 
-function showPlan(installed: string, kind: RunKind, manifest: ReleaseManifest): void {
-  printLine(`${kind === 'update' ? 'Update' : 'Roll back'}: ${installed} → ${manifest.version} (${manifest.channel}, published ${manifest.publishedAt.slice(0, 10)})`)
-  if (manifest.severity === 'security') printLine('This is a security release.')
+function showPlan(installed: string, kind: RunKind, manifest: ReleaseManifest, failed: FailedAttempt | null): void {
+  printLine(bold(`${kind === 'update' ? 'Update' : 'Roll back'}: ${installed} → ${manifest.version}`) + ` (${manifest.channel}, published ${manifest.publishedAt.slice(0, 10)})`)
+  if (failed) printLine(red(`✖ ${manifest.version} already ${failedText(failed)}.`) + ' Installing it again anyway (--try-again).')
+  if (manifest.severity === 'security') printLine(red('This is a security release.'))
   if (manifest.migrations.migratesData) {
-    printLine(`This release migrates data; it can roll back to ${manifest.migrations.rollbackFloor ?? 'no earlier version'} afterwards.`)
+    printLine(yellow(`This release migrates data; it can roll back to ${manifest.migrations.rollbackFloor ?? 'no earlier version'} afterwards.`))
   }
-  const notes = manifest.notes.trim()
+  const notes = notesToText(manifest.notes, manifest.version, notesStyle)
   if (notes) printLine(`\n${notes}\n`)
 }
 
@@ -127,7 +156,8 @@ async function situation(): Promise<Situation> {
   const client = ctx.client()
   const source = releaseSource(ctx)
   const [health, jobs, releases] = await Promise.all([client.health(), client.listJobs(HISTORY_LIMIT), listReleases(source)])
-  return { ctx, client, source, installed: installedVersion(health.version), releases, runs: runRecordsOfJobs(jobs) }
+  const runs = runRecordsOfJobs(jobs)
+  return { ctx, client, source, installed: installedVersion(health.version), releases, runs, failed: failedReleases(runs) }
 }
 
 async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Promise<void> {
@@ -136,11 +166,12 @@ async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Prom
   const s = await situation()
 
   let target: Target | null
-  if (args.version) target = pickExplicit(s, mode, args.version)
+  const retryFailed = args['try-again']
+  if (args.version) target = pickExplicit(s, mode, args.version, retryFailed)
   else if (mode === 'update') target = pickUpgrade(s)
   else target = pickRollback(s)
   if (!target) {
-    printLine(`✔ Owlat ${s.installed} is up to date (${s.source.where})`)
+    printLine(`${green('✔')} Owlat ${s.installed} is up to date (${s.source.where})`)
     return
   }
 
@@ -148,7 +179,7 @@ async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Prom
   const key = releasePublicKey(s.ctx.config)
   const release = await checkRelease(s.source, target.version, key, s.ctx.policy)
   if (!release.ok) throw new CliError(`release ${target.version} failed verification, nothing was changed: ${release.reason}`)
-  showPlan(s.installed, target.kind, release.manifest)
+  showPlan(s.installed, target.kind, release.manifest, retryFailed ? s.failed.find(f => f.version === target.version) ?? null : null)
   // Upgrades must be confirmed even in scripts (--yes); an explicit rollback is its own consent
   // outside a terminal, which keeps `owlat rollback --version V` scriptable as pinned.
   await confirm(`${target.kind === 'update' ? 'Update' : 'Roll back'} to ${target.version} now?`, args.yes, mode === 'update')
@@ -159,6 +190,7 @@ async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Prom
     kind: target.kind,
     requestedBy: cliRequester(),
     channel: channelFor(s.installed, args.version),
+    retryFailed,
   }, floors)
   let jobId: string
   try {
@@ -174,8 +206,11 @@ async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Prom
 
   const printer = new JobPrinter()
   const job = await followWithDetach(jobId, signal => followJob(s.client, jobId, printer, { signal }))
-  if (job.status !== 'succeeded') throw new CliError(`${outcome(job)} (details: owlat logs --job ${job.id})`)
-  printLine(`✔ Owlat now runs ${job.toVersion}`)
+  if (job.status !== 'succeeded') {
+    printFailure(job)
+    throw new CliError(`${outcome(job)} (details: owlat logs --job ${job.id})`)
+  }
+  printLine(`${green('✔')} Owlat now runs ${job.toVersion}`)
 }
 
 export const upgradeCommand = defineCommand({

@@ -16,6 +16,13 @@ export function currentVersion(): string {
   return process.env.OWLAT_VERSION?.trim() || pkg.version
 }
 
+/**
+ * What identifies the web's build: OWLAT_BUILD_ID (set by the image build), else the commit the
+ * app was built from (`owlatSystem.build`, read at build time), else Nuxt's random build id. One
+ * build can serve several versions (the demo runs one build for all), so the page shows the
+ * image digest next to it where the updater knows it.
+ */
 export function currentBuildId(): string {
-  return useRuntimeConfig().app.buildId
+  const config = useRuntimeConfig()
+  return process.env.OWLAT_BUILD_ID?.trim() || config.owlatSystem.build || config.app.buildId
 }

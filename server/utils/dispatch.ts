@@ -35,6 +35,8 @@ export interface StartOptions {
   backup: boolean
   /** For a rollback: also restore the backup taken before the update that left the target, when there is one. */
   restoreBackup: boolean
+  /** Install the target even though it failed on this instance before ("try again anyway"). */
+  retryFailed?: boolean
 }
 
 export async function startRun(kind: RunKind, targetVersion: string, user: SessionUser, options: StartOptions): Promise<{ runId: string }> {
@@ -51,8 +53,9 @@ export async function startRun(kind: RunKind, targetVersion: string, user: Sessi
   const running = currentVersion()
   let restoreBackupJobId: string | null = null
   // The same rule the sidecar enforces; here it explains, before anything is opened.
-  const check = checkTarget({ kind, targetVersion, currentVersion: running, channel, releases, runs: await store.listRuns(ROLLBACK_HISTORY_LIMIT) })
-  if (!check.ok) throw badRequest(check.reason)
+  const check = checkTarget({ kind, targetVersion, currentVersion: running, channel, releases, runs: await store.listRuns(ROLLBACK_HISTORY_LIMIT), retryFailed: options.retryFailed })
+  // A target that failed here before says which run, so the page can offer "try again anyway".
+  if (!check.ok) throw createError({ statusCode: 400, statusMessage: 'Bad Request', message: check.reason, data: check.failedHere ? { failedHere: check.failedHere } : undefined })
   if (kind === 'rollback') {
     // The dialog's own list: the backup it offers is the one restored.
     const { candidates } = await loadRollbackCandidates()
@@ -96,6 +99,7 @@ export async function startRun(kind: RunKind, targetVersion: string, user: Sessi
       backup: options.backup,
       restoreBackupJobId,
       channel,
+      retryFailed: options.retryFailed === true,
     }, floors), deps)
   }
   catch (err) {

@@ -8,7 +8,8 @@ import type { RollbackCandidates } from '#layers/owlat-system/shared/schemas/api
 import type { DriverBackups, JobBackup } from '#layers/owlat-system/shared/schemas/job'
 import { readReleases } from './releases'
 import { syncFromSidecar } from './runs'
-import { leavingRun, rollbackCandidates } from '../../shared/targets'
+import { leavingRun, rollbackAvailability, rollbackCandidates } from '../../shared/targets'
+import { committedVersion } from './system-status'
 
 /** Far more runs than an instance makes in years of updates; older ones cannot matter to a rollback. */
 export const ROLLBACK_HISTORY_LIMIT = 500
@@ -25,14 +26,14 @@ async function driverBackups(): Promise<DriverBackups | null> {
 
 export async function loadRollbackCandidates(): Promise<RollbackCandidates> {
   const store = useStore()
-  await syncFromSidecar(useReconcileDeps())
+  const active = await syncFromSidecar(useReconcileDeps())
   const [{ releases }, { channel }, runs, backups] = await Promise.all([
     readReleases(store, useReleaseSource()),
     store.getSettings(),
     store.listRuns(ROLLBACK_HISTORY_LIMIT),
     driverBackups(),
   ])
-  const running = currentVersion()
+  const running = committedVersion(active)
   const backupsSupported = backups?.supported === true
   const jobBackups = new Map<string, JobBackup>()
   if (backupsSupported) {
@@ -44,9 +45,11 @@ export async function loadRollbackCandidates(): Promise<RollbackCandidates> {
       if (job?.backup) jobBackups.set(jobId, job.backup)
     }))
   }
+  const candidates = rollbackCandidates({ currentVersion: running, channel, releases, runs, backupsSupported, jobBackups })
   return {
     currentVersion: running,
     backups,
-    candidates: rollbackCandidates({ currentVersion: running, channel, releases, runs, backupsSupported, jobBackups }),
+    candidates,
+    unavailableReason: rollbackAvailability({ currentVersion: running, channel, releases, runs }).reason,
   }
 }

@@ -161,6 +161,14 @@ export async function syncFromSidecar(deps: ReconcileDeps): Promise<Run | null> 
   return deps.store.getActiveRun()
 }
 
+/**
+ * A run by the id the page shows, or by its sidecar job's id (what `owlat history` lists): one id
+ * works everywhere. New runs have one id for both (the updater takes the run's id for its job).
+ */
+export async function findRun(store: SystemStore, id: string): Promise<Run | null> {
+  return await store.getRun(id) ?? await store.getRunByJobId(id)
+}
+
 /** Why a dispatch failed, in words for the run's reason and the caller's answer. */
 export function dispatchFailureReason(err: unknown): string {
   if (err instanceof SidecarRejectedError) return `the updater refused the job: ${err.message}`

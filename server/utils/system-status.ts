@@ -1,45 +1,65 @@
 /** The one read behind the page and the banner (`GET /api/system/status`). */
 import { isActiveStatus } from '#layers/owlat-system/shared/run-state'
 import type { Run, SessionUser, SystemStatus } from '#layers/owlat-system/shared/schemas/api'
+import { failedReleases, rollbackAvailability } from '#layers/owlat-system/shared/targets'
 import { newestApplicable } from '#layers/owlat-system/shared/version'
 import { readReleases } from './releases'
 import { syncFromSidecar } from './runs'
 import type { SystemStore } from './store/types'
 
 /**
+ * Runs the status reads (failed releases, rollback targets, the outcome to acknowledge): enough
+ * for years of updates, and cheap to read every poll.
+ */
+const STATUS_RUNS = 50
+
+/**
+ * The committed version: while a run is in flight, the one it started from. The web answering
+ * may already be the new one (it is, during `verify`), but nothing is installed until `commit`.
+ */
+export function committedVersion(activeRun: Run | null): string {
+  return activeRun && isActiveStatus(activeRun.status) ? activeRun.fromVersion : currentVersion()
+}
+
+/**
  * The newest finished run when it failed or was rolled back and no admin acknowledged it. A newer
  * finished run (a successful retry, say) supersedes it: only the latest outcome needs attention.
  */
-async function unacknowledgedRun(store: SystemStore): Promise<Run | null> {
-  const latest = (await store.listRuns(5)).find(r => !isActiveStatus(r.status))
+async function unacknowledgedRun(store: SystemStore, runs: Run[]): Promise<Run | null> {
+  const latest = runs.find(r => !isActiveStatus(r.status))
   if (!latest || (latest.status !== 'failed' && latest.status !== 'rolled_back')) return null
   return await store.getAcknowledgement(latest.id) ? null : latest
 }
 
 export async function systemStatus(user: SessionUser): Promise<SystemStatus> {
   const store = useStore()
-  const [activeRun, cache, { channel }] = await Promise.all([
+  const [synced, cache, { channel }] = await Promise.all([
     // Synced from the sidecar, so a run started from the CLI shows (and blocks) here too.
     syncFromSidecar(useReconcileDeps()),
     readReleases(store, useReleaseSource(), useOwlatConfig().releaseCheck),
     store.getSettings(),
   ])
-  const version = currentVersion()
+  const activeRun = synced && isActiveStatus(synced.status) ? synced : null
+  // Read after the sync above, so a run that just ended is seen with its outcome.
+  const runs = await store.listRuns(STATUS_RUNS)
+  const version = committedVersion(activeRun)
   // Unverified releases are listed but never offered.
   const latest = newestApplicable(cache.releases.filter(r => r.verified), version, channel)
   const dismissed = latest !== null && latest.severity !== 'security' && await store.isDismissed(user.id, latest.version)
-  // Read after the sync above, so a run that just ended is seen with its outcome.
-  const attention = await unacknowledgedRun(store)
   return {
     currentVersion: version,
+    webVersion: currentVersion(),
     buildId: currentBuildId(),
     channel,
     latest,
     updateAvailable: latest !== null,
     severity: latest?.severity ?? null,
     dismissed,
-    activeRun: activeRun && isActiveStatus(activeRun.status) ? activeRun : null,
-    unacknowledgedRun: attention,
+    activeRun,
+    unacknowledgedRun: await unacknowledgedRun(store, runs),
     lastCheck: { checkedAt: cache.checkedAt, error: cache.error, nextCheckAt: cache.nextCheckAt },
+    failedReleases: failedReleases(runs),
+    rollback: rollbackAvailability({ currentVersion: version, channel, releases: cache.releases, runs }),
+    verifyTimeoutMs: useOwlatConfig().verifyTimeoutMs,
   }
 }

@@ -12,7 +12,7 @@ import { releaseManifestSchema, type Release, type ReleaseManifest } from '../sc
 import { isPrerelease, isVersion, sortVersionsDesc, versionFromTag } from '../version'
 import type { OwlatConfig } from '../config'
 import { createGitHubClient, GitHubRateLimitError, type GitHubAsset, type GitHubClient, type GitHubRelease } from './github'
-import { renderNotes } from './notes'
+import { renderReleaseNotes } from './notes'
 
 /** What the last good check left behind, so a source can skip work that would change nothing. */
 export interface KnownReleases {
@@ -98,7 +98,7 @@ export function toRelease(manifest: ReleaseManifest, verifyError: string | null)
     publishedAt: manifest.publishedAt,
     severity: manifest.severity,
     notes: manifest.notes,
-    notesHtml: renderNotes(manifest.notes),
+    notesHtml: renderReleaseNotes(manifest.notes, manifest.version),
     migratesData: manifest.migrations.migratesData,
     rollbackFloor: manifest.migrations.rollbackFloor,
     verified: verifyError === null,
@@ -223,7 +223,7 @@ export function createGitHubReleaseSource(opts: ReleaseSourceOptions & { client:
       publishedAt: release.published_at ?? release.created_at,
       severity: 'normal',
       notes,
-      notesHtml: renderNotes(notes),
+      notesHtml: renderReleaseNotes(notes, version),
       migratesData: false,
       rollbackFloor: null,
       verified: false,

@@ -16,14 +16,22 @@ export const targetVersionBodySchema = z.object({ targetVersion: versionSchema }
  * `POST /api/system/updates`. `backup` defaults on so the pinned `{targetVersion}` body keeps the
  * safe behaviour; a driver that cannot back up skips the step and says why.
  */
-export const updateBodySchema = targetVersionBodySchema.extend({ backup: z.boolean().default(true) }).strict()
+export const updateBodySchema = targetVersionBodySchema.extend({
+  backup: z.boolean().default(true),
+  /** Install it even though it failed on this instance before ("try again anyway"). */
+  retryFailed: z.boolean().default(false),
+}).strict()
 export type UpdateBody = z.input<typeof updateBodySchema>
 
 /**
  * `POST /api/system/rollbacks`. `restoreBackup` defaults on: it only takes effect when the update
  * being undone left a data backup the driver can restore.
  */
-export const rollbackBodySchema = targetVersionBodySchema.extend({ restoreBackup: z.boolean().default(true) }).strict()
+export const rollbackBodySchema = targetVersionBodySchema.extend({
+  restoreBackup: z.boolean().default(true),
+  /** Go back to it even though a run to it failed on this instance before. */
+  retryFailed: z.boolean().default(false),
+}).strict()
 export type RollbackBody = z.input<typeof rollbackBodySchema>
 
 /** The rollback dialog's form: the body plus the target version typed again to confirm. */
@@ -153,9 +161,30 @@ export const runExportSchema = z.object({
 })
 export type RunExport = z.infer<typeof runExportSchema>
 
+/**
+ * A release that failed on this instance: the newest run that tried it was rolled back, or failed
+ * once the stack had changed (shared/targets.ts `failedReleases`).
+ */
+export const failedAttemptSchema = z.object({
+  version: z.string(),
+  /** The run's id (the one the page, the API and `owlat logs --job` all accept). */
+  runId: z.string(),
+  status: z.enum(['rolled_back', 'failed']),
+  endedAt: z.number(),
+  reason: z.string().nullable(),
+})
+export type FailedAttempt = z.infer<typeof failedAttemptSchema>
+
 /** `GET /api/system/status`: one read for the page and the banner. */
 export const statusSchema = z.object({
+  /**
+   * The committed version: what runs once nothing is in flight. While a run is active it is the
+   * version the run started from, whatever the web answering right now runs (the new web answers
+   * during `verify`, before anything is committed).
+   */
   currentVersion: z.string(),
+  /** The version of the web process that answered (the document's own build); null from older webs. */
+  webVersion: z.string().nullable().default(null),
   buildId: z.string(),
   channel: channelSchema,
   latest: releaseSchema.nullable(),
@@ -174,6 +203,12 @@ export const statusSchema = z.object({
     /** When the source will be asked next (the scheduled slot or the end of a rate limit). */
     nextCheckAt: z.number().nullable(),
   }),
+  /** Releases that failed on this instance (newest first): marked everywhere, never offered by the banner. */
+  failedReleases: z.array(failedAttemptSchema).default([]),
+  /** Whether "Roll back…" has a version to offer, and why not when it has none. */
+  rollback: z.object({ available: z.boolean(), reason: z.string().nullable() }).default({ available: true, reason: null }),
+  /** How long `verify` waits for the new version (OWLAT_VERIFY_TIMEOUT_MS): "verifying, 23 s of 60 s". */
+  verifyTimeoutMs: z.number().nullable().default(null),
 })
 export type SystemStatus = z.infer<typeof statusSchema>
 
@@ -228,6 +263,8 @@ export const rollbackCandidateSchema = z.object({
   undoes: z.array(undoneReleaseSchema),
   /** The backup taken before the update that left this version; null when there is none to offer. */
   backup: runBackupSchema.nullable(),
+  /** A run to it failed on this instance: choosing it again takes "try again anyway". */
+  failedHere: failedAttemptSchema.nullable().default(null),
 })
 export type RollbackCandidate = z.infer<typeof rollbackCandidateSchema>
 
@@ -236,5 +273,7 @@ export const rollbackCandidatesSchema = z.object({
   currentVersion: z.string(),
   backups: driverBackupsSchema.nullable(),
   candidates: z.array(rollbackCandidateSchema),
+  /** When no candidate can be chosen, why, naming the versions this instance ran. */
+  unavailableReason: z.string().nullable().default(null),
 })
 export type RollbackCandidates = z.infer<typeof rollbackCandidatesSchema>

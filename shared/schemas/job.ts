@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { serviceLogEntrySchema } from '../service-output'
 import { channelSchema, driverNameSchema, requestedBySchema, runCoreSchema, runKindSchema, versionSchema } from './common'
 
 /** A release manifest as signed: its exact bytes (base64) and the signature over them. */
@@ -32,6 +33,8 @@ export const jobRequestSchema = z.object({
   restoreBackupJobId: z.string().min(1).max(100).nullable().default(null),
   /** The update channel the requester follows: pre-releases only on `beta`. */
   channel: channelSchema.default('stable'),
+  /** Install the target even though it failed on this instance before ("try again anyway"). */
+  retryFailed: z.boolean().default(false),
   /**
    * For a rollback: the signed manifests of the running release and of the releases it undoes
    * that migrated data, so their rollback floors are checked. The sidecar also keeps every
@@ -93,5 +96,8 @@ export const sidecarHealthSchema = z.object({
 })
 export type SidecarHealth = z.infer<typeof sidecarHealthSchema>
 
-/** `GET /v1/services/:name/logs?tail=N`: the newest lines a service wrote (for `owlat logs SERVICE`). */
-export const serviceLogsSchema = z.object({ lines: z.array(z.string()) })
+/**
+ * `GET /v1/services/:name/logs?tail=N`: the newest lines a service wrote (for `owlat logs SERVICE`);
+ * `entries` has each with its time and the version that wrote it (absent from older updaters).
+ */
+export const serviceLogsSchema = z.object({ lines: z.array(z.string()), entries: z.array(serviceLogEntrySchema).optional() })

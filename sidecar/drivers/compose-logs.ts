@@ -6,6 +6,8 @@
  */
 import { Writable } from 'node:stream'
 import type Docker from 'dockerode'
+import type { ServiceLogEntry } from '../../shared/service-output'
+import { versionFromImage } from '../compose-file'
 import { LineBuffer } from '../line-buffer'
 import { ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL } from './docker-engine'
 
@@ -54,9 +56,9 @@ export class ServiceLogs {
     }
   }
 
-  /** The newest `n` lines of `service`, oldest first (empty when it wrote nothing yet). */
-  tail(service: string, n: number): string[] {
-    return this.buffers.get(service)?.tail(n) ?? []
+  /** The newest `n` lines of `service`, oldest first, each with its time and the version that wrote it. */
+  tail(service: string, n: number): ServiceLogEntry[] {
+    return this.buffers.get(service)?.entriesTail(n) ?? []
   }
 
   close(): void {
@@ -68,25 +70,27 @@ export class ServiceLogs {
 
   private follow(id: string, service: string): void {
     if (this.closed || this.streams.has(id)) return
-    const buffer = this.buffers.get(service) ?? new LineBuffer(LINES_PER_SERVICE)
+    const buffer = this.buffers.get(service) ?? new LineBuffer(LINES_PER_SERVICE, { timestamps: true })
     this.buffers.set(service, buffer)
     const since = this.seen.has(id) ? Math.floor(Date.now() / 1000) : 0
     this.seen.add(id)
     const container = this.docker.getContainer(id)
     const attach = async () => {
       const info = await container.inspect()
-      const stream = await container.logs({ follow: true, stdout: true, stderr: true, since, tail: LINES_PER_SERVICE }) as unknown as NodeJS.ReadableStream
+      // With the engine's own timestamps: when a line was written, not when we happened to read it.
+      const stream = await container.logs({ follow: true, stdout: true, stderr: true, since, tail: LINES_PER_SERVICE, timestamps: true }) as unknown as NodeJS.ReadableStream
       if (this.closed) return destroy(stream)
       this.streams.set(id, stream)
-      const sink = new Writable({
+      const version = imageVersion(info.Config.Image)
+      const sinkOf = (name: string) => new Writable({
         write(chunk: Buffer, _enc, done) {
-          buffer.write(chunk.toString('utf8'))
+          buffer.write(chunk.toString('utf8'), version, `${id}:${name}`)
           done()
         },
       })
       // Without a TTY the engine multiplexes stdout and stderr into one framed stream.
-      if (info.Config.Tty) stream.pipe(sink)
-      else this.docker.modem.demuxStream(stream, sink, sink)
+      if (info.Config.Tty) stream.pipe(sinkOf('tty'))
+      else this.docker.modem.demuxStream(stream, sinkOf('out'), sinkOf('err'))
       const forget = () => this.streams.delete(id)
       stream.on('end', forget)
       stream.on('error', forget)
@@ -95,6 +99,15 @@ export class ServiceLogs {
       // The container went away before we attached: nothing to follow.
       if ((err as { statusCode?: number }).statusCode !== 404) this.log(`cannot follow the logs of ${service} (${id.slice(0, 12)}): ${err.message}`)
     })
+  }
+}
+
+function imageVersion(image: string): string | null {
+  try {
+    return versionFromImage(image)
+  }
+  catch {
+    return null
   }
 }
 

@@ -21,6 +21,7 @@ import { checkComposePolicy, composePolicyOptionsFromEnv, describePolicyViolatio
 import type { OwlatConfig } from '../../shared/config'
 import { blockingFailures, formatCheck, parseStackModel, stackChecks, type Check } from '../../shared/node/checks'
 import type { ServiceHealth } from '../../shared/schemas/job'
+import type { ServiceLogEntry } from '../../shared/service-output'
 import { parseCompose, readCompose, versionFromImage } from '../compose-file'
 import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
 import { ComposeCli, detectCompose, overrideFile } from './compose-cli'
@@ -29,6 +30,7 @@ import { ServiceLogs } from './compose-logs'
 import { activeProfiles, defaultServices, DEPLOY_LABEL, deploySteps, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, parseComposeModel, projectName, withOverride, type ComposeModel, type DeployStep } from './compose-project'
 import { launchSelfUpdate } from './compose-self-update'
 import { connectEngine, engineInfo, ensureImage, execIn, freeBytes, localImageId, projectContainers, projectVolumes, type ServiceContainer } from './docker-engine'
+import { keepServiceOutput } from './service-output'
 import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
 import type { Driver, StepContext } from './types'
 import { formatSeconds, probeWeb } from './web-probe'
@@ -95,6 +97,8 @@ export class ComposeDriver implements Driver {
   private readonly env: NodeJS.ProcessEnv
   private cliInstance: ComposeCli | null = null
   private logs: ServiceLogs | null = null
+  /** When this updater last ran `up` on the stack: the output `verify` keeps is what came after. */
+  private upAt: number | null = null
 
   constructor(private readonly config: OwlatConfig, private readonly opts: ComposeDriverOptions) {
     this.env = opts.env ?? process.env
@@ -134,7 +138,7 @@ export class ComposeDriver implements Driver {
     return containers.map(c => ({ name: c.service, image: c.image, version: tagVersion(c.image), state: c.state, health: c.health }))
   }
 
-  serviceLogs(service: string, tail: number): string[] {
+  serviceLogs(service: string, tail: number): ServiceLogEntry[] {
     if (!this.currentModel().services.has(service)) throw new Error(`unknown service ${service}`)
     return this.logs?.tail(service, tail) ?? []
   }
@@ -288,6 +292,7 @@ export class ComposeDriver implements Driver {
     const cli = await this.cli()
     const services = this.managedServices(this.currentModel())
     ctx.log(`up -d --remove-orphans ${services.join(' ')} (the updater's own service ${this.settings.OWLAT_UPDATER_SERVICE} is left alone)`)
+    this.upAt = Date.now()
     await cli.run({ file: this.paths.current, args: ['up', '-d', '--remove-orphans', ...services], signal: ctx.signal, onLine: ctx.log })
   }
 
@@ -297,7 +302,14 @@ export class ComposeDriver implements Driver {
     const timeout = await this.verifyTimeout(ctx, services)
     ctx.log(`waiting up to ${formatSeconds(timeout)} for ${services.join(', ')} to run healthy at their pinned images, and web to answer ${version} (${this.settings.OWLAT_WEB_VERSION_CHECK})`)
     const result = await this.waitForStack(model, services, version, timeout, ctx.signal)
-    if (!result.ok) throw new Error(result.fatal ? result.detail : `the stack did not become healthy within ${formatSeconds(timeout)} (last: ${result.detail})`)
+    if (!result.ok) {
+      // The service the check stopped at ("web: …"), else the web: its own words say why.
+      const named = /^([\w.-]+):/.exec(result.detail)?.[1]
+      const service = named && services.includes(named) ? named : this.settings.OWLAT_WEB_SERVICE
+      const serviceVersion = service === this.settings.OWLAT_WEB_SERVICE ? version : tagVersion(model.services.get(service)?.image ?? '')
+      keepServiceOutput(ctx, service, serviceVersion, this.logs?.tail(service, 1000) ?? [], this.upAt)
+      throw new Error(result.fatal ? result.detail : `the stack did not become healthy within ${formatSeconds(timeout)} (last: ${result.detail})`)
+    }
     ctx.log(`every service runs healthy at its pinned image; web answers ${version}`)
   }
 

@@ -8,7 +8,9 @@ import type { OwlatConfig } from '../../shared/config'
 import { skip, type Check } from '../../shared/node/checks/types'
 import { PRIVATE_FILE_MODE } from '../../shared/node/private-files'
 import type { ServiceHealth } from '../../shared/schemas/job'
+import type { ServiceLogEntry } from '../../shared/service-output'
 import { readCompose, type ComposeWeb } from '../compose-file'
+import { keepServiceOutput } from './service-output'
 import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
 import type { Driver, StepContext } from './types'
 import { formatSeconds, waitForWeb, webHealth, type WebTarget } from './web-probe'
@@ -65,6 +67,8 @@ export class LocalDriver implements Driver {
   private readonly paths: ReturnType<typeof stackPaths>
   private readonly web: WebProcess
   private readonly target: WebTarget
+  /** When this updater last (re)started the web: the output `verify` keeps is what came after. */
+  private startedWebAt: number | null = null
 
   constructor(private readonly config: OwlatConfig, private readonly opts: LocalDriverOptions) {
     this.paths = stackPaths(config.dataDir)
@@ -113,7 +117,7 @@ export class LocalDriver implements Driver {
     return [process.env]
   }
 
-  serviceLogs(service: string, tail: number): string[] {
+  serviceLogs(service: string, tail: number): ServiceLogEntry[] {
     if (service !== 'web') throw new Error(`unknown service ${service} (the local driver runs: web)`)
     return this.web.logs(tail)
   }
@@ -165,7 +169,13 @@ export class LocalDriver implements Driver {
 
   async verify(ctx: StepContext, version: string): Promise<void> {
     ctx.log(`waiting up to ${formatSeconds(this.config.verifyTimeoutMs)} for ${this.target.baseUrl} to be healthy at ${version}`)
-    await waitForWeb(this.target, version, this.config.verifyTimeoutMs, ctx.signal)
+    try {
+      await waitForWeb(this.target, version, this.config.verifyTimeoutMs, ctx.signal)
+    }
+    catch (err) {
+      if (!ctx.signal.aborted) keepServiceOutput(ctx, 'web', version, this.web.logs(1000), this.startedWebAt)
+      throw err
+    }
     ctx.log(`web (pid ${this.web.pid}) is healthy and answers ${version}`)
   }
 
@@ -182,6 +192,7 @@ export class LocalDriver implements Driver {
   /** Starts the web from the current compose file, with the environment the brief pins. */
   private startWeb(): Promise<number> {
     const compose = readCompose(this.paths.current)
+    this.startedWebAt = Date.now()
     return this.web.start({ version: compose.version, image: compose.image, env: this.webEnv(compose) })
   }
 

@@ -11,6 +11,7 @@ import type { Check } from '../../shared/node/checks/types'
 import type { RunKind } from '../../shared/run-state'
 import type { DriverName } from '../../shared/schemas/common'
 import type { DriverBackups, JobBackup, ServiceHealth } from '../../shared/schemas/job'
+import type { ServiceLogEntry } from '../../shared/service-output'
 
 export type { DriverName }
 
@@ -64,8 +65,8 @@ export interface Driver {
   /** Version of the web image in the current compose file. */
   installedVersion(): string
   health(): Promise<ServiceHealth[]>
-  /** Newest lines a service wrote (for `owlat logs`). */
-  serviceLogs(service: string, tail: number): string[]
+  /** Newest lines a service wrote (for `owlat logs`), each with its time and the version that wrote it. */
+  serviceLogs(service: string, tail: number): ServiceLogEntry[]
   /** The stack checks (shared/node/checks) on the installed stack, for the bug-report bundle. */
   checks?(signal?: AbortSignal): Promise<Check[]>
   /** Values the bundle must mask beyond the instance secret: the stack's own secrets. */
@@ -81,7 +82,10 @@ export interface Driver {
   promote(ctx: StepContext): Promise<void>
   /** Restarts services from the current compose file. */
   recreate(ctx: StepContext): Promise<void>
-  /** Resolves once every service is healthy and the web answers `version`; throws on timeout. */
+  /**
+   * Resolves once every service is healthy and the web answers `version`; throws on timeout,
+   * after logging the failing service's last lines (`keepServiceOutput`).
+   */
   verify(ctx: StepContext, version: string): Promise<void>
   /** Puts the previous compose file back and recreates. Idempotent like `promote`. */
   restore(ctx: StepContext): Promise<void>

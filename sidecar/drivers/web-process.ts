@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import type { ServiceLogEntry } from '../../shared/service-output'
 import { LineBuffer } from '../line-buffer'
 import { isAlive, runsEntry, terminate, waitPortFree } from './processes'
 
@@ -55,8 +56,9 @@ export class WebProcess {
     return this.restartTimer ? 'restarting' : 'exited'
   }
 
-  logs(tail: number): string[] {
-    return this.output.tail(tail)
+  /** The newest lines the web wrote (every process it ran), each with its time and version. */
+  logs(tail: number): ServiceLogEntry[] {
+    return this.output.entriesTail(tail)
   }
 
   /**
@@ -97,8 +99,8 @@ export class WebProcess {
 
   private spawnChild(spec: WebSpec): Promise<number> {
     const child = spawn(process.execPath, [this.opts.entry], { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] })
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.output.write(chunk))
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.output.write(chunk))
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.output.write(chunk, spec.version, `${child.pid}:out`))
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.output.write(chunk, spec.version, `${child.pid}:err`))
     const startedAt = Date.now()
     return new Promise((resolve, reject) => {
       child.once('error', (err) => {
@@ -123,7 +125,7 @@ export class WebProcess {
     const delay = this.backoffMs
     this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS)
     const line = `web (pid ${child.pid}) exited unexpectedly (${signal ?? `code ${code}`}); restarting in ${delay / 1000} s`
-    this.output.push(`[updater] ${line}`)
+    this.output.push(`[updater] ${line}`, this.current.version)
     this.opts.log(line)
     const spec = this.current
     this.restartTimer = setTimeout(() => {

@@ -30,7 +30,7 @@ describe('owlat argument validation', () => {
     [['logs', 'web', '--tail', '5x'], 'owlat: --tail: must be a whole number'],
     [['logs', 'web', '--tail', '5001'], 'owlat: --tail: must be at most 5000'],
     [['upgrade', '--version', '1.3.0'], 'owlat: no terminal to confirm on: pass --yes to proceed without asking'],
-    [['logs', '--job', '../etc/passwd'], 'owlat: --job: must be a job id as shown by owlat history'],
+    [['logs', '--job', '../etc/passwd'], 'owlat: --job: must be a run id as the web page or owlat history shows it'],
     [['compose', 'check'], 'owlat: FILE: the compose file to check is required'],
     [['compose', 'check', 'a.yml', 'b.yml'], 'owlat: unexpected argument "b.yml": see --help'],
     [['compose', 'check', 'a.yml', '--allow-image', 'Not A Prefix'], 'owlat: --allow-image: must be an image prefix such as ghcr.io/owlat/'],

@@ -14,6 +14,7 @@ import { demoCompose } from '../../scripts/bootstrap'
 import { writeReleaseArtifacts } from '../../shared/release-artifacts'
 import { jobListSchema, jobSchema, sidecarHealthSchema } from '../../shared/schemas/job'
 import { SidecarClient } from '../../shared/sidecar-client'
+import { Journal } from '../../sidecar/journal'
 import { jobRequest } from '../sidecar/helpers'
 import { makeDemoInstance, runCli, spawnCli, startUpdater, stderrLines, type DemoInstance, type UpdaterProcess } from './helpers'
 
@@ -203,9 +204,22 @@ describe('owlat against a real updater', () => {
     expect((await status()).version).toBe('1.2.2')
   })
 
-  it('upgrade exits non-zero with one line when the job is rolled back', async () => {
+  it('upgrade refuses a release that already failed here, unless --try-again (issue 13, defect 2)', async () => {
     const result = await runCli(['upgrade', '--version', '1.4.0-beta.1', '--yes'], env)
     expect(result.exitCode).toBe(1)
+    expect(stderrLines(result)).toEqual([expect.stringMatching(/^owlat: cannot update to 1\.4\.0-beta\.1: it failed on this instance \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+ \(rolled back: verify failed: .*\); pass --try-again to install it again anyway$/)])
+    expect((await history())[0]).toMatchObject({ toVersion: '1.4.0-beta.1', status: 'rolled_back' })
+  })
+
+  it('upgrade --try-again installs it again, and on failure prints the cause, the web\'s own lines, what was restored and what to do (defect 3)', async () => {
+    const result = await runCli(['upgrade', '--version', '1.4.0-beta.1', '--yes', '--try-again'], env)
+    expect(result.exitCode).toBe(1)
+    expect(result.stdout).toMatch(/^✖ 1\.4\.0-beta\.1 already failed on this instance .*\. Installing it again anyway \(--try-again\)\.$/m)
+    expect(result.stdout).toMatch(/^Cause: Verify new version failed: web did not become healthy within/m)
+    expect(result.stdout).toMatch(/^The last lines web 1\.4\.0-beta\.1 wrote:$/m)
+    expect(result.stdout).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+ {2}fake web 1\.4\.0-beta\.1: health check failed \(OWLAT_DEMO_FAULT=unhealthy\)$/m)
+    expect(result.stdout).toMatch(/^Restored: 1\.2\.2 was restored and answers healthy\.$/m)
+    expect(result.stdout).toMatch(/^What to do now: Nothing else is needed now: 1\.2\.2 runs again\./m)
     expect(stderrLines(result)).toEqual([expect.stringMatching(/^owlat: update 1\.2\.2 → 1\.4\.0-beta\.1 failed and 1\.2\.2 was restored: .* \(details: owlat logs --job \S+\)$/)])
   })
 
@@ -266,6 +280,47 @@ describe('owlat against a real updater', () => {
     const lines = result.stdout.split('\n').filter(Boolean)
     expect(lines.length).toBeGreaterThan(0)
     expect(lines.length).toBeLessThanOrEqual(5)
+  })
+
+  it('logs SERVICE prints each line with its local time, zone and the version that wrote it (issue 13, defect 3)', async () => {
+    const result = await runCli(['logs', 'web', '--tail', '50'], { ...env, TZ: 'UTC' })
+    expect(result.exitCode, result.stderr).toBe(0)
+    const lines = result.stdout.split('\n').filter(Boolean)
+    expect(lines.length).toBeGreaterThan(0)
+    for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC {2}\d+\.\d+\.\d+\S* +\S/)
+    // The beta's own words, written by the beta, kept while newer versions ran after it.
+    expect(result.stdout).toMatch(/ 1\.4\.0-beta\.1 +fake web 1\.4\.0-beta\.1: health check failed/)
+    expect(result.stdout).toMatch(/ 1\.2\.3 +fake web 1\.2\.3 listening/)
+  })
+
+  it('history reads as text: statuses in words, local times with their zone (defect 9)', async () => {
+    const result = await runCli(['history', '--limit', '20'], { ...env, TZ: 'America/New_York' })
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d E[SD]T {2}update 1\.2\.2 → 1\.4\.0-beta\.1 +rolled back {2}/m)
+    expect(result.stdout).not.toContain('rolled_back')
+    // A pipe gets plain text.
+    expect(result.stdout).not.toContain('\u001B[')
+  })
+
+  it('logs --job takes the web run\'s id too, for jobs from before one id (defect 8)', async () => {
+    const journal = new Journal(join(demo.dataDir, 'updater', 'journal.sqlite'))
+    try {
+      const job = journal.createJob({
+        id: 'job-from-before', runId: 'web-run-from-before', kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0',
+        requestedBy: { email: 'a@example.test', via: 'web' }, force: false, compose: demoCompose({ version: '1.3.0' }),
+      }, Date.now() - 60 * 60_000)
+      journal.setJobStatus(job.id, 'failed', 'dispatch never completed')
+    }
+    finally {
+      journal.close()
+    }
+    const result = await runCli(['logs', '--job', 'web-run-from-before'], env)
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^Job job-from-before: update 1\.2\.2 → 1\.3\.0/m)
+    expect(result.stdout).toMatch(/^What to do now: /m)
+    const unknown = await runCli(['logs', '--job', 'no-such-run'], env)
+    expect(unknown.exitCode).toBe(1)
+    expect(stderrLines(unknown)).toEqual(['owlat: no run or job no-such-run is known to the updater: see owlat history'])
   })
 
   it('logs for an unknown service says which services exist', async () => {

@@ -9,6 +9,8 @@ import type { Job, JobRequest } from '../../shared/schemas/job'
 import { sidecarHealthSchema } from '../../shared/schemas/job'
 import type { DriverName } from '../../shared/schemas/common'
 import type { DriverCapabilities } from '../../sidecar/drivers/types'
+import { stepOutput } from '../../shared/run-outcome'
+import { outputHeader } from '../../shared/service-output'
 import { eventually, runSidecarProcess, type SidecarClient, type SidecarProcess } from '../sidecar/helpers'
 
 export interface HarnessStack {
@@ -48,6 +50,8 @@ export interface DriverHarness {
   good: string
   /** A newer release whose web never becomes healthy. */
   broken: string
+  /** What the broken release's web writes on its own output, where it says anything (kept with the job). */
+  brokenSays?: string
   /** How long a job may take. */
   jobTimeoutMs: number
   /** A stack at `installed` with a sidecar on it. */
@@ -151,6 +155,12 @@ export function describeDriverContract(harness: DriverHarness): void {
       expect(await healthVersion(s)).toBe(harness.installed)
       expect(s.compose()).toBe(compose)
       if (s.data) expect(await s.data.read()).toBe('written-before-the-update')
+      // The failing service's own last lines stay with the job (issue 13: a failure names its cause).
+      const verifyLog = step(job, 'verify').log
+      expect(verifyLog.some(line => line === outputHeader('web', harness.broken, 0) || line.startsWith('the last ')), verifyLog.join('\n')).toBe(true)
+      const output = stepOutput(step(job, 'verify'))
+      for (const line of output) expect(line).toMatchObject({ service: 'web', version: harness.broken })
+      if (harness.brokenSays) expect(output.map(line => line.line).join('\n')).toContain(harness.brokenSays)
     })
 
     it('settles a job whose updater was SIGKILLed after promote, once it runs again', { timeout: Math.max(timeout, 300_000) }, async () => {

@@ -46,6 +46,7 @@ describeDriverContract({
   installed: '1.2.2',
   good: '1.3.0',
   broken: '1.4.0-beta.1',
+  brokenSays: 'fake web 1.4.0-beta.1: health check failed (OWLAT_DEMO_FAULT=unhealthy)',
   slow: '1.4.0-beta.1',
   // afterKill checks the beta's web, which exists only once recreate has started it.
   killAfter: 'recreate',

@@ -1,13 +1,17 @@
 import { expect, test } from '@playwright/test'
 import { readFileSync } from 'node:fs'
 import { runExportSchema } from '../../shared/schemas/api'
-import { ADMIN, BROKEN_BETA, INSTALLED_VERSION, MIGRATING_RELEASE, OLD_RELEASE, OTHER_ADMIN, ROLLBACK_TARGET, STABLE_TARGET } from './env'
+import { ADMIN, BROKEN_BETA, DESKTOP, INSTALLED_VERSION, MIGRATING_RELEASE, OLD_RELEASE, OTHER_ADMIN, PHONE, ROLLBACK_TARGET, STABLE_TARGET } from './env'
 import {
-  documentIsMarked, expectFocusTrappedInDialog, expectNoSeriousA11yViolations, focusIsInDialog, markDocument, newestHistoryRow, signIn, stepRow,
+  documentIsMarked, expectFocusTrappedInDialog, expectNoHorizontalOverflow, expectNoSeriousA11yViolations, focusIsInDialog, markDocument, newestHistoryRow, signIn, stepRow,
+  readmeScreenshot, switchToBeta,
 } from './helpers'
 
 // One instance for the whole file: (b) starts from the version (a) installed.
 test.describe.configure({ mode: 'serial' })
+// The admin works on a laptop; the second admin below follows on a phone (issue 13).
+test.use({ viewport: DESKTOP })
+const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/
 
 // A real update restarts the web server and verifies the new version: minutes, not seconds.
 const RUN_TIMEOUT = 180_000
@@ -18,12 +22,31 @@ test('an admin updates to the new stable release and the page reloads itself ont
 
   const banner = page.getByTestId('update-banner')
   await expect(banner).toContainText(`Owlat ${STABLE_TARGET} is available`)
+  // The first tab stop skips the navigation and the banners, to the page itself.
+  await page.keyboard.press('Tab')
+  await expect(page.getByTestId('skip-link')).toBeFocused()
+  await page.keyboard.press('Enter')
+  await expect(page.locator('#main-content')).toBeFocused()
+
+  // "Review update" works on the page itself too: the release comes into view with the focus.
   await banner.getByTestId('banner-link').click()
   await expect(page).toHaveURL('/settings/system')
+  await expect(page.getByTestId('release-heading')).toBeFocused()
+  await expect(page.getByTestId('release-heading')).toBeInViewport()
 
   await expect(page.getByTestId('current-version')).toHaveText(INSTALLED_VERSION)
   await expect(page.getByTestId('release-version')).toHaveText(STABLE_TARGET)
   await expect(page.getByTestId('release-notes')).toContainText('segments can be scheduled')
+  // The notes do not repeat the version as their title; the build is the app's own, not a random id.
+  await expect(page.getByTestId('release-notes').locator('h1, h2, h3, h4')).toHaveCount(0)
+  await expect(page.getByTestId('build-id')).toHaveText(/\S/)
+  expect(await page.getByTestId('build-id').textContent()).not.toMatch(UUID)
+
+  // Check now says what it found.
+  await page.getByTestId('check-now').click()
+  await expect(page.getByTestId('check-result')).toHaveText(`No new release since the last check: ${STABLE_TARGET} is still the newest.`)
+  await expectNoHorizontalOverflow(page)
+  await readmeScreenshot(page, '01-available')
 
   await expect(page.getByTestId('health-table')).toBeVisible()
   await expect(page.getByTestId('backups-capability')).toHaveAttribute('data-supported', 'false')
@@ -56,9 +79,12 @@ test('an admin updates to the new stable release and the page reloads itself ont
   await updateNow.click()
   await page.getByTestId('confirm-update').click()
 
-  // The run is followed step by step. Whether the page catches it running depends on how long
-  // the web is down, so only what stays true across the reload is asserted here.
+  // The run is followed step by step, in view and with the focus. Whether the page catches it
+  // running depends on how long the web is down, so only what stays true across the reload is
+  // asserted here.
   await expect(page.getByTestId('run-heading')).toHaveText(`Update ${INSTALLED_VERSION} → ${STABLE_TARGET}`)
+  await expect(page.getByTestId('run-heading')).toBeFocused()
+  await expect(page.getByTestId('run-heading')).toBeInViewport()
   await expect(stepRow(page, 'preflight')).toHaveAttribute('data-status', 'succeeded', { timeout: RUN_TIMEOUT })
 
   await reloaded
@@ -70,10 +96,32 @@ test('an admin updates to the new stable release and the page reloads itself ont
   await expect(stepRow(page, 'commit')).toHaveAttribute('data-status', 'succeeded')
   await expect(page.getByTestId('up-to-date')).toBeVisible()
   await expect(page.getByTestId('update-banner')).toHaveCount(0)
+  // Once, after the page landed on the new version: what is new in it.
+  await expect(page.getByTestId('whats-new')).toContainText(`Updated to ${STABLE_TARGET} — what's new`)
+  await expect(page.getByTestId('whats-new')).toContainText('segments can be scheduled')
+
+  // A finished run's logs are folded: no tab stop of their own until expanded.
+  await expect(page.getByTestId('update-progress').getByTestId('step-log')).toHaveCount(0)
+  await readmeScreenshot(page, '04-updated')
+  const commitLog = stepRow(page, 'commit').getByTestId('step-log-toggle')
+  await commitLog.click()
+  await expect(stepRow(page, 'commit').getByTestId('step-log')).toBeVisible()
+  await commitLog.click()
+  await expect(stepRow(page, 'commit').getByTestId('step-log')).toHaveCount(0)
 
   const newest = newestHistoryRow(page)
   await expect(newest.getByTestId('history-versions')).toHaveText(`${INSTALLED_VERSION} → ${STABLE_TARGET}`)
   await expect(newest.getByTestId('history-result')).toHaveAttribute('data-status', 'succeeded')
+  // One id: the row links to the run the progress card names.
+  const runId = await newest.getByTestId('history-row').getAttribute('data-run-id')
+  await expect(newest.getByTestId('history-link')).toHaveAttribute('href', `/settings/system/runs/${runId}`)
+  await expect(page.getByTestId('update-progress')).toContainText(`(run ${runId})`)
+  await expectNoHorizontalOverflow(page)
+  await expectNoSeriousA11yViolations(page)
+
+  await page.reload()
+  await expect(page.getByTestId('current-version')).toHaveText(STABLE_TARGET)
+  await expect(page.getByTestId('whats-new')).toHaveCount(0)
 })
 
 test('a second admin sees the first one\'s update in progress, its rollback, and its acknowledgement', async ({ page, browser }) => {
@@ -82,15 +130,18 @@ test('a second admin sees the first one\'s update in progress, its rollback, and
   await expect(page.getByTestId('current-version')).toHaveText(STABLE_TARGET)
 
   // The other admin, in a browser of their own, on the same page.
-  const otherContext = await browser.newContext()
+  const otherContext = await browser.newContext({ viewport: PHONE })
   const other = await otherContext.newPage()
   await signIn(other, OTHER_ADMIN)
   await expect(other.getByTestId('current-version')).toHaveText(STABLE_TARGET)
   await expect(other.getByTestId('rollback-open')).toBeEnabled()
 
+  // Pre-releases are offered only once the admin confirmed the warning.
   await page.getByTestId('channel-select').click()
   await page.getByRole('option', { name: 'Beta' }).click()
-  await expect(page.getByTestId('channel-select')).toContainText('Beta')
+  await page.getByTestId('channel-cancel').click()
+  await expect(page.getByTestId('channel-select')).toContainText('Stable')
+  await switchToBeta(page)
   await expect(page.getByTestId('release-version')).toHaveText(BROKEN_BETA)
   await expect(other.getByTestId('release-version')).toHaveText(BROKEN_BETA)
 
@@ -103,6 +154,18 @@ test('a second admin sees the first one\'s update in progress, its rollback, and
   // the other admin's page to catch up without reloading.
   const inProgress = other.getByTestId('run-in-progress-banner')
   await expect(inProgress).toHaveText(new RegExp(`Update to ${BROKEN_BETA.replaceAll('.', '\\.')} in progress, started by ${ADMIN.email}`))
+  // While the beta is verified, both pages say what is installed (the committed version) and
+  // what is being installed, with the clock of the step against its limit.
+  await expect(stepRow(page, 'verify')).toHaveAttribute('data-status', 'running', { timeout: RUN_TIMEOUT })
+  for (const p of [page, other]) {
+    await expect(p.getByTestId('installing')).toHaveText(new RegExp(`^Installing ${BROKEN_BETA.replaceAll('.', '\\.')} \\(verifying, \\d+ s of 8 s\\)$`))
+    await expect(p.getByTestId('current-version')).toHaveText(STABLE_TARGET)
+    await expect(p.getByTestId('up-to-date')).toHaveCount(0)
+  }
+  // Elapsed time per step, with what this instance's earlier run took.
+  await expect(page.getByTestId('run-timing')).toContainText(/so far · usually about \d+ s in all here \(1 earlier run\)/)
+  await expect(stepRow(page, 'verify').getByTestId('step-elapsed')).toHaveText(/^\d+ s$/)
+  await readmeScreenshot(page, '02-in-flight')
   await expect(other.getByTestId('rollback-open')).toBeDisabled()
   // While the beta is verified its web reports that version, so the card offers no update at all;
   // before and after that the button is there but disabled. Either way nothing can be started.
@@ -111,6 +174,15 @@ test('a second admin sees the first one\'s update in progress, its rollback, and
 
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'rolled_back', { timeout: RUN_TIMEOUT })
   await expect(page.getByTestId('run-reason')).toContainText(/\S/)
+  // The cause, in the failing web's own words with their time, what was restored, and what to do.
+  const outcome = page.getByTestId('run-outcome')
+  await expect(outcome.getByTestId('run-reason')).toContainText('Verify new version failed: web did not become healthy within 8 s')
+  await expect(outcome.getByTestId('run-output')).toContainText(`The last lines web ${BROKEN_BETA} wrote:`)
+  await expect(outcome.getByTestId('run-output')).toContainText(/\d\d:\d\d:\d\d\s+\[owlat\] health check failed: this demo release is built broken/)
+  await expect(outcome.getByTestId('run-restored')).toContainText(`${STABLE_TARGET} was restored`)
+  await expect(outcome.getByTestId('run-next-step')).toContainText(/^What to do now: \S/)
+  await expect(page.getByTestId('release-failed-badge')).toBeVisible()
+  await readmeScreenshot(page, '03-rolled-back')
   await expect(stepRow(page, 'verify')).toHaveAttribute('data-status', 'failed')
   await expect(stepRow(page, 'restore')).toHaveAttribute('data-status', 'succeeded')
   await expect(stepRow(page, 'verify-restore')).toHaveAttribute('data-status', 'succeeded')
@@ -130,6 +202,35 @@ test('a second admin sees the first one\'s update in progress, its rollback, and
     await expect(attention).toContainText(`Update to ${BROKEN_BETA} was rolled back: ${STABLE_TARGET} was restored`)
   }
   await expect(other.getByTestId('run-in-progress-banner')).toHaveCount(0)
+
+  // The beta just failed here: it is not offered again, and is marked so wherever it shows.
+  for (const p of [page, other]) {
+    await expect(p.getByTestId('run-attention-banner')).toBeVisible()
+    await expect(p.getByTestId('update-banner')).toHaveCount(0)
+    await expect(p.getByTestId('release-version')).toHaveText(BROKEN_BETA)
+    await expect(p.getByTestId('release-failed-badge')).toHaveText('Failed here')
+    await expect(p.getByTestId('release-failed-here')).toContainText(`${BROKEN_BETA} failed on this instance`)
+    await expect(p.getByTestId('update-now')).toHaveText('Try again anyway…')
+    await expectNoHorizontalOverflow(p)
+  }
+  // Installing it again takes an explicit "try again anyway" in the dialog too.
+  await other.getByTestId('update-now').click()
+  const retry = other.getByRole('dialog')
+  await expect(retry.getByTestId('update-failed-here')).toContainText(`${BROKEN_BETA} already failed on this instance`)
+  await expect(retry.getByTestId('confirm-update')).toBeDisabled()
+  await retry.getByRole('checkbox', { name: /Try again anyway/ }).check()
+  await expect(retry.getByTestId('confirm-update')).toBeEnabled()
+  await expect(retry.getByTestId('confirm-update')).toHaveText('Try again')
+  await retry.getByRole('button', { name: 'Cancel' }).click()
+  await expect(retry).toHaveCount(0)
+
+  // On the phone the history stacks: every row in full width, the reason cut with a way to read it all.
+  const otherNewest = newestHistoryRow(other)
+  await expect(otherNewest.getByTestId('history-reason')).toHaveAttribute('title', /web did not become healthy/)
+  await otherNewest.getByTestId('history-reason-toggle').click()
+  await expect(otherNewest.getByTestId('history-reason-toggle')).toHaveAttribute('aria-expanded', 'true')
+  await expectNoHorizontalOverflow(other)
+  await readmeScreenshot(other, '05-phone')
   await expect(other.getByTestId('update-now')).toBeEnabled()
   await expectNoSeriousA11yViolations(other)
 
@@ -178,6 +279,9 @@ test('an admin rolls back through the dialog by typing the version, and the page
 
   await open.click()
   await expect(dialog).toBeVisible()
+  // The version this instance last ran is chosen first, and said to have run here.
+  await expect(dialog.getByRole('radio', { name: ROLLBACK_TARGET })).toBeChecked()
+  await expect(dialog.getByRole('radiogroup')).toContainText(/ran here until/)
   // Below the floor of a release that migrated data: listed, disabled, with the reason.
   const oldOption = dialog.getByRole('radio', { name: OLD_RELEASE })
   await expect(oldOption).toBeDisabled()
@@ -193,9 +297,12 @@ test('an admin rolls back through the dialog by typing the version, and the page
   await expect(dialog.getByTestId('rollback-backup-unsupported')).toContainText('does not support backups')
   await expectNoSeriousA11yViolations(page, '[role="dialog"]')
 
-  // Confirming needs the version typed exactly.
+  // Confirming needs the version typed exactly; until then the button looks disabled and says why.
   const confirm = dialog.getByTestId('rollback-confirm')
   await expect(confirm).toBeDisabled()
+  await expect(confirm).toHaveCSS('cursor', 'not-allowed')
+  expect(Number(await confirm.evaluate(el => (Reflect.get(globalThis, 'getComputedStyle') as (e: unknown) => { opacity: string })(el).opacity))).toBeLessThan(1)
+  await expect(dialog.getByTestId('dialog-disabled-hint')).toHaveText(`Type ${ROLLBACK_TARGET} to enable Roll back.`)
   await dialog.getByTestId('rollback-confirmation').fill('1.2')
   await expect(confirm).toBeDisabled()
   await dialog.getByTestId('rollback-confirmation').fill(ROLLBACK_TARGET)
@@ -219,6 +326,17 @@ test('an admin rolls back through the dialog by typing the version, and the page
   const update = page.getByTestId('history-table').locator('tbody tr').filter({ hasText: `${INSTALLED_VERSION} → ${STABLE_TARGET}` })
   await expect(update.getByTestId('history-row')).toHaveText('update')
   await expect(update.getByTestId('history-result')).toHaveAttribute('data-status', 'succeeded')
+  // A rollback is no update: nothing new to show.
+  await expect(page.getByTestId('whats-new')).toHaveCount(0)
+
+  // The stable release is offered again (it never failed here); a dismissed notice stays dismissed.
+  const banner = page.getByTestId('update-banner')
+  await expect(banner).toContainText(`Owlat ${STABLE_TARGET} is available`)
+  await banner.getByTestId('banner-dismiss').click()
+  await expect(banner).toHaveCount(0)
+  await page.reload()
+  await expect(page.getByTestId('release-version')).toHaveText(STABLE_TARGET)
+  await expect(page.getByTestId('update-banner')).toHaveCount(0)
 })
 
 test('the page still lands on the new version when it never saw the run in flight', async ({ page }) => {

@@ -32,3 +32,8 @@ export const ROLLBACK_TARGET = '1.2.2'
  */
 export const OLD_RELEASE = '1.1.0'
 export const MIGRATING_RELEASE = '1.2.0'
+
+/** The two screens issue 13 checks the page on: a laptop and a phone. */
+export const DESKTOP = { width: 1440, height: 900 } as const
+export const PHONE = { width: 390, height: 844 } as const
+export const VIEWPORTS = [['1440×900', DESKTOP], ['390×844', PHONE]] as const

@@ -46,7 +46,7 @@ describe('SystemUpdateConfirmModal', () => {
     expect(backup.getAttribute('aria-checked')).toBe('true')
 
     await click(byTestId('confirm-update'))
-    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.4.0', backup: true }]]))
+    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.4.0', backup: true, retryFailed: false }]]))
   })
 
   it('cannot ask for a backup the driver cannot take, and says why', async () => {
@@ -60,7 +60,27 @@ describe('SystemUpdateConfirmModal', () => {
     expect(dialog().textContent).toContain('Not available: the local driver runs no data volumes.')
 
     await click(byTestId('confirm-update'))
-    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.3.0', backup: false }]]))
+    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.3.0', backup: false, retryFailed: false }]]))
+  })
+
+  it('marks a release that failed here and installs it only with "try again anyway" ticked (issue 13, defect 2)', async () => {
+    const failed = [{ version: '1.4.0-beta.1', runId: 'run-9', status: 'rolled_back' as const, endedAt: 9_000, reason: 'verify failed: web did not become healthy' }]
+    const wrapper = await mount(SystemUpdateConfirmModal, {
+      props: { open: true, fromVersion: '1.3.0', toVersion: '1.4.0-beta.1', changes: [aRelease('1.4.0-beta.1', { channel: 'beta' })], backups: null, failed },
+    })
+    await vi.waitFor(() => dialog())
+    expect(byTestId('update-failed-here')?.textContent).toContain('1.4.0-beta.1 already failed on this instance')
+    expect(byTestId('update-failed-here')?.textContent).toContain('rolled back')
+    expect(byTestId('release-failed-badge')).not.toBeNull()
+    const confirm = byTestId('confirm-update') as HTMLButtonElement
+    expect(confirm.disabled).toBe(true)
+    expect(confirm.textContent).toContain('Try again')
+    expect(byTestId('dialog-disabled-hint')?.textContent).toContain('Try again anyway')
+
+    await click(byTestId('update-retry-failed'))
+    await vi.waitFor(() => expect(confirm.disabled).toBe(false))
+    await click(confirm)
+    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.4.0-beta.1', backup: false, retryFailed: true }]]))
   })
 
   it('hands back nothing when cancelled', async () => {
@@ -85,6 +105,7 @@ describe('SystemRollbackModal', () => {
         disabledReason: null,
         undoes: [{ version: '1.4.0', publishedAt: '2026-12-01T10:00:00Z', notesHtml: '<p>new</p>', migratesData: false, rollbackFloor: null }],
         backup: { runId: 'r', jobId: 'j', path: '/b', createdAt: 4_000, sizeBytes: 2_000_000 },
+        failedHere: null,
       },
       {
         version: '1.2.2',
@@ -93,8 +114,10 @@ describe('SystemRollbackModal', () => {
         disabledReason: '1.3.0 migrated data and cannot go below 1.3.0',
         undoes: [],
         backup: null,
+        failedHere: null,
       },
     ],
+    unavailableReason: null,
   }
 
   it('shows why a target is not possible and only confirms once the version is typed exactly', async () => {
@@ -115,7 +138,7 @@ describe('SystemRollbackModal', () => {
     expect(confirm.disabled).toBe(false)
 
     await click(confirm)
-    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.3.0', restoreBackup: true }]]))
+    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.3.0', restoreBackup: true, retryFailed: false }]]))
   })
 
   it('starts over when another version is chosen: the typed confirmation never carries over', async () => {
@@ -140,13 +163,47 @@ describe('SystemRollbackModal', () => {
     expect(byTestId('rollback-no-backup')).not.toBeNull()
     await type(byTestId('rollback-confirmation') as HTMLInputElement, '1.3.0')
     await click(byTestId('rollback-confirm'))
-    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.3.0', restoreBackup: false }]]))
+    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.3.0', restoreBackup: false, retryFailed: false }]]))
   })
 
-  it('says there is nothing to roll back to when there is no candidate', async () => {
-    await mount(SystemRollbackModal, { props: { open: true, data: { ...data, candidates: [] } } })
+  it('says there is nothing to roll back to, in the words the server found for what ran here (issue 13, defect 6)', async () => {
+    const reason = 'No earlier version to roll back to: this instance ran 1.3.0, 1.2.2, none of them older than the running 1.2.2, and the release source lists no older release.'
+    await mount(SystemRollbackModal, { props: { open: true, data: { ...data, candidates: [], unavailableReason: reason } } })
     await vi.waitFor(() => dialog())
-    expect(byTestId('rollback-none')).not.toBeNull()
-    expect((byTestId('rollback-confirm') as HTMLButtonElement).disabled).toBe(true)
+    expect(byTestId('rollback-none')?.textContent?.trim()).toBe(reason)
+    const confirm = byTestId('rollback-confirm') as HTMLButtonElement
+    expect(confirm.disabled).toBe(true)
+    // Disabled looks disabled: neutral and faded, not the warning colour of an active button.
+    expect(confirm.className).toContain('disabled:opacity-60')
+    expect(confirm.className).not.toMatch(/bg-warning/)
+  })
+
+  it('preselects the version that ran here last, not a newer release that never ran (issue 13, defect 6)', async () => {
+    const candidates: RollbackCandidates = {
+      ...data,
+      candidates: [
+        { ...data.candidates[0]!, version: '1.2.3', ranHereAt: null, backup: null },
+        { ...data.candidates[0]!, version: '1.2.2', ranHereAt: 7_000, backup: null },
+        { ...data.candidates[0]!, version: '1.2.1', ranHereAt: 2_000, backup: null },
+      ],
+    }
+    await mount(SystemRollbackModal, { props: { open: true, data: candidates } })
+    await vi.waitFor(() => dialog())
+    expect((byTestId('rollback-confirmation') as HTMLInputElement).placeholder).toBe('1.2.2')
+    expect(dialog().textContent).toContain('never ran here')
+  })
+
+  it('asks for "try again anyway" before going back to a version that failed here', async () => {
+    const failedHere = { version: '1.3.0', runId: 'run-3', status: 'rolled_back' as const, endedAt: 6_000, reason: 'verify failed' }
+    const wrapper = await mount(SystemRollbackModal, { props: { open: true, data: { ...data, candidates: [{ ...data.candidates[0]!, failedHere, backup: null }] }, preselect: '1.3.0' } })
+    await vi.waitFor(() => dialog())
+    expect(byTestId('rollback-failed-here')?.textContent).toContain('A run to 1.3.0 failed on this instance')
+    await type(byTestId('rollback-confirmation') as HTMLInputElement, '1.3.0')
+    const confirm = byTestId('rollback-confirm') as HTMLButtonElement
+    expect(confirm.disabled).toBe(true)
+    await click(byTestId('rollback-retry-failed'))
+    await vi.waitFor(() => expect(confirm.disabled).toBe(false))
+    await click(confirm)
+    await vi.waitFor(() => expect(wrapper.emitted('close')).toEqual([[{ targetVersion: '1.3.0', restoreBackup: false, retryFailed: true }]]))
   })
 })

@@ -13,6 +13,7 @@ import {
 import { jobAcceptedSchema, jobSchema, type JobRequest } from '../../shared/schemas/job'
 import { releasesResponseSchema } from '../../shared/schemas/release'
 import { isActiveStatus } from '../../shared/run-state'
+import { parseOutputLine } from '../../shared/service-output'
 import { jobRequest, SidecarClient } from '../sidecar/helpers'
 import { addRelease, ADMIN, createUserViaScript, MEMBER, startStack, UPDATER_PORT, waitFor, WEB, type Stack } from './stack'
 
@@ -466,6 +467,27 @@ describe('update and rollback', () => {
     await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'stable' } })
   })
 
+  it('keeps the web\'s own output with the run, marks the beta as failed here, and installs it again only when asked (issue 13)', async () => {
+    await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'beta' } })
+    const status = statusSchema.parse((await call('GET', '/api/system/status', { cookie: admin })).body)
+    const run = status.unacknowledgedRun!
+    // One id: the updater took the run's id for its job, and either finds the run.
+    expect(run.jobId).toBe(run.id)
+    expect(runSchema.parse((await call('GET', `/api/system/updates/${run.jobId}`, { cookie: admin })).body).id).toBe(run.id)
+    const verify = run.steps.find(s => s.name === 'verify')!
+    const output = verify.log.map(parseOutputLine).filter(line => line !== null)
+    expect(output.map(line => line.line).join('\n'), verify.log.join('\n')).toContain('health check failed')
+    expect(output.every(line => line.service === 'web' && line.version === '1.4.0-beta.1')).toBe(true)
+
+    expect(status.latest?.version).toBe('1.4.0-beta.1')
+    expect(status.failedReleases).toEqual([{ version: '1.4.0-beta.1', runId: run.id, status: 'rolled_back', endedAt: run.endedAt, reason: run.reason }])
+    const refused = await call('POST', '/api/system/updates', { cookie: admin, body: { targetVersion: '1.4.0-beta.1' } })
+    expect(refused.status).toBe(400)
+    expect(message(refused)).toMatch(/^1\.4\.0-beta\.1 already failed on this instance/)
+    expect((refused.body as { data?: { failedHere?: { runId: string } } }).data?.failedHere?.runId).toBe(run.id)
+    await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'stable' } })
+  })
+
   it('keeps the rolled-back run on every admin\'s status until one acknowledges it', async () => {
     const before = statusSchema.parse((await call('GET', '/api/system/status', { cookie: admin })).body)
     expect(before.unacknowledgedRun).toMatchObject({ status: 'rolled_back', toVersion: '1.4.0-beta.1' })
@@ -517,16 +539,22 @@ describe('a run started from the CLI', () => {
   let runId: string
 
   it('shows as the active run while it runs, and the web refuses to start another (409)', async () => {
+    // The beta already failed here (the web's run above): the updater refuses it unless asked explicitly.
+    const refusedAgain = await callSidecar('POST', '/v1/jobs', cliJobRequest('1.4.0-beta.1'))
+    expect(refusedAgain.status).toBe(400)
+    expect(JSON.stringify(refusedAgain.body)).toMatch(/1\.4\.0-beta\.1 already failed on this instance/)
     // The broken beta keeps the job in verify for OWLAT_VERIFY_TIMEOUT_MS while its web answers.
-    const accepted = await callSidecar('POST', '/v1/jobs', cliJobRequest('1.4.0-beta.1'))
+    const accepted = await callSidecar('POST', '/v1/jobs', { ...cliJobRequest('1.4.0-beta.1'), retryFailed: true })
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(202)
     jobId = jobAcceptedSchema.parse(accepted.body).jobId
     const status = await waitFor('the CLI run to show as active while the beta is verified', async () => {
       const answer = await call('GET', '/api/system/status', { cookie: admin })
       if (answer.status !== 200) return undefined
       const parsed = statusSchema.parse(answer.body)
-      return parsed.currentVersion === '1.4.0-beta.1' && parsed.activeRun ? parsed : undefined
+      return parsed.webVersion === '1.4.0-beta.1' && parsed.activeRun ? parsed : undefined
     })
+    // The new web answers, but nothing is committed: the status says the version that is installed.
+    expect(status).toMatchObject({ currentVersion: '1.2.2', verifyTimeoutMs: expect.any(Number) })
     expect(status.activeRun, stack.output()).toMatchObject({
       jobId, kind: 'update', fromVersion: '1.2.2', toVersion: '1.4.0-beta.1', status: 'running', requestedBy: { email: 'ops@example.com', via: 'cli' },
     })

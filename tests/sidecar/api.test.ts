@@ -13,7 +13,7 @@ import { SidecarClient as SharedSidecarClient } from '../../shared/sidecar-clien
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../setup/ports'
 import { demoCompose } from '../../scripts/bootstrap'
-import { sidecarHealthSchema, jobListSchema, type Job, type JobEvent } from '../../shared/schemas/job'
+import { sidecarHealthSchema, jobListSchema, serviceLogsSchema, type Job, type JobEvent } from '../../shared/schemas/job'
 import { JOB_STEPS } from '../../shared/steps'
 import { readCompose } from '../../sidecar/compose-file'
 import { signRequest } from '../../shared/request-signing'
@@ -83,9 +83,12 @@ describe('sidecar API (local driver)', () => {
   it('serves the tail of a service log and refuses unknown services and bad tails', async () => {
     const answer = await client.request('GET', '/v1/services/web/logs?tail=5')
     expect(answer.status).toBe(200)
-    const { lines } = answer.body as { lines: string[] }
+    const { lines, entries } = serviceLogsSchema.parse(answer.body)
     expect(lines.length).toBeGreaterThan(0)
     expect(lines.length).toBeLessThanOrEqual(5)
+    // Each line with when it was written and the version that wrote it (owlat logs prints both).
+    expect(entries?.map(e => e.line)).toEqual(lines)
+    expect(entries?.every(e => e.version === '1.2.2' && Math.abs(Date.now() - e.at) < 120_000)).toBe(true)
     expect(await client.request('GET', '/v1/services/mta/logs')).toEqual({ status: 404, body: { error: 'no service mta (services: web)' } })
     expect((await client.request('GET', '/v1/services/web/logs?tail=0')).status).toBe(400)
   })
@@ -260,6 +263,8 @@ describe('sidecar API (local driver)', () => {
 
     fullStream = await stream
     update = await client.getJob(jobId)
+    // One id everywhere: the job takes the web run's id (issue 13, defect 8).
+    expect(jobId).toBe('run-1')
     expect(update).toMatchObject({ id: jobId, runId: 'run-1', kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', status: 'succeeded', reason: null })
     expect(update.steps.map(s => [s.name, s.status])).toEqual(JOB_STEPS.map(name => [name, ['backup', 'deploy-functions'].includes(name) ? 'skipped' : 'succeeded']))
     for (const s of update.steps) {
@@ -312,9 +317,21 @@ describe('sidecar API (local driver)', () => {
     expect(await webVersion(secret)).toBe('1.2.3')
   })
 
+  it('gives a job a new id when the run\'s id is taken or is no job id, and without a run', async () => {
+    const taken = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.2.2', { kind: 'rollback', runId: 'run-1' }))
+    expect(taken.status).toBe(202)
+    const { jobId } = taken.body as { jobId: string }
+    expect(jobId).not.toBe('run-1')
+    expect(await client.waitForJob(jobId)).toMatchObject({ runId: 'run-1', status: 'succeeded' })
+    const back = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.2.3', { runId: 'a run/with a slash' }))
+    expect(back.status).toBe(202)
+    expect((back.body as { jobId: string }).jobId).toMatch(/^[\da-f-]{36}$/)
+    await client.waitForJob((back.body as { jobId: string }).jobId)
+  })
+
   it('lists jobs newest first', async () => {
     const all = jobListSchema.parse((await client.request('GET', '/v1/jobs')).body).jobs
-    expect(all.map(j => j.toVersion)).toEqual(['1.2.3', '1.3.0'])
+    expect(all.map(j => j.toVersion)).toEqual(['1.2.3', '1.2.2', '1.2.3', '1.3.0'])
     const one = jobListSchema.parse((await client.request('GET', '/v1/jobs?limit=1')).body).jobs
     expect(one.map(j => j.toVersion)).toEqual(['1.2.3'])
   })

@@ -60,7 +60,7 @@ describe('LocalDriver', () => {
     expect(isAlive(bystander.pid!)).toBe(true)
     expect(driver.installedVersion()).toBe('1.2.2')
     await expect.poll(() => webVersion(instanceSecret(dataDir)).catch(() => null)).toBe('1.2.2')
-    expect(driver.serviceLogs('web', 10).join('\n')).toContain(`fake web 1.2.2 listening on 127.0.0.1:${WEB_PORT}`)
+    expect(driver.serviceLogs('web', 10).map(e => e.line).join('\n')).toContain(`fake web 1.2.2 listening on 127.0.0.1:${WEB_PORT}`)
     expect(() => driver.serviceLogs('db', 10)).toThrow('unknown service db')
   })
 
@@ -112,8 +112,11 @@ describe('LocalDriver', () => {
     expect(readFileSync(paths.prev, 'utf8')).toContain('web:1.2.3')
   })
 
-  it('fails verification with the last thing it saw', async () => {
-    await expect(driver.verify(context(), '9.9.9')).rejects.toThrow('web did not become healthy within 3 s (last: /api/system/version answered 1.2.2, expected 9.9.9)')
+  it('fails verification with the last thing it saw, keeping only what the verified version wrote', async () => {
+    const ctx = context()
+    await expect(driver.verify(ctx, '9.9.9')).rejects.toThrow('web did not become healthy within 3 s (last: /api/system/version answered 1.2.2, expected 9.9.9)')
+    // The web running is 1.2.2: nothing of it is taken for what 9.9.9 said.
+    expect(ctx.lines.at(-1)).toBe('web 9.9.9 wrote nothing while it was verified')
   })
 
   it('passes only public runtime config and the demo fault from the compose file\'s environment to the web', async () => {

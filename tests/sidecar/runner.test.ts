@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Job, ServiceHealth } from '../../shared/schemas/job'
+import type { ServiceLogEntry } from '../../shared/service-output'
 import { JOB_STEPS } from '../../shared/steps'
 import type { Driver, StepContext } from '../../sidecar/drivers/types'
 import { Journal } from '../../sidecar/journal'
@@ -32,7 +33,7 @@ class ScriptedDriver implements Driver {
     return []
   }
 
-  serviceLogs(): string[] {
+  serviceLogs(): ServiceLogEntry[] {
     return []
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { renderNotes } from '../../../shared/releases/notes'
+import { notesToText, renderNotes, renderReleaseNotes, stripVersionHeading } from '../../../shared/releases/notes'
 
 describe('renderNotes', () => {
   it('renders ordinary release notes', () => {
@@ -52,5 +52,53 @@ describe('renderNotes', () => {
     }
     expect(anchors[0]).toContain('href="https://example.com"')
     expect(anchors[1]).toContain('href="https://docs.example.com"')
+  })
+})
+
+// Issue 13, defect 8 (notes repeat the version title) and 9 (the CLI prints raw markdown).
+describe('the version title and text rendering', () => {
+  it.each([
+    ['## 1.3.0\n\nBody.', 'Body.'],
+    ['# v1.3.0 (2026-11-01)\nBody.', 'Body.'],
+    ['### Release 1.3.0\n\nBody.', 'Body.'],
+    ['\n## 1.3.0\n\nBody.', 'Body.'],
+  ])('drops the heading that is only the version: %j', (markdown, rest) => {
+    expect(stripVersionHeading(markdown, '1.3.0')).toBe(rest)
+  })
+
+  it.each([
+    ['## 1.3.0.1 hotfix\nBody.'],
+    ['## 1.3.00\nBody.'],
+    ['## What is new in 1.3.0\nBody.'],
+    ['Intro\n## 1.3.0\nBody.'],
+  ])('keeps any other heading: %j', (markdown) => {
+    expect(stripVersionHeading(markdown, '1.3.0')).toBe(markdown)
+  })
+
+  it('renders the page\'s notes without the title', () => {
+    expect(renderReleaseNotes('## 1.3.0\n\n**New:** segments.', '1.3.0')).toBe('<p><strong>New:</strong> segments.</p>')
+  })
+
+  it('turns markdown into terminal text: bullets, numbered items, links with their address, no markup', () => {
+    const text = notesToText('## 1.3.0\n\n**New:** segments can be scheduled.\n\n- Undo history.\n- See the [changelog](https://example.com/1.3.0).\n\n1. one\n2. two\n\n`code` and <b>html</b> [x](javascript:alert(1))', '1.3.0')
+    expect(text).toBe([
+      'New: segments can be scheduled.',
+      '',
+      '  • Undo history.\n  • See the changelog (https://example.com/1.3.0).',
+      '',
+      '  1. one\n  2. two',
+      '',
+      'code and html x',
+    ].join('\n'))
+    expect(text).not.toMatch(/[*#`<>[\]]/)
+  })
+
+  it('drops escape sequences and control characters that would drive the terminal', () => {
+    expect(notesToText('Fixed \u001B[31mred\u001B[0m\u0007 text\u001B]0;title\u0007.')).toBe('Fixed red text]0;title.')
+  })
+
+  it('styles with what it is given (colour on a terminal)', () => {
+    const text = notesToText('# Title\n\n**bold** [l](https://a.example)', undefined, { heading: t => `H(${t})`, strong: t => `S(${t})`, link: t => `L(${t})`, code: t => t })
+    expect(text).toBe('H(Title)\n\nS(bold) l (L(https://a.example))')
   })
 })

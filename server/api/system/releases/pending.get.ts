@@ -10,7 +10,8 @@ export default defineEventHandler(async (event): Promise<PendingReleases> => {
     readReleases(store, useReleaseSource(), useOwlatConfig().releaseCheck),
     store.getSettings(),
   ])
-  const current = currentVersion()
+  // What an update from the committed version installs, also while a run is in flight.
+  const current = committedVersion(await store.getActiveRun())
   // The same target the status offers: unverified releases are never it.
   const target = newestApplicable(releases.filter(r => r.verified), current, channel)
   const between = target ? releasesBetween(releases, current, target.version, channel) : []

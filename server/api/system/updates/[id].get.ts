@@ -6,7 +6,7 @@ export default defineEventHandler(async (event): Promise<Run> => {
   // The page polls this while a run is in flight: each read syncs the runs from the sidecar (which
   // also adopts one the CLI started) before this one is read.
   await syncFromSidecar(useReconcileDeps())
-  const run = await useStore().getRun(id)
+  const run = await findRun(useStore(), id)
   if (!run) {
     throw createError({ statusCode: 404, statusMessage: 'Not Found', message: `No update or rollback run ${id}` })
   }

@@ -6,11 +6,11 @@ export default defineEventHandler(async (event): Promise<RunExport> => {
   const { id } = await getValidatedRouterParams(event, zodValidator(runIdParamsSchema))
   await syncFromSidecar(useReconcileDeps())
   const store = useStore()
-  const run = await store.getRun(id)
+  const run = await findRun(store, id)
   if (!run) {
     throw createError({ statusCode: 404, statusMessage: 'Not Found', message: `No update or rollback run ${id}` })
   }
   const name = `owlat-${run.kind}-${run.fromVersion}-to-${run.toVersion}-${run.id}.json`.replace(/[^\w.-]/g, '_')
   setResponseHeader(event, 'Content-Disposition', `attachment; filename="${name}"`)
-  return { exportedAt: Date.now(), run, acknowledgement: await store.getAcknowledgement(id) }
+  return { exportedAt: Date.now(), run, acknowledgement: await store.getAcknowledgement(run.id) }
 })

@@ -1,0 +1,98 @@
+/**
+ * What a run that did not succeed means for the admin, in one shape the page and the CLI both
+ * show: the cause (the step that failed and its error), the failing service's own last lines (a
+ * failed verify keeps them in its step log), what was restored, and one line of what to do now.
+ * Derived from the run's steps alone, so it is the same for a web run and a sidecar job.
+ * Browser-safe.
+ */
+import type { RunKind, RunStatus } from './run-state'
+import { parseOutputLine, type ServiceOutputLine } from './service-output'
+import { JOB_STEPS, PROMOTE_INDEX, STEP_LABELS, type StepName } from './steps'
+
+interface StepLike {
+  name: StepName
+  status: string
+  error: string | null
+  log: string[]
+}
+
+export interface RunLike {
+  kind: RunKind
+  fromVersion: string
+  toVersion: string
+  status: RunStatus
+  reason: string | null
+  steps: StepLike[]
+}
+
+export interface RunOutcome {
+  /** The step that failed first, null when none did (a dispatch that never completed, a lost job). */
+  failedStep: StepName | null
+  /** What went wrong: the failing step and its error, else the run's reason. */
+  cause: string
+  /** The failing service's last lines, oldest first (those of the first step that kept any). */
+  output: ServiceOutputLine[]
+  /** What runs now, in words ("1.3.0 was restored and answers healthy"); null when nothing was changed or it is unknown. */
+  restored: string | null
+  /** Whether the stack was changed before the failure (promote ran). */
+  changed: boolean
+  /** One line: what to do now. */
+  nextStep: string
+}
+
+const BEFORE_PROMOTE: readonly StepName[] = JOB_STEPS.slice(0, PROMOTE_INDEX)
+
+/** What to fix when a step before `promote` stopped the run; nothing was changed then. */
+const FIX_BEFORE_CHANGE: Partial<Record<StepName, string>> = {
+  'preflight': 'fix what the preflight check reports (owlat status shows the services)',
+  'backup': 'free disk space or fix the backup error above',
+  'stage': 'check that the updater can write its project folder',
+  'pull': 'check that this host reaches the image registry (docker compose pull)',
+  'deploy-functions': 'check that the Convex backend runs (docker compose ps convex)',
+}
+
+function stepOutcome(step: StepLike | undefined): 'ok' | 'failed' | 'none' {
+  if (!step || step.status === 'pending') return 'none'
+  return step.status === 'succeeded' || step.status === 'skipped' ? 'ok' : step.status === 'failed' ? 'failed' : 'none'
+}
+
+/** The service output a step kept, oldest first. */
+export function stepOutput(step: { log: string[] }): ServiceOutputLine[] {
+  return step.log.map(parseOutputLine).filter((line): line is ServiceOutputLine => line !== null)
+}
+
+/** The cause, the output, what was restored and what to do next; null while running or after a success. */
+export function runOutcome(run: RunLike): RunOutcome | null {
+  if (run.status !== 'failed' && run.status !== 'rolled_back') return null
+  const byName = (name: StepName) => run.steps.find(s => s.name === name)
+  const failed = run.steps.find(s => s.status === 'failed' && s.name !== 'restore' && s.name !== 'verify-restore')
+    ?? run.steps.find(s => s.status === 'failed')
+    ?? null
+  const cause = failed ? `${STEP_LABELS[failed.name]} failed: ${failed.error ?? 'no error recorded'}` : run.reason ?? 'No reason was recorded.'
+  const output = run.steps.map(stepOutput).find(lines => lines.length > 0) ?? []
+  const changed = run.steps.some(s => !BEFORE_PROMOTE.includes(s.name) && s.status !== 'pending')
+
+  const restore = stepOutcome(byName('restore'))
+  const verifyRestore = stepOutcome(byName('verify-restore'))
+  let restored: string | null = null
+  if (run.status === 'rolled_back') restored = `${run.fromVersion} was restored and answers healthy`
+  else if (restore === 'failed') restored = `restoring ${run.fromVersion} failed`
+  else if (restore === 'ok' && verifyRestore === 'failed') restored = `${run.fromVersion} was put back but did not come up healthy`
+
+  const what = run.kind === 'rollback' ? 'roll back' : 'update'
+  let nextStep: string
+  if (run.status === 'rolled_back') {
+    nextStep = `Nothing else is needed now: ${run.fromVersion} runs again. Skip ${run.toVersion} until a fixed release is out, and send its output above to the release's maintainers.`
+  }
+  else if (changed) {
+    nextStep = `The stack may be down: check it with owlat status and owlat logs web, and put ${run.fromVersion} back by hand as the README's "Recovery by hand" shows.`
+  }
+  else if (failed) {
+    const fix = FIX_BEFORE_CHANGE[failed.name] ?? 'fix the error above'
+    nextStep = `Nothing was changed: ${fix}, then start the ${what} again.`
+  }
+  else {
+    nextStep = `Nothing was changed: check that the updater runs (owlat doctor), then start the ${what} again.`
+  }
+  return { failedStep: failed?.name ?? null, cause, output, restored, changed, nextStep }
+}
