@@ -178,7 +178,7 @@ test('a second admin sees the first one\'s update in progress, its rollback, and
   const outcome = page.getByTestId('run-outcome')
   await expect(outcome.getByTestId('run-reason')).toContainText('Verify new version failed: web did not become healthy within 20 s')
   await expect(outcome.getByTestId('run-output')).toContainText(`The last lines web ${BROKEN_BETA} wrote:`)
-  await expect(outcome.getByTestId('run-output')).toContainText(/\d\d:\d\d:\d\d\s+\[owlat\] health check failed: this demo release is built broken/)
+  await expect(outcome.getByTestId('run-output')).toContainText(/\d\d:\d\d:\d\d(?: [AP]M)?\s+\[owlat\] health check failed: this demo release is built broken/)
   await expect(outcome.getByTestId('run-restored')).toContainText(`${STABLE_TARGET} was restored`)
   await expect(outcome.getByTestId('run-next-step')).toContainText(/^What to do now: \S/)
   await expect(page.getByTestId('release-failed-badge')).toBeVisible()
