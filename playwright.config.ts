@@ -13,6 +13,6 @@ export default e2eConfig({
     OWLAT_UPDATER_PORT: String(UPDATER_PORT),
     OWLAT_ADMIN_EMAIL: ADMIN.email,
     OWLAT_ADMIN_PASSWORD: ADMIN.password,
-    OWLAT_VERIFY_TIMEOUT_MS: '8000',
+    OWLAT_VERIFY_TIMEOUT_MS: '20000',
   }),
 })

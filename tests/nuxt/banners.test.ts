@@ -57,11 +57,12 @@ describe('SystemUpdateBanner', () => {
 
 describe('SystemRunBanner', () => {
   it('tells every admin about a run in flight, with who started it', async () => {
-    current = aStatus({ activeRun: aRun({ id: 'run-7', requestedBy: { email: null, via: 'cli' } }) })
+    // A CLI job has its own id, and that id is the one the run goes by everywhere.
+    current = aStatus({ activeRun: aRun({ id: 'run-7', jobId: 'job-7', requestedBy: { email: null, via: 'cli' } }) })
     const wrapper = await mount(SystemRunBanner)
     await vi.waitFor(() => expect(wrapper.find('[data-testid="run-in-progress-banner"]').exists()).toBe(true))
     expect(wrapper.text()).toContain('Update to 1.3.0 in progress, started by the owlat CLI')
-    expect(wrapper.find('[data-testid="run-in-progress-link"]').attributes('href')).toBe('/settings/system/runs/run-7')
+    expect(wrapper.find('[data-testid="run-in-progress-link"]').attributes('href')).toBe('/settings/system/runs/job-7')
   })
 
   it('keeps a rolled-back run up until an admin acknowledges it', async () => {

@@ -37,7 +37,7 @@ describe('SystemReleaseNotes', () => {
     expect(dialog.querySelector('[data-testid="update-migrations"]')).not.toBeNull()
 
     dialog.querySelector<HTMLElement>('[data-testid="confirm-update"]')!.click()
-    await vi.waitFor(() => expect(start.requests).toEqual([{ targetVersion: '1.4.0', backup: true }]))
+    await vi.waitFor(() => expect(start.requests).toEqual([{ targetVersion: '1.4.0', backup: true, retryFailed: false }]))
     await vi.waitFor(() => expect(useSystemStore().activeRunId).toBe('run-9'))
   })
 })
