@@ -3,7 +3,6 @@ import { isActiveStatus } from '#layers/owlat-system/shared/run-state'
 import type { Run, SessionUser, SystemStatus } from '#layers/owlat-system/shared/schemas/api'
 import { newestApplicable } from '#layers/owlat-system/shared/version'
 import { readReleases } from './releases'
-import { syncFromSidecar } from './runs'
 import type { SystemStore } from './store/types'
 
 /**
@@ -19,8 +18,9 @@ async function unacknowledgedRun(store: SystemStore): Promise<Run | null> {
 export async function systemStatus(user: SessionUser): Promise<SystemStatus> {
   const store = useStore()
   const [activeRun, cache, { channel }] = await Promise.all([
-    // Synced from the sidecar, so a run started from the CLI shows (and blocks) here too.
-    syncFromSidecar(useReconcileDeps()),
+    // The reconciliation loop (server/utils/reconciler.ts) keeps it synced from the sidecar, so a
+    // run started from the CLI shows here too; a status read itself asks the sidecar nothing.
+    store.getActiveRun(),
     readReleases(store, useReleaseSource(), useOwlatConfig().releaseCheck),
     store.getSettings(),
   ])
@@ -28,7 +28,6 @@ export async function systemStatus(user: SessionUser): Promise<SystemStatus> {
   // Unverified releases are listed but never offered.
   const latest = newestApplicable(cache.releases.filter(r => r.verified), version, channel)
   const dismissed = latest !== null && latest.severity !== 'security' && await store.isDismissed(user.id, latest.version)
-  // Read after the sync above, so a run that just ended is seen with its outcome.
   const attention = await unacknowledgedRun(store)
   return {
     currentVersion: version,
