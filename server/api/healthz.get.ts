@@ -2,6 +2,12 @@
 // answers and its store reads (a corrupt web.sqlite is not healthy). The demo's broken beta
 // sets OWLAT_DEMO_FAULT=unhealthy so a failed update (and its automatic restore) can be shown.
 export default defineEventHandler(async (event) => {
+  // Not healthy before the first render is done (server/utils/warm-up.ts).
+  if (!isWarm()) {
+    setResponseStatus(event, 503)
+    setResponseHeader(event, 'Retry-After', 1)
+    return { status: 'warming up' }
+  }
   if (process.env.OWLAT_DEMO_FAULT === 'unhealthy') {
     setResponseStatus(event, 503)
     return { status: 'unhealthy' }
