@@ -276,18 +276,18 @@ export class Journal {
     const result = prepared(this.db, 'INSERT INTO events (job_id, payload, created_at) VALUES (?, ?, ?)').run(id, JSON.stringify(event), Date.now())
     const seq = Number(result.lastInsertRowid)
     this.pending.push({ seq, jobId: id, event })
-    if (event.type === 'job') this.pruneEvents(id, seq, isTerminalStatus(event.job.status))
+    if (event.type === 'job' && isTerminalStatus(event.job.status)) this.pruneEvents(id, seq)
   }
 
   /**
-   * Keeps each job's event history bounded. A `job` event is a full snapshot, so the one just
-   * written supersedes every earlier one: a client resuming from before them gets the new one
-   * anyway. Once the job has ended, only its newest `LOG_EVENTS_KEPT` log lines stay, for a
-   * follower that dropped near the end; the terminal snapshot carries each step's bounded log.
+   * Bounds an ended job's event history. While it runs every event stays, so a follower that
+   * connects late still sees each step start and end. Once it has ended, the terminal `job`
+   * event (a full snapshot) supersedes every earlier one, and only the newest `LOG_EVENTS_KEPT`
+   * log lines stay, for a follower that dropped near the end; the snapshot carries each step's
+   * bounded log for anyone else.
    */
-  private pruneEvents(id: string, snapshotSeq: number, ended: boolean): void {
+  private pruneEvents(id: string, snapshotSeq: number): void {
     prepared(this.db, `DELETE FROM events WHERE job_id = ? AND seq < ? AND json_extract(payload, '$.type') = 'job'`).run(id, snapshotSeq)
-    if (!ended) return
     prepared(this.db, `DELETE FROM events WHERE job_id = ? AND json_extract(payload, '$.type') = 'log' AND seq NOT IN (
       SELECT seq FROM events WHERE job_id = ? AND json_extract(payload, '$.type') = 'log' ORDER BY seq DESC LIMIT ?)`).run(id, id, LOG_EVENTS_KEPT)
   }
@@ -298,7 +298,7 @@ export class Journal {
       JOIN events ON events.job_id = jobs.id AND json_extract(events.payload, '$.type') = 'job'
       WHERE jobs.status NOT IN ('queued', 'running') GROUP BY jobs.id`).all()
     this.db.transaction(() => {
-      for (const { id, seq } of ended) this.pruneEvents(id, seq, true)
+      for (const { id, seq } of ended) this.pruneEvents(id, seq)
     })()
   }
 
