@@ -75,8 +75,11 @@ export default defineNuxtModule<ModuleOptions>({
 
     nuxt.hook('nitro:config', (nitro) => {
       // This Nuxt's schema types only a fallback subset of Nitro's options.
-      const config = nitro as { experimental?: Record<string, unknown>, scheduledTasks?: Record<string, string | string[]> }
+      const config = nitro as { experimental?: Record<string, unknown>, scheduledTasks?: Record<string, string | string[]>, compressPublicAssets?: unknown }
       config.experimental = { ...config.experimental, tasks: true }
+      // The page's JS and CSS are served precompressed (brotli or gzip, as Accept-Encoding asks);
+      // what the server renders or answers is compressed per response (server/plugins/compress-responses.ts).
+      config.compressPublicAssets ??= { gzip: true, brotli: true }
       // A tick, not the check rate: the task asks the source only when the configured interval
       // (6 h by default, OWLAT_RELEASE_CHECK_INTERVAL_MS) is due, which cron cannot express at run time.
       const tick = '*/10 * * * *'

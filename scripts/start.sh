@@ -13,4 +13,11 @@ if [ ! -f "$stamp" ] || [ -n "$(find app modules server shared playground nuxt.c
   npx nuxt build playground
 fi
 
-exec node --import tsx scripts/start.ts
+# The updater, the CLI and this launcher run compiled (dist/, esbuild), not through tsx.
+tools=dist/start.mjs
+if [ ! -f "$tools" ] || [ -n "$(find sidecar cli shared server/utils scripts/start.ts scripts/bootstrap.ts scripts/images/prepare.ts package-lock.json \
+    -newer "$tools" -print -quit 2>/dev/null)" ]; then
+  node --import tsx scripts/build-tools.ts
+fi
+
+exec node "$tools"

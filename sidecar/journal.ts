@@ -10,8 +10,11 @@ import { JOB_STEPS, STEP_LOG_LIMIT, type StepName } from '../shared/steps'
 import { stepSchema, type RequestedBy } from '../shared/schemas/common'
 import { jobBackupSchema, jobSchema, type Job, type JobBackup, type JobEvent } from '../shared/schemas/job'
 import { addMissingColumns, migrate } from '../shared/node/sqlite-migrations'
-import { openSqliteFile } from '../shared/node/sqlite-open'
+import { openSqliteFile, prepared } from '../shared/node/sqlite-open'
 import { rowCodec } from '../shared/node/sqlite-rows'
+
+/** Log events an ended job keeps for a follower resuming near its end (one step's log limit). */
+const LOG_EVENTS_KEPT = STEP_LOG_LIMIT
 
 /** One log line is a line, not a dump: longer ones are cut. */
 const MAX_LOG_LINE = 2000
@@ -141,6 +144,7 @@ export class Journal {
       migrate(db, MIGRATIONS)
       for (const rows of [jobRows, jobInputRows, stepRows]) rows.assertColumns(db)
     })
+    this.pruneEndedJobs()
   }
 
   close(): void {
@@ -150,29 +154,29 @@ export class Journal {
 
   createJob(input: NewJob, now = Date.now()): Job {
     return this.write(() => {
-      this.db.prepare(`INSERT INTO jobs (id, run_id, kind, from_version, to_version, status, reason, requested_by, force, compose, created_at, backup, restore_backup_job_id)
+      prepared(this.db, `INSERT INTO jobs (id, run_id, kind, from_version, to_version, status, reason, requested_by, force, compose, created_at, backup, restore_backup_job_id)
         VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, ?, ?, ?)`)
         .run(input.id, input.runId, input.kind, input.fromVersion, input.toVersion, JSON.stringify(input.requestedBy), input.force ? 1 : 0, input.compose, now, input.backup === false ? 0 : 1, input.restoreBackupJobId ?? null)
-      const step = this.db.prepare(`INSERT INTO steps (job_id, name, position, status) VALUES (?, ?, ?, 'pending')`)
+      const step = prepared(this.db, `INSERT INTO steps (job_id, name, position, status) VALUES (?, ?, ?, 'pending')`)
       JOB_STEPS.forEach((name, i) => step.run(input.id, name, i))
       return this.emitJob(input.id)
     })
   }
 
   getJob(id: string): Job | null {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined
+    const row = prepared(this.db, 'SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined
     return row ? this.toJob(row) : null
   }
 
   /** Newest first. */
   listJobs(limit: number): Job[] {
-    const rows = this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]
+    const rows = prepared(this.db, 'SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]
     return rows.map(row => this.toJob(row))
   }
 
   /** Jobs still queued or running: at most one while the sidecar is up, any number after a crash. */
   activeJobs(): Job[] {
-    const rows = this.db.prepare(`SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at`).all() as Row[]
+    const rows = prepared(this.db, `SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at`).all() as Row[]
     return rows.map(row => this.toJob(row))
   }
 
@@ -184,7 +188,7 @@ export class Journal {
   setJobBackup(id: string, backup: JobBackup): Job {
     return this.write(() => {
       this.requireRow(id)
-      this.db.prepare('UPDATE jobs SET backup_info = ? WHERE id = ?').run(JSON.stringify(jobBackupSchema.parse(backup)), id)
+      prepared(this.db, 'UPDATE jobs SET backup_info = ? WHERE id = ?').run(JSON.stringify(jobBackupSchema.parse(backup)), id)
       return this.emitJob(id)
     })
   }
@@ -193,7 +197,7 @@ export class Journal {
     return this.write(() => {
       const current = this.toJob(this.requireRow(id))
       assertTransition(current.status, status)
-      this.db.prepare(`UPDATE jobs SET status = ?, reason = COALESCE(?, reason),
+      prepared(this.db, `UPDATE jobs SET status = ?, reason = COALESCE(?, reason),
         started_at = CASE WHEN ? = 'running' AND started_at IS NULL THEN ? ELSE started_at END,
         ended_at = CASE WHEN ? THEN ? ELSE ended_at END
         WHERE id = ?`)
@@ -205,8 +209,8 @@ export class Journal {
   /** Records a step as running before it runs; re-running a step (after a restart) reopens its row. */
   startStep(id: string, name: StepName, now = Date.now()): void {
     this.write(() => {
-      const position = this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS next FROM steps WHERE job_id = ?').get(id) as { next: number }
-      this.db.prepare(`INSERT INTO steps (job_id, name, position, status, started_at) VALUES (?, ?, ?, 'running', ?)
+      const position = prepared(this.db, 'SELECT COALESCE(MAX(position), -1) + 1 AS next FROM steps WHERE job_id = ?').get(id) as { next: number }
+      prepared(this.db, `INSERT INTO steps (job_id, name, position, status, started_at) VALUES (?, ?, ?, 'running', ?)
         ON CONFLICT (job_id, name) DO UPDATE SET status = 'running', started_at = excluded.started_at, ended_at = NULL, error = NULL`)
         .run(id, name, position.next, now)
       this.emitJob(id)
@@ -215,7 +219,7 @@ export class Journal {
 
   finishStep(id: string, name: StepName, status: 'succeeded' | 'failed' | 'skipped', error: string | null = null, now = Date.now()): void {
     this.write(() => {
-      const changed = this.db.prepare('UPDATE steps SET status = ?, ended_at = ?, error = ? WHERE job_id = ? AND name = ?')
+      const changed = prepared(this.db, 'UPDATE steps SET status = ?, ended_at = ?, error = ? WHERE job_id = ? AND name = ?')
         .run(status, now, error, id, name)
       if (changed.changes !== 1) throw new Error(`step ${name} of job ${id} was never started`)
       this.emitJob(id)
@@ -226,17 +230,17 @@ export class Journal {
   appendLog(id: string, name: StepName, line: string): void {
     const text = line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}…` : line
     this.write(() => {
-      const row = this.db.prepare('SELECT * FROM steps WHERE job_id = ? AND name = ?').get(id, name) as Row | undefined
+      const row = prepared(this.db, 'SELECT * FROM steps WHERE job_id = ? AND name = ?').get(id, name) as Row | undefined
       if (!row) throw new Error(`step ${name} of job ${id} was never started`)
       const log = [...stepRows.fromRow(row).log, text].slice(-STEP_LOG_LIMIT)
-      this.db.prepare('UPDATE steps SET log = ? WHERE job_id = ? AND name = ?').run(JSON.stringify(log), id, name)
+      prepared(this.db, 'UPDATE steps SET log = ? WHERE job_id = ? AND name = ?').run(JSON.stringify(log), id, name)
       this.insertEvent(id, { type: 'log', step: name, line: text })
     })
   }
 
   /** The job's journaled events after `afterSeq`, oldest first. */
   eventsAfter(id: string, afterSeq: number): JournalEvent[] {
-    const rows = this.db.prepare('SELECT seq, job_id, payload FROM events WHERE job_id = ? AND seq > ? ORDER BY seq').all(id, afterSeq) as EventRow[]
+    const rows = prepared(this.db, 'SELECT seq, job_id, payload FROM events WHERE job_id = ? AND seq > ? ORDER BY seq').all(id, afterSeq) as EventRow[]
     return rows.map(row => ({ seq: row.seq, jobId: row.job_id, event: JSON.parse(row.payload) as JobEvent }))
   }
 
@@ -247,17 +251,17 @@ export class Journal {
   }
 
   installedVersion(): string | null {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(INSTALLED_VERSION_KEY) as { value: string } | undefined
+    const row = prepared(this.db, 'SELECT value FROM meta WHERE key = ?').get(INSTALLED_VERSION_KEY) as { value: string } | undefined
     return row?.value ?? null
   }
 
   setInstalledVersion(version: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+    prepared(this.db, 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
       .run(INSTALLED_VERSION_KEY, version)
   }
 
   private requireRow(id: string): Row {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined
+    const row = prepared(this.db, 'SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined
     if (!row) throw new Error(`unknown job ${id}`)
     return row
   }
@@ -269,8 +273,33 @@ export class Journal {
   }
 
   private insertEvent(id: string, event: JobEvent): void {
-    const result = this.db.prepare('INSERT INTO events (job_id, payload, created_at) VALUES (?, ?, ?)').run(id, JSON.stringify(event), Date.now())
-    this.pending.push({ seq: Number(result.lastInsertRowid), jobId: id, event })
+    const result = prepared(this.db, 'INSERT INTO events (job_id, payload, created_at) VALUES (?, ?, ?)').run(id, JSON.stringify(event), Date.now())
+    const seq = Number(result.lastInsertRowid)
+    this.pending.push({ seq, jobId: id, event })
+    if (event.type === 'job' && isTerminalStatus(event.job.status)) this.pruneEvents(id, seq)
+  }
+
+  /**
+   * Bounds an ended job's event history. While it runs every event stays, so a follower that
+   * connects late still sees each step start and end. Once it has ended, the terminal `job`
+   * event (a full snapshot) supersedes every earlier one, and only the newest `LOG_EVENTS_KEPT`
+   * log lines stay, for a follower that dropped near the end; the snapshot carries each step's
+   * bounded log for anyone else.
+   */
+  private pruneEvents(id: string, snapshotSeq: number): void {
+    prepared(this.db, `DELETE FROM events WHERE job_id = ? AND seq < ? AND json_extract(payload, '$.type') = 'job'`).run(id, snapshotSeq)
+    prepared(this.db, `DELETE FROM events WHERE job_id = ? AND json_extract(payload, '$.type') = 'log' AND seq NOT IN (
+      SELECT seq FROM events WHERE job_id = ? AND json_extract(payload, '$.type') = 'log' ORDER BY seq DESC LIMIT ?)`).run(id, id, LOG_EVENTS_KEPT)
+  }
+
+  /** Journals written before events were pruned: bring every ended job's history to the bound. */
+  private pruneEndedJobs(): void {
+    const ended = prepared<[], { id: string, seq: number }>(this.db, `SELECT jobs.id AS id, MAX(events.seq) AS seq FROM jobs
+      JOIN events ON events.job_id = jobs.id AND json_extract(events.payload, '$.type') = 'job'
+      WHERE jobs.status NOT IN ('queued', 'running') GROUP BY jobs.id`).all()
+    this.db.transaction(() => {
+      for (const { id, seq } of ended) this.pruneEvents(id, seq)
+    })()
   }
 
   /** Runs `fn` in one transaction, then tells listeners about the events it committed. */
@@ -299,7 +328,7 @@ export class Journal {
   }
 
   private toJob(row: Row): Job {
-    const steps = this.db.prepare('SELECT * FROM steps WHERE job_id = ? ORDER BY position').all(row.id) as Row[]
+    const steps = prepared(this.db, 'SELECT * FROM steps WHERE job_id = ? ORDER BY position').all(row.id) as Row[]
     return jobRows.fromRow(row, { steps: steps.map(step => stepRows.fromRow(step)) })
   }
 }

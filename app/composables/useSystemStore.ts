@@ -29,6 +29,8 @@ export const useSystemStore = defineStore('owlat-system', () => {
   /** The one status poller that asks (several components may start one; see useStatusPolling). */
   const pollOwner = shallowRef<symbol | null>(null)
   const nuxtApp = useNuxtApp()
+  // On the server: the visitor's cookies go along, so the page renders with its status.
+  const request = useRequestFetch()
 
   // Banner and page mount together: share one request instead of racing two.
   let pendingStatus: Promise<void> | null = null
@@ -36,7 +38,7 @@ export const useSystemStore = defineStore('owlat-system', () => {
   async function loadStatus(): Promise<void> {
     statusLoading.value = true
     try {
-      const data = statusSchema.parse(await $fetch('/api/system/status', { cache: 'no-store' }))
+      const data = statusSchema.parse(await request('/api/system/status', { cache: 'no-store' }))
       const previous = status.value
       status.value = data
       // A run started or ended (maybe in another tab, by another admin, from the CLI): history,

@@ -100,10 +100,16 @@ const runtimeOnly: PackageFilter = (pkg, rel) => {
   return top !== 'prebuilds' || file === undefined || file === PLATFORM_ADDON
 }
 
-async function prepareUpdater(out: string): Promise<void> {
-  const entry = join(out, '.cli-entry.ts')
-  mkdirSync(out, { recursive: true })
-  // The CLI's own bin registers tsx; the bundle calls the same `run` directly.
+/**
+ * Bundles the updater sidecar, the `owlat` CLI and the image's healthcheck into `outdir` as
+ * `{sidecar,cli,healthcheck}.mjs` with esbuild (and `npm start`'s launcher as `start.mjs` when
+ * asked): plain JavaScript for Node 22, with only better-sqlite3 (native) left to node_modules.
+ * The images (below) and `npm start` (scripts/build-tools.ts) run these, not tsx.
+ */
+export async function bundleTools(outdir: string, opts: { start?: boolean } = {}): Promise<void> {
+  mkdirSync(outdir, { recursive: true })
+  const entry = join(outdir, '.cli-entry.ts')
+  // The CLI's own bin (cli/bin.mjs) imports `run`; the bundle calls the same `run` directly.
   writeFileSync(entry, `import { run } from ${JSON.stringify(join(ROOT, 'cli/main.ts'))}\nawait run()\n`)
   try {
     await build({
@@ -112,8 +118,9 @@ async function prepareUpdater(out: string): Promise<void> {
         sidecar: join(ROOT, 'sidecar/main.ts'),
         cli: entry,
         healthcheck: join(ROOT, 'sidecar/healthcheck.ts'),
+        ...(opts.start ? { start: join(ROOT, 'scripts/start.ts') } : {}),
       },
-      outdir: join(out, 'dist'),
+      outdir,
       outExtension: { '.js': '.mjs' },
       bundle: true,
       platform: 'node',
@@ -137,6 +144,10 @@ async function prepareUpdater(out: string): Promise<void> {
   finally {
     rmSync(entry, { force: true })
   }
+}
+
+async function prepareUpdater(out: string): Promise<void> {
+  await bundleTools(join(out, 'dist'))
   copyPackages(['better-sqlite3'], out, runtimeOnly)
   const { version } = readPackage(ROOT)
   // The CLI reads its version from ../package.json next to dist/.

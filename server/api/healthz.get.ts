@@ -6,6 +6,12 @@
 let faultReported = false
 
 export default defineEventHandler(async (event) => {
+  // Not healthy before the first render is done (server/utils/warm-up.ts).
+  if (!isWarm()) {
+    setResponseStatus(event, 503)
+    setResponseHeader(event, 'Retry-After', 1)
+    return { status: 'warming up' }
+  }
   if (process.env.OWLAT_DEMO_FAULT === 'unhealthy') {
     if (!faultReported) {
       faultReported = true

@@ -7,10 +7,12 @@ import { convexHttpCaller, createConvexStore } from './store/convex'
 import { openSqliteStore } from './store/sqlite'
 import type { SystemStore } from './store/types'
 import type { ReconcileDeps } from './runs'
+import { createReconciler, type Reconciler } from './reconciler'
 
 let store: SystemStore | undefined
 let source: ReleaseSource | undefined
 let sidecar: SidecarClient | undefined
+let reconciler: Reconciler | undefined
 
 /**
  * Convex when OWLAT_CONVEX_URL and OWLAT_CONVEX_ADMIN_KEY are set (production: the component in
@@ -57,6 +59,12 @@ export function useSidecar(): SidecarClient {
 
 export function useReconcileDeps(): ReconcileDeps {
   return { store: useStore(), sidecar: useSidecar(), leaseMs: useOwlatConfig().runLeaseMs }
+}
+
+/** The process's reconciliation loop (server/plugins/reconcile-runs.ts starts it). */
+export function useReconciler(): Reconciler {
+  reconciler ??= createReconciler(useReconcileDeps)
+  return reconciler
 }
 
 /** Closes the store (server shutdown); the next `useStore()` would reopen it. */

@@ -21,6 +21,11 @@ export interface ReconcileDeps {
   /** How long a run may go without hearing from the sidecar (`config.runLeaseMs`). */
   leaseMs: number
   now?: () => number
+  /**
+   * Jobs already known to have a run, kept across syncs: runs are never deleted, so a job found
+   * once need not be looked up again on every sync.
+   */
+  knownJobs?: Set<string>
 }
 
 /** One read of the sidecar's recent jobs: what it listed, or why that failed. */
@@ -122,7 +127,11 @@ export async function reconcileRun(run: Run, deps: ReconcileDeps, listing?: JobL
 /** Makes sure a listed job has a run: the web's own (attached by reconciliation) or an adopted one. */
 async function syncJob(deps: ReconcileDeps, job: Job, listing: JobListing): Promise<void> {
   // A known job's run is synced already: only the active run can change, and it went first.
-  if (await deps.store.getRunByJobId(job.id)) return
+  if (deps.knownJobs?.has(job.id)) return
+  if (await deps.store.getRunByJobId(job.id)) {
+    deps.knownJobs?.add(job.id)
+    return
+  }
   if (job.runId) {
     const own = await deps.store.getRun(job.runId)
     if (own && own.jobId === null && isActiveStatus(own.status)) {

@@ -4,7 +4,6 @@ import type { Run, SessionUser, SystemStatus } from '#layers/owlat-system/shared
 import { failedReleases, rollbackAvailability } from '#layers/owlat-system/shared/targets'
 import { newestApplicable } from '#layers/owlat-system/shared/version'
 import { readReleases } from './releases'
-import { syncFromSidecar } from './runs'
 import type { SystemStore } from './store/types'
 
 /**
@@ -33,14 +32,14 @@ async function unacknowledgedRun(store: SystemStore, runs: Run[]): Promise<Run |
 
 export async function systemStatus(user: SessionUser): Promise<SystemStatus> {
   const store = useStore()
-  const [synced, cache, { channel }] = await Promise.all([
-    // Synced from the sidecar, so a run started from the CLI shows (and blocks) here too.
-    syncFromSidecar(useReconcileDeps()),
+  const [active, cache, { channel }] = await Promise.all([
+    // The reconciliation loop (server/utils/reconciler.ts) keeps it synced from the sidecar, so a
+    // run started from the CLI shows here too; a status read itself asks the sidecar nothing.
+    store.getActiveRun(),
     readReleases(store, useReleaseSource(), useOwlatConfig().releaseCheck),
     store.getSettings(),
   ])
-  const activeRun = synced && isActiveStatus(synced.status) ? synced : null
-  // Read after the sync above, so a run that just ended is seen with its outcome.
+  const activeRun = active && isActiveStatus(active.status) ? active : null
   const runs = await store.listRuns(STATUS_RUNS)
   const version = committedVersion(activeRun)
   // Unverified releases are listed but never offered.

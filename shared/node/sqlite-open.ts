@@ -45,9 +45,23 @@ export function openSqliteFile(path: string, what: string, pragmas: readonly str
 export function probeSqliteFile(db: Database.Database, path: string, what: string, tables: readonly string[]): void {
   try {
     db.pragma('schema_version')
-    for (const table of tables) db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get()
+    for (const table of tables) prepared(db, `SELECT 1 FROM ${table} LIMIT 1`).get()
   }
   catch (err) {
     throw new UnreadableDatabaseError(path, what, reasonOf(err), { cause: err })
   }
+}
+
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>()
+
+/**
+ * `db.prepare(sql)`, compiled once per connection and reused: hot reads (every status read, every
+ * journal event) would otherwise parse and plan the same SQL on each call.
+ */
+export function prepared<P extends unknown[] | object = unknown[], R = unknown>(db: Database.Database, sql: string): Database.Statement<P, R> {
+  let cache = statements.get(db)
+  if (!cache) statements.set(db, cache = new Map())
+  let statement = cache.get(sql)
+  if (!statement) cache.set(sql, statement = db.prepare(sql))
+  return statement as unknown as Database.Statement<P, R>
 }

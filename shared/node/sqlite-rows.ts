@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3'
 import { z } from 'zod'
 import { columnsOf } from './sqlite-migrations'
+import { prepared } from './sqlite-open'
 
 type SqliteValue = string | number | null
 type Storage = 'json' | 'boolean' | 'plain'
@@ -94,7 +95,7 @@ export function rowCodec<S extends z.ZodObject>(
     insert(db, value, { orIgnore = false } = {}) {
       const row = toRow(schema.parse(value) as Partial<z.input<S>>)
       const names = Object.keys(row)
-      db.prepare(`INSERT ${orIgnore ? 'OR IGNORE ' : ''}INTO ${table} (${names.join(', ')}) VALUES (${names.map(n => `@${n}`).join(', ')})`).run(row)
+      prepared(db, `INSERT ${orIgnore ? 'OR IGNORE ' : ''}INTO ${table} (${names.join(', ')}) VALUES (${names.map(n => `@${n}`).join(', ')})`).run(row)
     },
     assertColumns(db) {
       const present = columnsOf(db, table)

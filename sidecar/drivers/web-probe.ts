@@ -7,7 +7,8 @@ import { signRequest } from '../../shared/request-signing'
 import { versionInfoSchema } from '../../shared/schemas/api'
 
 const REQUEST_TIMEOUT_MS = 2000
-export const VERIFY_INTERVAL_MS = 250
+/** Between verify probes: each is a healthz and a version read, cheap next to what it waits for. */
+export const VERIFY_INTERVAL_MS = 100
 const VERSION_PATH = '/api/system/version'
 const HEALTHZ_PATH = '/api/healthz'
 
@@ -74,7 +75,7 @@ export async function probeWeb(target: WebTarget, version: string, signal?: Abor
 }
 
 /**
- * Polls every 250 ms until the web is healthy at `version` or `timeoutMs` passed; throws with the
+ * Polls every 100 ms until the web is healthy at `version` or `timeoutMs` passed; throws with the
  * last thing seen so the job's reason says why.
  */
 export async function waitForWeb(target: WebTarget, version: string, timeoutMs: number, signal: AbortSignal): Promise<void> {

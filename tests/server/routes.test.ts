@@ -158,7 +158,7 @@ describe('create-user script', () => {
 describe('guards', () => {
   it.each(ROUTES)('401 signed out: %s %s', async (method, path, body) => {
     const answer = await call(method, path, { body })
-    expect(answer.status).toBe(401)
+    expect(answer.status, JSON.stringify(answer.body)).toBe(401)
   })
 
   it.each(ROUTES)('403 for a member: %s %s', async (method, path, body) => {

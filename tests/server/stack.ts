@@ -90,7 +90,8 @@ export async function startStack(opts: { env?: Record<string, string> } = {}): P
       OWLAT_DATA_DIR: dataDir,
       OWLAT_ADMIN_EMAIL: ADMIN.email,
       OWLAT_ADMIN_PASSWORD: ADMIN.password,
-      OWLAT_VERIFY_TIMEOUT_MS: '5000',
+      // The new web renders its page once before it counts as up (server/utils/warm-up.ts).
+      OWLAT_VERIFY_TIMEOUT_MS: '20000',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -102,6 +102,41 @@ describe('Journal', () => {
     expect(journal.eventsAfter('a', events[1]!.seq).map(e => e.seq)).toEqual(events.slice(2).map(e => e.seq))
   })
 
+  it('keeps every event while a job runs, and once it ended only its last snapshot and newest log lines', () => {
+    journal.createJob(newJob('a'))
+    journal.setJobStatus('a', 'running')
+    journal.startStep('a', 'stage')
+    const lines = STEP_LOG_LIMIT + 50
+    for (let i = 0; i < lines; i++) journal.appendLog('a', 'stage', `line ${i}`)
+    journal.finishStep('a', 'stage', 'succeeded')
+    // Running: a follower can resume from anything it saw, and a late one sees every step start.
+    expect(journal.eventsAfter('a', 0).filter(e => e.event.type === 'log')).toHaveLength(lines)
+    expect(journal.eventsAfter('a', 0).filter(e => e.event.type === 'job')).toHaveLength(4)
+
+    journal.setJobStatus('a', 'failed', 'stopped')
+    const kept = journal.eventsAfter('a', 0)
+    expect(kept.filter(e => e.event.type === 'log').map(e => (e.event as { line: string }).line))
+      .toEqual(Array.from({ length: STEP_LOG_LIMIT }, (_, i) => `line ${i + 50}`))
+    expect(kept.at(-1)!.event).toEqual({ type: 'job', job: journal.getJob('a') })
+    expect(kept).toHaveLength(STEP_LOG_LIMIT + 1)
+  })
+
+  it('prunes the history of jobs that ended before pruning existed when it opens', () => {
+    journal.createJob(newJob('a'))
+    journal.setJobStatus('a', 'running')
+    journal.setJobStatus('a', 'succeeded')
+    journal.close()
+    // An old journal: every snapshot kept.
+    const db = new Database(path)
+    const payload = db.prepare('SELECT payload FROM events WHERE job_id = ?').get('a') as { payload: string }
+    for (let i = 0; i < 5; i++) db.prepare('INSERT INTO events (job_id, payload, created_at) VALUES (?, ?, 0)').run('a', payload.payload)
+    const before = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n
+    db.close()
+    expect(before).toBe(6)
+    journal = new Journal(path)
+    expect(journal.eventsAfter('a', 0)).toHaveLength(1)
+  })
+
   it('announces nothing from a write that was rolled back', () => {
     journal.createJob(newJob('a'))
     const seen: JournalEvent[] = []

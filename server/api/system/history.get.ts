@@ -6,8 +6,6 @@ const querySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).de
 export default defineEventHandler(async (event): Promise<{ runs: Run[] }> => {
   await requirePlatformAdmin(event)
   const { limit } = await getValidatedQuery(event, zodValidator(querySchema))
-  // Sync first so the list has the runs started from the CLI and never shows one as running
-  // that has in fact ended.
-  await syncFromSidecar(useReconcileDeps())
+  // The reconciliation loop has adopted the runs started from the CLI and ended the ones that ended.
   return { runs: await useStore().listRuns(limit) }
 })

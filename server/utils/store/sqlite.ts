@@ -11,7 +11,7 @@ import { jobSchema, type Job } from '../../../shared/schemas/job'
 import { releaseCacheSchema } from '../../../shared/schemas/release'
 import { migrate } from '../../../shared/node/sqlite-migrations'
 import { rowCodec } from '../../../shared/node/sqlite-rows'
-import { openSqliteFile, probeSqliteFile } from '../../../shared/node/sqlite-open'
+import { openSqliteFile, prepared, probeSqliteFile } from '../../../shared/node/sqlite-open'
 import {
   ActiveRunError, DEFAULT_SETTINGS, DuplicateUserError, RunNotFoundError, UserNotFoundError, releaseCheckStateSchema,
   type NewRun, type NewUser, type UserPatch, type ReleaseCache, type ReleaseCheckState, type RunPatch, type SystemSettings, type SystemStore,
@@ -116,15 +116,15 @@ export function openSqliteStore(file: string): SystemStore {
     for (const rows of [runRows, userRows, acknowledgementRows, cacheRows, checkRows]) rows.assertColumns(db)
   })
 
-  const runById = db.prepare<[string], Row>('SELECT * FROM runs WHERE id = ?')
-  const runByJobId = db.prepare<[string], Row>('SELECT * FROM runs WHERE job_id = ?')
-  const activeRunId = db.prepare<[], { id: string }>(`SELECT id FROM runs WHERE status IN ('queued', 'running')`)
-  const acknowledgementOf = db.prepare<[string], Row>('SELECT * FROM run_acknowledgements WHERE run_id = ?')
+  const runById = prepared<[string], Row>(db, 'SELECT * FROM runs WHERE id = ?')
+  const runByJobId = prepared<[string], Row>(db, 'SELECT * FROM runs WHERE job_id = ?')
+  const activeRunId = prepared<[], { id: string }>(db, `SELECT id FROM runs WHERE status IN ('queued', 'running')`)
+  const acknowledgementOf = prepared<[string], Row>(db, 'SELECT * FROM run_acknowledgements WHERE run_id = ?')
   // Prepared once: the standalone app's user resolver reads the user on every request.
-  const userById = db.prepare<[string], Row>('SELECT * FROM users WHERE id = ?')
-  const userByEmail = db.prepare<[string], Row>('SELECT * FROM users WHERE email = ?')
-  const allUsers = db.prepare<[], Row>('SELECT * FROM users ORDER BY email')
-  const raiseSessionVersion = db.prepare<[string]>('UPDATE users SET session_version = session_version + 1 WHERE id = ?')
+  const userById = prepared<[string], Row>(db, 'SELECT * FROM users WHERE id = ?')
+  const userByEmail = prepared<[string], Row>(db, 'SELECT * FROM users WHERE email = ?')
+  const allUsers = prepared<[], Row>(db, 'SELECT * FROM users ORDER BY email')
+  const raiseSessionVersion = prepared<[string]>(db, 'UPDATE users SET session_version = session_version + 1 WHERE id = ?')
 
   function requireRun(runId: string): Run {
     const row = runById.get(runId)
@@ -157,7 +157,7 @@ export function openSqliteStore(file: string): SystemStore {
       reason: patch.reason !== undefined ? patch.reason : run.reason,
       endedAt,
     })
-    db.prepare('UPDATE runs SET status = @status, steps = @steps, reason = @reason, ended_at = @ended_at WHERE id = @id')
+    prepared(db, 'UPDATE runs SET status = @status, steps = @steps, reason = @reason, ended_at = @ended_at WHERE id = @id')
       .run(runRows.toRow(updated))
     return requireRun(runId)
   })
@@ -224,7 +224,7 @@ export function openSqliteStore(file: string): SystemStore {
     },
 
     async attachJob(runId, jobId) {
-      const result = db.prepare('UPDATE runs SET job_id = ? WHERE id = ?').run(jobId, runId)
+      const result = prepared(db, 'UPDATE runs SET job_id = ? WHERE id = ?').run(jobId, runId)
       if (result.changes === 0) throw new RunNotFoundError(runId)
       return requireRun(runId)
     },
@@ -248,13 +248,13 @@ export function openSqliteStore(file: string): SystemStore {
     },
 
     async getActiveRun() {
-      const row = db.prepare<[], Row>(`SELECT * FROM runs WHERE status IN ('queued', 'running')`).get()
+      const row = prepared<[], Row>(db, `SELECT * FROM runs WHERE status IN ('queued', 'running')`).get()
       return row ? runRows.fromRow(row) : null
     },
 
     async listRuns(limit) {
       const n = Math.max(1, Math.min(Math.trunc(limit), 1000))
-      return db.prepare<[number], Row>('SELECT * FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?').all(n).map(row => runRows.fromRow(row))
+      return prepared<[number], Row>(db, 'SELECT * FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?').all(n).map(row => runRows.fromRow(row))
     },
 
     async acknowledgeRun(runId, by): Promise<RunAcknowledgement> {
@@ -269,26 +269,26 @@ export function openSqliteStore(file: string): SystemStore {
     },
 
     async dismiss(by, version) {
-      db.prepare('INSERT OR IGNORE INTO dismissals (user_id, version, dismissed_at) VALUES (?, ?, ?)').run(by.userId, version, Date.now())
+      prepared(db, 'INSERT OR IGNORE INTO dismissals (user_id, version, dismissed_at) VALUES (?, ?, ?)').run(by.userId, version, Date.now())
     },
 
     async isDismissed(userId, version) {
-      return db.prepare('SELECT 1 FROM dismissals WHERE user_id = ? AND version = ?').get(userId, version) !== undefined
+      return prepared(db, 'SELECT 1 FROM dismissals WHERE user_id = ? AND version = ?').get(userId, version) !== undefined
     },
 
     async getReleaseCache(): Promise<ReleaseCache> {
-      const row = db.prepare<[], Row>('SELECT * FROM release_cache WHERE id = 1').get()
+      const row = prepared<[], Row>(db, 'SELECT * FROM release_cache WHERE id = 1').get()
       return row ? cacheRows.fromRow(row) : { releases: [], checkedAt: null, error: null }
     },
 
     async saveReleaseCache(cache) {
-      db.prepare(`INSERT INTO release_cache (id, releases, checked_at, error) VALUES (1, @releases, @checked_at, @error)
+      prepared(db, `INSERT INTO release_cache (id, releases, checked_at, error) VALUES (1, @releases, @checked_at, @error)
         ON CONFLICT (id) DO UPDATE SET releases = excluded.releases, checked_at = excluded.checked_at, error = excluded.error`)
         .run(cacheRows.toRow(releaseCacheSchema.parse(cache)))
     },
 
     async getReleaseCheckState(): Promise<ReleaseCheckState> {
-      return checkRows.fromRow(db.prepare<[], Row>('SELECT * FROM release_check WHERE id = 1').get()!)
+      return checkRows.fromRow(prepared<[], Row>(db, 'SELECT * FROM release_check WHERE id = 1').get()!)
     },
 
     async saveReleaseCheckState(patch) {
@@ -296,24 +296,24 @@ export function openSqliteStore(file: string): SystemStore {
       const columns = Object.keys(fields)
       if (columns.length === 0) return
       // Column names come from the schema, never from the caller.
-      db.prepare(`UPDATE release_check SET ${columns.map(column => `${column} = @${column}`).join(', ')} WHERE id = 1`).run(fields)
+      prepared(db, `UPDATE release_check SET ${columns.map(column => `${column} = @${column}`).join(', ')} WHERE id = 1`).run(fields)
     },
 
     async claimReleaseCheck(now, nextAt) {
       // One conditional UPDATE: SQLite serialises writers, so of concurrent claimers one sees the due slot.
-      const result = db.prepare('UPDATE release_check SET next_check_at = ? WHERE id = 1 AND (next_check_at IS NULL OR next_check_at <= ?)')
+      const result = prepared(db, 'UPDATE release_check SET next_check_at = ? WHERE id = 1 AND (next_check_at IS NULL OR next_check_at <= ?)')
         .run(nextAt, now)
       return result.changes === 1
     },
 
     async getSettings(): Promise<SystemSettings> {
-      const row = db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?').get('channel')
+      const row = prepared<[string], { value: string }>(db, 'SELECT value FROM settings WHERE key = ?').get('channel')
       return { channel: row ? channelSchema.parse(row.value) : DEFAULT_SETTINGS.channel }
     },
 
     async updateSettings(patch) {
       if (patch.channel !== undefined) {
-        db.prepare(`INSERT INTO settings (key, value) VALUES ('channel', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+        prepared(db, `INSERT INTO settings (key, value) VALUES ('channel', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
           .run(channelSchema.parse(patch.channel))
       }
       return this.getSettings()

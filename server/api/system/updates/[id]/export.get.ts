@@ -4,7 +4,8 @@ import { runIdParamsSchema, type RunExport } from '#layers/owlat-system/shared/s
 export default defineEventHandler(async (event): Promise<RunExport> => {
   await requirePlatformAdmin(event)
   const { id } = await getValidatedRouterParams(event, zodValidator(runIdParamsSchema))
-  await syncFromSidecar(useReconcileDeps())
+  // A rare read that must be complete: it joins (or runs) a sync rather than wait for the next one.
+  await useReconciler().sync()
   const store = useStore()
   const run = await findRun(store, id)
   if (!run) {
