@@ -319,19 +319,23 @@ export class ComposeDriver implements Driver {
    */
   private async verifyTimeout(ctx: StepContext, services: string[]): Promise<number> {
     const configured = this.config.verifyTimeoutMs
-    let text: string
+    // Read from the files (cheap, no compose process); the override's healthcheck wins, as compose merges it.
+    const env = { ...this.dotenv(), ...this.env }
+    const periods = new Map<string, number>()
     try {
-      text = await renderComposeConfig(await this.cli(), this.paths.current, ctx.signal, { override: true })
+      const override = overrideFile(this.config.owlatDir)
+      for (const text of [readFileSync(this.paths.current, 'utf8'), ...(override ? [readFileSync(override, 'utf8')] : [])]) {
+        for (const service of parseStackModel(text, env).services) if (service.startPeriodMs > 0) periods.set(service.name, service.startPeriodMs)
+      }
     }
     catch (err) {
       ctx.log(`cannot read the services' start periods (${(err as Error).message}); the verify timeout stays ${formatSeconds(configured)}`)
       return configured
     }
-    const periods = parseStackModel(text).services.filter(s => services.includes(s.name) && s.startPeriodMs > 0)
-    const longest = periods.sort((a, b) => b.startPeriodMs - a.startPeriodMs)[0]
-    if (!longest || longest.startPeriodMs <= configured) return configured
-    ctx.log(`extending the verify timeout from ${formatSeconds(configured)} (OWLAT_VERIFY_TIMEOUT_MS) to ${formatSeconds(longest.startPeriodMs)}: ${longest.name}'s healthcheck start_period`)
-    return longest.startPeriodMs
+    const longest = [...periods].filter(([name]) => services.includes(name)).sort((a, b) => b[1] - a[1])[0]
+    if (!longest || longest[1] <= configured) return configured
+    ctx.log(`extending the verify timeout from ${formatSeconds(configured)} (OWLAT_VERIFY_TIMEOUT_MS) to ${formatSeconds(longest[1])}: ${longest[0]}'s healthcheck start_period`)
+    return longest[1]
   }
 
   async restore(ctx: StepContext): Promise<void> {

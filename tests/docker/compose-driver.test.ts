@@ -35,7 +35,7 @@ async function readVolumeFile(docker: Docker, containerId: string, path: string)
   return out.stdout
 }
 
-describe.skipIf(SKIP_DOCKER)('compose driver on a real engine', () => {
+describe.skipIf(SKIP_DOCKER)('compose driver on a real engine', { timeout: 180_000 }, () => {
   let docker: Docker
   let stack: TestStack | null = null
   let sidecar: SidecarHandle | null = null

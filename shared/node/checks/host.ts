@@ -54,9 +54,15 @@ export async function findTakenPorts(model: StackModel, project: string, docker:
   if (docker) {
     for (const c of await docker.listContainers()) {
       const mine = c.Labels?.[PROJECT_LABEL] === project
-      for (const p of c.Ports ?? []) {
-        if (!p.PublicPort) continue
-        const key = portKey(p.PublicPort, p.Type)
+      const keys = new Set((c.Ports ?? []).filter(p => p.PublicPort).map(p => portKey(p.PublicPort, p.Type)))
+      // What the container asked the engine to bind: the same as Ports where the engine publishes
+      // through its own proxy, and the only record where it does not (an engine without a bridge).
+      const bindings = (await docker.getContainer(c.Id).inspect().catch(() => null))?.HostConfig?.PortBindings ?? {}
+      for (const [spec, hosts] of Object.entries(bindings as Record<string, Array<{ HostPort?: string }> | null>)) {
+        const protocol = spec.split('/')[1] ?? 'tcp'
+        for (const host of hosts ?? []) if (host.HostPort) keys.add(portKey(Number(host.HostPort), protocol))
+      }
+      for (const key of keys) {
         if (mine) own.add(key)
         else taken.set(key, `container ${(c.Names?.[0] ?? c.Id).replace(/^\//, '')}`)
       }
