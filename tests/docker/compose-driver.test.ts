@@ -279,7 +279,7 @@ describe.skipIf(SKIP_DOCKER)('compose driver on a real engine', { timeout: 180_0
     await printer.start()
     try {
       await expect.poll(async () => (await client.request('GET', '/v1/services/store/logs?tail=10')).body, { timeout: 10_000 })
-        .toEqual({ lines: ['hello from the store log'] })
+        .toMatchObject({ lines: ['hello from the store log'], entries: [expect.objectContaining({ line: 'hello from the store log' })] })
     }
     finally {
       await printer.remove({ force: true })
