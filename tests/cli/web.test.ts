@@ -61,7 +61,11 @@ describe('owlat and the web share one updater', () => {
     })
     expect(version.version).toBe('1.3.0')
 
-    const { runs } = historySchema.parse(await api('GET', '/api/system/history'))
+    // The web's reconciliation loop takes the job's outcome from the updater on its own schedule.
+    const runs = await waitFor('the CLI\'s run to be succeeded in the web', async () => {
+      const { runs } = historySchema.parse(await api('GET', '/api/system/history'))
+      return runs[0]?.status === 'succeeded' ? runs : undefined
+    })
     expect(runs).toHaveLength(1)
     expect(runs[0]).toMatchObject({
       kind: 'update',

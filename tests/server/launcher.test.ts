@@ -13,9 +13,11 @@ import { cleanEnv, ensureWebBuild, ROOT } from './stack'
 
 /** Runs the launcher until its box is printed (the web answers), then stops it; its whole output. */
 async function startOnce(dataDir: string, env: Record<string, string> = {}): Promise<string> {
+  // Without vitest's markers: consola prints only warnings in a test environment (std-env's isTest).
+  const { TEST: _test, VITEST: _vitest, NODE_ENV: _nodeEnv, ...outside } = cleanEnv()
   const child = execa(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: ROOT,
-    env: { ...cleanEnv(), OWLAT_DATA_DIR: dataDir, PORT: String(await freePort()), OWLAT_UPDATER_PORT: String(await freePort()), ...env },
+    env: { ...outside, OWLAT_DATA_DIR: dataDir, PORT: String(await freePort()), OWLAT_UPDATER_PORT: String(await freePort()), ...env },
     extendEnv: false,
     reject: false,
     all: true,
