@@ -16,7 +16,9 @@ const ESC = '\u001B['
 /** Runs owlat with a real pseudo-terminal as stdout (util-linux `script`), as an operator at a shell does. */
 async function runOnTerminal(args: string[], env: Record<string, string>): Promise<string> {
   const command = [process.execPath, BIN, ...args].map(a => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OWLAT_') && k !== 'NO_COLOR' && k !== 'FORCE_COLOR')) as Record<string, string>
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OWLAT_') && k !== 'NO_COLOR' && k !== 'FORCE_COLOR'
+    // A person's terminal, not a CI runner's: Node counts a terminal under `CI` as two-colour.
+    && k !== 'CI')) as Record<string, string>
   const result = await execa('script', ['-qec', command, '/dev/null'], { env: { ...base, TERM: 'xterm-256color', ...env }, extendEnv: false, cwd: REPO_ROOT, reject: false, stdin: 'ignore' })
   return String(result.stdout)
 }
