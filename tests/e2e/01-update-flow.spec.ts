@@ -85,8 +85,10 @@ test('an admin updates to the new stable release and the page reloads itself ont
   await expect(page.getByTestId('run-heading')).toHaveText(`Update ${INSTALLED_VERSION} → ${STABLE_TARGET}`)
   // The focus moves to the run until the page reloads itself: a fast update may reload it before
   // this looks, and a new document has its focus at the top.
-  await expect.poll(() => page.evaluate(() => Reflect.get(globalThis, '__e2eMark') !== true
-    || document.activeElement?.getAttribute('data-testid') === 'run-heading').catch(() => false)).toBe(true)
+  await expect.poll(() => page.evaluate(() => {
+    const doc = Reflect.get(globalThis, 'document') as { activeElement: { getAttribute: (name: string) => string | null } | null }
+    return Reflect.get(globalThis, '__e2eMark') !== true || doc.activeElement?.getAttribute('data-testid') === 'run-heading'
+  }).catch(() => false)).toBe(true)
   await expect(page.getByTestId('run-heading')).toBeInViewport()
   await expect(stepRow(page, 'preflight')).toHaveAttribute('data-status', 'succeeded', { timeout: RUN_TIMEOUT })
 
