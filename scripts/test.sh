@@ -19,8 +19,14 @@ fi
 
 echo "› lint";       npx eslint .
 # The module, the standalone app that extends it, and the fixture host app that extends it.
-echo "› typecheck";  npx nuxt typecheck && npx nuxt typecheck playground && npx nuxt typecheck tests/fixtures/host
-echo "› build";      npx nuxt build playground && npx nuxt build tests/fixtures/host
+# One command a line: under `set -e` a failure before the last `&&` of a list does not stop the script.
+echo "› typecheck"
+npx nuxt typecheck
+npx nuxt typecheck playground
+npx nuxt typecheck tests/fixtures/host
+echo "› build"
+npx nuxt build playground
+npx nuxt build tests/fixtures/host
 if [ -n "$base_pid" ] && ! wait "$base_pid"; then
   cat "$base_log" >&2
   echo "test: could not make the images' base image (see above)" >&2
