@@ -29,6 +29,10 @@ export default defineNitroPlugin((nitroApp) => {
     const res = event.node.res
     if (event.method === 'HEAD' || res.headersSent || res.getHeader('content-encoding')) return
     if (res.statusCode === 204 || res.statusCode === 304) return
+    // Nuxt's error handler renders the error page by an internal request carrying this header,
+    // reads that answer as text and sends it on with its headers: compressing it here would send
+    // compressed bytes, decoded as text, under `content-encoding`.
+    if (getRequestHeader(event, 'x-nuxt-error')) return
     const body = response.body as unknown
     let text: string
     if (typeof body === 'string') {

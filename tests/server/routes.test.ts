@@ -109,6 +109,22 @@ afterAll(async () => {
   await stack?.stop()
 })
 
+describe('compressed answers', () => {
+  // fetch decodes what it is sent, and throws when the bytes do not match content-encoding.
+  for (const encoding of ['br', 'gzip']) {
+    it(`sends the sign-in page and an unknown page's 404 as ${encoding} that decodes`, async () => {
+      const page = await fetch(`${WEB}/login`, { headers: { 'accept-encoding': encoding } })
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-encoding')).toBe(encoding)
+      expect(await page.text()).toMatch(/^<!DOCTYPE html>/i)
+
+      const missing = await fetch(`${WEB}/no-such-page`, { headers: { 'accept-encoding': encoding, accept: 'text/html' } })
+      expect(missing.status).toBe(404)
+      expect(await missing.text()).toMatch(/<html[\s\S]*404/i)
+    })
+  }
+})
+
 describe('unauthenticated endpoints and sign-in', () => {
   it('answers /api/healthz without a session', async () => {
     expect(await call('GET', '/api/healthz')).toEqual({ status: 200, body: { status: 'ok' } })
