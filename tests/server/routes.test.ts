@@ -118,7 +118,7 @@ describe('compressed answers', () => {
       expect(page.headers.get('content-encoding')).toBe(encoding)
       expect(await page.text()).toMatch(/^<!DOCTYPE html>/i)
 
-      const missing = await fetch(`${WEB}/no-such-page`, { headers: { 'accept-encoding': encoding, accept: 'text/html' } })
+      const missing = await fetch(`${WEB}/no-such-page`, { headers: { 'accept-encoding': encoding, 'accept': 'text/html' } })
       expect(missing.status).toBe(404)
       expect(await missing.text()).toMatch(/<html[\s\S]*404/i)
     })
