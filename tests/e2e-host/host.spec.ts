@@ -72,6 +72,9 @@ test('the host\'s admin sees the banner on a host page and updates through the m
   await expect(page.getByTestId('host-nav')).toBeVisible()
   await expect(page.getByTestId('current-version')).toHaveText(INSTALLED_VERSION)
   await expect(page.getByTestId('release-version')).toHaveText(STABLE_TARGET)
+  // Nothing older than what runs, and it ran nothing else: "Roll back…" is off and says why (issue 13, defect 6).
+  await expect(page.getByTestId('rollback-open')).toBeDisabled()
+  await expect(page.getByTestId('rollback-unavailable')).toHaveText(`No earlier version to roll back to: this instance has only run ${INSTALLED_VERSION}, and the release source lists no older release.`)
 
   await markDocument(page)
   const reloaded = page.waitForEvent('load', { timeout: RUN_TIMEOUT })
@@ -92,4 +95,16 @@ test('the host\'s admin sees the banner on a host page and updates through the m
   const newest = page.getByTestId('history-table').locator('tbody tr').first()
   await expect(newest.getByTestId('history-versions')).toHaveText(`${INSTALLED_VERSION} → ${STABLE_TARGET}`)
   await expect(newest).toContainText(OWNER.email)
+
+  // Now it ran two versions: going back is offered, to the one that ran here last, not to
+  // 1.2.3, which is newer but never ran here (issue 13, defect 6).
+  await expect(page.getByTestId('rollback-unavailable')).toHaveCount(0)
+  await page.getByTestId('rollback-open').click()
+  const dialog = page.getByRole('dialog')
+  await expect(dialog.getByRole('radio', { name: INSTALLED_VERSION })).toBeChecked()
+  await expect(dialog.getByRole('radio', { name: '1.2.3' })).not.toBeChecked()
+  await expect(dialog.getByRole('radiogroup')).toContainText('never ran here')
+  await expect(dialog).not.toContainText('ran no other version')
+  await dialog.getByTestId('rollback-cancel').click()
+  await expect(dialog).toHaveCount(0)
 })
