@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { defineCommand, renderUsage, runCommand, type CommandDef } from 'citty'
 import { adminCommand } from './commands/admin'
+import { backupCommand, restoreCommand } from './commands/backup'
 import { composeCommand } from './commands/compose'
 import { doctorCommand } from './commands/doctor'
 import { logsCommand } from './commands/logs'
@@ -31,6 +32,8 @@ export const mainCommand = defineCommand({
     history: historyCommand,
     logs: logsCommand,
     doctor: doctorCommand,
+    backup: backupCommand,
+    restore: restoreCommand,
     compose: composeCommand,
     release: releaseCommand,
     admin: adminCommand,

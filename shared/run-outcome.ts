@@ -79,7 +79,7 @@ export function runOutcome(run: RunLike): RunOutcome | null {
   else if (restore === 'failed') restored = `restoring ${run.fromVersion} failed`
   else if (restore === 'ok' && verifyRestore === 'failed') restored = `${run.fromVersion} was put back but did not come up healthy`
 
-  const what = run.kind === 'rollback' ? 'roll back' : 'update'
+  const what = run.kind === 'rollback' ? 'roll back' : run.kind === 'restore' ? 'restore' : 'update'
   let nextStep: string
   if (run.status === 'rolled_back') {
     nextStep = `Nothing else is needed now: ${run.fromVersion} runs again. Skip ${run.toVersion} until a fixed release is out, and send its output above to the release's maintainers.`

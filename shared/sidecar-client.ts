@@ -13,7 +13,11 @@ import {
   jobAcceptedSchema, jobEventSchema, jobListSchema, jobRequestSchema, jobSchema, serviceLogsSchema, sidecarHealthSchema,
   type Job, type JobEvent, type JobRequest, type SidecarHealth,
 } from './schemas/job'
+import { backupCreatedSchema, backupFileSchema, backupListSchema, restoreRequestSchema, type BackupArchive, type BackupList, type RestoreRequest } from './schemas/backup'
 import { readSse } from './sse'
+
+/** A backup pauses the stateful services while their volumes are copied: far longer than a request. */
+export const BACKUP_TIMEOUT_MS = 60 * 60 * 1000
 
 /** The sidecar could not be reached at all (down, restarting, wrong URL, timeout, a stream cut off). */
 export class SidecarUnreachableError extends Error {
@@ -214,6 +218,35 @@ export class SidecarClient {
       throw new SidecarRejectedError(answer.status, detail, 'GET /v1/bundle')
     }
     return Buffer.from(await new Response(answer.stream).arrayBuffer())
+  }
+
+  /** The backup archives (`owlat backup --list`, the page). */
+  listBackups(): Promise<BackupList> {
+    return this.call('GET', '/v1/backups', backupListSchema)
+  }
+
+  /** Takes a backup now and waits for it (`owlat backup`). */
+  async createBackup(reason: 'manual' | 'scheduled' = 'manual'): Promise<{ backup: BackupArchive, pruned: string[] }> {
+    const request = 'POST /v1/backups'
+    const answer = await this.send('POST', '/v1/backups', { body: JSON.stringify({ reason }), signal: AbortSignal.timeout(BACKUP_TIMEOUT_MS) })
+    if (answer.status >= 400) throw this.rejected(answer, request)
+    const parsed = backupCreatedSchema.safeParse(parseJson(answer.text))
+    if (!parsed.success) throw new SidecarRejectedError(502, issues(parsed.error), request, true)
+    return parsed.data
+  }
+
+  /** Starts a restore job (`owlat restore FILE`); `202 {jobId}`. */
+  restoreBackup(request: RestoreRequest): Promise<{ jobId: string }> {
+    return this.call('POST', '/v1/restores', jobAcceptedSchema, restoreRequestSchema.parse(request))
+  }
+
+  /** One archive's bytes as a stream, with its length (the page's download link). */
+  async downloadBackup(file: string, signal?: AbortSignal): Promise<{ stream: ReadableStream<Uint8Array>, bytes: number | null }> {
+    const path = `/v1/backups/${encodeURIComponent(backupFileSchema.parse(file))}`
+    const answer = await this.send('GET', path, { stream: true, signal: signal ?? AbortSignal.timeout(BACKUP_TIMEOUT_MS) })
+    if (answer.status !== 200 || !answer.stream) throw this.rejected(answer, `GET ${path}`)
+    const length = Number(answer.headers.get('content-length'))
+    return { stream: answer.stream, bytes: Number.isFinite(length) && length > 0 ? length : null }
   }
 
   /** The newest lines; each with its time and version where the updater says (older ones send text only). */

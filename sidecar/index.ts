@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { composePolicyOptionsFromEnv } from '../shared/compose-policy'
 import type { OwlatConfig } from '../shared/config'
+import { Backups, backupScheduleFromEnv } from './backups'
 import { createDriver } from './drivers/registry'
 import type { Driver, DriverCapabilities } from './drivers/types'
 import { Journal } from './journal'
@@ -88,12 +89,14 @@ export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {
   // Relative bind mounts resolve against the folder the compose file is deployed in.
   const composePolicy = composePolicyOptionsFromEnv(process.env, driver.projectDir)
   const archive = new ReleaseArchive(join(config.dataDir, 'updater', 'releases'), () => releasePublicKey)
-  const server = createSidecarServer({ journal, runner, driver, archive, secret, releasePublicKey, composePolicy, log, limits: opts.limits })
+  const backups = new Backups({ driver, journal, log, schedule: backupScheduleFromEnv(process.env) })
+  const server = createSidecarServer({ journal, runner, driver, archive, backups, secret, releasePublicKey, composePolicy, log, limits: opts.limits })
 
   const shutdown = async () => {
     stopSelfUpdates()
     server.close()
     server.closeAllConnections()
+    await backups.close()
     await runner.close()
     await driver.stop()
     journal.close()
@@ -102,6 +105,7 @@ export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {
   try {
     await driver.start()
     runner.resumeInterrupted()
+    backups.startSchedule()
     await listen(server, config.updaterHost, config.updaterPort)
   }
   catch (err) {

@@ -46,6 +46,8 @@ export interface NewJob {
   backup?: boolean
   /** A rollback that also restores the data backup this earlier job took (default none). */
   restoreBackupJobId?: string | null
+  /** A restore job: the backup archive it puts back. */
+  restoreArchive?: string | null
 }
 
 export interface JournalEvent {
@@ -60,6 +62,7 @@ const jobInputSchema = z.object({
   force: z.boolean(),
   backup: z.boolean(),
   restoreBackupJobId: z.string().nullable(),
+  restoreArchive: z.string().nullable(),
 })
 export type JobInput = z.infer<typeof jobInputSchema>
 
@@ -122,6 +125,8 @@ const MIGRATIONS = [
     ['restore_backup_job_id', 'TEXT'],
     ['backup_info', 'TEXT'],
   ]),
+  // Restore jobs (`owlat restore FILE`): the archive they put back.
+  addMissingColumns('jobs', [['restore_archive', 'TEXT']]),
 ]
 
 // Rows follow the shared schemas; the steps of a job come from their own table.
@@ -154,9 +159,9 @@ export class Journal {
 
   createJob(input: NewJob, now = Date.now()): Job {
     return this.write(() => {
-      prepared(this.db, `INSERT INTO jobs (id, run_id, kind, from_version, to_version, status, reason, requested_by, force, compose, created_at, backup, restore_backup_job_id)
-        VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, ?, ?, ?)`)
-        .run(input.id, input.runId, input.kind, input.fromVersion, input.toVersion, JSON.stringify(input.requestedBy), input.force ? 1 : 0, input.compose, now, input.backup === false ? 0 : 1, input.restoreBackupJobId ?? null)
+      prepared(this.db, `INSERT INTO jobs (id, run_id, kind, from_version, to_version, status, reason, requested_by, force, compose, created_at, backup, restore_backup_job_id, restore_archive)
+        VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(input.id, input.runId, input.kind, input.fromVersion, input.toVersion, JSON.stringify(input.requestedBy), input.force ? 1 : 0, input.compose, now, input.backup === false ? 0 : 1, input.restoreBackupJobId ?? null, input.restoreArchive ?? null)
       const step = prepared(this.db, `INSERT INTO steps (job_id, name, position, status) VALUES (?, ?, ?, 'pending')`)
       JOB_STEPS.forEach((name, i) => step.run(input.id, name, i))
       return this.emitJob(input.id)

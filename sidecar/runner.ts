@@ -305,6 +305,7 @@ export class Runner {
       force: input.force,
       backup: input.backup,
       restoreBackupJobId: input.restoreBackupJobId,
+      restoreArchive: input.restoreArchive,
       recordBackup: backup => this.record('backup', () => journal.setJobBackup(job.id, backup)),
       signal: this.abort.signal,
       log: line => this.record(`${name} log`, () => journal.appendLog(job.id, name, line), { isLog: true }),

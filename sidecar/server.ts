@@ -8,13 +8,13 @@
  * `POST /v1/jobs` has one), and the server bounds how long a request may take to arrive and how
  * many connections may be open (`ServerLimits`).
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import {
   createApp, createError, createRouter, defineEventHandler, getQuery, getRequestHeader, getRequestURL, getRouterParam,
-  send, setResponseHeader, setResponseStatus, toNodeListener, type H3Error, type H3Event,
+  send, sendStream, setResponseHeader, setResponseStatus, toNodeListener, type H3Error, type H3Event,
 } from 'h3'
 import { z } from 'zod'
 import type { ComposePolicyOptions } from '../shared/compose-policy'
@@ -22,6 +22,8 @@ import { BUNDLE_LOG_LINES, BUNDLE_RUNS, bundleBytes, secretValues } from '../sha
 import { formatCheck } from '../shared/node/checks/types'
 import { checkRequestSignatureHeaders, ReplayGuard, verifyRequestHeaders } from '../shared/request-signing'
 import type { SidecarHealth } from '../shared/schemas/job'
+import { backupFileSchema } from '../shared/schemas/backup'
+import { BackupRefused, type Backups } from './backups'
 import { OVERRIDE_FILE } from './drivers/compose-cli'
 import type { Driver } from './drivers/types'
 import { bodyLimit, DEFAULT_LIMITS, readBody, type ServerLimits } from './http'
@@ -36,6 +38,8 @@ export interface ServerDeps {
   runner: Runner
   driver: Driver
   archive: ReleaseArchive
+  /** Backup archives and restores (`owlat backup`, `owlat restore FILE`). */
+  backups: Backups
   secret: string
   releasePublicKey: string
   composePolicy: ComposePolicyOptions
@@ -141,14 +145,19 @@ export function createSidecarServer(deps: ServerDeps): Server {
     backups: deps.driver.capabilities.backups,
   })))
 
+  const refusal = (err: unknown) => err instanceof BackupRefused ? createError({ statusCode: err.status, message: err.message }) : err
+
   router.post('/v1/jobs', defineEventHandler(async (event) => {
-    const admission = await admitJob(parseJson(rawBody(event)), {
+    // No backup may start between the admission's check for an active job and the job it journals.
+    const admission = await deps.backups.admitting(() => admitJob(parseJson(rawBody(event)), {
       journal: deps.journal,
       releasePublicKey: deps.releasePublicKey,
       composePolicy: deps.composePolicy,
       installedVersion: installedVersion(),
       archive: deps.archive,
       capabilities: deps.driver.capabilities,
+    })).catch((err: unknown) => {
+      throw refusal(err)
     })
     if (!admission.ok) throw createError({ statusCode: admission.status, message: admission.error })
     deps.log(`job ${admission.job.id}: ${admission.job.kind} ${admission.job.fromVersion} → ${admission.job.toVersion} accepted`)
@@ -209,6 +218,53 @@ export function createSidecarServer(deps: ServerDeps): Server {
     const bytes = await bundleBytes(files, secrets)
     setResponseHeader(event, 'content-disposition', `attachment; filename="owlat-bundle-${new Date().toISOString().replace(/[:.]/g, '-')}.tar.gz"`)
     return send(event, bytes, 'application/gzip')
+  }))
+
+  // Backup archives: the list, taking one now, one's bytes, and a restore (a job of kind `restore`).
+
+  router.get('/v1/backups', defineEventHandler(() => deps.backups.list()))
+
+  router.post('/v1/backups', defineEventHandler(async (event) => {
+    const body = rawBody(event)
+    const reason = parseOr400(z.object({ reason: z.enum(['manual', 'scheduled']).default('manual') }), body.length ? parseJson(body) : {}).reason
+    try {
+      const created = await deps.backups.create(reason)
+      deps.log(`backup ${created.backup.file} taken (${reason})`)
+      setResponseStatus(event, 201)
+      return created
+    }
+    catch (err) {
+      throw refusal(err)
+    }
+  }))
+
+  router.get('/v1/backups/:file', defineEventHandler((event) => {
+    const file = parseOr400(backupFileSchema, getRouterParam(event, 'file', { decode: true }))
+    let path: string
+    try {
+      path = deps.backups.path(file)
+    }
+    catch (err) {
+      throw refusal(err)
+    }
+    setResponseHeader(event, 'content-type', 'application/gzip')
+    setResponseHeader(event, 'content-length', statSync(path).size)
+    setResponseHeader(event, 'content-disposition', `attachment; filename="${file}"`)
+    return sendStream(event, createReadStream(path))
+  }))
+
+  router.post('/v1/restores', defineEventHandler(async (event) => {
+    let job
+    try {
+      job = await deps.backups.admitRestore(parseJson(rawBody(event)))
+    }
+    catch (err) {
+      throw refusal(err)
+    }
+    deps.log(`job ${job.id}: restore of ${job.toVersion} from a backup accepted`)
+    deps.runner.submit(job)
+    setResponseStatus(event, 202)
+    return { jobId: job.id }
   }))
 
   app.use(router)

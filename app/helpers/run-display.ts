@@ -25,7 +25,7 @@ export function runIdOf(run: Pick<Run, 'id' | 'jobId'>): string {
 
 /** "Update 1.2.2 → 1.3.0" */
 export function runTitle(run: Pick<Run, 'kind' | 'fromVersion' | 'toVersion'>): string {
-  return `${run.kind === 'rollback' ? 'Rollback' : 'Update'} ${run.fromVersion} → ${run.toVersion}`
+  return `${run.kind === 'rollback' ? 'Rollback' : run.kind === 'restore' ? 'Restore' : 'Update'} ${run.fromVersion} → ${run.toVersion}`
 }
 
 /**
@@ -34,7 +34,7 @@ export function runTitle(run: Pick<Run, 'kind' | 'fromVersion' | 'toVersion'>): 
  */
 export function runActivity(run: Run, now: number, verifyTimeoutMs: number | null): string | null {
   if (!isActiveStatus(run.status)) return null
-  const what = run.kind === 'rollback' ? `Rolling back to ${run.toVersion}` : `Installing ${run.toVersion}`
+  const what = run.kind === 'rollback' ? `Rolling back to ${run.toVersion}` : run.kind === 'restore' ? `Restoring a backup of ${run.toVersion}` : `Installing ${run.toVersion}`
   if (run.status === 'queued') return `${what} (queued)`
   const step = [...run.steps].reverse().find(s => s.status === 'running')
   if (!step || step.startedAt === null) return `${what} (starting)`

@@ -10,7 +10,8 @@ import { consola } from 'consola'
 import { z } from 'zod'
 import { floorManifests, jobRequestFor } from '../../shared/job-request'
 import type { ReleaseSource } from '../../shared/releases/source'
-import type { RunKind } from '../../shared/run-state'
+import type { RunKind as AnyRunKind } from '../../shared/run-state'
+
 import { versionSchema } from '../../shared/schemas/common'
 import type { ReleaseManifest, Release } from '../../shared/schemas/release'
 import { SidecarRejectedError, type SidecarClient } from '../../shared/sidecar-client'
@@ -27,6 +28,9 @@ import { followJob, followWithDetach } from '../follow'
 import { formatTime, JobPrinter, outcome, printFailure, printLine } from '../job-view'
 import { bold, green, red, yellow, notesStyle } from '../style'
 import { checkRelease, listReleases, releaseSource } from '../releases'
+
+/** What this command starts; a restore comes from `owlat restore FILE`. */
+type RunKind = Exclude<AnyRunKind, 'restore'>
 
 const jobArgs = {
   'version': { type: 'string', description: 'Target version (default: see the command)', valueHint: 'V' },

@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import { composePolicyOptionsFromEnv, type ComposePolicyOptions } from '../../shared/compose-policy'
 import { createReleaseSource, type ReleaseSource } from '../../shared/releases/source'
-import { createSidecarClient, type SidecarClient } from './sidecar'
+import { createSidecarClient, type SidecarBackupsClient, type SidecarClient } from './sidecar'
 import { convexHttpCaller, createConvexStore } from './store/convex'
 import { openSqliteStore } from './store/sqlite'
 import type { SystemStore } from './store/types'
@@ -11,7 +11,7 @@ import { createReconciler, type Reconciler } from './reconciler'
 
 let store: SystemStore | undefined
 let source: ReleaseSource | undefined
-let sidecar: SidecarClient | undefined
+let sidecar: (SidecarClient & SidecarBackupsClient) | undefined
 let reconciler: Reconciler | undefined
 
 /**
@@ -55,6 +55,12 @@ export function useSidecar(): SidecarClient {
     sidecar = createSidecarClient({ baseUrl: config.updaterUrl, secret: () => config.instanceSecret() })
   }
   return sidecar
+}
+
+/** The updater's backup archives (`GET /api/system/backups`): the same client, its backup reads. */
+export function useSidecarBackups(): SidecarBackupsClient {
+  useSidecar()
+  return sidecar as SidecarBackupsClient
 }
 
 export function useReconcileDeps(): ReconcileDeps {

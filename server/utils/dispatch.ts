@@ -39,7 +39,7 @@ export interface StartOptions {
   retryFailed?: boolean
 }
 
-export async function startRun(kind: RunKind, targetVersion: string, user: SessionUser, options: StartOptions): Promise<{ runId: string }> {
+export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion: string, user: SessionUser, options: StartOptions): Promise<{ runId: string }> {
   const store = useStore()
   const source = useReleaseSource()
   const deps = useReconcileDeps()

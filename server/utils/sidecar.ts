@@ -8,6 +8,9 @@ export { SidecarRejectedError, SidecarUnreachableError } from '../../shared/side
 
 export type SidecarClient = Pick<SharedSidecarClient, 'createJob' | 'getJob' | 'listJobs' | 'health' | 'bundle'>
 
-export function createSidecarClient(opts: { baseUrl: string, secret: () => string, timeoutMs?: number }): SidecarClient {
+/** The backup archives' reads (the page's list and download links). */
+export type SidecarBackupsClient = Pick<SharedSidecarClient, 'listBackups' | 'downloadBackup'>
+
+export function createSidecarClient(opts: { baseUrl: string, secret: () => string, timeoutMs?: number }): SidecarClient & SidecarBackupsClient {
   return new SharedSidecarClient({ url: opts.baseUrl, secret: opts.secret, timeoutMs: opts.timeoutMs })
 }

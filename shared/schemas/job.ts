@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { serviceLogEntrySchema } from '../service-output'
-import { channelSchema, driverNameSchema, requestedBySchema, runCoreSchema, runKindSchema, versionSchema } from './common'
+import { channelSchema, driverNameSchema, requestedBySchema, runCoreSchema, versionSchema } from './common'
 
 /** A release manifest as signed: its exact bytes (base64) and the signature over them. */
 export const signedManifestSchema = z.object({
@@ -16,7 +16,8 @@ export type SignedManifest = z.infer<typeof signedManifestSchema>
  */
 export const jobRequestSchema = z.object({
   runId: z.string().min(1).max(100).nullable(),
-  kind: runKindSchema,
+  // A restore comes through `POST /v1/restores`, with an archive instead of a release.
+  kind: z.enum(['update', 'rollback']),
   targetVersion: versionSchema,
   /** Exact bytes of `release-V.json`, base64. */
   manifest: z.string().min(1).max(1_000_000),

@@ -3,7 +3,12 @@
  * Changes go through the compose CLI (`compose-cli.ts`), state comes from the Engine API by
  * compose labels (`docker-engine.ts`). Files in OWLAT_DIR: `docker-compose.yml` (current),
  * `docker-compose.next.yml` (staged), `docker-compose.prev.yml` (kept by promote),
- * `backups/<jobId>/`.
+ * `backups/<jobId>/` (an update's data backup), `backups/owlat-YYYYMMDD-HHMMSS.tar.gz` (`owlat backup`).
+ *
+ * A restore job (kind `restore`, `owlat restore FILE`) runs the same steps: preflight checks the
+ * archive, backup takes the undo archive (`…-before-restore.tar.gz`), promote puts the archive's
+ * volumes and files back, recreate and verify bring up what it holds; a failure after promote
+ * puts the undo archive back the same way.
  *
  * How `verify` asks the web for its version (OWLAT_WEB_VERSION_CHECK):
  * - `http` (default, production): the signed `GET /api/system/version` on OWLAT_WEB_URL
@@ -23,7 +28,10 @@ import { blockingFailures, formatCheck, parseStackModel, stackChecks, type Check
 import type { ServiceHealth } from '../../shared/schemas/job'
 import type { ServiceLogEntry } from '../../shared/service-output'
 import { parseCompose, readCompose, versionFromImage } from '../compose-file'
+import { listArchives, verifyArchive } from '../../shared/node/backups'
+import type { BackupReason } from '../../shared/schemas/backup'
 import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
+import { applyArchive, createArchive, inspectArchive } from './compose-archive'
 import { ComposeCli, detectCompose, overrideFile } from './compose-cli'
 import { renderComposeConfig } from './compose-config'
 import { ServiceLogs } from './compose-logs'
@@ -32,7 +40,7 @@ import { launchSelfUpdate } from './compose-self-update'
 import { connectEngine, engineInfo, ensureImage, execIn, freeBytes, localImageId, projectContainers, projectVolumes, type ServiceContainer } from './docker-engine'
 import { keepServiceOutput } from './service-output'
 import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
-import type { Driver, StepContext } from './types'
+import type { Driver, DriverArchives, StepContext } from './types'
 import { formatSeconds, probeWeb } from './web-probe'
 
 const settingsSchema = z.object({
@@ -143,7 +151,74 @@ export class ComposeDriver implements Driver {
     return this.logs?.tail(service, tail) ?? []
   }
 
+  get archives(): DriverArchives {
+    return {
+      dir: this.paths.backups,
+      keep: this.settings.OWLAT_BACKUP_KEEP,
+      create: opts => this.createBackup(opts.reason, opts.jobId, opts.log, true),
+      inspect: async (file) => {
+        const { path, archive } = await verifyArchive(this.paths.backups, file)
+        const { manifest, compose } = await inspectArchive(path)
+        if (manifest.project !== this.project) throw new Error(`${file} is a backup of project ${manifest.project}, this stack is ${this.project}`)
+        return { archive, compose }
+      },
+    }
+  }
+
+  /** An archive of the data volumes (not the updater's own) and the project files, the writers paused meanwhile. */
+  private async createBackup(reason: BackupReason, jobId: string | null, log: (line: string) => void, prune: boolean) {
+    const own = await this.updaterVolumes()
+    for (const volume of own) log(`not backing up ${volume}: the updater's own data`)
+    const volumes = (await projectVolumes(this.docker, this.project)).map(v => v.name).filter(v => !own.has(v))
+    const image = await this.helperImage()
+    await ensureImage(this.docker, image)
+    return createArchive(this.docker, {
+      backupsDir: this.paths.backups,
+      projectDir: this.config.owlatDir,
+      project: this.project,
+      version: this.installedVersion(),
+      image,
+      volumes,
+      pause: await this.containersUsing(volumes),
+      reason,
+      jobId,
+      keep: prune ? this.settings.OWLAT_BACKUP_KEEP : null,
+      log,
+    })
+  }
+
+  /** A restore's preflight: the archive is complete, unchanged, of this project, and its compose file passes the policy. */
+  private async restorePreflight(ctx: StepContext): Promise<void> {
+    const engine = await engineInfo(this.docker)
+    ctx.log(`engine ${engine.version} (API ${engine.apiVersion}) answers`)
+    const { archive, compose } = await this.archives.inspect(ctx.restoreArchive ?? '')
+    ctx.log(`${archive.file}: complete, sha256 ${archive.sha256} as recorded, taken ${new Date(archive.createdAt).toISOString()} on ${archive.version}`)
+    if (compose !== ctx.compose) throw new Error(`${archive.file} changed since the restore was asked for`)
+    const policyOptions = this.policyOptions()
+    const policy = checkComposePolicy(compose, policyOptions)
+    if (!policy.ok) throw new Error(`the archive's compose file: ${describePolicyViolations(policy.violations)}`)
+    ctx.log('the archive\'s compose file passes the compose policy')
+    if (parseCompose(compose).version !== ctx.toVersion) throw new Error(`the archive's compose file pins web ${parseCompose(compose).version}, not ${ctx.toVersion}`)
+    const free = await freeBytes(this.config.owlatDir)
+    // The undo archive is about as large as the one restored, and the restore unpacks it once.
+    if (free < archive.bytes * 3) throw new Error(`only ${mib(free)} free in ${this.config.owlatDir}; the restore needs about ${mib(archive.bytes * 3)} (the undo backup and the unpacked archive)`)
+    ctx.log(`${mib(free)} free in ${this.config.owlatDir}`)
+  }
+
+  /** Stops what uses the archive's volumes and puts the archive back (the restore's promote, and its undo). */
+  private async putArchiveBack(ctx: StepContext, file: string): Promise<void> {
+    const { path, archive } = await verifyArchive(this.paths.backups, file)
+    const cli = await this.cli()
+    const services = await this.servicesUsing(archive.volumes)
+    if (services.length > 0) await cli.run({ file: this.paths.current, args: ['stop', ...services], signal: ctx.signal, onLine: ctx.log })
+    const image = await this.helperImage()
+    await ensureImage(this.docker, image)
+    await applyArchive(this.docker, { path, projectDir: this.config.owlatDir, image, log: ctx.log })
+    ctx.log(`put back ${file} (the stack as it was on ${archive.version}, ${new Date(archive.createdAt).toISOString()})`)
+  }
+
   async preflight(ctx: StepContext): Promise<void> {
+    if (ctx.kind === 'restore') return this.restorePreflight(ctx)
     const engine = await engineInfo(this.docker)
     ctx.log(`engine ${engine.version} (API ${engine.apiVersion}) answers`)
     const free = await freeBytes(this.config.owlatDir)
@@ -183,6 +258,13 @@ export class ComposeDriver implements Driver {
   }
 
   async backup(ctx: StepContext): Promise<void> {
+    if (ctx.kind === 'restore') {
+      // The undo: named so the operator can restore it back; never pruned by its own job.
+      const { backup } = await this.createBackup('before-restore', ctx.jobId, ctx.log, false)
+      ctx.log(`the stack as it is now is in ${backup.file}: owlat restore ${backup.file} puts it back`)
+      // Not recorded as the job's data backup: a rollback restores those by job folder, this is an archive (listed by its job id).
+      return
+    }
     if (!ctx.backup) return ctx.skip('no backup requested for this job (the admin turned it off)')
     const own = await this.updaterVolumes()
     const volumes = (await projectVolumes(this.docker, this.project)).filter(v => !own.has(v.name))
@@ -213,10 +295,12 @@ export class ComposeDriver implements Driver {
   }
 
   async stage(ctx: StepContext): Promise<void> {
+    if (ctx.kind === 'restore') return ctx.skip('a restore stages nothing: the compose file comes back with the archive')
     stageCompose(this.paths, ctx)
   }
 
   async pull(ctx: StepContext): Promise<void> {
+    if (ctx.kind === 'restore') return ctx.skip('a restore pulls nothing first: recreate pulls any image of the archive that is missing')
     const cli = await this.cli()
     const model = this.runModel(ctx.compose)
     const profiles = [...new Set(this.deploySteps(model).steps.flatMap(step => step.profiles))]
@@ -238,6 +322,7 @@ export class ComposeDriver implements Driver {
   }
 
   async deployFunctions(ctx: StepContext): Promise<void> {
+    if (ctx.kind === 'restore') return ctx.skip('a restore deploys no functions: the restored data holds those of the version it was taken on')
     const { steps, inactive } = this.deploySteps(this.runModel(ctx.compose))
     for (const step of inactive) {
       ctx.log(`not running ${step.service}: it needs the profile(s) ${step.profiles.filter(p => p !== FUNCTIONS_PROFILE).join(', ')}, not active here (COMPOSE_PROFILES)`)
@@ -261,6 +346,7 @@ export class ComposeDriver implements Driver {
   }
 
   async promote(ctx: StepContext): Promise<void> {
+    if (ctx.kind === 'restore') return this.putArchiveBack(ctx, ctx.restoreArchive ?? '')
     promoteCompose(this.paths, ctx)
   }
 
@@ -339,6 +425,12 @@ export class ComposeDriver implements Driver {
   }
 
   async restore(ctx: StepContext): Promise<void> {
+    if (ctx.kind === 'restore') {
+      const undo = listArchives(this.paths.backups).find(a => a.reason === 'before-restore' && a.jobId === ctx.jobId)
+      if (!undo) throw new Error(`the undo backup of job ${ctx.jobId} is missing`)
+      await this.putArchiveBack(ctx, undo.file)
+      return this.upServices(ctx)
+    }
     restoreCompose(this.paths, ctx)
     // A rollback that restored older data must also give the data back: this job's own backup
     // holds it as it was before the job.
@@ -500,6 +592,18 @@ export class ComposeDriver implements Driver {
     const own = (await projectContainers(this.docker, this.project)).filter(c => c.service === this.settings.OWLAT_UPDATER_SERVICE)
     const mounts = await Promise.all(own.map(async c => (await this.docker.getContainer(c.id).inspect()).Mounts ?? []))
     return new Set(mounts.flat().filter(m => m.Type === 'volume' && m.Name).map(m => m.Name!))
+  }
+
+  /** The running managed containers that mount any of `volumes` (paused while a backup reads them). */
+  private async containersUsing(volumes: string[]): Promise<Array<{ id: string, service: string }>> {
+    const managed = new Set(this.managedServices(this.currentModel()))
+    const users: Array<{ id: string, service: string }> = []
+    for (const c of await projectContainers(this.docker, this.project)) {
+      if (!managed.has(c.service) || !c.running) continue
+      const mounts = (await this.docker.getContainer(c.id).inspect()).Mounts ?? []
+      if (mounts.some(m => m.Type === 'volume' && m.Name && volumes.includes(m.Name))) users.push({ id: c.id, service: c.service })
+    }
+    return users
   }
 
   /** The managed services whose containers mount any of `volumes`. */

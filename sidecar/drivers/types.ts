@@ -10,6 +10,7 @@
 import type { Check } from '../../shared/node/checks/types'
 import type { RunKind } from '../../shared/run-state'
 import type { DriverName } from '../../shared/schemas/common'
+import type { BackupArchive, BackupReason } from '../../shared/schemas/backup'
 import type { DriverBackups, JobBackup, ServiceHealth } from '../../shared/schemas/job'
 import type { ServiceLogEntry } from '../../shared/service-output'
 
@@ -42,6 +43,8 @@ export interface StepContext {
    * target version), or null. Admission checked the job exists and took a backup.
    */
   restoreBackupJobId: string | null
+  /** A restore job (kind `restore`): the archive in the backups folder it puts back. */
+  restoreArchive: string | null
   /** Records the backup the backup step took, so history can offer it to a later rollback. */
   recordBackup: (backup: JobBackup) => void
   /** Aborted when the sidecar shuts down: long waits must stop early (the journal resumes later). */
@@ -72,6 +75,13 @@ export interface Driver {
   /** Values the bundle must mask beyond the instance secret: the stack's own secrets. */
   secretEnvironments?(): Array<Record<string, string | undefined>>
 
+  /**
+   * Backup archives (`owlat backup`, `owlat restore FILE`), for drivers whose capabilities
+   * include backups. A restore is a job of kind `restore`: its steps run through the same
+   * methods as an update's, each doing the restore's part.
+   */
+  archives?: DriverArchives
+
   preflight(ctx: StepContext): Promise<void>
   backup(ctx: StepContext): Promise<void>
   /** Writes the target compose file next to the current one, without touching what runs. */
@@ -94,4 +104,15 @@ export interface Driver {
    * file pins; says what it did. Called only when `capabilities.selfUpdate`.
    */
   selfUpdate(): Promise<string>
+}
+
+export interface DriverArchives {
+  /** The folder the archives live in (`OWLAT_DIR/backups`). */
+  readonly dir: string
+  /** OWLAT_BACKUP_KEEP. */
+  readonly keep: number
+  /** Takes an archive now; prunes the oldest beyond `keep` afterwards. */
+  create(opts: { reason: BackupReason, jobId: string | null, log: (line: string) => void }): Promise<{ backup: BackupArchive, pruned: string[] }>
+  /** What a restore of `file` would install: refuses a file that is not a complete, unchanged archive of this stack. */
+  inspect(file: string): Promise<{ archive: BackupArchive, compose: string }>
 }

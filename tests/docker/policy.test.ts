@@ -192,6 +192,7 @@ describe.skipIf(SKIP_DOCKER)('compose driver preflight', () => {
       force: true,
       backup: true,
       restoreBackupJobId: null,
+      restoreArchive: null,
       recordBackup: () => {},
       signal: new AbortController().signal,
       lines,

@@ -37,7 +37,7 @@ describe('Journal', () => {
     expect(job.steps.every(s => s.status === 'pending' && s.log.length === 0)).toBe(true)
     expect(journal.getJob('a')).toEqual(job)
     expect(journal.getJob('missing')).toBeNull()
-    expect(journal.jobInput('a')).toEqual({ compose: 'services: {}\n', force: false, backup: true, restoreBackupJobId: null })
+    expect(journal.jobInput('a')).toEqual({ compose: 'services: {}\n', force: false, backup: true, restoreBackupJobId: null, restoreArchive: null })
   })
 
   it('lists newest first, bounded by the limit', () => {
@@ -174,12 +174,14 @@ describe('Journal', () => {
     raw.close()
     journal = new Journal(path)
     expect(journal.getJob('old')).toMatchObject({ status: 'succeeded', backup: null, steps: [{ name: 'preflight', log: ['ok'] }] })
-    expect(journal.jobInput('old')).toEqual({ compose: 'services: {}', force: false, backup: false, restoreBackupJobId: null })
+    expect(journal.jobInput('old')).toEqual({ compose: 'services: {}', force: false, backup: false, restoreBackupJobId: null, restoreArchive: null })
     expect(journal.installedVersion()).toBe('1.2.2')
     journal.createJob(newJob('new', { restoreBackupJobId: 'old' }))
     expect(journal.jobInput('new').restoreBackupJobId).toBe('old')
+    journal.createJob(newJob('restore', { kind: 'restore', restoreArchive: 'owlat-20261201-033000.tar.gz' }))
+    expect(journal.jobInput('restore').restoreArchive).toBe('owlat-20261201-033000.tar.gz')
     const check = new Database(path, { readonly: true })
-    expect(check.pragma('user_version', { simple: true })).toBe(2)
+    expect(check.pragma('user_version', { simple: true })).toBe(3)
     check.close()
   })
 

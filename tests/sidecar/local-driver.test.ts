@@ -21,6 +21,7 @@ function context(overrides: Partial<StepContext> = {}): StepContext & { lines: s
     force: false,
     backup: true,
     restoreBackupJobId: null as string | null,
+    restoreArchive: null as string | null,
     recordBackup: () => {},
     signal: new AbortController().signal,
     lines: [] as string[],

@@ -188,7 +188,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         {
           job: {
             id: string;
-            kind: "update" | "rollback";
+            kind: "update" | "rollback" | "restore";
             fromVersion: string;
             toVersion: string;
             status:
@@ -231,7 +231,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         },
         {
           id: string;
-          kind: "update" | "rollback";
+          kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
@@ -268,7 +268,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         { runId: string; jobId: string },
         {
           id: string;
-          kind: "update" | "rollback";
+          kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
@@ -305,7 +305,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         { runId: string },
         {
           id: string;
-          kind: "update" | "rollback";
+          kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
@@ -342,7 +342,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         {},
         {
           id: string;
-          kind: "update" | "rollback";
+          kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
@@ -379,7 +379,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         { jobId: string },
         {
           id: string;
-          kind: "update" | "rollback";
+          kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
@@ -416,7 +416,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         { limit: number },
         Array<{
           id: string;
-          kind: "update" | "rollback";
+          kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
@@ -451,14 +451,14 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         "mutation",
         "internal",
         {
-          kind: "update" | "rollback";
+          kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
           requestedBy: { email: string | null; via: "web" | "cli" | "system" };
         },
         {
           id: string;
-          kind: "update" | "rollback";
+          kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
@@ -523,7 +523,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         },
         {
           id: string;
-          kind: "update" | "rollback";
+          kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
