@@ -21,6 +21,7 @@ import type { ComposePolicyOptions } from '../shared/compose-policy'
 import { BUNDLE_LOG_LINES, BUNDLE_RUNS, bundleBytes, secretValues } from '../shared/node/bundle'
 import { formatCheck } from '../shared/node/checks/types'
 import { checkRequestSignatureHeaders, ReplayGuard, verifyRequestHeaders } from '../shared/request-signing'
+import type { ReleaseKeys } from '../shared/release-verify'
 import type { SidecarHealth } from '../shared/schemas/job'
 import { OVERRIDE_FILE } from './drivers/compose-cli'
 import type { Driver } from './drivers/types'
@@ -37,7 +38,7 @@ export interface ServerDeps {
   driver: Driver
   archive: ReleaseArchive
   secret: string
-  releasePublicKey: string
+  releasePublicKey: ReleaseKeys
   composePolicy: ComposePolicyOptions
   log: (line: string) => void
   /** Defaults to DEFAULT_LIMITS; tests shorten them. */
