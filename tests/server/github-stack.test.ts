@@ -39,6 +39,7 @@ beforeAll(async () => {
   gh.add({ tag: 'server-v9.0.0' })
   const tampered = gh.add({ tag: 'v1.4.0', assets: signedAssets({ version: '1.4.0', privateKey, compose: demoCompose({ version: '1.4.0' }) }) })
   tampered.assets.find(a => a.name === 'docker-compose-1.4.0.yml')!.content = Buffer.from(demoCompose({ version: '1.4.1' }))
+  gh.publishIndex(privateKey)
 }, 240_000)
 
 afterAll(async () => {
