@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './node/private-files'
-import { signManifest, updateIndexIn } from './release-index'
+import { signManifest, updateIndexIn, type IndexUpdate } from './release-index'
 import { sha256Hex } from './release-verify'
 import { releaseManifestSchema, type ReleaseManifest } from './schemas/release'
 
@@ -31,6 +31,8 @@ export interface WriteReleaseInput {
   private?: boolean
   /** False: leave the folder's signed release index alone (a test forging a publication). Default: add the release to it. */
   index?: boolean
+  /** What else this publication's index says: revocations, announced or retired keys, its lifetime. */
+  indexUpdate?: Omit<IndexUpdate, 'manifests'>
 }
 
 /** Returns the manifest written. Throws when the manifest would not pass the schema. */
@@ -49,6 +51,6 @@ export function writeReleaseArtifacts(input: WriteReleaseInput): ReleaseManifest
   writeFileSync(join(input.dir, names.manifest), bytes, options)
   writeFileSync(join(input.dir, names.signature), `${signManifest(bytes, input.privateKey)}\n`, options)
   // A publication vouches for its releases in the folder's index, signed with the same key.
-  if (input.index !== false) updateIndexIn(input.dir, { manifests: [{ manifest, bytes }] }, input.privateKey, input.private ? PRIVATE_FILE_MODE : undefined)
+  if (input.index !== false) updateIndexIn(input.dir, { ...input.indexUpdate, manifests: [{ manifest, bytes }] }, input.privateKey, input.private ? PRIVATE_FILE_MODE : undefined)
   return manifest
 }

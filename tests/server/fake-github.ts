@@ -210,6 +210,17 @@ export async function startFakeGitHub(opts: { repo?: string, perPageMax?: number
     else send(req, res, 'storage', 200, { 'content-type': 'application/octet-stream' }, asset.content)
   })
 
+  function serveIndex(signed: SignedIndex): void {
+    for (const r of releases) r.assets = r.assets.filter(a => a.name !== INDEX_FILE && a.name !== INDEX_SIGNATURE_FILE)
+    const newest = releases.filter(r => !r.draft && /^v\d/.test(r.tag)).sort((a, b) => compareVersions(b.tag.slice(1), a.tag.slice(1)))[0]
+    if (!newest) throw new Error('no release to attach the index to')
+    const updatedAt = new Date().toISOString()
+    newest.assets.push(
+      { id: nextId++, name: INDEX_FILE, content: Buffer.from(signed.bytes), updatedAt },
+      { id: nextId++, name: INDEX_SIGNATURE_FILE, content: Buffer.from(`${signed.signature.trim()}\n`), updatedAt },
+    )
+  }
+
   return {
     apiUrl,
     repo,
@@ -239,23 +250,14 @@ export async function startFakeGitHub(opts: { repo?: string, perPageMax?: number
       try {
         const written = writeSignedIndex(dir, nextIndex(lastIndex, { ...update, manifests }), privateKey)
         lastIndex = written.index
-        this.serveIndex(written)
+        serveIndex(written)
         return written
       }
       finally {
         rmSync(dir, { recursive: true, force: true })
       }
     },
-    serveIndex(signed) {
-      for (const r of releases) r.assets = r.assets.filter(a => a.name !== INDEX_FILE && a.name !== INDEX_SIGNATURE_FILE)
-      const newest = releases.filter(r => !r.draft && /^v\d/.test(r.tag)).sort((a, b) => compareVersions(b.tag.slice(1), a.tag.slice(1)))[0]
-      if (!newest) throw new Error('no release to attach the index to')
-      const updatedAt = new Date().toISOString()
-      newest.assets.push(
-        { id: nextId++, name: INDEX_FILE, content: Buffer.from(signed.bytes), updatedAt },
-        { id: nextId++, name: INDEX_SIGNATURE_FILE, content: Buffer.from(`${signed.signature.trim()}\n`), updatedAt },
-      )
-    },
+    serveIndex,
     async close() {
       for (const s of sockets) s.destroy()
       await Promise.all([apiServer, storageServer].map(s => new Promise<void>(resolve => s.close(() => resolve()))))
