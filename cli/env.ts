@@ -63,6 +63,16 @@ export function instanceSecret(config: OwlatConfig): string {
   }
 }
 
+/** Every configured trusted key (OWLAT_RELEASE_PUBLIC_KEYS and the pinned one). */
+export function releasePublicKeys(config: OwlatConfig): string[] {
+  try {
+    return config.releasePublicKeys()
+  }
+  catch (err) {
+    throw new CliError((err as Error).message)
+  }
+}
+
 export function releasePublicKey(config: OwlatConfig): string {
   try {
     return config.releasePublicKey()

@@ -9,9 +9,10 @@ import { dirname, join, resolve, sep } from 'node:path'
 import { stringify } from 'yaml'
 import { PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, SECRET_FILE } from '../shared/config'
 import { artifactNames, writeReleaseArtifacts } from '../shared/release-artifacts'
+import { DEFAULT_INDEX_TTL_MS, readIndexFile, updateIndexIn } from '../shared/release-index'
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../shared/node/private-files'
 import { sha256Hex } from '../shared/release-verify'
-import type { ReleaseManifest } from '../shared/schemas/release'
+import { releaseManifestSchema, type ReleaseManifest } from '../shared/schemas/release'
 
 export const SESSION_PASSWORD_FILE = 'session-password'
 /** The version a fresh demo instance runs. */
@@ -114,6 +115,32 @@ export interface BootstrapOptions {
   demo?: boolean
 }
 
+/**
+ * The demo publication's signed index: written when missing (a data dir from before indexes) and
+ * signed again, with a higher serial, once half its life is gone, so a demo instance never sees
+ * its own releases go stale. Lists every demo release whose manifest is in the folder.
+ */
+function refreshDemoIndex(releaseDir: string, privateKey: string, privateFiles: boolean, now = Date.now()): void {
+  // An unreadable index is replaced like a missing one (serial from 1 again: a demo has no history to protect).
+  let current: ReturnType<typeof readIndexFile>
+  try {
+    current = readIndexFile(releaseDir)
+  }
+  catch {
+    current = null
+  }
+  const listed = new Set(current?.releases.map(r => r.version))
+  const fresh = current !== null && Date.parse(current.expiresAt) - now > DEFAULT_INDEX_TTL_MS / 2
+  if (fresh && DEMO_RELEASES.every(r => listed.has(r.version))) return
+  const manifests = DEMO_RELEASES.flatMap((r) => {
+    const path = join(releaseDir, artifactNames(r.version).manifest)
+    if (!existsSync(path)) return []
+    const bytes = readFileSync(path)
+    return [{ manifest: releaseManifestSchema.parse(JSON.parse(bytes.toString('utf8'))), bytes }]
+  })
+  updateIndexIn(releaseDir, { manifests, now }, privateKey, privateFiles ? PRIVATE_FILE_MODE : undefined)
+}
+
 /** Creates whatever is missing under `dataDir`. */
 export function bootstrapDataDir(dataDir: string, opts: BootstrapOptions = {}): BootstrapResult {
   const releaseDir = opts.releaseDir ?? join(dataDir, 'releases')
@@ -144,6 +171,7 @@ export function bootstrapDataDir(dataDir: string, opts: BootstrapOptions = {}): 
     }
     writeReleaseArtifacts({ dir: releaseDir, compose: demoCompose(r), privateKey, manifest, private: resolve(releaseDir).startsWith(`${resolve(dataDir)}${sep}`) })
   }
+  refreshDemoIndex(releaseDir, privateKey, resolve(releaseDir).startsWith(`${resolve(dataDir)}${sep}`))
   // The stack the local driver runs: the installed version's pinned compose file.
   writeIfMissing(join(dataDir, 'stack', 'docker-compose.yml'), () => demoCompose(DEMO_RELEASES.find(r => r.version === DEMO_INSTALLED_VERSION)!))
   return { dataDir, releaseDir, firstStart }

@@ -26,11 +26,13 @@ import { isMap, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { checkComposePolicy, composePolicyOptionsFromEnv } from '../shared/compose-policy'
 import { artifactNames, writeReleaseArtifacts } from '../shared/release-artifacts'
+import { INDEX_FILE, INDEX_SIGNATURE_FILE, keyId } from '../shared/release-index'
 import { verifyRelease } from '../shared/release-verify'
 import { isPrerelease, isVersion } from '../shared/version'
 
 const USAGE = 'usage: release:artifacts VERSION --template FILE (--images PREFIX | --image SERVICE=REF@sha256:<digest> [--image …]) --key PRIVATE.pem --out DIR '
-  + '[--channel stable|beta] [--severity normal|security] [--notes FILE] [--migrates-data] [--rollback-floor V] [--published-at ISO] [--force]'
+  + '[--channel stable|beta] [--severity normal|security] [--notes FILE] [--migrates-data] [--rollback-floor V] [--published-at ISO] [--force] '
+  + '[--revoke V=REASON …] [--next-key PUBLIC.pem …] [--retire-key PUBLIC.pem …] [--index-ttl-days N]'
 
 // Repository, optional tag, then the digest that pins it: a tag alone can be moved after signing.
 const PINNED_IMAGE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?@sha256:[a-f0-9]{64}$/
@@ -63,6 +65,11 @@ const argsSchema = z.object({
   rollbackFloor: semverArg('--rollback-floor').optional(),
   publishedAt: z.iso.datetime({ offset: true, error: '--published-at must be an ISO date-time like 2026-11-01T10:00:00Z' }).optional(),
   force: z.boolean().default(false),
+  /** Earlier releases this publication revokes, each with why; the index names this version to move to. */
+  revoke: z.array(z.string().regex(/^[^=]+=.+$/, '--revoke must be VERSION=REASON')).default([]),
+  nextKeys: z.array(z.string().min(1)).default([]),
+  retireKeys: z.array(z.string().min(1)).default([]),
+  indexTtlDays: z.coerce.number({ error: '--index-ttl-days must be a number' }).int().min(1).max(365).default(14),
 }).superRefine((a, ctx) => {
   if (a.images.size === 0 && a.imagesPrefix === undefined) {
     ctx.addIssue({ code: 'custom', message: '--images PREFIX or --image SERVICE=REF@sha256:… is required' })
@@ -97,6 +104,10 @@ function parse(argv: string[]) {
       'rollback-floor': { type: 'string' },
       'published-at': { type: 'string' },
       'force': { type: 'boolean' },
+      'revoke': { type: 'string', multiple: true },
+      'next-key': { type: 'string', multiple: true },
+      'retire-key': { type: 'string', multiple: true },
+      'index-ttl-days': { type: 'string' },
     },
     strict: true,
     allowPositionals: true,
@@ -116,6 +127,10 @@ function parse(argv: string[]) {
     rollbackFloor: values['rollback-floor'],
     publishedAt: values['published-at'],
     force: values.force,
+    revoke: values.revoke,
+    nextKeys: values['next-key'],
+    retireKeys: values['retire-key'],
+    indexTtlDays: values['index-ttl-days'],
   })
   if (!parsed.success) throw new Error(`${parsed.error.issues.map(i => i.message).join('; ')}\n${USAGE}`)
   return parsed.data
@@ -163,6 +178,13 @@ function ownImages(prefix: string, version: string, template: string, given: Map
 function readInput(path: string, what: string): string {
   if (!existsSync(path)) throw new Error(`${what} ${path} does not exist`)
   return readFileSync(path, 'utf8')
+}
+
+/** A public key file for the index (`--next-key`, `--retire-key`): must be an Ed25519 PEM key. */
+function publicKeyPem(path: string, what: string): string {
+  const pem = readInput(path, what)
+  if (!keyId(pem)) throw new Error(`${what} ${path} is not an Ed25519 public key (PEM, SPKI)`)
+  return pem
 }
 
 /** The template with each given service's image replaced by its pinned reference; every image must end up pinned. */
@@ -224,6 +246,18 @@ export function buildReleaseArtifacts(argv: string[], env: NodeJS.ProcessEnv = p
       migrations: { migratesData: args.migratesData, rollbackFloor: args.rollbackFloor ?? null },
       notes: args.notes ? readInput(args.notes, '--notes') : `## ${args.version}\n`,
     },
+    // The publication's signed index (releases-index.json): this release added, the serial one higher.
+    indexUpdate: {
+      ttlMs: args.indexTtlDays * 24 * 60 * 60_000,
+      revoke: args.revoke.map((item) => {
+        const at = item.indexOf('=')
+        const version = item.slice(0, at)
+        if (!isVersion(version)) throw new Error(`--revoke ${item}: ${version} is not a semver version`)
+        return { version, reason: item.slice(at + 1), moveTo: args.version }
+      }),
+      ...(args.nextKeys.length > 0 ? { nextKeys: args.nextKeys.map(file => publicKeyPem(file, '--next-key')) } : {}),
+      ...(args.retireKeys.length > 0 ? { retiredKeys: args.retireKeys.map(file => publicKeyPem(file, '--retire-key')) } : {}),
+    },
   })
 
   // Read back what was written and verify it the way every consumer will.
@@ -235,7 +269,7 @@ export function buildReleaseArtifacts(argv: string[], env: NodeJS.ProcessEnv = p
   }, createPublicKey(privateKey))
   if (!verified.ok) throw new Error(`the written release does not verify: ${verified.reason}`)
 
-  return { dir: out, files: [names.compose, names.composeSha, names.manifest, names.signature], sha256: manifest.compose.sha256 }
+  return { dir: out, files: [names.compose, names.composeSha, names.manifest, names.signature, INDEX_FILE, INDEX_SIGNATURE_FILE], sha256: manifest.compose.sha256 }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

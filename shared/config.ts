@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { isIPv4, isIPv6 } from 'node:net'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
+import { splitPemKeys } from './release-index'
 import { driverNameSchema } from './schemas/common'
 
 const port = z.coerce.number().int().min(1).max(65535)
@@ -62,6 +63,8 @@ const envSchema = z.object({
   OWLAT_RELEASE_SOURCE: z.enum(['directory', 'github']).default('directory'),
   OWLAT_RELEASE_DIR: z.string().min(1).optional(),
   OWLAT_RELEASE_PUBLIC_KEY: z.string().min(1).optional(),
+  // Several PEM keys, one after another (key rotation); each counts as the pinned key.
+  OWLAT_RELEASE_PUBLIC_KEYS: z.preprocess(emptyAsUnset, z.string().min(1).optional()),
   OWLAT_GITHUB_REPO: z.preprocess(emptyAsUnset, z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name').optional()),
   OWLAT_GITHUB_API_URL: z.preprocess(emptyAsUnset, z.url().default('https://api.github.com')),
   OWLAT_GITHUB_TOKEN: z.preprocess(emptyAsUnset, z.string().optional()),
@@ -161,6 +164,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       const key = e.OWLAT_RELEASE_PUBLIC_KEY ?? readIfExists(join(dataDir, PUBLIC_KEY_FILE))
       if (!key) throw new Error(`no release public key: set OWLAT_RELEASE_PUBLIC_KEY or create ${join(dataDir, PUBLIC_KEY_FILE)}`)
       return key.includes('BEGIN') ? key : Buffer.from(key, 'base64').toString('utf8')
+    },
+    /** Every configured trusted key: OWLAT_RELEASE_PUBLIC_KEYS, then the pinned one (when set or made). */
+    releasePublicKeys(): string[] {
+      const several = e.OWLAT_RELEASE_PUBLIC_KEYS
+      const text = several && !several.includes('BEGIN') ? Buffer.from(several, 'base64').toString('utf8') : several
+      const keys = text ? splitPemKeys(text) : []
+      if (text && keys.length === 0) throw new Error('OWLAT_RELEASE_PUBLIC_KEYS holds no PEM public key')
+      const single = e.OWLAT_RELEASE_PUBLIC_KEY ?? readIfExists(join(dataDir, PUBLIC_KEY_FILE))
+      if (single) keys.push(single.includes('BEGIN') ? single : Buffer.from(single, 'base64').toString('utf8'))
+      if (keys.length === 0) throw new Error(`no release public key: set OWLAT_RELEASE_PUBLIC_KEY(S) or create ${join(dataDir, PUBLIC_KEY_FILE)}`)
+      return keys
     },
   }
 }

@@ -3,7 +3,7 @@
  * the manifest's exact bytes, its signature, the compose file, and for a rollback the signed
  * manifests the sidecar needs to check rollback floors. Node only.
  */
-import { verifyManifest, type ReleaseArtifacts } from './release-verify'
+import { verifyManifest, type ReleaseArtifacts, type ReleaseKeys } from './release-verify'
 import { artifactsOf, type ReleaseSource } from './releases/source'
 import type { JobRequest, SignedManifest } from './schemas/job'
 import type { Release } from './schemas/release'
@@ -18,7 +18,7 @@ export function signedManifest(artifacts: Pick<ReleaseArtifacts, 'manifestBytes'
  * ones with a floor), as the source has them, leaving out any whose signature does not verify
  * (the sidecar would refuse the job for it). `undoes` comes from the shared rules.
  */
-export async function floorManifests(source: ReleaseSource, kind: JobRequest['kind'], currentVersion: string, undoes: Release[], publicKey: string): Promise<ReleaseArtifacts[]> {
+export async function floorManifests(source: ReleaseSource, kind: JobRequest['kind'], currentVersion: string, undoes: Release[], publicKey: ReleaseKeys): Promise<ReleaseArtifacts[]> {
   if (kind !== 'rollback') return []
   const versions = [...new Set([currentVersion, ...undoes.filter(r => r.migratesData).map(r => r.version)])]
   return (await artifactsOf(source, versions)).filter(a => verifyManifest(a.manifestBytes, a.signature, publicKey).ok)

@@ -3,10 +3,11 @@
  * manifest and its Ed25519 signature. Used by the demo releases made at first start, by tests
  * and by the maintainers' release tooling. Node only.
  */
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './node/private-files'
+import { signManifest, updateIndexIn, type IndexUpdate } from './release-index'
 import { sha256Hex } from './release-verify'
 import { releaseManifestSchema, type ReleaseManifest } from './schemas/release'
 
@@ -19,10 +20,7 @@ export function artifactNames(version: string) {
   }
 }
 
-export function signManifest(manifestBytes: Uint8Array, privateKey: string | KeyObject): string {
-  const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey
-  return sign(null, manifestBytes, key).toString('base64')
-}
+export { signManifest }
 
 export interface WriteReleaseInput {
   dir: string
@@ -31,6 +29,10 @@ export interface WriteReleaseInput {
   manifest: Omit<ReleaseManifest, 'compose'>
   /** Owner-only folder and files (0700/0600), for a folder inside a data dir; public artifacts otherwise. */
   private?: boolean
+  /** False: leave the folder's signed release index alone (a test forging a publication). Default: add the release to it. */
+  index?: boolean
+  /** What else this publication's index says: revocations, announced or retired keys, its lifetime. */
+  indexUpdate?: Omit<IndexUpdate, 'manifests'>
 }
 
 /** Returns the manifest written. Throws when the manifest would not pass the schema. */
@@ -48,5 +50,7 @@ export function writeReleaseArtifacts(input: WriteReleaseInput): ReleaseManifest
   writeFileSync(join(input.dir, names.composeSha), `${manifest.compose.sha256}  ${names.compose}\n`, options)
   writeFileSync(join(input.dir, names.manifest), bytes, options)
   writeFileSync(join(input.dir, names.signature), `${signManifest(bytes, input.privateKey)}\n`, options)
+  // A publication vouches for its releases in the folder's index, signed with the same key.
+  if (input.index !== false) updateIndexIn(input.dir, { ...input.indexUpdate, manifests: [{ manifest, bytes }] }, input.privateKey, input.private ? PRIVATE_FILE_MODE : undefined)
   return manifest
 }

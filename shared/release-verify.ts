@@ -37,16 +37,25 @@ export function decodeSignature(signatureB64: string): Buffer | null {
   return sig.length === 64 && sig.toString('base64') === text ? sig : null
 }
 
-/** Ed25519 over the exact manifest bytes; false for any malformed, truncated or non-canonical signature. */
-export function verifyManifestSignature(manifestBytes: Uint8Array, signatureB64: string, publicKey: string | KeyObject): boolean {
+/** One pinned key, or every trusted one (OWLAT_RELEASE_PUBLIC_KEYS, keys learned by rotation). */
+export type ReleaseKeys = string | KeyObject | readonly (string | KeyObject)[]
+
+function keyList(keys: ReleaseKeys): readonly (string | KeyObject)[] {
+  return typeof keys === 'string' || !Array.isArray(keys) ? [keys as string | KeyObject] : keys
+}
+
+/** Ed25519 over the exact manifest bytes by any of the keys; false for any malformed, truncated or non-canonical signature. */
+export function verifyManifestSignature(manifestBytes: Uint8Array, signatureB64: string, publicKey: ReleaseKeys): boolean {
   const sig = decodeSignature(signatureB64)
   if (!sig) return false
-  try {
-    return verify(null, manifestBytes, loadKey(publicKey), sig)
-  }
-  catch {
-    return false
-  }
+  return keyList(publicKey).some((key) => {
+    try {
+      return verify(null, manifestBytes, loadKey(key), sig)
+    }
+    catch {
+      return false
+    }
+  })
 }
 
 /** Parse `docker-compose-V.yml.sha256` (`<hex>  docker-compose-V.yml`). */
@@ -64,9 +73,15 @@ export interface ReleaseArtifacts {
 }
 
 /** The manifest alone: its signature against the pinned key, its shape, and (when given) its version. */
-export function verifyManifest(manifestBytes: Uint8Array, signature: string, publicKey: string | KeyObject, expectedVersion?: string): VerifyResult {
+export function verifyManifest(manifestBytes: Uint8Array, signature: string, publicKey: ReleaseKeys, expectedVersion?: string): VerifyResult {
   if (!verifyManifestSignature(manifestBytes, signature, publicKey)) {
-    return { ok: false, reason: 'release manifest signature does not verify against the pinned release key' }
+    const count = keyList(publicKey).length
+    return {
+      ok: false,
+      reason: count === 1
+        ? 'release manifest signature does not verify against the pinned release key'
+        : `release manifest is signed by none of the ${count} trusted release keys (an unknown key)`,
+    }
   }
   let json: unknown
   try {
@@ -89,7 +104,7 @@ export function verifyManifest(manifestBytes: Uint8Array, signature: string, pub
  * The signature, the compose file's sha256 and, with `policy`, the compose policy: a signed
  * release whose compose file the policy refuses is refused with the violations, never verified.
  */
-export function verifyRelease(artifacts: ReleaseArtifacts, publicKey: string | KeyObject, policy?: ComposePolicyOptions): VerifyResult {
+export function verifyRelease(artifacts: ReleaseArtifacts, publicKey: ReleaseKeys, policy?: ComposePolicyOptions): VerifyResult {
   const verified = verifyManifest(artifacts.manifestBytes, artifacts.signature, publicKey, artifacts.expectedVersion)
   if (!verified.ok) return verified
   const { manifest } = verified

@@ -76,8 +76,9 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {}): Promise<SidecarHandle> {
   const log = opts.log ?? ((line: string) => process.stdout.write(`[updater] ${line}\n`))
   const secret = config.instanceSecret()
-  const releasePublicKey = config.releasePublicKey()
-  assertUsableReleaseKey(releasePublicKey)
+  // Every configured key counts (OWLAT_RELEASE_PUBLIC_KEYS: rotation); each must be usable.
+  const releasePublicKey = config.releasePublicKeys()
+  for (const key of releasePublicKey) assertUsableReleaseKey(key)
   const webEntry = resolve(opts.webEntry ?? process.env.OWLAT_WEB_ENTRY ?? DEFAULT_WEB_ENTRY)
 
   const driver = createDriver(config.driver, { config, webEntry, log })

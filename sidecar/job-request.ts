@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { checkComposePolicy, describePolicyViolations, type ComposePolicyOptions } from '../shared/compose-policy'
-import { verifyManifest, verifyRelease } from '../shared/release-verify'
+import { verifyManifest, verifyRelease, type ReleaseKeys } from '../shared/release-verify'
 import { toRelease } from '../shared/releases/source'
 import { jobRequestSchema, type Job } from '../shared/schemas/job'
 import type { Release } from '../shared/schemas/release'
@@ -26,7 +26,7 @@ export type Admission
 
 export interface AdmissionDeps {
   journal: Journal
-  releasePublicKey: string
+  releasePublicKey: ReleaseKeys
   installedVersion: string
   composePolicy: ComposePolicyOptions
   archive: ReleaseArchive

@@ -15,7 +15,7 @@ import { writeAtomic } from './drivers/stack-files'
 export class ReleaseArchive {
   private readonly source: ReleaseSource
 
-  constructor(readonly dir: string, publicKey: () => string) {
+  constructor(readonly dir: string, publicKey: () => string | readonly string[]) {
     ensurePrivateDir(dir)
     this.source = createDirectoryReleaseSource({ dir, publicKey })
   }

@@ -21,6 +21,7 @@ import type { ComposePolicyOptions } from '../shared/compose-policy'
 import { BUNDLE_LOG_LINES, BUNDLE_RUNS, bundleBytes, secretValues } from '../shared/node/bundle'
 import { formatCheck } from '../shared/node/checks/types'
 import { checkRequestSignatureHeaders, ReplayGuard, verifyRequestHeaders } from '../shared/request-signing'
+import type { ReleaseKeys } from '../shared/release-verify'
 import type { SidecarHealth } from '../shared/schemas/job'
 import { backupFileSchema } from '../shared/schemas/backup'
 import { BackupRefused, type Backups } from './backups'
@@ -41,7 +42,7 @@ export interface ServerDeps {
   /** Backup archives and restores (`owlat backup`, `owlat restore FILE`). */
   backups: Backups
   secret: string
-  releasePublicKey: string
+  releasePublicKey: ReleaseKeys
   composePolicy: ComposePolicyOptions
   log: (line: string) => void
   /** Defaults to DEFAULT_LIMITS; tests shorten them. */

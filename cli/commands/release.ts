@@ -8,12 +8,13 @@ import { defineCommand, type ArgsDef } from 'citty'
 import { z } from 'zod'
 import { checkComposePolicy } from '../../shared/compose-policy'
 import { artifactNames } from '../../shared/release-artifacts'
+import { INDEX_FILE, INDEX_SIGNATURE_FILE, judgeAgainstIndex, verifyReleaseIndex } from '../../shared/release-index'
 import { parseSha256File, sha256Hex, verifyManifestSignature } from '../../shared/release-verify'
 import { versionSchema } from '../../shared/schemas/common'
 import { releaseManifestSchema, type ReleaseManifest } from '../../shared/schemas/release'
 import { validateArgs } from '../args'
 import { commandEnv } from '../context'
-import { releasePublicKey } from '../env'
+import { releasePublicKeys } from '../env'
 import { CliError } from '../errors'
 import { printLine } from '../job-view'
 
@@ -50,7 +51,7 @@ const verifyCommand = defineCommand({
     const dir = resolve(args.dir)
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`no such folder: ${dir}`)
     const env = commandEnv()
-    const key = releasePublicKey(env.config)
+    const key = releasePublicKeys(env.config)
     const names = artifactNames(args.version)
 
     const manifestBytes = read(join(dir, names.manifest))
@@ -63,7 +64,21 @@ const verifyCommand = defineCommand({
 
     const checks: Check[] = []
     const signed = verifyManifestSignature(manifestBytes!, signature!, key)
-    checks.push({ name: 'signature', ok: signed, detail: signed ? `${names.manifest} is signed by the pinned release key` : `${names.signature} does not verify against the pinned release key` })
+    checks.push({ name: 'signature', ok: signed, detail: signed ? `${names.manifest} is signed by a trusted release key` : `${names.signature} does not verify against any trusted release key` })
+
+    // The publication's signed index must list this very manifest, unrevoked, and be unexpired.
+    const indexBytes = read(join(dir, INDEX_FILE))
+    const indexSignature = read(join(dir, INDEX_SIGNATURE_FILE))?.toString('utf8') ?? null
+    if (!indexBytes || indexSignature === null) {
+      checks.push({ name: 'index', ok: false, detail: `${INDEX_FILE} and ${INDEX_SIGNATURE_FILE} are missing: nothing vouches for this release` })
+    }
+    else {
+      const verdict = verifyReleaseIndex({ bytes: indexBytes, signature: indexSignature }, { keys: key, highestSerial: null })
+      const why = !verdict.ok
+        ? verdict.reason
+        : judgeAgainstIndex(verdict.index, args.version, sha256Hex(manifestBytes!)) ?? (verdict.expired ? `release information is stale since ${verdict.index.expiresAt} (index serial ${verdict.index.serial})` : null)
+      checks.push({ name: 'index', ok: why === null, detail: why ?? `listed in the signed release index (serial ${verdict.ok ? verdict.index.serial : '?'}), valid until ${verdict.ok ? verdict.index.expiresAt : '?'}` })
+    }
 
     let manifest: ReleaseManifest | null = null
     try {

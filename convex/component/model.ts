@@ -7,7 +7,7 @@
 import { zodToConvex, zodToConvexFields } from 'convex-helpers/server/zod4'
 import { ConvexError, getConvexSize, v, type Infer } from 'convex/values'
 import {
-  channelSchema, newRunSchema, newUserSchema, releaseCacheSchema, releaseSchema, runAcknowledgementSchema, runKindSchema,
+  channelSchema, newRunSchema, newUserSchema, releaseCacheSchema, releaseSchema, releaseTrustSchema, runAcknowledgementSchema, runKindSchema,
   runPatchSchema, runSchema, runStatusSchema, settingsSchema, stepSchema, storedUserSchema, userPatchSchema, userRoleSchema, jobSchema,
 } from '../../shared/schemas'
 import { STEP_LOG_LIMIT } from '../../shared/steps'
@@ -45,6 +45,11 @@ export const jobValidator = zodToConvex(jobSchema)
 /** A release as the web lists it (`Release`), and the cache of them. */
 export const releaseFields = zodToConvexFields(releaseSchema.shape)
 export const releaseCacheValidator = zodToConvex(releaseCacheSchema)
+
+/** What release indexes taught the instance (`ReleaseTrust`). */
+export const releaseTrustFields = zodToConvexFields(releaseTrustSchema.shape)
+export const releaseTrustValidator = zodToConvex(releaseTrustSchema)
+export const releaseTrustPatchValidator = zodToConvex(releaseTrustSchema.partial())
 
 /** Sign-in accounts (`StoredUser`): the table holds all but the id. */
 export const userFields = zodToConvexFields(storedUserSchema.omit({ id: true }).shape)

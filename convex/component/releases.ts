@@ -7,7 +7,8 @@
 import { v } from 'convex/values'
 import { mutation, query, type MutationCtx, type QueryCtx } from './_generated/server'
 import type { Doc } from './_generated/dataModel'
-import { releaseCacheValidator } from './model'
+import { EMPTY_RELEASE_TRUST } from '../../shared/schemas/release'
+import { releaseCacheValidator, releaseTrustPatchValidator, releaseTrustValidator } from './model'
 
 const fingerprintsValidator = v.array(v.object({ version: v.string(), fingerprint: v.string() }))
 
@@ -103,6 +104,37 @@ export const claimCheck = mutation({
     const check = await ensureCheckDoc(ctx)
     if (check.nextCheckAt !== null && check.nextCheckAt > now) return false
     await ctx.db.patch('releaseChecks', check._id, { nextCheckAt: nextAt })
+    return true
+  },
+})
+
+function trustDoc(ctx: QueryCtx): Promise<Doc<'releaseTrust'> | null> {
+  return ctx.db.query('releaseTrust').withIndex('by_scope', q => q.eq('scope', 'instance')).unique()
+}
+
+export const getTrust = query({
+  args: {},
+  returns: releaseTrustValidator,
+  handler: async (ctx) => {
+    const doc = await trustDoc(ctx)
+    if (!doc) return EMPTY_RELEASE_TRUST
+    const { _id, _creationTime, scope, ...trust } = doc
+    return trust
+  },
+})
+
+/**
+ * Replaces the fields given. The ratchet: a lower `highestSerial` than the stored one changes
+ * nothing and answers false; read and write are one transaction, so replicas cannot undo it.
+ */
+export const saveTrust = mutation({
+  args: { patch: releaseTrustPatchValidator },
+  returns: v.boolean(),
+  handler: async (ctx, { patch }) => {
+    const doc = await trustDoc(ctx)
+    if (doc && typeof patch.highestSerial === 'number' && doc.highestSerial !== null && patch.highestSerial < doc.highestSerial) return false
+    if (doc) await ctx.db.patch('releaseTrust', doc._id, patch)
+    else await ctx.db.insert('releaseTrust', { scope: 'instance', ...EMPTY_RELEASE_TRUST, ...patch })
     return true
   },
 })

@@ -4,7 +4,7 @@
  */
 import { defineSchema, defineTable } from 'convex/server'
 import { v } from 'convex/values'
-import { channelValidator, literals, releaseFields, runFields, userFields } from './model'
+import { channelValidator, literals, releaseFields, releaseTrustFields, runFields, userFields } from './model'
 
 export const AUDIT_ACTIONS = ['run.opened', 'run.adopted', 'run.closed', 'settings.changed', 'release.dismissed', 'run.acknowledged'] as const
 
@@ -59,6 +59,11 @@ export default defineSchema({
     fingerprints: v.array(v.object({ version: v.string(), fingerprint: v.string() })),
   })
     // The instance's single check document.
+    .index('by_scope', ['scope']),
+
+  /** What release indexes taught the instance (one document, scope `instance`): the ratchet, rotated keys. */
+  releaseTrust: defineTable({ scope: v.literal('instance'), ...releaseTrustFields })
+    // The instance's single trust document.
     .index('by_scope', ['scope']),
 
   /** Instance settings (one document, scope `instance`). */

@@ -45,7 +45,8 @@ export function useComposePolicy(): ComposePolicyOptions {
 
 /** Releases as the page lists them: a release the compose policy refuses is listed as refused. */
 export function useReleaseSource(): ReleaseSource {
-  source ??= createReleaseSource(useOwlatConfig(), useComposePolicy())
+  // Keys announced by a signed index (rotation) are kept in the store and count from then on.
+  source ??= createReleaseSource(useOwlatConfig(), useComposePolicy(), () => useStore().getReleaseTrust())
   return source
 }
 

@@ -2,13 +2,15 @@
  * Starting an update or a rollback: check the target, open the run (the store refuses a second
  * active one), verify the artifacts as they are now, hand the job to the sidecar, attach its id.
  */
-import { verifyRelease, type ReleaseArtifacts } from '#layers/owlat-system/shared/release-verify'
+import { sha256Hex, verifyRelease, type ReleaseArtifacts } from '#layers/owlat-system/shared/release-verify'
+import { judgeAgainstIndex } from '../../shared/release-index'
+import { checkReleaseIndexFresh } from '../../shared/node/checks/release-index'
 import type { RunKind } from '#layers/owlat-system/shared/run-state'
 import type { Run, SessionUser } from '#layers/owlat-system/shared/schemas/api'
 import { GitHubError } from '../../shared/releases/github'
 import { floorManifests, jobRequestFor } from '../../shared/job-request'
 import { ReleaseNotFoundError } from '../../shared/releases/source'
-import { readReleases } from './releases'
+import { readIndexState, readReleases } from './releases'
 import { DispatchFailedError, dispatchRun, syncFromSidecar } from './runs'
 import { SidecarRejectedError, SidecarUnreachableError } from './sidecar'
 import { ActiveRunError } from './store/types'
@@ -69,7 +71,7 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
   try {
     artifacts = { ...await source.getArtifacts(targetVersion), expectedVersion: targetVersion }
     // The manifests whose rollback floors the sidecar checks again.
-    floors = await floorManifests(source, kind, running, check.undoes, useOwlatConfig().releasePublicKey())
+    floors = await floorManifests(source, kind, running, check.undoes, await source.keys())
   }
   catch (err) {
     if (err instanceof ReleaseNotFoundError) throw badRequest(err.message)
@@ -78,8 +80,18 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
     throw err
   }
   // The compose policy too: a signed release whose compose file it refuses never reaches the updater.
-  const verified = verifyRelease(artifacts, useOwlatConfig().releasePublicKey(), useComposePolicy())
+  const keys = await source.keys()
+  const verified = verifyRelease(artifacts, keys, useComposePolicy())
   if (!verified.ok) throw badRequest(`Release ${targetVersion} failed verification and cannot be installed: ${verified.reason}`)
+  // Only a manifest the newest accepted index lists, with these very bytes, and does not revoke.
+  const index = await readIndexState(store, source)
+  const unlisted = index.index ? judgeAgainstIndex(index.index, targetVersion, sha256Hex(artifacts.manifestBytes)) : index.error
+  if (unlisted) throw badRequest(`Release ${targetVersion} cannot be installed: ${unlisted}`)
+  // A frozen list: no update starts on it. (The plan's override with a reason lifts this blocking check.)
+  const freshness = checkReleaseIndexFresh(index)
+  if (kind === 'update' && freshness.status === 'fail') {
+    throw createError({ statusCode: 409, statusMessage: 'Conflict', message: `No update starts on stale release information: ${freshness.message}`, data: { checks: [freshness] } })
+  }
 
   let run: Run
   try {

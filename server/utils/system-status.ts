@@ -3,7 +3,7 @@ import { isActiveStatus } from '#layers/owlat-system/shared/run-state'
 import type { Run, SessionUser, SystemStatus } from '#layers/owlat-system/shared/schemas/api'
 import { failedReleases, rollbackAvailability } from '#layers/owlat-system/shared/targets'
 import { newestApplicable } from '#layers/owlat-system/shared/version'
-import { readReleases } from './releases'
+import { readIndexState, readReleases } from './releases'
 import type { SystemStore } from './store/types'
 
 /**
@@ -39,6 +39,8 @@ export async function systemStatus(user: SessionUser): Promise<SystemStatus> {
     readReleases(store, useReleaseSource(), useOwlatConfig().releaseCheck),
     store.getSettings(),
   ])
+  // After the read: a first check may just have accepted the index.
+  const index = await readIndexState(store, useReleaseSource())
   const activeRun = active && isActiveStatus(active.status) ? active : null
   const runs = await store.listRuns(STATUS_RUNS)
   const version = committedVersion(activeRun)
@@ -60,5 +62,13 @@ export async function systemStatus(user: SessionUser): Promise<SystemStatus> {
     failedReleases: failedReleases(runs),
     rollback: rollbackAvailability({ currentVersion: version, channel, releases: cache.releases, runs }),
     verifyTimeoutMs: useOwlatConfig().verifyTimeoutMs,
+    releaseIndex: {
+      serial: index.index?.serial ?? null,
+      expiresAt: index.index?.expiresAt ?? null,
+      stale: index.expired,
+      error: index.error,
+      revokedRunning: index.index?.revoked.find(r => r.version === version) ?? null,
+      rollbackRefusal: index.rollbackRefusal,
+    },
   }
 }

@@ -7,6 +7,7 @@ import { open, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MAX_COMPOSE_BYTES, type ComposePolicyOptions } from '../compose-policy'
 import { artifactNames } from '../release-artifacts'
+import { effectiveKeys, INDEX_FILE, INDEX_SIGNATURE_FILE, MAX_INDEX_BYTES, type SignedIndex } from '../release-index'
 import { sha256Hex, verifyRelease, type ReleaseArtifacts } from '../release-verify'
 import { releaseManifestSchema, type Release, type ReleaseManifest } from '../schemas/release'
 import { isPrerelease, isVersion, sortVersionsDesc, versionFromTag } from '../version'
@@ -28,6 +29,11 @@ export interface ReleaseListing {
   etag: string | null
   /** Per version, what its verification was computed from. */
   fingerprints: Record<string, string>
+  /**
+   * The signed release index as served, unjudged (the caller holds the ratchet and the keys);
+   * null when the source has none; undefined when unchanged since `known` (a 304).
+   */
+  index?: SignedIndex | null
 }
 
 export interface ReleaseSource {
@@ -38,6 +44,8 @@ export interface ReleaseSource {
   listReleases(known?: KnownReleases): Promise<ReleaseListing>
   /** The exact artifacts to dispatch; throws `ReleaseNotFoundError`. Not verified here. */
   getArtifacts(version: string): Promise<ReleaseArtifacts>
+  /** The keys it verifies with (configured, plus any learned by rotation), as PEM. */
+  keys(): Promise<string[]>
 }
 
 export class ReleaseNotFoundError extends Error {
@@ -56,7 +64,8 @@ export const MAX_SIGNATURE_BYTES = 1024
 
 /** What a release source checks beside signatures: the compose policy of the instance that reads it. */
 export interface ReleaseSourceOptions {
-  publicKey: () => string
+  /** The trusted keys (configured, and those learned by rotation), as PEM. */
+  publicKey: () => string | readonly string[] | Promise<string | readonly string[]>
   /** When given, a signed release whose compose file the policy refuses is listed as refused with the violations. */
   policy?: ComposePolicyOptions
 }
@@ -91,8 +100,14 @@ async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false)
 }
 
-export function toRelease(manifest: ReleaseManifest, verifyError: string | null): Release {
+async function keysOf(opts: ReleaseSourceOptions): Promise<string[]> {
+  const keys = await opts.publicKey()
+  return typeof keys === 'string' ? [keys] : [...keys]
+}
+
+export function toRelease(manifest: ReleaseManifest, verifyError: string | null, manifestBytes?: Uint8Array): Release {
   return {
+    ...(manifestBytes ? { manifestSha256: sha256Hex(manifestBytes) } : {}),
     version: manifest.version,
     channel: manifest.channel,
     publishedAt: manifest.publishedAt,
@@ -129,14 +144,16 @@ export function createDirectoryReleaseSource(opts: ReleaseSourceOptions & { dir:
     async listReleases() {
       if (!await exists(opts.dir)) throw new Error(`release directory ${opts.dir} does not exist`)
       // Read the key first: without it nothing can be verified, which fails the whole check.
-      const publicKey = opts.publicKey()
+      const publicKey = await keysOf(opts)
       const releases = new Map<string, Release>()
       for (const file of (await readdir(opts.dir)).sort()) {
         const version = MANIFEST_FILE.exec(file)?.[1]
         if (!version || !isVersion(version)) continue
         let manifest: ReleaseManifest
+        let manifestBytes: Buffer
         try {
-          manifest = releaseManifestSchema.parse(JSON.parse((await readBounded(join(opts.dir, file), MAX_MANIFEST_BYTES)).toString('utf8')))
+          manifestBytes = await readBounded(join(opts.dir, file), MAX_MANIFEST_BYTES)
+          manifest = releaseManifestSchema.parse(JSON.parse(manifestBytes.toString('utf8')))
         }
         catch (err) {
           // Without a readable manifest there is nothing to show (no channel, no notes).
@@ -157,15 +174,22 @@ export function createDirectoryReleaseSource(opts: ReleaseSourceOptions & { dir:
         catch (err) {
           verifyError = err instanceof Error ? err.message : String(err)
         }
-        releases.set(version, toRelease(manifest, verifyError))
+        releases.set(version, toRelease(manifest, verifyError, manifestBytes))
       }
+      const indexPath = join(opts.dir, INDEX_FILE)
+      const signaturePath = join(opts.dir, INDEX_SIGNATURE_FILE)
+      const index = await exists(indexPath) && await exists(signaturePath)
+        ? { bytes: await readBounded(indexPath, MAX_INDEX_BYTES), signature: (await readBounded(signaturePath, MAX_SIGNATURE_BYTES)).toString('utf8') }
+        : null
       // A folder costs nothing to read again: no validators to keep.
-      return { releases: sortVersionsDesc([...releases.values()], r => r.version), etag: null, fingerprints: {} }
+      return { releases: sortVersionsDesc([...releases.values()], r => r.version), etag: null, fingerprints: {}, index }
     },
 
     async getArtifacts(version) {
       return readArtifacts(version)
     },
+
+    keys: () => keysOf(opts),
   }
 }
 
@@ -174,7 +198,7 @@ export function unavailableReleaseSource(kind: ReleaseSource['kind'], reason: st
   const fail = async (): Promise<never> => {
     throw new Error(`release source "${kind}" is ${reason}`)
   }
-  return { kind, where: `release source "${kind}"`, listReleases: fail, getArtifacts: fail }
+  return { kind, where: `release source "${kind}"`, listReleases: fail, getArtifacts: fail, keys: fail }
 }
 
 const DOWNLOAD_CONCURRENCY = 4
@@ -232,7 +256,7 @@ export function createGitHubReleaseSource(opts: ReleaseSourceOptions & { client:
   }
 
   /** `complete` is false when a download failed for a reason that may pass (timeout, 5xx). */
-  async function toVerifiedRelease(release: GitHubRelease, version: string, publicKey: string): Promise<{ release: Release, complete: boolean }> {
+  async function toVerifiedRelease(release: GitHubRelease, version: string, publicKey: string[]): Promise<{ release: Release, complete: boolean }> {
     const { manifest, signature, compose, names } = assetsOf(release, version)
     if (!manifest || !signature || !compose) {
       const missing = [[manifest, names.manifest], [signature, names.signature], [compose, names.compose]].filter(([a]) => !a).map(([, n]) => n)
@@ -259,7 +283,7 @@ export function createGitHubReleaseSource(opts: ReleaseSourceOptions & { client:
     if (!parsed || parsed.version !== version) {
       return { release: unverified(release, version, verifyError ?? 'release manifest does not describe this release'), complete: true }
     }
-    return { release: toRelease(parsed, verifyError), complete: true }
+    return { release: toRelease(parsed, verifyError, artifacts.manifestBytes), complete: true }
   }
 
   return {
@@ -268,7 +292,7 @@ export function createGitHubReleaseSource(opts: ReleaseSourceOptions & { client:
 
     async listReleases(known) {
       // Read the key first: without it nothing can be verified, which fails the whole check.
-      const publicKey = opts.publicKey()
+      const publicKey = await keysOf(opts)
       // What a result was judged with: a new key or another policy must judge every release again.
       const keyId = sha256Hex(JSON.stringify([publicKey, opts.policy ?? null])).slice(0, 16)
       const knownFingerprints = known?.fingerprints ?? {}
@@ -302,8 +326,19 @@ export function createGitHubReleaseSource(opts: ReleaseSourceOptions & { client:
           else complete = false
         }
       }
+      // Each publication attaches the index; the newest release that carries one has the newest.
+      let index: SignedIndex | null = null
+      for (const { release } of sortVersionsDesc(candidates, c => c.version)) {
+        const bytes = release.assets.find(a => a.name === INDEX_FILE)
+        const signature = release.assets.find(a => a.name === INDEX_SIGNATURE_FILE)
+        if (!bytes || !signature) continue
+        if (bytes.size > MAX_INDEX_BYTES || signature.size > MAX_SIGNATURE_BYTES) continue
+        const [indexBytes, signatureBytes] = await Promise.all([client.downloadAsset(bytes), client.downloadAsset(signature)])
+        index = { bytes: indexBytes, signature: signatureBytes.toString('utf8') }
+        break
+      }
       // Without an ETag the next check gets a full answer and retries what failed to download.
-      return { releases: sortVersionsDesc(releases, r => r.version), etag: complete ? answer.etag : null, fingerprints }
+      return { releases: sortVersionsDesc(releases, r => r.version), etag: complete ? answer.etag : null, fingerprints, index }
     },
 
     async getArtifacts(version) {
@@ -315,6 +350,8 @@ export function createGitHubReleaseSource(opts: ReleaseSourceOptions & { client:
       }
       return download({ manifest, signature, compose }, version)
     },
+
+    keys: () => keysOf(opts),
   }
 }
 
@@ -322,8 +359,18 @@ export function createGitHubReleaseSource(opts: ReleaseSourceOptions & { client:
  * The source the configuration names (OWLAT_RELEASE_SOURCE), as every process reads it; with
  * `policy`, releases the compose policy refuses are listed as refused.
  */
-export function createReleaseSource(config: OwlatConfig, policy?: ComposePolicyOptions): ReleaseSource {
-  const publicKey = () => config.releasePublicKey()
+export function createReleaseSource(
+  config: OwlatConfig,
+  policy?: ComposePolicyOptions,
+  learned?: () => Promise<{ learnedKeys: readonly string[], retiredKeys: readonly string[] }>,
+): ReleaseSource {
+  // With `learned` (the web's store), keys announced by a signed index count, retired ones do not.
+  const publicKey = async () => {
+    const configured = config.releasePublicKeys()
+    if (!learned) return configured
+    const trust = await learned()
+    return effectiveKeys(configured, trust.learnedKeys, trust.retiredKeys)
+  }
   const { repo, apiUrl, token } = config.github
   if (config.releaseSource === 'directory') return createDirectoryReleaseSource({ dir: config.releaseDir, publicKey, policy })
   // loadConfig refuses this; kept so a hand-built config still says why nothing is listed.

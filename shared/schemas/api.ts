@@ -209,6 +209,20 @@ export const statusSchema = z.object({
   rollback: z.object({ available: z.boolean(), reason: z.string().nullable() }).default({ available: true, reason: null }),
   /** How long `verify` waits for the new version (OWLAT_VERIFY_TIMEOUT_MS): "verifying, 23 s of 60 s". */
   verifyTimeoutMs: z.number().nullable().default(null),
+  /** The signed release index as this instance judges it (null from older webs). */
+  releaseIndex: z.object({
+    /** The accepted index's serial and expiry; null before one was accepted. */
+    serial: z.number().nullable(),
+    expiresAt: z.string().nullable(),
+    /** Past its expiry: release information is stale, no update starts without an override. */
+    stale: z.boolean(),
+    /** Why there is no usable index; null when there is one. */
+    error: z.string().nullable(),
+    /** The running version is revoked: shown to every admin, never dismissible. */
+    revokedRunning: z.object({ version: z.string(), reason: z.string(), moveTo: z.string().nullable() }).nullable(),
+    /** The last index refused for a lower serial: a rollback attack. */
+    rollbackRefusal: z.object({ at: z.number(), serial: z.number(), highestSerial: z.number(), where: z.string() }).nullable(),
+  }).nullable().default(null),
 })
 export type SystemStatus = z.infer<typeof statusSchema>
 

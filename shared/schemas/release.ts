@@ -40,6 +40,8 @@ export const releaseSchema = z.object({
   verified: z.boolean(),
   /** Why verification failed; null when verified. */
   verifyError: z.string().nullable(),
+  /** sha256 of the signed manifest bytes, what the release index lists; absent in older caches. */
+  manifestSha256: sha256Schema.optional(),
 })
 export type Release = z.infer<typeof releaseSchema>
 
@@ -67,3 +69,59 @@ export const pendingReleasesSchema = z.object({
   migratesData: z.boolean(),
 })
 export type PendingReleases = z.infer<typeof pendingReleasesSchema>
+
+/**
+ * `releases-index.json`: per publication, every release's manifest sha256, the revoked ones with
+ * why, a rising `serial` and an expiry, signed like the manifests (`releases-index.json.sig`).
+ * What defends against a frozen or replayed list, mixed-and-matched artifacts, and a key that
+ * must be replaced (`nextKeys`: keys announced by the current one, trusted once seen).
+ */
+export const releaseIndexSchema = z.object({
+  serial: z.number().int().positive(),
+  issuedAt: z.iso.datetime({ offset: true }),
+  expiresAt: z.iso.datetime({ offset: true }),
+  releases: z.array(z.object({
+    version: versionSchema,
+    manifestSha256: sha256Schema,
+    channel: channelSchema,
+    severity: severitySchema,
+  })).max(10_000),
+  revoked: z.array(z.object({
+    version: versionSchema,
+    reason: z.string().min(1).max(2_000),
+    /** The version to move to instead; null when the index names none. */
+    moveTo: versionSchema.nullable().default(null),
+  })).max(10_000).default([]),
+  /** PEM (SPKI) Ed25519 keys the signer announces as trusted from now on (key rotation). */
+  nextKeys: z.array(z.string().min(1).max(4_096)).max(8).default([]),
+  /** Keys no longer trusted, configured or learned (a leaked key); never the one that signs this index. */
+  retiredKeys: z.array(z.string().min(1).max(4_096)).max(64).default([]),
+})
+export type ReleaseIndex = z.infer<typeof releaseIndexSchema>
+
+/**
+ * What this instance has learned from release indexes, kept in its store: the ratchet (the
+ * highest serial and version seen), the newest accepted index as signed, keys learned or retired
+ * by rotation, and the last refused replay (shown as a security warning).
+ */
+export const releaseTrustSchema = z.object({
+  highestSerial: z.number().int().nullable(),
+  highestVersion: z.string().nullable(),
+  /** The newest accepted index: its exact text and signature (judged again at every use). */
+  indexText: z.string().nullable(),
+  indexSignature: z.string().nullable(),
+  learnedKeys: z.array(z.string()),
+  retiredKeys: z.array(z.string()),
+  /** The last index refused for a lower serial: a rollback attack. */
+  rollbackRefusal: z.object({
+    at: z.number(),
+    serial: z.number(),
+    highestSerial: z.number(),
+    where: z.string(),
+  }).nullable(),
+})
+export type ReleaseTrust = z.infer<typeof releaseTrustSchema>
+
+export const EMPTY_RELEASE_TRUST: ReleaseTrust = {
+  highestSerial: null, highestVersion: null, indexText: null, indexSignature: null, learnedKeys: [], retiredKeys: [], rollbackRefusal: null,
+}

@@ -32,6 +32,7 @@ describe('owlat with releases from GitHub', () => {
     }
     // Not the product's tag: never a candidate.
     gh.add({ tag: 'server-v9.0.0' })
+    gh.publishIndex(privateKey)
   })
 
   afterAll(async () => {

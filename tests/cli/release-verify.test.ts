@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
+import { INDEX_FILE, updateIndexIn } from '../../shared/release-index'
 import { makeDemoInstance, runCli, stderrLines, type DemoInstance } from './helpers'
 
 describe('owlat release verify', () => {
@@ -33,7 +34,7 @@ describe('owlat release verify', () => {
     const result = await runCli(['release', 'verify', demo.releaseDir, '1.3.0'], env)
     expect(result.exitCode).toBe(0)
     expect(result.stderr).toBe('')
-    for (const name of ['signature', 'manifest', 'manifest hash', 'sha256 file', 'policy']) {
+    for (const name of ['signature', 'index', 'manifest', 'manifest hash', 'sha256 file', 'policy']) {
       expect(checkLine(result.stdout, name)).toMatch(/^✔ /)
     }
     expect(result.stdout).toMatch(/release 1\.3\.0 verified$/)
@@ -58,7 +59,9 @@ describe('owlat release verify', () => {
     const result = await runCli(['release', 'verify', dir, '1.3.0'], env)
     expect(result.exitCode).toBe(1)
     expect(checkLine(result.stdout, 'signature')).toMatch(/^✖ /)
-    expect(stderrLines(result)).toEqual([expect.stringMatching(/^owlat: release 1\.3\.0 failed 1 check\(s\): signature;/)])
+    // The index lists the manifest as signed: the edited one is not it.
+    expect(checkLine(result.stdout, 'index')).toMatch(/^✖ index +the manifest of 1\.3\.0 .* is not the one the signed release index lists/)
+    expect(stderrLines(result)).toEqual([expect.stringMatching(/^owlat: release 1\.3\.0 failed 2 check\(s\): signature, index;/)])
   })
 
   it('fails against another pinned key (OWLAT_RELEASE_PUBLIC_KEY)', async () => {
@@ -88,6 +91,26 @@ describe('owlat release verify', () => {
     expect(result.exitCode).toBe(1)
     expect(checkLine(result.stdout, 'signature')).toMatch(/^✔ /)
     expect(checkLine(result.stdout, 'policy')).toMatch(/^✖ policy +service web: privileged mode/)
+  })
+
+  it('fails a release the signed index revokes, an index past its expiry, and a folder without an index', async () => {
+    const privateKey = readFileSync(join(demo.dataDir, 'keys', 'release-signing.pem'), 'utf8')
+    const revoked = copyReleases()
+    updateIndexIn(revoked, { revoke: [{ version: '1.3.0', reason: 'breaks DKIM signing', moveTo: '1.2.3' }] }, privateKey)
+    let result = await runCli(['release', 'verify', revoked, '1.3.0'], env)
+    expect(result.exitCode).toBe(1)
+    expect(checkLine(result.stdout, 'index')).toMatch(/^✖ index +release 1\.3\.0 is revoked: breaks DKIM signing$/)
+
+    const stale = copyReleases()
+    updateIndexIn(stale, { now: Date.now() - 20 * 24 * 60 * 60_000 }, privateKey)
+    result = await runCli(['release', 'verify', stale, '1.3.0'], env)
+    expect(result.exitCode).toBe(1)
+    expect(checkLine(result.stdout, 'index')).toMatch(/^✖ index +release information is stale since /)
+
+    const none = copyReleases()
+    rmSync(join(none, INDEX_FILE))
+    result = await runCli(['release', 'verify', none, '1.3.0'], env)
+    expect(stderrLines(result)).toEqual(['owlat: release 1.3.0 failed 1 check(s): index; do not install it'])
   })
 
   it('names the missing artifacts of an incomplete release', async () => {

@@ -12,7 +12,9 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
-import type { ReleaseManifest } from '../../shared/schemas/release'
+import { INDEX_FILE, INDEX_SIGNATURE_FILE, nextIndex, writeSignedIndex, type IndexUpdate, type SignedIndex } from '../../shared/release-index'
+import type { ReleaseIndex, ReleaseManifest } from '../../shared/schemas/release'
+import { compareVersions } from '../../shared/version'
 
 export interface FakeAsset {
   id: number
@@ -60,6 +62,13 @@ export interface FakeGitHub {
   fail: (fault: Fault) => void
   /** Adds a release on top (newest); returns it. */
   add: (release: Partial<FakeRelease> & { tag: string }) => FakeRelease
+  /**
+   * Publishes a signed release index over every release's manifest asset (the release tooling's
+   * code), attached to the newest product release as each publication does; returns what it serves.
+   */
+  publishIndex: (privateKey: string, update?: Omit<IndexUpdate, 'manifests'>) => SignedIndex & { index: ReleaseIndex }
+  /** Serves exactly this index (a replayed or forged one) in place of the current one. */
+  serveIndex: (signed: SignedIndex) => void
   close: () => Promise<void>
 }
 
@@ -69,6 +78,7 @@ export async function startFakeGitHub(opts: { repo?: string, perPageMax?: number
   const repo = opts.repo ?? 'owlat/owlat'
   const perPageMax = opts.perPageMax ?? 100
   const releases: FakeRelease[] = []
+  let lastIndex: ReleaseIndex | null = null
   const requests: RecordedRequest[] = []
   const faults: Fault[] = []
   const sockets = new Set<import('node:net').Socket>()
@@ -200,6 +210,17 @@ export async function startFakeGitHub(opts: { repo?: string, perPageMax?: number
     else send(req, res, 'storage', 200, { 'content-type': 'application/octet-stream' }, asset.content)
   })
 
+  function serveIndex(signed: SignedIndex): void {
+    for (const r of releases) r.assets = r.assets.filter(a => a.name !== INDEX_FILE && a.name !== INDEX_SIGNATURE_FILE)
+    const newest = releases.filter(r => !r.draft && /^v\d/.test(r.tag)).sort((a, b) => compareVersions(b.tag.slice(1), a.tag.slice(1)))[0]
+    if (!newest) throw new Error('no release to attach the index to')
+    const updatedAt = new Date().toISOString()
+    newest.assets.push(
+      { id: nextId++, name: INDEX_FILE, content: Buffer.from(signed.bytes), updatedAt },
+      { id: nextId++, name: INDEX_SIGNATURE_FILE, content: Buffer.from(`${signed.signature.trim()}\n`), updatedAt },
+    )
+  }
+
   return {
     apiUrl,
     repo,
@@ -220,6 +241,23 @@ export async function startFakeGitHub(opts: { repo?: string, perPageMax?: number
       releases.unshift(release)
       return release
     },
+    publishIndex(privateKey, update = {}) {
+      const manifests = releases.flatMap(r => r.assets.filter(a => /^release-.+\.json$/.test(a.name)).map((a) => {
+        const manifest = JSON.parse(a.content.toString('utf8')) as ReleaseManifest
+        return { manifest, bytes: a.content }
+      }))
+      const dir = mkdtempSync(join(tmpdir(), 'owlat-fake-index-'))
+      try {
+        const written = writeSignedIndex(dir, nextIndex(lastIndex, { ...update, manifests }), privateKey)
+        lastIndex = written.index
+        serveIndex(written)
+        return written
+      }
+      finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    },
+    serveIndex,
     async close() {
       for (const s of sockets) s.destroy()
       await Promise.all([apiServer, storageServer].map(s => new Promise<void>(resolve => s.close(() => resolve()))))
@@ -251,7 +289,7 @@ export function signedAssets(input: SignedReleaseInput): FakeAsset[] {
       notes: input.notes ?? `## ${input.version}\n\n- Changes.\n`,
     }
     const compose = input.compose ?? `services:\n  web:\n    image: ghcr.io/owlat/web:${input.version}@sha256:${'a'.repeat(64)}\n`
-    writeReleaseArtifacts({ dir, compose, privateKey: input.privateKey, manifest })
+    writeReleaseArtifacts({ dir, compose, privateKey: input.privateKey, manifest, index: false })
     const names = artifactNames(input.version)
     return [names.compose, names.composeSha, names.manifest, names.signature].map(name => ({
       id: nextId++,

@@ -39,6 +39,7 @@ beforeAll(async () => {
   gh.add({ tag: 'server-v9.0.0' })
   const tampered = gh.add({ tag: 'v1.4.0', assets: signedAssets({ version: '1.4.0', privateKey, compose: demoCompose({ version: '1.4.0' }) }) })
   tampered.assets.find(a => a.name === 'docker-compose-1.4.0.yml')!.content = Buffer.from(demoCompose({ version: '1.4.1' }))
+  gh.publishIndex(privateKey)
 }, 240_000)
 
 afterAll(async () => {
@@ -83,5 +84,92 @@ describe('the github release source in the web', () => {
       return isActiveStatus(r.status) ? undefined : r
     }, 120_000)
     expect(run.status).toBe('succeeded')
+  })
+})
+
+/**
+ * GitHub serving each attack on the signed release index in turn, after the update to 1.3.0:
+ * each is refused or flagged, and nothing is installed (the version stays, no run is opened).
+ */
+describe('release index attacks served by GitHub', () => {
+  let privateKey: string
+  let replacementId = 900_000
+
+  /** Swaps one asset for another file, as re-uploading it on GitHub would (a new asset id). */
+  function replaceAsset(tag: string, name: string, content: Buffer): void {
+    const release = gh.releases.find(r => r.tag === tag)!
+    release.assets = release.assets.map(a => (a.name === name ? { ...a, id: replacementId++, content, updatedAt: new Date().toISOString() } : a))
+  }
+
+  async function nothingInstalled(runsBefore: number): Promise<void> {
+    expect((await call('GET', '/api/system/version')).body).toMatchObject({ version: '1.3.0' })
+    const history = (await call('GET', '/api/system/history')).body as { runs: unknown[] }
+    expect(history.runs).toHaveLength(runsBefore)
+  }
+
+  const runCount = async () => ((await call('GET', '/api/system/history')).body as { runs: unknown[] }).runs.length
+  const check = async () => releasesResponseSchema.parse((await call('POST', '/api/system/releases/check')).body)
+  const status = async () => statusSchema.parse((await call('GET', '/api/system/status')).body)
+
+  beforeAll(async () => {
+    privateKey = readFileSync(join(stack.dataDir, 'keys', 'release-signing.pem'), 'utf8')
+    gh.add({ tag: 'v1.3.1', assets: signedAssets({ version: '1.3.1', privateKey, compose: demoCompose({ version: '1.3.1' }) }) })
+  })
+
+  it('rollback: a replayed index with a lower serial is refused and shown as a security warning', async () => {
+    const older = gh.publishIndex(privateKey)
+    const newer = gh.publishIndex(privateKey)
+    expect((await check()).releases.find(r => r.version === '1.3.1')?.verified).toBe(true)
+    gh.serveIndex(older)
+    const replayed = await check()
+    expect(replayed.error).toMatch(new RegExp(`release index refused: .*serial ${older.index.serial}, lower than ${newer.index.serial} already seen.*rollback attack`))
+    // Judged by the newer index still: 1.3.1 stays offered.
+    expect(replayed.releases.find(r => r.version === '1.3.1')?.verified).toBe(true)
+    expect((await status()).releaseIndex?.rollbackRefusal).toMatchObject({ serial: older.index.serial, highestSerial: newer.index.serial, where: `GitHub releases of ${gh.repo}` })
+    gh.publishIndex(privateKey)
+  })
+
+  it('mix-and-match: another release\'s compose file, or a manifest the index does not list, is refused; nothing installed', async () => {
+    const runs = await runCount()
+    const genuine = gh.releases.find(r => r.tag === 'v1.3.1')!.assets.map(a => ({ ...a }))
+    replaceAsset('v1.3.1', 'docker-compose-1.3.1.yml', Buffer.from(demoCompose({ version: '1.2.2' })))
+    expect((await check()).releases.find(r => r.version === '1.3.1')?.verifyError).toMatch(/compose file sha256 .* does not match the manifest/)
+    const mixed = await call('POST', '/api/system/updates', { targetVersion: '1.3.1' })
+    expect(mixed.status).toBe(400)
+    expect((mixed.body as { message: string }).message).toMatch(/compose file sha256/)
+    await nothingInstalled(runs)
+
+    // A validly signed 1.3.1 manifest (another build) the publication never listed.
+    gh.releases.find(r => r.tag === 'v1.3.1')!.assets = genuine
+    const other = signedAssets({ version: '1.3.1', privateKey, compose: demoCompose({ version: '1.3.1' }), notes: 'another build' })
+    for (const name of ['release-1.3.1.json', 'release-1.3.1.json.sig']) replaceAsset('v1.3.1', name, other.find(a => a.name === name)!.content)
+    expect((await check()).releases.find(r => r.version === '1.3.1')?.verifyError).toMatch(/the manifest of 1\.3\.1 .* is not the one the signed release index lists/)
+    const unlisted = await call('POST', '/api/system/updates', { targetVersion: '1.3.1' })
+    expect(unlisted.status).toBe(400)
+    expect((unlisted.body as { message: string }).message).toMatch(/not the one the signed release index lists/)
+    await nothingInstalled(runs)
+    gh.releases.find(r => r.tag === 'v1.3.1')!.assets = genuine
+    gh.publishIndex(privateKey)
+  })
+
+  it('freeze: an index past its expiry shows "stale" and no update starts; nothing installed', async () => {
+    const runs = await runCount()
+    gh.publishIndex(privateKey, { now: Date.now() - 20 * 24 * 60 * 60_000 })
+    expect((await check()).releases.find(r => r.version === '1.3.1')?.verified).toBe(true)
+    expect((await status()).releaseIndex).toMatchObject({ stale: true })
+    const frozen = await call('POST', '/api/system/updates', { targetVersion: '1.3.1' })
+    expect(frozen.status).toBe(409)
+    expect((frozen.body as { message: string }).message).toMatch(/No update starts on stale release information: release information is stale since /)
+    await nothingInstalled(runs)
+    gh.publishIndex(privateKey)
+    await check()
+    expect((await status()).releaseIndex).toMatchObject({ stale: false })
+  })
+
+  it('revocation: the running version revoked shows why and what to move to; a revoked release is never offered', async () => {
+    gh.publishIndex(privateKey, { revoke: [{ version: '1.3.0', reason: 'Loses queued mail on restart.', moveTo: '1.3.1' }] })
+    const listed = await check()
+    expect(listed.releases.find(r => r.version === '1.3.0')).toMatchObject({ verified: false, verifyError: 'release 1.3.0 is revoked: Loses queued mail on restart.' })
+    expect((await status()).releaseIndex?.revokedRunning).toEqual({ version: '1.3.0', reason: 'Loses queued mail on restart.', moveTo: '1.3.1' })
   })
 })

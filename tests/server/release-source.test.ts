@@ -8,7 +8,9 @@ import { verifyRelease } from '../../shared/release-verify'
 import { createDirectoryReleaseSource, MAX_MANIFEST_BYTES, ReleaseNotFoundError, type ReleaseSource } from '../../shared/releases/source'
 import { checkTarget } from '../../shared/targets'
 import { writeCustomRelease } from '../sidecar/helpers'
-import { readReleases, refreshReleases } from '../../server/utils/releases'
+import { readIndexState, readReleases, refreshReleases } from '../../server/utils/releases'
+import { checkReleaseIndexFresh } from '../../shared/node/checks/release-index'
+import { INDEX_FILE, INDEX_SIGNATURE_FILE, readIndexFile, updateIndexIn, writeSignedIndex } from '../../shared/release-index'
 import { openSqliteStore } from '../../server/utils/store/sqlite'
 import type { SystemStore } from '../../server/utils/store/types'
 
@@ -157,5 +159,94 @@ describe('release cache', () => {
     expect(failed.error).toMatch(/release check failed: .*does not exist/)
     const { nextCheckAt: _, ...cache } = failed
     expect(await store.getReleaseCache()).toEqual(cache)
+  })
+})
+
+/**
+ * The directory source serving each attack in turn, through the release cache as the web reads it:
+ * each is refused or flagged, and what would be installed is judged by the newest good index.
+ */
+describe('release index attacks through the directory source', () => {
+  let store: SystemStore
+  let privateKey: string
+  const indexFiles = () => [INDEX_FILE, INDEX_SIGNATURE_FILE].map(name => readFileSync(join(releaseDir, name)))
+  const restoreIndex = ([index, signature]: Buffer[]) => {
+    writeFileSync(join(releaseDir, INDEX_FILE), index!)
+    writeFileSync(join(releaseDir, INDEX_SIGNATURE_FILE), signature!)
+  }
+  const verdicts = (releases: { version: string, verified: boolean, verifyError: string | null }[]) =>
+    Object.fromEntries(releases.map(r => [r.version, r.verified ? 'ok' : r.verifyError]))
+
+  beforeEach(() => {
+    store = openSqliteStore(join(dir, 'web.sqlite'))
+    privateKey = readFileSync(join(dir, 'keys', 'release-signing.pem'), 'utf8')
+  })
+
+  afterEach(async () => {
+    await store.close()
+  })
+
+  it('offers only what the signed index lists: without one, nothing', async () => {
+    const first = await refreshReleases(store, source)
+    expect(first.error).toBeNull()
+    expect(first.releases.every(r => r.verified)).toBe(true)
+    unlinkSync(join(releaseDir, INDEX_SIGNATURE_FILE))
+    const fresh = openSqliteStore(join(dir, 'other.sqlite'))
+    try {
+      const none = await refreshReleases(fresh, source)
+      expect(none.error).toMatch(/release index refused: release folder .* serves no signed release index/)
+      expect(none.releases.some(r => r.verified)).toBe(false)
+    }
+    finally {
+      await fresh.close()
+    }
+  })
+
+  it('freeze: an index past its expiry is flagged stale and blocks updates', async () => {
+    const old = Date.now() - 20 * 24 * 60 * 60_000
+    updateIndexIn(releaseDir, { now: old }, privateKey)
+    const listed = await refreshReleases(store, source)
+    expect(listed.error).toBeNull()
+    const state = await readIndexState(store, source)
+    expect(state.expired).toBe(true)
+    expect(checkReleaseIndexFresh(state)).toMatchObject({ status: 'fail', blocking: true, message: expect.stringMatching(/^release information is stale since /) })
+    // A fresh publication lifts it.
+    updateIndexIn(releaseDir, {}, privateKey)
+    await refreshReleases(store, source)
+    expect(checkReleaseIndexFresh(await readIndexState(store, source)).status).toBe('ok')
+  })
+
+  it('rollback: an index with a lower serial is refused, recorded, and the newer one stays in force', async () => {
+    const older = indexFiles()
+    updateIndexIn(releaseDir, { revoke: [{ version: '1.2.3', reason: 'drops queued mail', moveTo: '1.3.0' }] }, privateKey)
+    const newer = await refreshReleases(store, source)
+    expect(verdicts(newer.releases)['1.2.3']).toBe('release 1.2.3 is revoked: drops queued mail')
+    const serial = (await store.getReleaseTrust()).highestSerial!
+    restoreIndex(older)
+    const replayed = await refreshReleases(store, source, Date.now())
+    expect(replayed.error).toMatch(new RegExp(`release index refused: .*serial ${serial - 1}, lower than ${serial} already seen.*rollback attack`))
+    // The revocation the replay would undo still holds.
+    expect(verdicts(replayed.releases)['1.2.3']).toBe('release 1.2.3 is revoked: drops queued mail')
+    expect((await store.getReleaseTrust()).rollbackRefusal).toMatchObject({ serial: serial - 1, highestSerial: serial, where: `release folder ${releaseDir}` })
+  })
+
+  it('mix-and-match: another validly signed manifest, or another release\'s compose file, is refused', async () => {
+    await refreshReleases(store, source)
+    // A second, validly signed 1.3.0 manifest the publication never listed (an earlier build, say).
+    const forged = writeCustomRelease(dir, '1.3.0', demoCompose({ version: '1.3.0' }))
+    for (const name of [artifactNames('1.3.0').manifest, artifactNames('1.3.0').signature]) copyFileSync(join(forged, name), join(releaseDir, name))
+    copyFileSync(join(releaseDir, artifactNames('1.2.2').compose), join(releaseDir, artifactNames('1.2.3').compose))
+    const judged = verdicts((await refreshReleases(store, source)).releases)
+    expect(judged['1.3.0']).toMatch(/the manifest of 1\.3\.0 \(sha256 [a-f0-9]{64}\) is not the one the signed release index lists/)
+    expect(judged['1.2.3']).toMatch(/compose file sha256 .* does not match the manifest/)
+    expect(judged['1.2.2']).toBe('ok')
+  })
+
+  it('refuses a release the index omits', async () => {
+    const index = readIndexFile(releaseDir)!
+    writeSignedIndex(releaseDir, { ...index, serial: index.serial + 1, releases: index.releases.filter(r => r.version !== '1.2.3') }, privateKey)
+    const judged = verdicts((await refreshReleases(store, source)).releases)
+    expect(judged['1.2.3']).toBe(`release 1.2.3 is not in the signed release index (serial ${index.serial + 1})`)
+    expect(judged['1.3.0']).toBe('ok')
   })
 })

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Step } from '../../shared/schemas/common'
 import type { Job } from '../../shared/schemas/job'
-import type { Release } from '../../shared/schemas/release'
+import { EMPTY_RELEASE_TRUST, type Release } from '../../shared/schemas/release'
 import { DISPATCH_GRACE_MS, reconcileRun } from '../../server/utils/runs'
 import { SidecarRejectedError, type SidecarClient } from '../../server/utils/sidecar'
 import { ActiveRunError, DuplicateUserError, RunNotFoundError, UserNotFoundError, type NewRun, type SystemStore } from '../../server/utils/store/types'
@@ -332,6 +332,25 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         expect((await other.getReleaseCheckState()).nextCheckAt).toBe(400)
         await store.saveReleaseCheckState({ etag: 'e' })
         expect((await store.getReleaseCheckState()).nextCheckAt).toBe(400)
+      })
+    })
+
+    describe('release trust', () => {
+      it('starts empty, replaces only the fields a save names, and never lowers the serial (the ratchet)', async () => {
+        expect(await store.getReleaseTrust()).toEqual(EMPTY_RELEASE_TRUST)
+        expect(await store.saveReleaseTrust({ highestSerial: 5, highestVersion: '1.3.0', indexText: '{"serial":5}', indexSignature: 'sig5', learnedKeys: ['K2'] })).toBe(true)
+        expect(await store.saveReleaseTrust({ rollbackRefusal: { at: 10, serial: 3, highestSerial: 5, where: 'release folder /x' } })).toBe(true)
+        const other = subject.other()
+        // A lower serial changes nothing, not even the other fields of the same save, for any client.
+        expect(await other.saveReleaseTrust({ highestSerial: 4, indexText: '{"serial":4}', indexSignature: 'sig4' })).toBe(false)
+        expect(await store.getReleaseTrust()).toEqual({
+          highestSerial: 5, highestVersion: '1.3.0', indexText: '{"serial":5}', indexSignature: 'sig5', learnedKeys: ['K2'], retiredKeys: [],
+          rollbackRefusal: { at: 10, serial: 3, highestSerial: 5, where: 'release folder /x' },
+        })
+        // The same serial again and a higher one are taken.
+        expect(await other.saveReleaseTrust({ highestSerial: 5, retiredKeys: ['K1'] })).toBe(true)
+        expect(await other.saveReleaseTrust({ highestSerial: 6, indexText: '{"serial":6}', rollbackRefusal: null })).toBe(true)
+        expect(await store.getReleaseTrust()).toMatchObject({ highestSerial: 6, indexText: '{"serial":6}', retiredKeys: ['K1'], learnedKeys: ['K2'], rollbackRefusal: null })
       })
     })
 

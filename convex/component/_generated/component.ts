@@ -129,6 +129,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             rollbackFloor: string | null;
             verified: boolean;
             verifyError: string | null;
+            manifestSha256?: string;
           }>;
           checkedAt: number | null;
           error: string | null;
@@ -147,6 +148,26 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         },
         Name
       >;
+      getTrust: FunctionReference<
+        "query",
+        "internal",
+        {},
+        {
+          highestSerial: number | null;
+          highestVersion: string | null;
+          indexText: string | null;
+          indexSignature: string | null;
+          learnedKeys: Array<string>;
+          retiredKeys: Array<string>;
+          rollbackRefusal: {
+            at: number;
+            serial: number;
+            highestSerial: number;
+            where: string;
+          } | null;
+        },
+        Name
+      >;
       saveCache: FunctionReference<
         "mutation",
         "internal",
@@ -162,6 +183,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             rollbackFloor: string | null;
             verified: boolean;
             verifyError: string | null;
+            manifestSha256?: string;
           }>;
           checkedAt: number | null;
           error: string | null;
@@ -178,6 +200,28 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           fingerprints?: Array<{ version: string; fingerprint: string }>;
         },
         null,
+        Name
+      >;
+      saveTrust: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          patch: {
+            highestSerial?: number | null;
+            highestVersion?: string | null;
+            indexText?: string | null;
+            indexSignature?: string | null;
+            learnedKeys?: Array<string>;
+            retiredKeys?: Array<string>;
+            rollbackRefusal?: {
+              at: number;
+              serial: number;
+              highestSerial: number;
+              where: string;
+            } | null;
+          };
+        },
+        boolean,
         Name
       >;
     };

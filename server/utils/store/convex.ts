@@ -12,7 +12,7 @@ import { getFunctionName, makeFunctionReference, type FunctionArgs, type Functio
 import { z } from 'zod'
 import { api } from '../../../convex/component/_generated/api'
 import { jobSchema } from '../../../shared/schemas/job'
-import { releaseCacheSchema } from '../../../shared/schemas/release'
+import { releaseCacheSchema, releaseTrustSchema } from '../../../shared/schemas/release'
 import { newRunSchema, newUserSchema, runPatchSchema, settingsSchema, userPatchSchema } from '../../../shared/schemas/api'
 import { ActiveRunError, DuplicateUserError, RunNotFoundError, UserNotFoundError, type SystemStore } from './types'
 
@@ -120,6 +120,9 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
       })
     },
     claimReleaseCheck: (now, nextAt) => mutation(api.releases.claimCheck, { now, nextAt }),
+
+    getReleaseTrust: () => query(api.releases.getTrust, {}),
+    saveReleaseTrust: patch => mutation(api.releases.saveTrust, { patch: releaseTrustSchema.partial().parse(patch) }),
 
     getSettings: () => query(api.settings.get, {}),
     updateSettings: (patch, actor = null) => mutation(api.settings.update, { ...settingsSchema.partial().parse(patch), actor }),

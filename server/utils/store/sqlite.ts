@@ -8,7 +8,7 @@ import { assertTransition, isTerminalStatus, queuedRun, runOfJob } from '../../.
 import { channelSchema } from '../../../shared/schemas/common'
 import { runAcknowledgementSchema, runSchema, storedUserSchema, type Run, type RunAcknowledgement } from '../../../shared/schemas/api'
 import { jobSchema, type Job } from '../../../shared/schemas/job'
-import { releaseCacheSchema } from '../../../shared/schemas/release'
+import { releaseCacheSchema, releaseTrustSchema, type ReleaseTrust } from '../../../shared/schemas/release'
 import { migrate } from '../../../shared/node/sqlite-migrations'
 import { rowCodec } from '../../../shared/node/sqlite-rows'
 import { openSqliteFile, prepared, probeSqliteFile } from '../../../shared/node/sqlite-open'
@@ -88,6 +88,20 @@ const MIGRATIONS = [
   `
   ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0;
   `,
+  // What release indexes taught the instance (the ratchet, rotated keys): one row.
+  `
+  CREATE TABLE release_trust (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    highest_serial INTEGER,
+    highest_version TEXT,
+    index_text TEXT,
+    index_signature TEXT,
+    learned_keys TEXT NOT NULL DEFAULT '[]',
+    retired_keys TEXT NOT NULL DEFAULT '[]',
+    rollback_refusal TEXT
+  );
+  INSERT INTO release_trust (id) VALUES (1);
+  `,
 ]
 
 // Each table's rows follow the shared schema of what it stores; opening the file checks the columns.
@@ -96,6 +110,7 @@ const userRows = rowCodec('users', storedUserSchema)
 const acknowledgementRows = rowCodec('run_acknowledgements', runAcknowledgementSchema)
 const cacheRows = rowCodec('release_cache', releaseCacheSchema)
 const checkRows = rowCodec('release_check', releaseCheckStateSchema)
+const trustRows = rowCodec('release_trust', releaseTrustSchema)
 
 type Row = Record<string, unknown>
 
@@ -105,7 +120,7 @@ function isUniqueViolation(err: unknown, needle: string): boolean {
     && err.message.includes(needle)
 }
 
-const TABLES = ['users', 'runs', 'dismissals', 'release_cache', 'settings', 'release_check', 'run_acknowledgements'] as const
+const TABLES = ['users', 'runs', 'dismissals', 'release_cache', 'settings', 'release_check', 'run_acknowledgements', 'release_trust'] as const
 const WHAT = 'web store'
 
 /** Opens (or creates) the store; a corrupt or unreadable file throws an error naming it. */
@@ -113,7 +128,7 @@ export function openSqliteStore(file: string): SystemStore {
   // Another process (the create-user script, a second web) may hold the write lock briefly.
   const db = openSqliteFile(file, WHAT, ['journal_mode = WAL', 'busy_timeout = 5000', 'foreign_keys = ON'], (db) => {
     migrate(db, MIGRATIONS)
-    for (const rows of [runRows, userRows, acknowledgementRows, cacheRows, checkRows]) rows.assertColumns(db)
+    for (const rows of [runRows, userRows, acknowledgementRows, cacheRows, checkRows, trustRows]) rows.assertColumns(db)
   })
 
   const runById = prepared<[string], Row>(db, 'SELECT * FROM runs WHERE id = ?')
@@ -303,6 +318,20 @@ export function openSqliteStore(file: string): SystemStore {
       // One conditional UPDATE: SQLite serialises writers, so of concurrent claimers one sees the due slot.
       const result = prepared(db, 'UPDATE release_check SET next_check_at = ? WHERE id = 1 AND (next_check_at IS NULL OR next_check_at <= ?)')
         .run(nextAt, now)
+      return result.changes === 1
+    },
+
+    async getReleaseTrust(): Promise<ReleaseTrust> {
+      return trustRows.fromRow(prepared<[], Row>(db, 'SELECT * FROM release_trust WHERE id = 1').get()!)
+    },
+
+    async saveReleaseTrust(patch) {
+      const fields = trustRows.toRow(releaseTrustSchema.partial().parse(patch))
+      const columns = Object.keys(fields)
+      if (columns.length === 0) return true
+      // One conditional UPDATE: the ratchet holds between concurrent writers too. Column names come from the schema.
+      const ratchet = fields.highest_serial === undefined || fields.highest_serial === null ? '' : ' AND (highest_serial IS NULL OR highest_serial <= @highest_serial)'
+      const result = prepared(db, `UPDATE release_trust SET ${columns.map(column => `${column} = @${column}`).join(', ')} WHERE id = 1${ratchet}`).run(fields)
       return result.changes === 1
     },
 

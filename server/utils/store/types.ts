@@ -5,11 +5,11 @@
 import { z } from 'zod'
 import type { NewRun, NewUser, Run, RunAcknowledgement, RunPatch, Settings, StoredUser, UserPatch } from '../../../shared/schemas/api'
 import type { Job } from '../../../shared/schemas/job'
-import type { ReleaseCache } from '../../../shared/schemas/release'
+import type { ReleaseCache, ReleaseTrust } from '../../../shared/schemas/release'
 
 // The records are the shared schemas' (shared/schemas): the Convex validators and the SQLite rows
 // are derived from the same ones.
-export type { NewRun, NewUser, ReleaseCache, RunPatch, StoredUser, UserPatch }
+export type { NewRun, NewUser, ReleaseCache, ReleaseTrust, RunPatch, StoredUser, UserPatch }
 
 /**
  * What keeps release checks cheap and polite, beside the cache: the source's validators for the
@@ -122,6 +122,14 @@ export interface SystemStore {
    * nothing and returns false. Of several concurrent callers with the same `now`, exactly one wins.
    */
   claimReleaseCheck(now: number, nextAt: number): Promise<boolean>
+
+  /** What release indexes taught this instance (`EMPTY_RELEASE_TRUST` before the first). */
+  getReleaseTrust(): Promise<ReleaseTrust>
+  /**
+   * Replaces the fields the patch names. The ratchet lives here: a patch whose `highestSerial` is
+   * lower than the stored one changes nothing and returns false (also between replicas).
+   */
+  saveReleaseTrust(patch: Partial<ReleaseTrust>): Promise<boolean>
 
   getSettings(): Promise<SystemSettings>
   /** `actor`: the email of the admin who changed them, for the audit trail (null: none known). */

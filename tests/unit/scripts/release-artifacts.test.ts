@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
+import { INDEX_FILE, INDEX_SIGNATURE_FILE, verifyReleaseIndex } from '../../../shared/release-index'
 import { buildReleaseArtifacts } from '../../../scripts/release-artifacts'
 import { createDirectoryReleaseSource } from '../../../shared/releases/source'
 import { parseSha256File, sha256Hex, verifyRelease } from '../../../shared/release-verify'
@@ -34,9 +35,28 @@ afterEach(() => {
 })
 
 describe('release:artifacts', () => {
+  it('writes and signs the publication\'s index: the release added, revocations, an announced key, the lifetime', () => {
+    buildReleaseArtifacts(args([], '1.3.0'))
+    const next = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString()
+    writeFileSync(join(dir, 'next.pub.pem'), next)
+    buildReleaseArtifacts(args(['--revoke', '1.3.0=drops queued mail', '--next-key', join(dir, 'next.pub.pem'), '--index-ttl-days', '7']))
+    const out = join(dir, 'out')
+    const signed = { bytes: readFileSync(join(out, INDEX_FILE)), signature: readFileSync(join(out, INDEX_SIGNATURE_FILE), 'utf8') }
+    const verdict = verifyReleaseIndex(signed, { keys: [publicKey], highestSerial: 1 })
+    if (!verdict.ok) throw new Error(verdict.reason)
+    expect(verdict.index).toMatchObject({
+      serial: 2,
+      releases: [{ version: '1.3.0', manifestSha256: sha256Hex(readFileSync(join(out, 'release-1.3.0.json'))) }, { version: '1.4.0' }],
+      revoked: [{ version: '1.3.0', reason: 'drops queued mail', moveTo: '1.4.0' }],
+      nextKeys: [next],
+    })
+    expect(Date.parse(verdict.index.expiresAt) - Date.parse(verdict.index.issuedAt)).toBe(7 * 24 * 60 * 60_000)
+    expect(() => buildReleaseArtifacts(args(['--revoke', 'nonsense'], '1.5.0'))).toThrow(/--revoke must be VERSION=REASON/)
+  })
+
   it('writes a pinned compose file, its sha256, a manifest and a signature that verify', async () => {
     const result = buildReleaseArtifacts(args(['--notes', join(dir, 'notes.md'), '--severity', 'security', '--migrates-data', '--rollback-floor', '1.3.0', '--published-at', '2026-12-01T10:00:00Z']))
-    expect(result.files).toEqual(['docker-compose-1.4.0.yml', 'docker-compose-1.4.0.yml.sha256', 'release-1.4.0.json', 'release-1.4.0.json.sig'])
+    expect(result.files).toEqual(['docker-compose-1.4.0.yml', 'docker-compose-1.4.0.yml.sha256', 'release-1.4.0.json', 'release-1.4.0.json.sig', 'releases-index.json', 'releases-index.json.sig'])
     const out = join(dir, 'out')
     const compose = readFileSync(join(out, 'docker-compose-1.4.0.yml'), 'utf8')
     expect(parse(compose).services.web.image).toBe(`ghcr.io/owlat/web:1.4.0@${DIGEST}`)
