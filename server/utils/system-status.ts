@@ -60,5 +60,6 @@ export async function systemStatus(user: SessionUser): Promise<SystemStatus> {
     failedReleases: failedReleases(runs),
     rollback: rollbackAvailability({ currentVersion: version, channel, releases: cache.releases, runs }),
     verifyTimeoutMs: useOwlatConfig().verifyTimeoutMs,
+    watchMs: useOwlatConfig().watchMs,
   }
 }

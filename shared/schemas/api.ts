@@ -209,6 +209,8 @@ export const statusSchema = z.object({
   rollback: z.object({ available: z.boolean(), reason: z.string().nullable() }).default({ available: true, reason: null }),
   /** How long `verify` waits for the new version (OWLAT_VERIFY_TIMEOUT_MS): "verifying, 23 s of 60 s". */
   verifyTimeoutMs: z.number().nullable().default(null),
+  /** How long the watch window after `verify` lasts (OWLAT_WATCH_MS): the page counts it down. */
+  watchMs: z.number().nullable().default(null),
 })
 export type SystemStatus = z.infer<typeof statusSchema>
 

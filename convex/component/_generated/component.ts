@@ -209,6 +209,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
                 | "promote"
                 | "recreate"
                 | "verify"
+                | "watch"
                 | "commit"
                 | "restore"
                 | "verify-restore";
@@ -248,6 +249,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -285,6 +287,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -322,6 +325,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -359,6 +363,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -396,6 +401,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -433,6 +439,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -475,6 +482,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -507,6 +515,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
                 | "promote"
                 | "recreate"
                 | "verify"
+                | "watch"
                 | "commit"
                 | "restore"
                 | "verify-restore";
@@ -540,6 +549,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
