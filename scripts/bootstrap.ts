@@ -17,7 +17,7 @@ export const SESSION_PASSWORD_FILE = 'session-password'
 /** The version a fresh demo instance runs. */
 export const DEMO_INSTALLED_VERSION = '1.2.2'
 
-/** When the demo's 1.4.0-beta.2 web turns unhealthy after it starts. */
+/** When the demo's 1.4.0-beta.2 web turns unhealthy after it first answered healthy. */
 export const DEMO_LATE_FAULT_MS = 15_000
 
 interface DemoRelease {
@@ -78,8 +78,8 @@ export const DEMO_RELEASES: DemoRelease[] = [
     severity: 'normal',
     migratesData: false,
     rollbackFloor: null,
-    // The demo's release that falls over later: it passes verify, then turns unhealthy about 15 s
-    // after it starts, so the watch window catches it and restores the previous version.
+    // The demo's release that falls over later: it passes verify, then turns unhealthy 15 s after
+    // it first answered healthy, so the watch window catches it and restores the previous version.
     webEnv: { OWLAT_DEMO_FAULT: `unhealthy-after:${DEMO_LATE_FAULT_MS}` },
     notes: '## 1.4.0-beta.2\n\nAutomation builder: branching steps. **Beta**: not for production.\n',
   },

@@ -2,8 +2,8 @@
  * The demo releases' built-in faults (`OWLAT_DEMO_FAULT` in a release's compose file), so
  * `npm start` can show a failed update and its restore:
  * - `unhealthy`: the web answers but never reports healthy (caught by `verify`);
- * - `unhealthy-after:<ms>`: healthy at first, unhealthy from `<ms>` after the process started
- *   (caught by the watch window after `verify`).
+ * - `unhealthy-after:<ms>`: healthy at first, unhealthy from `<ms>` after it first answered
+ *   healthy (caught by the watch window after `verify`).
  */
 const AFTER = /^unhealthy-after:(\d{1,9})$/
 
@@ -16,7 +16,7 @@ export function parseDemoFault(value: string | undefined): DemoFault {
   return after ? { unhealthyAfterMs: Number(after[1]) } : null
 }
 
-/** Whether the fault makes the web unhealthy `uptimeMs` after it started. */
-export function faultActive(fault: DemoFault, uptimeMs: number): boolean {
-  return fault !== null && uptimeMs >= fault.unhealthyAfterMs
+/** Whether the fault makes the web unhealthy `healthyForMs` after it first answered healthy. */
+export function faultActive(fault: DemoFault, healthyForMs: number): boolean {
+  return fault !== null && healthyForMs >= fault.unhealthyAfterMs
 }

@@ -8,6 +8,9 @@ import { faultActive, parseDemoFault } from '#layers/owlat-system/shared/demo-fa
 // failing web's last lines with the run, so the page and the CLI can show the cause.
 let faultReported = false
 const fault = parseDemoFault(process.env.OWLAT_DEMO_FAULT)
+// A late fault counts from the first answer that would have been healthy, not from the process
+// start: a slow start (warm-up on a busy host) must not turn it into a web that is never healthy.
+let warmSince: number | null = null
 
 export default defineEventHandler(async (event) => {
   // Not healthy before the first render is done (server/utils/warm-up.ts).
@@ -16,12 +19,13 @@ export default defineEventHandler(async (event) => {
     setResponseHeader(event, 'Retry-After', 1)
     return { status: 'warming up' }
   }
-  if (faultActive(fault, process.uptime() * 1000)) {
+  warmSince ??= Date.now()
+  if (faultActive(fault, Date.now() - warmSince)) {
     if (!faultReported) {
       faultReported = true
       console.error(fault!.unhealthyAfterMs === 0
         ? '[owlat] health check failed: this demo release is built broken (OWLAT_DEMO_FAULT=unhealthy) and will never report healthy'
-        : `[owlat] health check failed: this demo release is built to fall over ${fault!.unhealthyAfterMs / 1000} s after it starts (OWLAT_DEMO_FAULT=${process.env.OWLAT_DEMO_FAULT}) and stays unhealthy`)
+        : `[owlat] health check failed: this demo release is built to fall over ${fault!.unhealthyAfterMs / 1000} s after it first answered healthy (OWLAT_DEMO_FAULT=${process.env.OWLAT_DEMO_FAULT}) and stays unhealthy`)
     }
     setResponseStatus(event, 503)
     return { status: 'unhealthy' }

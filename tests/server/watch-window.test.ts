@@ -1,7 +1,7 @@
 /**
  * The watch window against the real stack (the sidecar subprocess supervising the built web): the
  * demo's 1.4.0-beta.2 passes verify, answers its version (the page reloads onto it), then turns
- * unhealthy 15 s after it started; the window catches it and 1.2.2 is restored.
+ * unhealthy 15 s after it first answered healthy; the window catches it and 1.2.2 is restored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runSchema, statusSchema, versionInfoSchema, type Run } from '../../shared/schemas/api'
@@ -23,7 +23,8 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 }
 
 beforeAll(async () => {
-  stack = await startStack({ env: { OWLAT_WATCH_MS: String(WATCH_MS) } })
+  // A loaded machine may take long to warm the new web up: verify may wait for it.
+  stack = await startStack({ env: { OWLAT_WATCH_MS: String(WATCH_MS), OWLAT_VERIFY_TIMEOUT_MS: '90000' } })
   const res = await fetch(`${WEB}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })
   expect(res.status).toBe(200)
   cookie = res.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
@@ -34,7 +35,7 @@ afterAll(async () => {
 })
 
 describe('watch window', () => {
-  it('catches 1.4.0-beta.2 falling over after verify and restores 1.2.2, with the failing sample as the reason', { timeout: 120_000 }, async () => {
+  it('catches 1.4.0-beta.2 falling over after verify and restores 1.2.2, with the failing sample as the reason', { timeout: 300_000 }, async () => {
     expect(statusSchema.parse((await call('GET', '/api/system/status')).body).watchMs).toBe(WATCH_MS)
     await call('PUT', '/api/system/settings', { channel: 'beta' })
     const answer = await call('POST', '/api/system/updates', { targetVersion: '1.4.0-beta.2' })
@@ -43,9 +44,12 @@ describe('watch window', () => {
 
     // In the window the new web runs and answers its version: the page would reload onto it here.
     const watching = await waitFor('the run in its watch window', async () => {
-      const run = runSchema.parse((await call('GET', `/api/system/updates/${runId}`).catch(() => ({ body: null }))).body)
+      const read = await call('GET', `/api/system/updates/${runId}`).catch(() => null)
+      if (read?.status !== 200) return undefined
+      const run = runSchema.parse(read.body)
+      if (!isActiveStatus(run.status)) throw new Error(`the run ended before its watch window: ${JSON.stringify(run)}`)
       return run.steps.find(s => s.name === 'watch')?.status === 'running' ? run : undefined
-    }, 60_000)
+    }, 150_000)
     expect(watching.steps.find(s => s.name === 'verify')?.status).toBe('succeeded')
     expect(versionInfoSchema.parse((await call('GET', '/api/system/version')).body).version).toBe('1.4.0-beta.2')
 
@@ -54,19 +58,19 @@ describe('watch window', () => {
       if (read?.status !== 200) return undefined
       const parsed = runSchema.parse(read.body)
       return isActiveStatus(parsed.status) ? undefined : parsed
-    }, 90_000)
+    }, 120_000)
     expect(run, stack.output()).toMatchObject({ status: 'rolled_back', toVersion: '1.4.0-beta.2' })
     const watch = run.steps.find(s => s.name === 'watch')!
     expect(watch.status).toBe('failed')
     expect(watch.error).toMatch(/^sample \d+ of the watch window \([\d.]+ s of 25 s\) failed: web: \/api\/healthz answered 503$/)
     expect(run.reason).toBe(`watch failed: ${watch.error}; restored 1.2.2`)
-    // It fell over about 15 s after it started, well inside the window and after verify.
+    // It fell over about 15 s after verify saw it healthy, inside the window.
     expect(watch.endedAt! - watch.startedAt!).toBeGreaterThan(5_000)
     expect(watch.endedAt! - watch.startedAt!).toBeLessThan(WATCH_MS)
     expect(run.steps.find(s => s.name === 'commit')?.status).toBe('pending')
     expect(run.steps.find(s => s.name === 'verify-restore')?.status).toBe('succeeded')
     // The web's own words on why, kept with the step.
-    expect(watch.log.join('\n')).toContain('health check failed: this demo release is built to fall over 15 s after it starts')
+    expect(watch.log.join('\n')).toContain('health check failed: this demo release is built to fall over 15 s after it first answered healthy')
     expect(versionInfoSchema.parse((await call('GET', '/api/system/version')).body).version).toBe('1.2.2')
   })
 })
