@@ -14,5 +14,7 @@ export default e2eConfig({
     OWLAT_ADMIN_EMAIL: ADMIN.email,
     OWLAT_ADMIN_PASSWORD: ADMIN.password,
     OWLAT_VERIFY_TIMEOUT_MS: '20000',
+    // Long enough for the page to count it down, short enough for the suite.
+    OWLAT_WATCH_MS: '3000',
   }),
 })

@@ -14,5 +14,6 @@ export default e2eConfig({
     PORT: String(WEB_PORT),
     OWLAT_UPDATER_PORT: String(UPDATER_PORT),
     OWLAT_VERIFY_TIMEOUT_MS: '8000',
+    OWLAT_WATCH_MS: '1000',
   }),
 })

@@ -18,6 +18,9 @@ export const SESSION_PASSWORD_FILE = 'session-password'
 /** The version a fresh demo instance runs. */
 export const DEMO_INSTALLED_VERSION = '1.2.2'
 
+/** When the demo's 1.4.0-beta.2 web turns unhealthy after it first answered healthy. */
+export const DEMO_LATE_FAULT_MS = 15_000
+
 interface DemoRelease {
   version: string
   channel: 'stable' | 'beta'
@@ -68,6 +71,18 @@ export const DEMO_RELEASES: DemoRelease[] = [
     // The demo's broken release: its web answers but never reports healthy.
     webEnv: { OWLAT_DEMO_FAULT: 'unhealthy' },
     notes: '## 1.4.0-beta.1\n\nPreview of the new automation builder. **Beta**: not for production.\n',
+  },
+  {
+    version: '1.4.0-beta.2',
+    channel: 'beta',
+    publishedAt: '2026-11-25T10:00:00Z',
+    severity: 'normal',
+    migratesData: false,
+    rollbackFloor: null,
+    // The demo's release that falls over later: it passes verify, then turns unhealthy 15 s after
+    // it first answered healthy, so the watch window catches it and restores the previous version.
+    webEnv: { OWLAT_DEMO_FAULT: `unhealthy-after:${DEMO_LATE_FAULT_MS}` },
+    notes: '## 1.4.0-beta.2\n\nAutomation builder: branching steps. **Beta**: not for production.\n',
   },
 ]
 

@@ -73,6 +73,8 @@ const envSchema = z.object({
   // Added on top of the interval so instances installed together do not all ask at the same minute.
   OWLAT_RELEASE_CHECK_JITTER_MS: z.coerce.number().int().min(0).default(30 * 60_000),
   OWLAT_VERIFY_TIMEOUT_MS: positiveMs.default(60_000),
+  // The watch window after verify; 0 leaves one sample. At most an hour: a run holds the lock meanwhile.
+  OWLAT_WATCH_MS: z.coerce.number().int().min(0).max(60 * 60_000, 'OWLAT_WATCH_MS is at most an hour').default(60_000),
   OWLAT_RUN_LEASE_MS: positiveMs.default(15 * 60_000),
   // Empty counts as unset: compose files pass `${OWLAT_CONVEX_URL:-}` through.
   OWLAT_CONVEX_URL: z.preprocess(emptyAsUnset, z.url().optional()),
@@ -136,6 +138,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     releaseCheck: { intervalMs: e.OWLAT_RELEASE_CHECK_INTERVAL_MS, jitterMs: e.OWLAT_RELEASE_CHECK_JITTER_MS },
     verifyTimeoutMs: e.OWLAT_VERIFY_TIMEOUT_MS,
+    /** How long `watch` keeps sampling the new version before `commit` (OWLAT_WATCH_MS). */
+    watchMs: e.OWLAT_WATCH_MS,
     runLeaseMs: e.OWLAT_RUN_LEASE_MS,
     /** The standalone app's sign-in throttling (playground/server/utils/sign-in-throttle.ts). */
     signIn: {

@@ -8,6 +8,7 @@ export const JOB_STEPS = [
   'promote',
   'recreate',
   'verify',
+  'watch',
   'commit',
 ] as const
 
@@ -30,6 +31,7 @@ export const STEP_LABELS: Record<StepName, string> = {
   'promote': 'Promote compose file',
   'recreate': 'Recreate services',
   'verify': 'Verify new version',
+  'watch': 'Watch new version',
   'commit': 'Commit',
   'restore': 'Restore previous version',
   'verify-restore': 'Verify restored version',
@@ -48,6 +50,7 @@ export const STEP_ACTIVITY: Record<StepName, string> = {
   'promote': 'promoting the compose file',
   'recreate': 'restarting services',
   'verify': 'verifying',
+  'watch': 'watching',
   'commit': 'committing',
   'restore': 'restoring the previous version',
   'verify-restore': 'verifying the restored version',
@@ -55,6 +58,12 @@ export const STEP_ACTIVITY: Record<StepName, string> = {
 
 /** Steps that wait for the stack to answer healthy, at most `OWLAT_VERIFY_TIMEOUT_MS`. */
 export const VERIFY_STEPS: readonly StepName[] = ['verify', 'verify-restore']
+
+/**
+ * The step that keeps sampling the new version for `OWLAT_WATCH_MS` after `verify`: the page
+ * and the CLI count it down ("watching, 12 s of 60 s").
+ */
+export const WATCH_STEP: StepName = 'watch'
 
 /** Index of `promote`: a failure at or after it needs a restore; before it nothing changed. */
 export const PROMOTE_INDEX = JOB_STEPS.indexOf('promote')

@@ -85,7 +85,7 @@ export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {
   const installed = driver.installedVersion()
   const journal = new Journal(join(config.dataDir, 'updater', 'journal.sqlite'))
   if (!journal.installedVersion()) journal.setInstalledVersion(installed)
-  const runner = new Runner({ journal, driver, log, journalRetryMs: opts.journalRetryMs })
+  const runner = new Runner({ journal, driver, log, watchMs: config.watchMs, journalRetryMs: opts.journalRetryMs })
   const stopSelfUpdates = selfUpdateAfterCommits(driver, journal, log)
   // Relative bind mounts resolve against the folder the compose file is deployed in.
   const composePolicy = composePolicyOptionsFromEnv(process.env, driver.projectDir)

@@ -8,10 +8,12 @@
  * write the journal refused is held in memory, in order, and written as soon as it takes writes
  * again, without a restart (`HeldWrites`).
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { isTerminalStatus, type RunStatus } from '../shared/run-state'
 import { JOB_STEPS, PROMOTE_INDEX, type StepName } from '../shared/steps'
 import type { Job } from '../shared/schemas/job'
 import type { Driver, StepContext } from './drivers/types'
+import { formatSeconds } from './drivers/web-probe'
 import { isStorageFailure, type Journal } from './journal'
 
 const RECREATE_INDEX = JOB_STEPS.indexOf('recreate')
@@ -136,10 +138,19 @@ export class HeldWrites {
   }
 }
 
+/** Between two samples of the watch window. */
+export const WATCH_SAMPLE_MS = 1000
+/** How often the watch step counts down in its log (every sample would flood it). */
+const WATCH_REPORT_MS = 5000
+
 export interface RunnerOptions {
   journal: Journal
   driver: Driver
   log: (line: string) => void
+  /** The watch window after `verify` (OWLAT_WATCH_MS). */
+  watchMs: number
+  /** Between two samples of the watch window (tests shorten it). */
+  watchSampleMs?: number
   /** How often held journal writes are retried (tests shorten it). */
   journalRetryMs?: number
 }
@@ -264,7 +275,39 @@ export class Runner {
       case 'promote': return driver.promote(ctx)
       case 'recreate': return driver.recreate(ctx)
       case 'verify': return driver.verify(ctx, job.toVersion)
+      case 'watch': return this.watch(ctx, job.toVersion)
       case 'commit': return this.commit(ctx, job)
+    }
+  }
+
+  /**
+   * The watch window: samples the whole stack (every service's health, the web's version) from
+   * the end of `verify` for `watchMs`. The first failing sample ends it, and the error carries
+   * that sample, so the job's reason says what fell over and when.
+   */
+  private async watch(ctx: StepContext, version: string): Promise<void> {
+    const windowMs = this.opts.watchMs
+    const every = Math.max(10, Math.min(this.opts.watchSampleMs ?? WATCH_SAMPLE_MS, windowMs || WATCH_SAMPLE_MS))
+    ctx.log(`watching every service and the web's version (${version}) for ${formatSeconds(windowMs)} (OWLAT_WATCH_MS), a sample every ${formatSeconds(every)}`)
+    const startedAt = Date.now()
+    let samples = 0
+    let reportedAt = startedAt
+    for (;;) {
+      ctx.signal.throwIfAborted()
+      const sample = await this.opts.driver.sample(ctx, version)
+      samples++
+      const now = Date.now()
+      const at = `${formatSeconds(now - startedAt)} of ${formatSeconds(windowMs)}`
+      if (!sample.ok) throw new Error(`sample ${samples} of the watch window (${at}) failed: ${sample.detail}`)
+      if (now - startedAt >= windowMs) {
+        ctx.log(`stayed healthy through the watch window (${samples} samples over ${formatSeconds(now - startedAt)}): ${sample.detail}`)
+        return
+      }
+      if (now - reportedAt >= WATCH_REPORT_MS) {
+        reportedAt = now
+        ctx.log(`${formatSeconds(startedAt + windowMs - now)} left (${at}): ${sample.detail}`)
+      }
+      await sleep(Math.min(every, startedAt + windowMs - now), undefined, { signal: ctx.signal })
     }
   }
 

@@ -1,6 +1,7 @@
 import { versionInfoSchema, type Run } from '#layers/owlat-system/shared/schemas/api'
 import { isActiveStatus } from '#layers/owlat-system/shared/run-state'
 import { isServerUnavailable } from '#layers/owlat-system/app/helpers/api-errors'
+import { landingVersion } from '#layers/owlat-system/app/helpers/run-display'
 
 const POLL_INTERVAL_MS = 500
 
@@ -8,14 +9,17 @@ const POLL_INTERVAL_MS = 500
 export const LANDED_KEY = 'owlat-system:landed'
 
 /**
- * Watches the web's own version while a followed run is in flight, and ends the run on the page:
- * - `succeeded`: reload as soon as the web answers the run's target version, so the admin lands
- *   on the new build (never earlier: a reload into a restarting server is a 502);
- * - `rolled_back` / `failed`: no reload, the running version did not change; refresh status,
- *   health and history instead.
+ * Watches the web's own version while a followed run is in flight, and keeps the page on the
+ * version the run left running (`landingVersion`):
+ * - past `verify` (the watch window) or `succeeded`: reload as soon as the web answers the run's
+ *   target version, so the admin lands on the new build and watches the window from there (never
+ *   earlier: a reload into a restarting server is a 502);
+ * - `rolled_back`: a page that reloaded onto the target during the watch window reloads back onto
+ *   the restored version once the web answers it; a page still on it only refreshes status,
+ *   health and history. `failed`: no reload, refresh.
  * A run counts when it was seen in flight or is the one the store follows (started here, or
  * active at load): the page may first see it already finished if the web was down meanwhile.
- * A document already on the target version never reloads, so there is no reload loop.
+ * A document already on the landing version never reloads, so there is no reload loop.
  */
 export function useVersionWatch(run: Readonly<Ref<Run | null>>) {
   const store = useSystemStore()
@@ -29,12 +33,13 @@ export function useVersionWatch(run: Readonly<Ref<Run | null>>) {
     const current = run.value
     return current !== null && (current.id === seenInFlight.value || current.id === store.activeRunId)
   })
-  /** Succeeded, but this document still runs the version from before. */
+  const landing = computed(() => run.value ? landingVersion(run.value) : null)
+  /** The run settled on a version this document does not run. */
   const awaitingNewVersion = computed(() =>
     followed.value
-    && run.value?.status === 'succeeded'
+    && landing.value !== null
     && store.pageVersion !== null
-    && store.pageVersion !== run.value.toVersion,
+    && store.pageVersion !== landing.value,
   )
   const shouldPoll = computed(() =>
     !reloading.value
@@ -43,14 +48,17 @@ export function useVersionWatch(run: Readonly<Ref<Run | null>>) {
   )
 
   function reloadIfLanded(): void {
-    if (reloading.value || !awaitingNewVersion.value || webVersion.value !== run.value?.toVersion) return
+    if (reloading.value || !awaitingNewVersion.value || !run.value || webVersion.value !== landing.value) return
     reloading.value = true
     const { id, kind, fromVersion, toVersion } = run.value
-    try {
-      sessionStorage.setItem(LANDED_KEY, JSON.stringify({ runId: id, kind, fromVersion, toVersion }))
-    }
-    catch {
-      // Storage refused (private mode, quota): the page still lands, only without "what's new".
+    // "What's new" only for the version the run installs (it shows once that is committed).
+    if (landing.value === toVersion) {
+      try {
+        sessionStorage.setItem(LANDED_KEY, JSON.stringify({ runId: id, kind, fromVersion, toVersion }))
+      }
+      catch {
+        // Storage refused (private mode, quota): the page still lands, only without "what's new".
+      }
     }
     window.location.reload()
   }
@@ -84,8 +92,8 @@ export function useVersionWatch(run: Readonly<Ref<Run | null>>) {
     }
   })
 
-  /** The run succeeded but the web does not answer its version yet. */
-  const waitingForVersion = computed(() => awaitingNewVersion.value && webVersion.value !== run.value?.toVersion)
+  /** The run settled on a version the web does not answer yet. */
+  const waitingForVersion = computed(() => awaitingNewVersion.value && webVersion.value !== landing.value)
 
-  return { webVersion, waitingForVersion, reloading, watching: shouldPoll }
+  return { webVersion, waitingForVersion, reloading, watching: shouldPoll, landing }
 }

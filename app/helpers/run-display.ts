@@ -1,6 +1,6 @@
 import { isActiveStatus, RUN_STATUS_TEXT, type RunStatus } from '#layers/owlat-system/shared/run-state'
 import type { Run } from '#layers/owlat-system/shared/schemas/api'
-import { STEP_ACTIVITY, VERIFY_STEPS, type StepName } from '#layers/owlat-system/shared/steps'
+import { STEP_ACTIVITY, VERIFY_STEPS, WATCH_STEP, type StepName } from '#layers/owlat-system/shared/steps'
 import { formatElapsed } from './format'
 
 type BadgeColor = 'primary' | 'success' | 'error' | 'warning' | 'neutral' | 'info'
@@ -32,14 +32,15 @@ export function runTitle(run: Pick<Run, 'kind' | 'fromVersion' | 'toVersion'>): 
  * What a run in flight is doing, as the version card says it: "Installing 1.4.0 (verifying, 23 s
  * of 60 s)", "Rolling back to 1.2.2 (restarting services, 3 s)". Null once it ended.
  */
-export function runActivity(run: Run, now: number, verifyTimeoutMs: number | null): string | null {
+export function runActivity(run: Run, now: number, verifyTimeoutMs: number | null, watchMs: number | null = null): string | null {
   if (!isActiveStatus(run.status)) return null
   const what = run.kind === 'rollback' ? `Rolling back to ${run.toVersion}` : run.kind === 'restore' ? `Restoring a backup of ${run.toVersion}` : `Installing ${run.toVersion}`
   if (run.status === 'queued') return `${what} (queued)`
   const step = [...run.steps].reverse().find(s => s.status === 'running')
   if (!step || step.startedAt === null) return `${what} (starting)`
   const elapsed = formatElapsed(Math.max(0, now - step.startedAt))
-  const limit = VERIFY_STEPS.includes(step.name) && verifyTimeoutMs ? ` of ${formatElapsed(verifyTimeoutMs)}` : ''
+  const window = VERIFY_STEPS.includes(step.name) ? verifyTimeoutMs : step.name === WATCH_STEP ? watchMs : null
+  const limit = window ? ` of ${formatElapsed(window)}` : ''
   return `${what} (${STEP_ACTIVITY[step.name]}, ${elapsed}${limit})`
 }
 
@@ -64,4 +65,33 @@ export function stepEstimates(runs: ReadonlyArray<Run>, exceptRunId: string | nu
     byStep[name] = sorted[Math.floor(sorted.length / 2)]!
   }
   return { byStep, runs: counted }
+}
+
+/**
+ * The new version passed `verify` and runs while the watch window samples it: a run in flight whose
+ * `verify` succeeded and that has not started restoring.
+ */
+export function newVersionRuns(run: Pick<Run, 'status' | 'steps'>): boolean {
+  if (!isActiveStatus(run.status)) return false
+  const status = (name: StepName) => run.steps.find(s => s.name === name)?.status ?? 'pending'
+  return status('verify') === 'succeeded' && status('restore') === 'pending'
+}
+
+/**
+ * The version the web serves for the run as it stands, which the page should be on: the target
+ * once it passed `verify` (in the watch window) or succeeded, the previous one once restored.
+ * Null while nothing is settled (before verify, while restoring, after a failed restore).
+ */
+export function landingVersion(run: Pick<Run, 'status' | 'steps' | 'fromVersion' | 'toVersion'>): string | null {
+  if (run.status === 'succeeded' || newVersionRuns(run)) return run.toVersion
+  if (run.status === 'rolled_back') return run.fromVersion
+  return null
+}
+
+/** The watch window in progress: how long it runs and how much of it is left, or null outside it. */
+export function watchCountdown(run: Pick<Run, 'status' | 'steps'>, now: number, watchMs: number | null): { windowMs: number, remainingMs: number } | null {
+  if (!isActiveStatus(run.status) || watchMs === null) return null
+  const step = run.steps.find(s => s.name === WATCH_STEP)
+  if (step?.status !== 'running' || step.startedAt === null) return null
+  return { windowMs: watchMs, remainingMs: Math.max(0, step.startedAt + watchMs - now) }
 }

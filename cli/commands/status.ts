@@ -6,7 +6,7 @@ import { jobSchema, sidecarHealthSchema } from '../../shared/schemas/job'
 import { countArg, validateArgs } from '../args'
 import { commandEnv } from '../context'
 import { describeJob, formatDuration, formatTime, printLine, requester, statusText, stepLabel } from '../job-view'
-import { STEP_ACTIVITY, type StepName } from '../../shared/steps'
+import { STEP_ACTIVITY, WATCH_STEP, type StepName } from '../../shared/steps'
 import { dim } from '../style'
 
 /** `status --json`: the updater's health plus the job in flight, if any. */
@@ -25,7 +25,8 @@ export const statusCommand = defineCommand({
   args: statusArgs,
   async run(ctx) {
     const args = validateArgs(ctx, statusArgs, z.object({ json: z.boolean().default(false) }))
-    const client = commandEnv().client()
+    const { client: sidecar, config } = commandEnv()
+    const client = sidecar()
     const health = await client.health()
     const jobs = await client.listJobs(ACTIVE_LOOKBACK)
     const activeJob = jobs.find(j => isActiveStatus(j.status)) ?? null
@@ -47,7 +48,9 @@ export const statusCommand = defineCommand({
       return
     }
     const running = activeJob.steps.find(s => s.status === 'running')
-    const doing = running ? ` (${STEP_ACTIVITY[running.name as StepName] ?? stepLabel(running.name)}${running.startedAt ? `, ${formatDuration(Date.now() - running.startedAt)}` : ''})` : ''
+    // The watch window counts down: "watching, 12 s of 60 s".
+    const window = running?.name === WATCH_STEP ? ` of ${formatDuration(config.watchMs)}` : ''
+    const doing = running ? ` (${STEP_ACTIVITY[running.name as StepName] ?? stepLabel(running.name)}${running.startedAt ? `, ${formatDuration(Date.now() - running.startedAt)}${window}` : ''})` : ''
     printLine(`Active job         ${activeJob.id}: ${describeJob(activeJob)}, ${RUN_STATUS_TEXT[activeJob.status]}${doing}`)
     printLine(`                   follow it with: owlat logs --job ${activeJob.id}`)
   },

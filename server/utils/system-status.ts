@@ -70,5 +70,6 @@ export async function systemStatus(user: SessionUser): Promise<SystemStatus> {
       revokedRunning: index.index?.revoked.find(r => r.version === version) ?? null,
       rollbackRefusal: index.rollbackRefusal,
     },
+    watchMs: useOwlatConfig().watchMs,
   }
 }

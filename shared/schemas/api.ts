@@ -223,6 +223,8 @@ export const statusSchema = z.object({
     /** The last index refused for a lower serial: a rollback attack. */
     rollbackRefusal: z.object({ at: z.number(), serial: z.number(), highestSerial: z.number(), where: z.string() }).nullable(),
   }).nullable().default(null),
+  /** How long the watch window after `verify` lasts (OWLAT_WATCH_MS): the page counts it down. */
+  watchMs: z.number().nullable().default(null),
 })
 export type SystemStatus = z.infer<typeof statusSchema>
 

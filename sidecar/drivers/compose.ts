@@ -40,7 +40,7 @@ import { launchSelfUpdate } from './compose-self-update'
 import { connectEngine, engineInfo, ensureImage, execIn, freeBytes, localImageId, projectContainers, projectVolumes, type ServiceContainer } from './docker-engine'
 import { keepServiceOutput } from './service-output'
 import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
-import type { Driver, DriverArchives, StepContext } from './types'
+import type { Driver, DriverArchives, StepContext, WatchSample } from './types'
 import { formatSeconds, probeWeb } from './web-probe'
 
 const settingsSchema = z.object({
@@ -389,14 +389,27 @@ export class ComposeDriver implements Driver {
     ctx.log(`waiting up to ${formatSeconds(timeout)} for ${services.join(', ')} to run healthy at their pinned images, and web to answer ${version} (${this.settings.OWLAT_WEB_VERSION_CHECK})`)
     const result = await this.waitForStack(model, services, version, timeout, ctx.signal)
     if (!result.ok) {
-      // The service the check stopped at ("web: …"), else the web: its own words say why.
-      const named = /^([\w.-]+):/.exec(result.detail)?.[1]
-      const service = named && services.includes(named) ? named : this.settings.OWLAT_WEB_SERVICE
-      const serviceVersion = service === this.settings.OWLAT_WEB_SERVICE ? version : tagVersion(model.services.get(service)?.image ?? '')
-      keepServiceOutput(ctx, service, serviceVersion, this.logs?.tail(service, 1000) ?? [], this.upAt)
+      this.keepFailingOutput(ctx, model, services, version, result.detail)
       throw new Error(result.fatal ? result.detail : `the stack did not become healthy within ${formatSeconds(timeout)} (last: ${result.detail})`)
     }
     ctx.log(`every service runs healthy at its pinned image; web answers ${version}`)
+  }
+
+  async sample(ctx: StepContext, version: string): Promise<WatchSample> {
+    const model = this.currentModel()
+    const services = this.managedServices(model)
+    const result = await this.checkStack(model, services, version, ctx.signal)
+    if (result.ok) return { ok: true, detail: `${services.join(', ')} run healthy at their pinned images; web answers ${version}` }
+    this.keepFailingOutput(ctx, model, services, version, result.detail)
+    return { ok: false, detail: result.detail }
+  }
+
+  /** The service a failed check stopped at ("web: …"), else the web: its own words say why. */
+  private keepFailingOutput(ctx: StepContext, model: ComposeModel, services: string[], version: string, detail: string): void {
+    const named = /^([\w.-]+):/.exec(detail)?.[1]
+    const service = named && services.includes(named) ? named : this.settings.OWLAT_WEB_SERVICE
+    const serviceVersion = service === this.settings.OWLAT_WEB_SERVICE ? version : tagVersion(model.services.get(service)?.image ?? '')
+    keepServiceOutput(ctx, service, serviceVersion, this.logs?.tail(service, 1000) ?? [], this.upAt)
   }
 
   /**

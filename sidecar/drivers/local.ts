@@ -12,8 +12,8 @@ import type { ServiceLogEntry } from '../../shared/service-output'
 import { readCompose, type ComposeWeb } from '../compose-file'
 import { keepServiceOutput } from './service-output'
 import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
-import type { Driver, StepContext } from './types'
-import { formatSeconds, waitForWeb, webHealth, type WebTarget } from './web-probe'
+import type { Driver, StepContext, WatchSample } from './types'
+import { formatSeconds, probeWeb, waitForWeb, webHealth, type WebTarget } from './web-probe'
 import { WEB_HOST, WebProcess } from './web-process'
 
 const SESSION_PASSWORD_FILE = 'session-password'
@@ -177,6 +177,14 @@ export class LocalDriver implements Driver {
       throw err
     }
     ctx.log(`web (pid ${this.web.pid}) is healthy and answers ${version}`)
+  }
+
+  async sample(ctx: StepContext, version: string): Promise<WatchSample> {
+    const state = this.web.state
+    const result = state === 'running' ? await probeWeb(this.target, version, ctx.signal) : { ok: false as const, detail: `the process is ${state}` }
+    if (result.ok) return { ok: true, detail: `web (pid ${this.web.pid}) is healthy and answers ${version}` }
+    keepServiceOutput(ctx, 'web', version, this.web.logs(1000), this.startedWebAt)
+    return { ok: false, detail: `web: ${result.detail}` }
   }
 
   async restore(ctx: StepContext): Promise<void> {

@@ -55,6 +55,16 @@ export interface StepContext {
   skip: (reason: string) => void
 }
 
+/**
+ * One look at the whole stack during the watch window: every service running and healthy, and
+ * the web answering the version. `detail` says what was seen, in one line (the failing service
+ * first when it failed).
+ */
+export interface WatchSample {
+  ok: boolean
+  detail: string
+}
+
 export interface Driver {
   readonly name: DriverName
   readonly capabilities: DriverCapabilities
@@ -97,6 +107,12 @@ export interface Driver {
    * after logging the failing service's last lines (`keepServiceOutput`).
    */
   verify(ctx: StepContext, version: string): Promise<void>
+  /**
+   * One sample for the watch window after `verify`: never waits for a service to become healthy;
+   * what is not healthy at `version` now fails the sample (after logging the failing service's last
+   * lines). The runner owns the window and the pace.
+   */
+  sample(ctx: StepContext, version: string): Promise<WatchSample>
   /** Puts the previous compose file back and recreates. Idempotent like `promote`. */
   restore(ctx: StepContext): Promise<void>
   /**

@@ -82,7 +82,7 @@ export interface UpdaterProcess {
 export async function startUpdater(env: Record<string, string>, secret: string): Promise<UpdaterProcess> {
   const child = execa(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'sidecar', 'main.ts')], {
     cwd: REPO_ROOT,
-    env: { ...env, OWLAT_WEB_ENTRY: join(REPO_ROOT, 'tests', 'fixtures', 'fake-web.mjs'), OWLAT_VERIFY_TIMEOUT_MS: '3000' },
+    env: { ...env, OWLAT_WEB_ENTRY: join(REPO_ROOT, 'tests', 'fixtures', 'fake-web.mjs'), OWLAT_VERIFY_TIMEOUT_MS: '3000', OWLAT_WATCH_MS: '300' },
     reject: false,
     all: true,
   })

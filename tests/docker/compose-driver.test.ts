@@ -94,7 +94,7 @@ describe.skipIf(SKIP_DOCKER)('compose driver on a real engine', { timeout: 180_0
     expect(job.steps.map(st => [st.name, st.status])).toEqual([
       ['preflight', 'succeeded'], ['backup', 'succeeded'], ['stage', 'succeeded'], ['pull', 'succeeded'],
       ['deploy-functions', 'succeeded'], ['promote', 'succeeded'], ['recreate', 'succeeded'], ['verify', 'succeeded'],
-      ['commit', 'succeeded'],
+      ['watch', 'succeeded'], ['commit', 'succeeded'],
     ])
     const after = await containersByService(docker, s.project)
     for (const service of ['web', 'store'] as const) {

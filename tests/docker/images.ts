@@ -4,7 +4,8 @@
  * 127.0.0.1:5000 that `scripts/setup-docker.sh` runs.
  * - `owlat/web:V`: busybox httpd on the container's own loopback serving `/api/healthz` and
  *   `/api/system/version`; its healthcheck fetches `/api/healthz`. A version whose tag contains
- *   `broken` has no `/api/healthz`, so its healthcheck never passes.
+ *   `broken` has no `/api/healthz`, so its healthcheck never passes; one whose tag contains
+ *   `fading` removes its `/api/healthz` `FADE_AFTER_S` seconds after it starts (healthy first, then not).
  * - `owlat/store:V`: a stand-in for a stateful service (Redis, Convex) that keeps a named volume.
  * - `owlat/updater:V`: a sleeper standing in for the updater's own service. Its `docker-compose`
  *   is a script that records the arguments it was called with in `/data/self-update-args`, so a
@@ -23,6 +24,9 @@ export const updaterImage = (version: string) => `${REGISTRY}/owlat/updater:${ve
 
 const APPLETS = ['sh', 'httpd', 'wget', 'cat', 'sleep', 'test', 'find', 'true', 'echo', 'mkdir', 'ls', 'rm', 'tar']
 const WEB_PORT = 3000
+
+/** When a `fading` web stops being healthy: after verify saw it healthy, inside the watch window. */
+export const FADE_AFTER_S = 6
 
 const RECORDING_COMPOSE = '#!/bin/sh\necho "$(cat /version) $*" > /data/self-update-args\n'
 
@@ -57,8 +61,11 @@ export async function buildVersion(version: string, opts: { pushWeb?: boolean } 
   const healthy = !version.includes('broken')
   const dir = rootfs(version, healthy)
   try {
+    const httpd = `httpd -f -p 127.0.0.1:${WEB_PORT} -h /www`
     await importImage(dir, webImage(version), [
-      `CMD ["httpd", "-f", "-p", "127.0.0.1:${WEB_PORT}", "-h", "/www"]`,
+      version.includes('fading')
+        ? `CMD ["sh", "-c", "(sleep ${FADE_AFTER_S}; rm /www/api/healthz) & exec ${httpd}"]`
+        : `CMD ["httpd", "-f", "-p", "127.0.0.1:${WEB_PORT}", "-h", "/www"]`,
       `HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:${WEB_PORT}/api/healthz"]`,
     ])
     for (const ref of [storeImage(version), updaterImage(version)]) {

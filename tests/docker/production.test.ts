@@ -175,7 +175,7 @@ describe.skipIf(SKIP_DOCKER)('the production stack, installed by deploy/install.
     expect(done.steps.map(s => [s.name, s.status])).toEqual([
       ['preflight', 'succeeded'], ['backup', 'succeeded'], ['stage', 'succeeded'], ['pull', 'succeeded'],
       ['deploy-functions', 'succeeded'], ['promote', 'succeeded'], ['recreate', 'succeeded'], ['verify', 'succeeded'],
-      ['commit', 'succeeded'],
+      ['watch', 'succeeded'], ['commit', 'succeeded'],
     ])
     // The web container was recreated from the new image, on the same published port, and answers the new version.
     const after = await containersByService(docker, stack.project)

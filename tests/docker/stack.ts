@@ -99,6 +99,7 @@ export function makeStack(installed: string, opts: StackOptions = {}): TestStack
     OWLAT_DIR: dir,
     OWLAT_UPDATER_PORT: String(UPDATER_PORT),
     OWLAT_VERIFY_TIMEOUT_MS: '30000',
+    OWLAT_WATCH_MS: '1000',
     OWLAT_ALLOWED_IMAGE_PREFIXES: `${REGISTRY}/owlat/`,
     OWLAT_WEB_VERSION_CHECK: 'exec',
     OWLAT_HELPER_IMAGE: storeImage(installed),

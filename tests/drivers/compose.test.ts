@@ -20,6 +20,8 @@ import { describeDriverContract, type HarnessStack } from './contract'
 const INSTALLED = '1.0.0'
 const GOOD = '1.1.0'
 const BROKEN = '1.2.0-broken'
+/** Healthy at first, unhealthy a few seconds after it starts (tests/docker/images.ts). */
+const FADING = '1.3.0-fading'
 /** busybox httpd as pid 1 ignores SIGTERM, so stopping the old web holds `recreate` open this long. */
 const WEB_STOP_GRACE_S = 15
 
@@ -65,7 +67,7 @@ function stackOf(s: TestStack, opts: StackOptions, client: SidecarClient, stopSi
 describe.skipIf(SKIP_DOCKER)('compose', () => {
   beforeAll(async () => {
     docker = await requireDocker()
-    for (const version of [INSTALLED, GOOD, BROKEN]) await buildVersion(version)
+    for (const version of [INSTALLED, GOOD, BROKEN, FADING]) await buildVersion(version)
   })
 
   describeDriverContract({
@@ -73,11 +75,14 @@ describe.skipIf(SKIP_DOCKER)('compose', () => {
     installed: INSTALLED,
     good: GOOD,
     broken: BROKEN,
+    fading: FADING,
+    fadingWatchMs: 30_000,
     slow: GOOD,
     jobTimeoutMs: 120_000,
 
-    async start() {
+    async start(env = {}) {
       const s = makeStack(INSTALLED)
+      Object.assign(s.env, env)
       // The driver and the job admission read their settings from the process environment.
       const savedEnv = { ...process.env }
       Object.assign(process.env, s.env)

@@ -52,10 +52,14 @@ export interface DriverHarness {
   broken: string
   /** What the broken release's web writes on its own output, where it says anything (kept with the job). */
   brokenSays?: string
+  /** A newer release whose web comes up healthy and answers its version, then turns unhealthy. */
+  fading: string
+  /** A watch window (OWLAT_WATCH_MS) long enough for `fading` to turn unhealthy inside it. */
+  fadingWatchMs: number
   /** How long a job may take. */
   jobTimeoutMs: number
-  /** A stack at `installed` with a sidecar on it. */
-  start: () => Promise<ContractStack>
+  /** A stack at `installed` with a sidecar on it; `env` adds to (or overrides) the sidecar's environment. */
+  start: (env?: Record<string, string>) => Promise<ContractStack>
   /**
    * A stack at `installed` without a sidecar (the suite runs it as its own process), on which a
    * job for `slow` is still past promote seconds later, long enough to kill the sidecar there.
@@ -87,8 +91,8 @@ export function describeDriverContract(harness: DriverHarness): void {
       stack = null
     })
 
-    async function open() {
-      const s = await harness.start()
+    async function open(env?: Record<string, string>) {
+      const s = await harness.start(env)
       stack = s
       return s
     }
@@ -161,6 +165,30 @@ export function describeDriverContract(harness: DriverHarness): void {
       const output = stepOutput(step(job, 'verify'))
       for (const line of output) expect(line).toMatchObject({ service: 'web', version: harness.broken })
       if (harness.brokenSays) expect(output.map(line => line.line).join('\n')).toContain(harness.brokenSays)
+    })
+
+    it('restores the previous version when the new one passes verify and then falls over inside the watch window', { timeout }, async () => {
+      const s = await open({ OWLAT_WATCH_MS: String(harness.fadingWatchMs) })
+      const compose = s.compose()
+      await s.data?.write('written-before-the-update')
+
+      const job = await submit(s, harness.fading)
+
+      expect(job.status, JSON.stringify(job.steps.filter(st => st.error))).toBe('rolled_back')
+      expect(Object.fromEntries(job.steps.map(st => [st.name, st.status]))).toMatchObject({
+        'promote': 'succeeded', 'verify': 'succeeded', 'watch': 'failed', 'commit': 'pending', 'restore': 'succeeded', 'verify-restore': 'succeeded',
+      })
+      // The reason names the failing sample: its number, when in the window it came, what it saw.
+      const watch = step(job, 'watch')
+      expect(watch.error).toMatch(/^sample \d+ of the watch window \([\d.]+ s of [\d.]+ s\) failed: .*web.*/)
+      expect(job.reason).toBe(`watch failed: ${watch.error}; restored ${harness.installed}`)
+      expect(watch.log[0]).toMatch(new RegExp(`^watching every service and the web's version \\(${harness.fading.replace(/\./g, '\\.')}\\) for ${harness.fadingWatchMs / 1000} s`))
+      // It was healthy for a while before it fell over: the window, not verify, caught it.
+      expect(watch.endedAt! - watch.startedAt!).toBeGreaterThan(1000)
+      expect(await s.running()).toBe(harness.installed)
+      expect(await healthVersion(s)).toBe(harness.installed)
+      expect(s.compose()).toBe(compose)
+      if (s.data) expect(await s.data.read()).toBe('written-before-the-update')
     })
 
     it('settles a job whose updater was SIGKILLed after promote, once it runs again', { timeout: Math.max(timeout, 300_000) }, async () => {

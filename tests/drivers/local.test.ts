@@ -1,17 +1,19 @@
 /**
  * The driver contract against the `local` driver: the web (tests/fixtures/fake-web.mjs) runs as
  * a child process of a sidecar on a bootstrapped demo instance at 1.2.2; 1.4.0-beta.1's web never
- * becomes healthy, and its verify waits the 3 s the tests allow.
+ * becomes healthy, and its verify waits the 3 s the tests allow; 1.4.0-beta.2's turns unhealthy
+ * 15 s after it starts, inside a 25 s watch window.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'vitest'
+import { loadConfig } from '../../shared/config'
 import { isAlive, waitPortFree } from '../../sidecar/drivers/processes'
 import { stackPaths } from '../../sidecar/drivers/local'
 import { startSidecar } from '../../sidecar/index'
 import { freePort } from '../setup/ports'
 import {
-  eventually, FAKE_WEB, instanceSecret, jobRequest, makeDataDir, sidecarEnv, SidecarClient, testConfig, WEB_PORT, webVersion,
+  eventually, FAKE_WEB, instanceSecret, jobRequest, makeDataDir, sidecarEnv, SidecarClient, WEB_PORT, webVersion,
 } from '../sidecar/helpers'
 import { describeDriverContract, type HarnessStack } from './contract'
 
@@ -47,14 +49,17 @@ describeDriverContract({
   good: '1.3.0',
   broken: '1.4.0-beta.1',
   brokenSays: 'fake web 1.4.0-beta.1: health check failed (OWLAT_DEMO_FAULT=unhealthy)',
+  // The demo's release that turns unhealthy 15 s after it starts (scripts/bootstrap.ts).
+  fading: '1.4.0-beta.2',
+  fadingWatchMs: 25_000,
   slow: '1.4.0-beta.1',
   // afterKill checks the beta's web, which exists only once recreate has started it.
   killAfter: 'recreate',
   jobTimeoutMs: 30_000,
 
-  async start() {
+  async start(env = {}) {
     const dataDir = makeDataDir()
-    const sidecar = await startSidecar(testConfig(dataDir, UPDATER_PORT), { webEntry: FAKE_WEB, log: () => {} })
+    const sidecar = await startSidecar(loadConfig({ ...sidecarEnv(dataDir, UPDATER_PORT), ...env }), { webEntry: FAKE_WEB, log: () => {} })
     const client = new SidecarClient(sidecar.url, instanceSecret(dataDir))
     await eventually(async () => (await client.health()).services[0]?.health === 'healthy', 'web healthy at start')
     return { ...stackOf(dataDir, client, () => sidecar.close()), capabilities: sidecar.capabilities }

@@ -23,6 +23,8 @@ export const OTHER_ADMIN = { email: 'second-admin@example.test', password: 'e2e-
 export const INSTALLED_VERSION = '1.2.2'
 export const STABLE_TARGET = '1.3.0'
 export const BROKEN_BETA = '1.4.0-beta.1'
+/** The demo's beta that the watch window catches; the global setup leaves it out (see there). */
+export const LATE_FAILING_BETA = '1.4.0-beta.2'
 /** The version rolled back to by hand through the dialog: the one the instance started on. */
 export const ROLLBACK_TARGET = '1.2.2'
 /**

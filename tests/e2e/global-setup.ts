@@ -5,11 +5,11 @@
  * needed), and two older signed releases (see env.ts) that the web then reads with a check.
  */
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { PRIVATE_KEY_FILE } from '../../shared/config'
 import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
-import { ADMIN, BASE_URL, DATA_DIR, MEMBER, MIGRATING_RELEASE, OLD_RELEASE, OTHER_ADMIN, ROOT_DIR } from './env'
+import { ADMIN, BASE_URL, DATA_DIR, LATE_FAILING_BETA, MEMBER, MIGRATING_RELEASE, OLD_RELEASE, OTHER_ADMIN, ROOT_DIR } from './env'
 
 function createUser(user: { email: string, password: string }, role: 'member' | 'platform-admin'): void {
   execFileSync(
@@ -39,11 +39,20 @@ function addRelease(version: string, migrations: { migratesData: boolean, rollba
   })
 }
 
+function removeRelease(version: string): void {
+  const releaseDir = join(resolve(ROOT_DIR, DATA_DIR), 'releases')
+  for (const name of Object.values(artifactNames(version))) rmSync(join(releaseDir, name), { force: true })
+}
+
 export default async function globalSetup(): Promise<void> {
   createUser(MEMBER, 'member')
   createUser(OTHER_ADMIN, 'platform-admin')
   addRelease(OLD_RELEASE, { migratesData: false, rollbackFloor: null }, '## 1.1.0\n\n- Contact tags.\n')
   addRelease(MIGRATING_RELEASE, { migratesData: true, rollbackFloor: MIGRATING_RELEASE }, '## 1.2.0\n\n- Moves contacts to the new storage format.\n')
+  // The specs follow the broken 1.4.0-beta.1 as the newest beta. The demo's 1.4.0-beta.2 falls over
+  // 15 s after it starts, longer than this suite's 3 s watch window, so it would pass here: it is
+  // left out (tests/drivers covers it being caught by the watch window).
+  removeRelease(LATE_FAILING_BETA)
 
   // Make the web read the folder now, whatever it cached at start.
   const login = await fetch(`${BASE_URL}/api/auth/login`, {

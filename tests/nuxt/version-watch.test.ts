@@ -6,6 +6,7 @@ import { createError } from 'h3'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ref, type Ref } from 'vue'
 import type { Run } from '../../shared/schemas/api'
+import { LANDED_KEY } from '../../app/composables/useVersionWatch'
 import { aRun, aStatus, cleanUp, mountWith, serve, type Served } from './fixtures'
 
 let webVersion: string | 'down'
@@ -88,6 +89,56 @@ describe('useVersionWatch', () => {
     expect(watch.watching.value).toBe(false)
     expect(watch.waitingForVersion.value).toBe(false)
     expect(reload).not.toHaveBeenCalled()
+  })
+
+  it('lands on the new version once it passed verify, while the watch window still runs', async () => {
+    const steps = (verify: 'running' | 'succeeded', watch: 'pending' | 'running') => [
+      { name: 'verify' as const, status: verify, startedAt: 1_500, endedAt: verify === 'succeeded' ? 1_800 : null, log: [], error: null },
+      { name: 'watch' as const, status: watch, startedAt: watch === 'running' ? 1_800 : null, endedAt: null, log: [], error: null },
+    ]
+    const run = ref<Run | null>(aRun({ status: 'running', steps: steps('running', 'pending') }))
+    const watch = await watchRun(run)
+    // The new web answers while verify still runs: not yet.
+    webVersion = '1.3.0'
+    await settle()
+    expect(reload).not.toHaveBeenCalled()
+
+    run.value = aRun({ status: 'running', steps: steps('succeeded', 'running') })
+    await vi.waitFor(() => expect(reload).toHaveBeenCalledTimes(1))
+    expect(watch.landing.value).toBe('1.3.0')
+    expect(JSON.parse(sessionStorage.getItem(LANDED_KEY)!)).toMatchObject({ runId: 'run-1', toVersion: '1.3.0' })
+  })
+
+  it('reloads back onto the restored version when the watch window fails after the page landed on the new one', async () => {
+    sessionStorage.removeItem(LANDED_KEY)
+    // This document reloaded onto 1.3.0 during the watch window.
+    useSystemStore().$patch({ pageVersion: '1.3.0' })
+    webVersion = '1.3.0'
+    const watching = [
+      { name: 'verify' as const, status: 'succeeded' as const, startedAt: 1_500, endedAt: 1_800, log: [], error: null },
+      { name: 'watch' as const, status: 'running' as const, startedAt: 1_800, endedAt: null, log: [], error: null },
+    ]
+    const run = ref<Run | null>(aRun({ status: 'running', steps: watching }))
+    const watch = await watchRun(run)
+    await settle()
+    expect(reload).not.toHaveBeenCalled()
+
+    // The window caught a failure: restoring (nothing settled), then restored.
+    const failed = { ...watching[1]!, status: 'failed' as const, endedAt: 3_000, error: 'sample 4 of the watch window (3 s of 60 s) failed: web: /api/healthz answered 503' }
+    run.value = aRun({ status: 'running', steps: [watching[0]!, failed, { name: 'restore', status: 'running', startedAt: 3_000, endedAt: null, log: [], error: null }] })
+    webVersion = 'down'
+    await settle()
+    expect(reload).not.toHaveBeenCalled()
+    expect(watch.landing.value).toBeNull()
+
+    run.value = aRun({ status: 'rolled_back', endedAt: 4_000, reason: `watch failed: ${failed.error}; restored 1.2.2`, steps: [watching[0]!, failed] })
+    await settle()
+    expect(watch.waitingForVersion.value).toBe(true)
+    expect(reload).not.toHaveBeenCalled()
+    webVersion = '1.2.2'
+    await vi.waitFor(() => expect(reload).toHaveBeenCalledTimes(1))
+    // Not a landing on a new version: no "what's new".
+    expect(sessionStorage.getItem(LANDED_KEY)).toBeNull()
   })
 
   it('ignores a run it never followed: a finished run from the history is not a reason to reload', async () => {

@@ -236,7 +236,7 @@ describe('reads', () => {
 
   it('lists the releases and refreshes them on demand', async () => {
     const list = releasesResponseSchema.parse((await call('GET', '/api/system/releases', { cookie: admin })).body)
-    expect(list.releases.map(r => r.version)).toEqual(['1.4.0-beta.1', '1.3.0', '1.2.3', '1.2.2'])
+    expect(list.releases.map(r => r.version)).toEqual(['1.4.0-beta.2', '1.4.0-beta.1', '1.3.0', '1.2.3', '1.2.2'])
     const checked = await call('POST', '/api/system/releases/check', { cookie: admin })
     expect(checked.status).toBe(200)
     expect(releasesResponseSchema.parse(checked.body).checkedAt).toBeGreaterThanOrEqual(list.checkedAt ?? 0)
@@ -259,7 +259,7 @@ describe('settings', () => {
     expect((await call('GET', '/api/system/settings', { cookie: admin })).body).toEqual({ channel: 'stable' })
     expect((await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'beta' } })).body).toEqual({ channel: 'beta' })
     const status = statusSchema.parse((await call('GET', '/api/system/status', { cookie: admin })).body)
-    expect(status.latest?.version).toBe('1.4.0-beta.1')
+    expect(status.latest?.version).toBe('1.4.0-beta.2')
     const bad = await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'nightly' } })
     expect(bad.status).toBe(400)
     expect(message(bad)).toMatch(/channel/)
@@ -495,7 +495,7 @@ describe('update and rollback', () => {
     expect(output.map(line => line.line).join('\n'), verify.log.join('\n')).toContain('health check failed')
     expect(output.every(line => line.service === 'web' && line.version === '1.4.0-beta.1')).toBe(true)
 
-    expect(status.latest?.version).toBe('1.4.0-beta.1')
+    expect(status.latest?.version).toBe('1.4.0-beta.2')
     expect(status.failedReleases).toEqual([{ version: '1.4.0-beta.1', runId: run.id, status: 'rolled_back', endedAt: run.endedAt, reason: run.reason }])
     const refused = await call('POST', '/api/system/updates', { cookie: admin, body: { targetVersion: '1.4.0-beta.1' } })
     expect(refused.status).toBe(400)

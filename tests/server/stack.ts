@@ -92,6 +92,7 @@ export async function startStack(opts: { env?: Record<string, string> } = {}): P
       OWLAT_ADMIN_PASSWORD: ADMIN.password,
       // The new web renders its page once before it counts as up (server/utils/warm-up.ts).
       OWLAT_VERIFY_TIMEOUT_MS: '20000',
+      OWLAT_WATCH_MS: '500',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -33,6 +33,8 @@ export function sidecarEnv(dataDir: string, updaterPort: number): Record<string,
     PORT: String(WEB_PORT),
     OWLAT_UPDATER_PORT: String(updaterPort),
     OWLAT_VERIFY_TIMEOUT_MS: '3000',
+    // A short watch window: the suites judge what happens, not how long it lasts.
+    OWLAT_WATCH_MS: '300',
     OWLAT_WEB_ENTRY: FAKE_WEB,
   }
 }

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Job, ServiceHealth } from '../../shared/schemas/job'
 import type { ServiceLogEntry } from '../../shared/service-output'
 import { JOB_STEPS } from '../../shared/steps'
-import type { Driver, StepContext } from '../../sidecar/drivers/types'
+import type { Driver, StepContext, WatchSample } from '../../sidecar/drivers/types'
 import { Journal } from '../../sidecar/journal'
 import { INTERRUPTED_BEFORE_CHANGE, planResume, Runner } from '../../sidecar/runner'
 
@@ -66,6 +66,15 @@ class ScriptedDriver implements Driver {
   recreate = (ctx: StepContext) => this.act('recreate', ctx)
   verify = (ctx: StepContext, version: string) => this.act(`verify ${version}`, ctx)
   restore = (ctx: StepContext) => this.act('restore', ctx)
+  /** Versions the watch window sampled, one entry per sample. */
+  samples: string[] = []
+  /** The sample (1-based) from which the stack is seen failing, with what is seen. */
+  failFromSample: { at: number, detail: string } | null = null
+  sample = async (_ctx: StepContext, version: string): Promise<WatchSample> => {
+    this.samples.push(version)
+    const fail = this.failFromSample && this.samples.length >= this.failFromSample.at ? this.failFromSample.detail : null
+    return fail ? { ok: false, detail: fail } : { ok: true, detail: `healthy at ${version}` }
+  }
 }
 
 describe('Runner', () => {
@@ -101,7 +110,7 @@ describe('Runner', () => {
     journal = new Journal(join(mkdtempSync(join(tmpdir(), 'owlat-runner-')), 'journal.sqlite'))
     journal.setInstalledVersion('1.2.2')
     driver = new ScriptedDriver()
-    runner = new Runner({ journal, driver, log: () => {} })
+    runner = new Runner({ journal, driver, log: () => {}, watchMs: 60, watchSampleMs: 10 })
   })
   afterEach(() => journal.close())
 
@@ -114,6 +123,25 @@ describe('Runner', () => {
     expect(step(job, 'backup')!.log).toEqual(['nothing to back up'])
     expect(step(job, 'commit')!.log).toEqual(['installed version is now 1.3.0 (was 1.2.2)'])
     expect(journal.installedVersion()).toBe('1.3.0')
+    // The watch window sampled the new version until it was over, and only then committed.
+    expect(driver.samples.length).toBeGreaterThanOrEqual(3)
+    expect(new Set(driver.samples)).toEqual(new Set(['1.3.0']))
+    const watch = step(job, 'watch')!
+    expect(watch.endedAt! - watch.startedAt!).toBeGreaterThanOrEqual(60)
+    expect(watch.endedAt!).toBeLessThanOrEqual(step(job, 'commit')!.startedAt!)
+    expect(watch.log.at(-1)).toMatch(/^stayed healthy through the watch window \(\d+ samples over [\d.]+ s\): healthy at 1\.3\.0$/)
+  })
+
+  it('restores the previous version when a sample in the watch window fails, and says which sample saw what', async () => {
+    driver.failFromSample = { at: 3, detail: 'web: /api/healthz answered 503' }
+    const job = await run(queue())
+    expect(job.status).toBe('rolled_back')
+    expect(driver.samples).toEqual(['1.3.0', '1.3.0', '1.3.0'])
+    expect(driver.calls.slice(-3)).toEqual(['verify 1.3.0', 'restore', 'verify 1.2.2'])
+    expect(step(job, 'watch')).toMatchObject({ status: 'failed', error: expect.stringMatching(/^sample 3 of the watch window \([\d.]+ s of [\d.]+ s\) failed: web: \/api\/healthz answered 503$/) })
+    expect(step(job, 'commit')!.status).toBe('pending')
+    expect(job.reason).toMatch(/^watch failed: sample 3 of the watch window \(.*\) failed: web: \/api\/healthz answered 503; restored 1\.2\.2$/)
+    expect(journal.installedVersion()).toBe('1.2.2')
   })
 
   it('hands the backup choice to the driver and journals the backup it took on the job', async () => {

@@ -253,6 +253,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
                 | "promote"
                 | "recreate"
                 | "verify"
+                | "watch"
                 | "commit"
                 | "restore"
                 | "verify-restore";
@@ -292,6 +293,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -329,6 +331,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -366,6 +369,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -403,6 +407,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -440,6 +445,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -477,6 +483,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -519,6 +526,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";
@@ -551,6 +559,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
                 | "promote"
                 | "recreate"
                 | "verify"
+                | "watch"
                 | "commit"
                 | "restore"
                 | "verify-restore";
@@ -584,6 +593,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "promote"
               | "recreate"
               | "verify"
+              | "watch"
               | "commit"
               | "restore"
               | "verify-restore";

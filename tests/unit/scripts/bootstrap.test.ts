@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { loadConfig } from '../../../shared/config'
+import { parseDemoFault } from '../../../shared/demo-fault'
 import { artifactNames } from '../../../shared/release-artifacts'
 import { verifyRelease } from '../../../shared/release-verify'
 import { bootstrapDataDir, DEMO_RELEASES } from '../../../scripts/bootstrap'
@@ -28,16 +29,23 @@ describe('bootstrapDataDir', () => {
       const verified = verifyRelease(readRelease(result.releaseDir, release.version), key)
       expect(verified.ok, release.version).toBe(true)
     }
-    expect(DEMO_RELEASES.map(r => r.version)).toEqual(['1.2.2', '1.2.3', '1.3.0', '1.4.0-beta.1'])
+    expect(DEMO_RELEASES.map(r => r.version)).toEqual(['1.2.2', '1.2.3', '1.3.0', '1.4.0-beta.1', '1.4.0-beta.2'])
   })
 
-  it('installs 1.2.2 and makes the beta web unhealthy', () => {
+  it('installs 1.2.2, makes the first beta web unhealthy and the second fall over after 15 s', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'owlat-boot-'))
     const { releaseDir } = bootstrapDataDir(dataDir)
     const stack = parse(readFileSync(join(dataDir, 'stack', 'docker-compose.yml'), 'utf8'))
     expect(stack.services.web.image).toMatch(/^ghcr\.io\/owlat\/web:1\.2\.2@sha256:[a-f0-9]{64}$/)
     const beta = parse(readRelease(releaseDir, '1.4.0-beta.1').compose)
     expect(beta.services.web.environment.OWLAT_DEMO_FAULT).toBe('unhealthy')
+    const late = parse(readRelease(releaseDir, '1.4.0-beta.2').compose)
+    expect(late.services.web.environment.OWLAT_DEMO_FAULT).toBe('unhealthy-after:15000')
+    expect(parseDemoFault(late.services.web.environment.OWLAT_DEMO_FAULT)).toEqual({ unhealthyAfterMs: 15_000 })
+    // Every other demo release is healthy.
+    for (const version of ['1.2.2', '1.2.3', '1.3.0']) {
+      expect(parse(readRelease(releaseDir, version).compose).services.web.environment.OWLAT_DEMO_FAULT, version).toBeUndefined()
+    }
   })
 
   it('reuses everything on a second start and keeps secrets private', () => {

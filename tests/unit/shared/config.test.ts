@@ -9,7 +9,16 @@ describe('loadConfig', () => {
     expect(config.driver).toBe('local')
     expect(config.releaseSource).toBe('directory')
     expect(config.verifyTimeoutMs).toBe(60_000)
+    expect(config.watchMs).toBe(60_000)
     expect(config.releaseDir.endsWith('.data/releases')).toBe(true)
+  })
+
+  it('reads the watch window, and refuses a negative or unbounded one', () => {
+    expect(loadConfig({ OWLAT_WATCH_MS: '1500' }).watchMs).toBe(1500)
+    expect(loadConfig({ OWLAT_WATCH_MS: '0' }).watchMs).toBe(0)
+    expect(() => loadConfig({ OWLAT_WATCH_MS: '-1' })).toThrow(/OWLAT_WATCH_MS/)
+    expect(() => loadConfig({ OWLAT_WATCH_MS: 'a minute' })).toThrow(/OWLAT_WATCH_MS/)
+    expect(() => loadConfig({ OWLAT_WATCH_MS: String(2 * 60 * 60_000) })).toThrow(/OWLAT_WATCH_MS: OWLAT_WATCH_MS is at most an hour/)
   })
 
   it('names every bad variable in one error', () => {
