@@ -66,5 +66,6 @@ export function runOfJob(job: Job): Omit<Run, 'id'> {
     startedAt: job.startedAt ?? job.createdAt,
     endedAt: job.endedAt,
     steps: job.steps,
+    override: job.override ?? null,
   }
 }

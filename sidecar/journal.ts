@@ -7,7 +7,7 @@ import Database from 'better-sqlite3'
 import { z } from 'zod'
 import { assertTransition, isTerminalStatus, type RunKind, type RunStatus } from '../shared/run-state'
 import { JOB_STEPS, STEP_LOG_LIMIT, type StepName } from '../shared/steps'
-import { stepSchema, type RequestedBy } from '../shared/schemas/common'
+import { stepSchema, type CheckOverride, type RequestedBy } from '../shared/schemas/common'
 import { jobBackupSchema, jobSchema, type Job, type JobBackup, type JobEvent } from '../shared/schemas/job'
 import { addMissingColumns, migrate } from '../shared/node/sqlite-migrations'
 import { openSqliteFile, prepared } from '../shared/node/sqlite-open'
@@ -46,6 +46,8 @@ export interface NewJob {
   backup?: boolean
   /** A rollback that also restores the data backup this earlier job took (default none). */
   restoreBackupJobId?: string | null
+  /** Failing checks the requester chose to ignore, with the reason (default none). */
+  override?: CheckOverride | null
 }
 
 export interface JournalEvent {
@@ -122,6 +124,8 @@ const MIGRATIONS = [
     ['restore_backup_job_id', 'TEXT'],
     ['backup_info', 'TEXT'],
   ]),
+  // Failing checks the requester ignored, with the reason (JSON).
+  addMissingColumns('jobs', [['override', 'TEXT']]),
 ]
 
 // Rows follow the shared schemas; the steps of a job come from their own table.
@@ -154,9 +158,9 @@ export class Journal {
 
   createJob(input: NewJob, now = Date.now()): Job {
     return this.write(() => {
-      prepared(this.db, `INSERT INTO jobs (id, run_id, kind, from_version, to_version, status, reason, requested_by, force, compose, created_at, backup, restore_backup_job_id)
-        VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, ?, ?, ?)`)
-        .run(input.id, input.runId, input.kind, input.fromVersion, input.toVersion, JSON.stringify(input.requestedBy), input.force ? 1 : 0, input.compose, now, input.backup === false ? 0 : 1, input.restoreBackupJobId ?? null)
+      prepared(this.db, `INSERT INTO jobs (id, run_id, kind, from_version, to_version, status, reason, requested_by, force, compose, created_at, backup, restore_backup_job_id, override)
+        VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(input.id, input.runId, input.kind, input.fromVersion, input.toVersion, JSON.stringify(input.requestedBy), input.force ? 1 : 0, input.compose, now, input.backup === false ? 0 : 1, input.restoreBackupJobId ?? null, input.override ? JSON.stringify(input.override) : null)
       const step = prepared(this.db, `INSERT INTO steps (job_id, name, position, status) VALUES (?, ?, ?, 'pending')`)
       JOB_STEPS.forEach((name, i) => step.run(input.id, name, i))
       return this.emitJob(input.id)

@@ -142,6 +142,8 @@ export interface RunnerOptions {
   log: (line: string) => void
   /** How often held journal writes are retried (tests shorten it). */
   journalRetryMs?: number
+  /** The plan's checks, judged again at the start of `preflight` (sidecar/preflight-checks.ts); throws to refuse the job. */
+  preflightChecks?: (ctx: StepContext, job: Job) => Promise<void>
 }
 
 export class Runner {
@@ -256,7 +258,7 @@ export class Runner {
   private perform(name: typeof JOB_STEPS[number], ctx: StepContext, job: Job): Promise<void> {
     const { driver } = this.opts
     switch (name) {
-      case 'preflight': return driver.preflight(ctx)
+      case 'preflight': return this.preflight(ctx, job)
       case 'backup': return driver.backup(ctx)
       case 'stage': return driver.stage(ctx)
       case 'pull': return driver.pull(ctx)
@@ -266,6 +268,11 @@ export class Runner {
       case 'verify': return driver.verify(ctx, job.toVersion)
       case 'commit': return this.commit(ctx, job)
     }
+  }
+
+  private async preflight(ctx: StepContext, job: Job): Promise<void> {
+    await this.opts.preflightChecks?.(ctx, job)
+    await this.opts.driver.preflight(ctx)
   }
 
   private async commit(ctx: StepContext, job: Job): Promise<void> {

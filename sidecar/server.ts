@@ -21,7 +21,7 @@ import type { ComposePolicyOptions } from '../shared/compose-policy'
 import { BUNDLE_LOG_LINES, BUNDLE_RUNS, bundleBytes, secretValues } from '../shared/node/bundle'
 import { formatCheck } from '../shared/node/checks/types'
 import { checkRequestSignatureHeaders, ReplayGuard, verifyRequestHeaders } from '../shared/request-signing'
-import type { SidecarHealth } from '../shared/schemas/job'
+import type { HostFacts, SidecarHealth } from '../shared/schemas/job'
 import { OVERRIDE_FILE } from './drivers/compose-cli'
 import type { Driver } from './drivers/types'
 import { bodyLimit, DEFAULT_LIMITS, readBody, type ServerLimits } from './http'
@@ -42,6 +42,22 @@ export interface ServerDeps {
   log: (line: string) => void
   /** Defaults to DEFAULT_LIMITS; tests shorten them. */
   limits?: Partial<ServerLimits>
+}
+
+/** The updater's own version: the image's (OWLAT_VERSION), else the package's. */
+export function updaterVersion(): string {
+  if (process.env.OWLAT_VERSION?.trim()) return process.env.OWLAT_VERSION.trim()
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown'
+  }
+  catch {
+    return 'unknown'
+  }
+}
+
+/** What `GET /v1/health` reports of the updater and its host for the plan's checks; null from a driver that cannot say. */
+export async function hostFactsOf(driver: Driver): Promise<HostFacts | null> {
+  return driver.hostFacts ? { updater: updaterVersion(), ...await driver.hostFacts() } : null
 }
 
 /** A request as the log names it: method and target, bounded and with control characters escaped. */
@@ -139,6 +155,7 @@ export function createSidecarServer(deps: ServerDeps): Server {
     driver: deps.driver.name,
     services: await deps.driver.health(),
     backups: deps.driver.capabilities.backups,
+    host: await hostFactsOf(deps.driver),
   })))
 
   router.post('/v1/jobs', defineEventHandler(async (event) => {

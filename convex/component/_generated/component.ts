@@ -127,6 +127,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             notesHtml: string;
             migratesData: boolean;
             rollbackFloor: string | null;
+            minimumFrom?: string | null;
             verified: boolean;
             verifyError: string | null;
           }>;
@@ -160,6 +161,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             notesHtml: string;
             migratesData: boolean;
             rollbackFloor: string | null;
+            minimumFrom?: string | null;
             verified: boolean;
             verifyError: string | null;
           }>;

@@ -88,6 +88,10 @@ const MIGRATIONS = [
   `
   ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0;
   `,
+  // Failing checks an admin ignored to start the run, with the reason (JSON).
+  `
+  ALTER TABLE runs ADD COLUMN override TEXT;
+  `,
 ]
 
 // Each table's rows follow the shared schema of what it stores; opening the file checks the columns.
