@@ -153,3 +153,13 @@ export function addRelease(stack: Pick<Stack, 'dataDir' | 'releaseDir'>, version
   })
   return artifactNames(version)
 }
+
+/**
+ * Takes a demo release out of a bootstrapped data dir (for `startStack`'s `prepare`): the route
+ * tests written before the demo's required stop 1.3.1 read 1.3.0 as the newest release.
+ */
+export function withoutDemoRelease(version: string): (dataDir: string) => void {
+  return (dataDir) => {
+    for (const file of Object.values(artifactNames(version))) rmSync(join(dataDir, 'releases', file), { force: true })
+  }
+}

@@ -179,7 +179,7 @@ describe('Journal', () => {
     journal.createJob(newJob('new', { restoreBackupJobId: 'old' }))
     expect(journal.jobInput('new').restoreBackupJobId).toBe('old')
     const check = new Database(path, { readonly: true })
-    expect(check.pragma('user_version', { simple: true })).toBe(2)
+    expect(check.pragma('user_version', { simple: true })).toBe(3)
     check.close()
   })
 

@@ -61,7 +61,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             | "run.closed"
             | "settings.changed"
             | "release.dismissed"
-            | "run.acknowledged";
+            | "run.acknowledged"
+            | "checks.ignored";
           actor: string | null;
           runId: string | null;
           detail: string;
@@ -80,7 +81,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             | "run.closed"
             | "settings.changed"
             | "release.dismissed"
-            | "run.acknowledged";
+            | "run.acknowledged"
+            | "checks.ignored";
           actor: string | null;
           runId: string | null;
           detail: string;
@@ -221,6 +223,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               log: Array<string>;
               error: string | null;
             }>;
+            override?: { reason: string; checks: Array<string> } | null;
             runId: string | null;
             createdAt: number;
             startedAt: number | null;
@@ -259,6 +262,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         },
@@ -296,6 +300,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         },
@@ -333,6 +338,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         } | null,
@@ -370,6 +376,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         } | null,
@@ -407,6 +414,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         } | null,
@@ -444,6 +452,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         }>,
@@ -457,6 +466,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           fromVersion: string;
           toVersion: string;
           requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          override?: { reason: string; checks: Array<string> } | null;
         },
         {
           id: string;
@@ -486,6 +496,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         },
@@ -551,6 +562,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         },
