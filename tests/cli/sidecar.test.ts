@@ -313,7 +313,7 @@ describe('owlat against a real updater', () => {
     expect(rolledBack.exitCode, rolledBack.stdout + rolledBack.stderr).toBe(0)
     expect(rolledBack.stdout).toMatch(/^Roll back: 1\.5\.0 → 1\.3\.1 /m)
     expect((await status()).version).toBe('1.3.1')
-  })
+  }, 180_000)
 
   it('upgrade --version to an older release rolls back, as the maintenance guide documents', async () => {
     const result = await runCli(['upgrade', '--version', '1.2.3', '--yes'], env)
