@@ -28,6 +28,8 @@ interface DemoRelease {
   severity: 'normal' | 'security'
   migratesData: boolean
   rollbackFloor: string | null
+  /** A required upgrade stop: installs only over this version or newer. */
+  minimumFrom?: string
   /** Environment of the web service; the local driver passes it to the web process. */
   webEnv?: Record<string, string>
   notes: string
@@ -60,6 +62,17 @@ export const DEMO_RELEASES: DemoRelease[] = [
     migratesData: false,
     rollbackFloor: null,
     notes: '## 1.3.0\n\n**New:** segments can be scheduled.\n\n- Campaign editor: undo history.\n- See the [changelog](https://github.com/owlat/owlat/releases/tag/v1.3.0).\n',
+  },
+  {
+    // A required upgrade stop: from 1.2.2 the path is 1.2.2 → 1.3.0 → 1.3.1.
+    version: '1.3.1',
+    channel: 'stable',
+    publishedAt: '2026-11-20T10:00:00Z',
+    severity: 'normal',
+    migratesData: false,
+    rollbackFloor: null,
+    minimumFrom: '1.3.0',
+    notes: '## 1.3.1\n\n- Scheduled segments keep their time zone.\n\n**Upgrade stop:** installs only over 1.3.0 or newer; older instances go through 1.3.0 first.\n',
   },
   {
     version: '1.4.0-beta.1',
@@ -182,6 +195,7 @@ export function bootstrapDataDir(dataDir: string, opts: BootstrapOptions = {}): 
       severity: r.severity,
       images: ['web', 'updater'].map(service => ({ service, image: `ghcr.io/owlat/${service}:${r.version}` })),
       migrations: { migratesData: r.migratesData, rollbackFloor: r.rollbackFloor },
+      ...(r.minimumFrom ? { minimumFrom: r.minimumFrom } : {}),
       notes: r.notes,
     }
     writeReleaseArtifacts({ dir: releaseDir, compose: demoCompose(r), privateKey, manifest, private: resolve(releaseDir).startsWith(`${resolve(dataDir)}${sep}`) })

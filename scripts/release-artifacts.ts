@@ -4,7 +4,12 @@
  *
  *   npm run release:artifacts -- VERSION --template FILE (--images PREFIX | --image SERVICE=REF@sha256:… …)
  *     --key PRIVATE.pem --out DIR [--channel stable|beta] [--severity normal|security]
- *     [--notes FILE] [--migrates-data] [--rollback-floor V] [--published-at ISO] [--force]
+ *     [--notes FILE] [--migrates-data] [--rollback-floor V] [--minimum-from V] [--requires-updater V]
+ *     [--requires-engine V] [--requires-compose V] [--published-at ISO] [--force]
+ *
+ * `--minimum-from V` makes V a required upgrade stop: the release installs only over V or newer, and
+ * older instances are taken through V first. `--requires-*` name the oldest updater, container
+ * engine and compose the release needs; the plan's checks compare them with the host.
  *
  * `--images ghcr.io/owlat/` pins this repository's three images (`npm run images -- VERSION`, then
  * pushed): `web`, `updater` and `convex-deploy` at VERSION under that prefix, each by the digest the
@@ -22,6 +27,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import semver from 'semver'
 import { isMap, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { checkComposePolicy, composePolicyOptionsFromEnv } from '../shared/compose-policy'
@@ -31,7 +37,8 @@ import { verifyRelease } from '../shared/release-verify'
 import { isPrerelease, isVersion } from '../shared/version'
 
 const USAGE = 'usage: release:artifacts VERSION --template FILE (--images PREFIX | --image SERVICE=REF@sha256:<digest> [--image …]) --key PRIVATE.pem --out DIR '
-  + '[--channel stable|beta] [--severity normal|security] [--notes FILE] [--migrates-data] [--rollback-floor V] [--published-at ISO] [--force] '
+  + '[--channel stable|beta] [--severity normal|security] [--notes FILE] [--migrates-data] [--rollback-floor V] [--minimum-from V] '
+  + '[--requires-updater V] [--requires-engine V] [--requires-compose V] [--published-at ISO] [--force] '
   + '[--revoke V=REASON …] [--next-key PUBLIC.pem …] [--retire-key PUBLIC.pem …] [--index-ttl-days N]'
 
 // Repository, optional tag, then the digest that pins it: a tag alone can be moved after signing.
@@ -63,6 +70,10 @@ const argsSchema = z.object({
   notes: z.string().min(1).optional(),
   migratesData: z.boolean().default(false),
   rollbackFloor: semverArg('--rollback-floor').optional(),
+  minimumFrom: semverArg('--minimum-from').optional(),
+  requiresUpdater: semverArg('--requires-updater').optional(),
+  requiresEngine: semverArg('--requires-engine').optional(),
+  requiresCompose: semverArg('--requires-compose').optional(),
   publishedAt: z.iso.datetime({ offset: true, error: '--published-at must be an ISO date-time like 2026-11-01T10:00:00Z' }).optional(),
   force: z.boolean().default(false),
   /** Earlier releases this publication revokes, each with why; the index names this version to move to. */
@@ -79,6 +90,9 @@ const argsSchema = z.object({
   }
   if (a.rollbackFloor !== undefined && !a.migratesData) {
     ctx.addIssue({ code: 'custom', message: '--rollback-floor only applies with --migrates-data' })
+  }
+  if (a.minimumFrom !== undefined && isVersion(a.version) && isVersion(a.minimumFrom) && !semver.lt(a.minimumFrom, a.version)) {
+    ctx.addIssue({ code: 'custom', message: `--minimum-from ${a.minimumFrom} must be older than the release ${a.version}` })
   }
 })
 
@@ -102,6 +116,10 @@ function parse(argv: string[]) {
       'notes': { type: 'string' },
       'migrates-data': { type: 'boolean' },
       'rollback-floor': { type: 'string' },
+      'minimum-from': { type: 'string' },
+      'requires-updater': { type: 'string' },
+      'requires-engine': { type: 'string' },
+      'requires-compose': { type: 'string' },
       'published-at': { type: 'string' },
       'force': { type: 'boolean' },
       'revoke': { type: 'string', multiple: true },
@@ -125,6 +143,10 @@ function parse(argv: string[]) {
     notes: values.notes,
     migratesData: values['migrates-data'],
     rollbackFloor: values['rollback-floor'],
+    minimumFrom: values['minimum-from'],
+    requiresUpdater: values['requires-updater'],
+    requiresEngine: values['requires-engine'],
+    requiresCompose: values['requires-compose'],
     publishedAt: values['published-at'],
     force: values.force,
     revoke: values.revoke,
@@ -209,6 +231,12 @@ export function pinCompose(template: string, images: Map<string, string>): { com
   return { compose: doc.toString(), images: pinned }
 }
 
+/** The manifest's `requires`, only with what was given (absent when nothing was). */
+function requirements(args: { requiresUpdater?: string, requiresEngine?: string, requiresCompose?: string }) {
+  const requires = Object.fromEntries(Object.entries({ updater: args.requiresUpdater, engine: args.requiresEngine, compose: args.requiresCompose }).filter(([, v]) => v !== undefined))
+  return Object.keys(requires).length > 0 ? { requires } : {}
+}
+
 export function buildReleaseArtifacts(argv: string[], env: NodeJS.ProcessEnv = process.env): ReleaseArtifactsResult {
   const args = parse(argv)
   const out = resolve(args.out)
@@ -244,6 +272,8 @@ export function buildReleaseArtifacts(argv: string[], env: NodeJS.ProcessEnv = p
       severity: args.severity,
       images,
       migrations: { migratesData: args.migratesData, rollbackFloor: args.rollbackFloor ?? null },
+      ...(args.minimumFrom ? { minimumFrom: args.minimumFrom } : {}),
+      ...requirements(args),
       notes: args.notes ? readInput(args.notes, '--notes') : `## ${args.version}\n`,
     },
     // The publication's signed index (releases-index.json): this release added, the serial one higher.

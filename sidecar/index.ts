@@ -10,9 +10,11 @@ import { composePolicyOptionsFromEnv } from '../shared/compose-policy'
 import type { OwlatConfig } from '../shared/config'
 import { Backups, backupScheduleFromEnv } from './backups'
 import { createDriver } from './drivers/registry'
-import type { Driver, DriverCapabilities } from './drivers/types'
+import type { Driver, DriverCapabilities, StepContext } from './drivers/types'
+import type { Job } from '../shared/schemas/job'
 import { Journal } from './journal'
 import { ReleaseArchive } from './release-archive'
+import { runPreflightChecks } from './preflight-checks'
 import { Runner } from './runner'
 import type { ServerLimits } from './http'
 import { createSidecarServer } from './server'
@@ -85,11 +87,12 @@ export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {
   const installed = driver.installedVersion()
   const journal = new Journal(join(config.dataDir, 'updater', 'journal.sqlite'))
   if (!journal.installedVersion()) journal.setInstalledVersion(installed)
-  const runner = new Runner({ journal, driver, log, watchMs: config.watchMs, journalRetryMs: opts.journalRetryMs })
-  const stopSelfUpdates = selfUpdateAfterCommits(driver, journal, log)
   // Relative bind mounts resolve against the folder the compose file is deployed in.
   const composePolicy = composePolicyOptionsFromEnv(process.env, driver.projectDir)
   const archive = new ReleaseArchive(join(config.dataDir, 'updater', 'releases'), () => releasePublicKey)
+  const preflightChecks = (ctx: StepContext, job: Job) => runPreflightChecks({ driver, archive, releasePublicKey, composePolicy }, ctx, job)
+  const runner = new Runner({ journal, driver, log, watchMs: config.watchMs, journalRetryMs: opts.journalRetryMs, preflightChecks })
+  const stopSelfUpdates = selfUpdateAfterCommits(driver, journal, log)
   const backups = new Backups({ driver, journal, log, schedule: backupScheduleFromEnv(process.env) })
   const server = createSidecarServer({ journal, runner, driver, archive, backups, secret, releasePublicKey, composePolicy, log, limits: opts.limits })
 

@@ -136,6 +136,7 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
     compose: request.compose,
     backup: request.backup,
     restoreBackupJobId: request.restoreBackupJobId,
+    override: request.override,
   })
   return { ok: true, job }
 }

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3'
 import { z } from 'zod'
 import { assertTransition, isTerminalStatus, type RunKind, type RunStatus } from '../shared/run-state'
 import { JOB_STEPS, STEP_LOG_LIMIT, type StepName } from '../shared/steps'
-import { stepSchema, type RequestedBy } from '../shared/schemas/common'
+import { stepSchema, type CheckOverride, type RequestedBy } from '../shared/schemas/common'
 import { jobBackupSchema, jobSchema, type Job, type JobBackup, type JobEvent } from '../shared/schemas/job'
 import { addMissingColumns, migrate } from '../shared/node/sqlite-migrations'
 import { openSqliteFile, prepared } from '../shared/node/sqlite-open'
@@ -48,6 +48,8 @@ export interface NewJob {
   restoreBackupJobId?: string | null
   /** A restore job: the backup archive it puts back. */
   restoreArchive?: string | null
+  /** Failing checks the requester chose to ignore, with the reason (default none). */
+  override?: CheckOverride | null
 }
 
 export interface JournalEvent {
@@ -127,6 +129,8 @@ const MIGRATIONS = [
   ]),
   // Restore jobs (`owlat restore FILE`): the archive they put back.
   addMissingColumns('jobs', [['restore_archive', 'TEXT']]),
+  // Failing checks the requester ignored, with the reason (JSON).
+  addMissingColumns('jobs', [['override', 'TEXT']]),
 ]
 
 // Rows follow the shared schemas; the steps of a job come from their own table.
@@ -159,9 +163,9 @@ export class Journal {
 
   createJob(input: NewJob, now = Date.now()): Job {
     return this.write(() => {
-      prepared(this.db, `INSERT INTO jobs (id, run_id, kind, from_version, to_version, status, reason, requested_by, force, compose, created_at, backup, restore_backup_job_id, restore_archive)
-        VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(input.id, input.runId, input.kind, input.fromVersion, input.toVersion, JSON.stringify(input.requestedBy), input.force ? 1 : 0, input.compose, now, input.backup === false ? 0 : 1, input.restoreBackupJobId ?? null, input.restoreArchive ?? null)
+      prepared(this.db, `INSERT INTO jobs (id, run_id, kind, from_version, to_version, status, reason, requested_by, force, compose, created_at, backup, restore_backup_job_id, restore_archive, override)
+        VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(input.id, input.runId, input.kind, input.fromVersion, input.toVersion, JSON.stringify(input.requestedBy), input.force ? 1 : 0, input.compose, now, input.backup === false ? 0 : 1, input.restoreBackupJobId ?? null, input.restoreArchive ?? null, input.override ? JSON.stringify(input.override) : null)
       const step = prepared(this.db, `INSERT INTO steps (job_id, name, position, status) VALUES (?, ?, ?, 'pending')`)
       JOB_STEPS.forEach((name, i) => step.run(input.id, name, i))
       return this.emitJob(input.id)

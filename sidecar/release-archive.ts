@@ -30,6 +30,11 @@ export class ReleaseArchive {
     writeAtomic(join(this.dir, names.manifest), artifacts.manifestBytes, PRIVATE_FILE_MODE)
   }
 
+  /** The kept artifacts of one release, as admitted. */
+  artifacts(version: string): Promise<ReleaseArtifacts> {
+    return this.source.getArtifacts(version)
+  }
+
   async releases(): Promise<Release[]> {
     return (await this.source.listReleases()).releases
   }

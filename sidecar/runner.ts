@@ -153,6 +153,8 @@ export interface RunnerOptions {
   watchSampleMs?: number
   /** How often held journal writes are retried (tests shorten it). */
   journalRetryMs?: number
+  /** The plan's checks, judged again at the start of `preflight` (sidecar/preflight-checks.ts); throws to refuse the job. */
+  preflightChecks?: (ctx: StepContext, job: Job) => Promise<void>
 }
 
 export class Runner {
@@ -267,7 +269,7 @@ export class Runner {
   private perform(name: typeof JOB_STEPS[number], ctx: StepContext, job: Job): Promise<void> {
     const { driver } = this.opts
     switch (name) {
-      case 'preflight': return driver.preflight(ctx)
+      case 'preflight': return this.preflight(ctx, job)
       case 'backup': return driver.backup(ctx)
       case 'stage': return driver.stage(ctx)
       case 'pull': return driver.pull(ctx)
@@ -309,6 +311,11 @@ export class Runner {
       }
       await sleep(Math.min(every, startedAt + windowMs - now), undefined, { signal: ctx.signal })
     }
+  }
+
+  private async preflight(ctx: StepContext, job: Job): Promise<void> {
+    await this.opts.preflightChecks?.(ctx, job)
+    await this.opts.driver.preflight(ctx)
   }
 
   private async commit(ctx: StepContext, job: Job): Promise<void> {

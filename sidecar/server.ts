@@ -22,7 +22,7 @@ import { BUNDLE_LOG_LINES, BUNDLE_RUNS, bundleBytes, secretValues } from '../sha
 import { formatCheck } from '../shared/node/checks/types'
 import { checkRequestSignatureHeaders, ReplayGuard, verifyRequestHeaders } from '../shared/request-signing'
 import type { ReleaseKeys } from '../shared/release-verify'
-import type { SidecarHealth } from '../shared/schemas/job'
+import type { HostFacts, SidecarHealth } from '../shared/schemas/job'
 import { backupFileSchema } from '../shared/schemas/backup'
 import { BackupRefused, type Backups } from './backups'
 import { OVERRIDE_FILE } from './drivers/compose-cli'
@@ -47,6 +47,22 @@ export interface ServerDeps {
   log: (line: string) => void
   /** Defaults to DEFAULT_LIMITS; tests shorten them. */
   limits?: Partial<ServerLimits>
+}
+
+/** The updater's own version: the image's (OWLAT_VERSION), else the package's. */
+export function updaterVersion(): string {
+  if (process.env.OWLAT_VERSION?.trim()) return process.env.OWLAT_VERSION.trim()
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown'
+  }
+  catch {
+    return 'unknown'
+  }
+}
+
+/** What `GET /v1/health` reports of the updater and its host for the plan's checks; null from a driver that cannot say. */
+export async function hostFactsOf(driver: Driver): Promise<HostFacts | null> {
+  return driver.hostFacts ? { updater: updaterVersion(), ...await driver.hostFacts() } : null
 }
 
 /** A request as the log names it: method and target, bounded and with control characters escaped. */
@@ -144,6 +160,7 @@ export function createSidecarServer(deps: ServerDeps): Server {
     driver: deps.driver.name,
     services: await deps.driver.health(),
     backups: deps.driver.capabilities.backups,
+    host: await hostFactsOf(deps.driver),
   })))
 
   const refusal = (err: unknown) => err instanceof BackupRefused ? createError({ statusCode: err.status, message: err.message }) : err

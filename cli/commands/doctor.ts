@@ -32,6 +32,8 @@ import { ComposeCli, detectCompose, overrideFile } from '../../sidecar/drivers/c
 import { renderComposeConfig } from '../../sidecar/drivers/compose-config'
 import { activeProfiles, deploySteps, parseComposeModel, projectName, withOverride, type ComposeModel } from '../../sidecar/drivers/compose-project'
 import { describeSidecarFailure, isSidecarFailure, sidecarFailureKind } from '../sidecar'
+import { cliPath, cliPlanChecks } from '../plan'
+import { isPrerelease, isVersion, newestApplicable, type Channel } from '../../shared/version'
 
 export type CheckResult = Check
 export { formatCheck, MIN_SECRET_LENGTH, secretWeakness }
@@ -261,6 +263,35 @@ async function stackSection(ctx: CommandEnv, health: SidecarHealth | null): Prom
   return checks
 }
 
+/**
+ * The plan's checks (the ones the web's plan, `owlat upgrade` and the updater's preflight run) for
+ * an update to the newest release this instance would be offered, with its path.
+ */
+async function planSection(ctx: CommandEnv, client: SidecarClient | null, health: SidecarHealth | null): Promise<{ heading: string | null, checks: Check[] }> {
+  if (!client || !health) return { heading: null, checks: [skipCheck('plan', 'skipped: the updater did not answer')] }
+  if (!isVersion(health.version)) return { heading: null, checks: [skipCheck('plan', `the updater reports version ${health.version}, not a release: no update to plan`)] }
+  const source = releaseSource(ctx)
+  let releases: Release[]
+  let key: string
+  try {
+    key = ctx.config.releasePublicKey()
+    releases = await listReleases(source)
+  }
+  catch {
+    return { heading: null, checks: [skipCheck('plan', 'skipped: the releases cannot be read (see the releases check)')] }
+  }
+  const channel: Channel = isPrerelease(health.version) ? 'beta' : 'stable'
+  const target = newestApplicable(releases.filter(r => r.verified), health.version, channel)
+  if (!target) return { heading: null, checks: [okCheck('plan', `no update to plan: ${health.version} is the newest verified release on the ${channel} channel`)] }
+  const path = cliPath('update', health.version, target.version, releases, channel)
+  const artifacts = await source.getArtifacts(target.version).then(a => ({ ok: true as const, artifacts: a }), (err: Error) => ({ ok: false as const, error: err.message }))
+  const jobs = await client.listJobs(10).catch(() => [])
+  const checks = cliPlanChecks({ kind: 'update', targetVersion: target.version, health: { ok: true, health }, artifacts, publicKey: key, policy: ctx.policy, jobs })
+  if (!path.ok) checks.push(failCheck('upgrade-path', path.reason, 'make the releases on the way available, or update to a nearer release with owlat upgrade --version V'))
+  const heading = `plan for an update to ${target.version}${path.ok ? ` (path ${[health.version, ...path.path].join(' → ')})` : ''}:`
+  return { heading, checks }
+}
+
 /** Runs the bundle part that fails as a note in the bundle, never as doctor's failure. */
 async function part(run: () => Promise<string>): Promise<string> {
   try {
@@ -341,6 +372,12 @@ export const doctorCommand = defineCommand({
     report(await checkReleases(env))
     report(checkSecrets(env))
     for (const check of await stackSection(env, updater.health)) report(check)
+    const plan = await planSection(env, updater.client, updater.health)
+    if (plan.heading) {
+      lines.push(plan.heading)
+      printLine(plan.heading)
+    }
+    for (const check of plan.checks) report(check)
     const failed = results.filter(r => r.status === 'fail').map(r => r.id)
     const summary = failed.length > 0 ? `doctor: ${failed.length} check(s) failed: ${failed.join(', ')}` : null
     if (args.bundle) {

@@ -1,8 +1,9 @@
 /**
- * `owlat upgrade [--version V] [--yes] [--try-again]` and `owlat rollback [--version V] [--yes]`:
- * pick a release from the release source, judge it by the shared target rules (the ones the web
- * explains and the updater enforces), verify it, confirm, hand it to the updater and follow the
- * job until it ends. A release that already failed on this instance is never picked by itself
+ * `owlat upgrade [--version V] [--yes] [--try-again] [--ignore-checks --reason R]` and
+ * `owlat rollback [--version V] [--yes]`: pick a release from the release source, judge it by the
+ * shared target rules (the ones the web explains and the updater enforces), verify it, show the
+ * path through required upgrade stops and the plan's checks (a failing one stops here unless
+ * ignored with a reason), confirm, hand it to the updater and follow the job until it ends. A release that already failed on this instance is never picked by itself
  * and is installed again only with `--try-again`. Exit 0 only when the job succeeded.
  */
 import { defineCommand, type ArgsDef } from 'citty'
@@ -28,6 +29,10 @@ import { followJob, followWithDetach } from '../follow'
 import { formatTime, JobPrinter, outcome, printFailure, printLine } from '../job-view'
 import { bold, green, red, yellow, notesStyle } from '../style'
 import { checkRelease, listReleases, releaseSource } from '../releases'
+import { cliPath, cliPlanChecks, failing } from '../plan'
+import { formatCheck, type Check } from '../../shared/node/checks/types'
+import { checkOverrideSchema, type CheckOverride } from '../../shared/schemas/common'
+import type { Job, SidecarHealth } from '../../shared/schemas/job'
 
 /** What this command starts; a restore comes from `owlat restore FILE`. */
 type RunKind = Exclude<AnyRunKind, 'restore'>
@@ -36,13 +41,17 @@ const jobArgs = {
   'version': { type: 'string', description: 'Target version (default: see the command)', valueHint: 'V' },
   'yes': { type: 'boolean', description: 'Do not ask for confirmation' },
   'try-again': { type: 'boolean', description: 'Install the release even though it already failed on this instance' },
+  'ignore-checks': { type: 'boolean', description: 'Go ahead although some of the plan\'s checks fail (needs --reason)' },
+  'reason': { type: 'string', description: 'Why the failing checks may be ignored (recorded in the run)', valueHint: 'R' },
 } satisfies ArgsDef
 
 const jobArgsSchema = z.object({
   'version': versionSchema.optional(),
   'yes': z.boolean().default(false),
   'try-again': z.boolean().default(false),
-})
+  'ignore-checks': z.boolean().default(false),
+  'reason': checkOverrideSchema.shape.reason.optional(),
+}).refine(a => !a['ignore-checks'] || a.reason !== undefined, { path: ['reason'], message: '--ignore-checks needs --reason R: why it is safe to go ahead' })
 
 /** As many past jobs as the updater lists: versions this instance ran count for rollbacks. */
 const HISTORY_LIMIT = 100
@@ -56,6 +65,8 @@ interface Situation {
   runs: RunRecord[]
   /** Releases that failed on this instance, from the updater's own jobs. */
   failed: FailedAttempt[]
+  health: SidecarHealth
+  jobs: Job[]
 }
 
 interface Target {
@@ -141,6 +152,19 @@ function showPlan(installed: string, kind: RunKind, manifest: ReleaseManifest, f
   if (notes) printLine(`\n${notes}\n`)
 }
 
+/** Prints the plan's checks; a failing one stops here unless ignored with a reason, which becomes the job's override. */
+function gate(checks: Check[], args: z.output<typeof jobArgsSchema>): CheckOverride | null {
+  printLine(bold('Checks:'))
+  for (const check of checks) printLine(`  ${formatCheck(check)}`)
+  const { failing: failed, never } = failing(checks)
+  if (failed.length === 0) return null
+  const ids = failed.map(c => c.id)
+  if (never.length > 0) throw new CliError(`failing checks that cannot be ignored: ${never.map(c => `${c.id}: ${c.message}`).join('; ')}; nothing was changed`)
+  if (!args['ignore-checks']) throw new CliError(`failing checks: ${failed.map(c => `${c.id}: ${c.message}`).join('; ')}; nothing was changed (fix them, or pass --ignore-checks --reason R)`)
+  printLine(yellow(`Ignoring the failing checks ${ids.join(', ')}: ${args.reason}`))
+  return { reason: args.reason!, checks: ids }
+}
+
 function noTerminal(): CliError {
   return new CliError('no terminal to confirm on: pass --yes to proceed without asking', 'usage')
 }
@@ -161,7 +185,7 @@ async function situation(): Promise<Situation> {
   const source = releaseSource(ctx)
   const [health, jobs, releases] = await Promise.all([client.health(), client.listJobs(HISTORY_LIMIT), listReleases(source)])
   const runs = runRecordsOfJobs(jobs)
-  return { ctx, client, source, installed: installedVersion(health.version), releases, runs, failed: failedReleases(runs) }
+  return { ctx, client, source, installed: installedVersion(health.version), releases, runs, failed: failedReleases(runs), health, jobs }
 }
 
 async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Promise<void> {
@@ -184,6 +208,19 @@ async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Prom
   const release = await checkRelease(s.source, target.version, key, s.ctx.policy)
   if (!release.ok) throw new CliError(`release ${target.version} failed verification, nothing was changed: ${release.reason}`)
   showPlan(s.installed, target.kind, release.manifest, retryFailed ? s.failed.find(f => f.version === target.version) ?? null : null)
+  const channel = channelFor(s.installed, args.version)
+  const path = cliPath(target.kind, s.installed, target.version, s.releases, channel)
+  if (!path.ok) throw new CliError(`cannot ${target.kind === 'update' ? 'update' : 'roll back'} to ${target.version}: ${path.reason}`)
+  printLine(`Path: ${[s.installed, ...path.path].join(' → ')}${path.path.length > 1 ? ` (required upgrade stops: ${path.path.slice(0, -1).join(', ')})` : ''}`)
+  const override = gate(cliPlanChecks({
+    kind: target.kind,
+    targetVersion: target.version,
+    health: { ok: true, health: s.health },
+    artifacts: { ok: true, artifacts: release.artifacts },
+    publicKey: key,
+    policy: s.ctx.policy,
+    jobs: s.jobs,
+  }), args)
   // Upgrades must be confirmed even in scripts (--yes); an explicit rollback is its own consent
   // outside a terminal, which keeps `owlat rollback --version V` scriptable as pinned.
   await confirm(`${target.kind === 'update' ? 'Update' : 'Roll back'} to ${target.version} now?`, args.yes, mode === 'update')
@@ -193,8 +230,10 @@ async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Prom
     runId: null,
     kind: target.kind,
     requestedBy: cliRequester(),
-    channel: channelFor(s.installed, args.version),
+    channel,
     retryFailed,
+    override,
+    ...(path.path.length > 1 ? { path: path.path } : {}),
   }, floors)
   let jobId: string
   try {

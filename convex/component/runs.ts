@@ -34,6 +34,17 @@ async function refuseWhileActive(ctx: QueryCtx): Promise<void> {
   if (active) throw storeError({ code: 'ACTIVE_RUN', activeRunId: active._id })
 }
 
+/** An admin's override of failing checks gets its own entry, with the reason, beside the run's. */
+async function auditOverride(ctx: MutationCtx, runId: Id<'runs'>, doc: Pick<Doc<'runs'>, 'override' | 'requestedBy' | 'kind' | 'toVersion'>): Promise<void> {
+  if (!doc.override) return
+  await recordAudit(ctx, {
+    action: 'checks.ignored',
+    actor: doc.requestedBy.email,
+    runId,
+    detail: `${doc.kind} to ${doc.toVersion} despite failing checks (${doc.override.checks.join(', ') || 'none listed'}): ${doc.override.reason}`,
+  })
+}
+
 async function auditClosed(ctx: MutationCtx, runId: Id<'runs'>, doc: Doc<'runs'>): Promise<void> {
   await recordAudit(ctx, {
     action: 'run.closed',
@@ -56,6 +67,7 @@ export const open = mutation({
       runId: id,
       detail: `${run.kind} ${run.fromVersion} → ${run.toVersion} via ${run.requestedBy.via}`,
     })
+    await auditOverride(ctx, id, run)
     return toRunView((await ctx.db.get('runs', id))!)
   },
 })
@@ -143,6 +155,7 @@ export const adoptJob = mutation({
       detail: `${job.kind} ${job.fromVersion} → ${job.toVersion} via ${job.requestedBy.via} (job ${job.id}, ${job.status})`,
     })
     const doc = (await ctx.db.get('runs', id))!
+    await auditOverride(ctx, id, doc)
     if (!isActiveStatus(doc.status)) await auditClosed(ctx, id, doc)
     return toRunView(doc)
   },

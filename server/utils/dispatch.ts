@@ -6,7 +6,8 @@ import { sha256Hex, verifyRelease, type ReleaseArtifacts } from '#layers/owlat-s
 import { judgeAgainstIndex } from '../../shared/release-index'
 import { checkReleaseIndexFresh } from '../../shared/node/checks/release-index'
 import type { RunKind } from '#layers/owlat-system/shared/run-state'
-import type { Run, SessionUser } from '#layers/owlat-system/shared/schemas/api'
+import type { Plan, Run, SessionUser } from '#layers/owlat-system/shared/schemas/api'
+import type { CheckOverride } from '#layers/owlat-system/shared/schemas/common'
 import { GitHubError } from '../../shared/releases/github'
 import { floorManifests, jobRequestFor } from '../../shared/job-request'
 import { ReleaseNotFoundError } from '../../shared/releases/source'
@@ -16,6 +17,7 @@ import { SidecarRejectedError, SidecarUnreachableError } from './sidecar'
 import { ActiveRunError } from './store/types'
 import { loadRollbackCandidates, ROLLBACK_HISTORY_LIMIT } from './rollbacks'
 import { checkTarget } from '../../shared/targets'
+import { buildPlan, planFailures } from './plan'
 
 function badRequest(message: string) {
   return createError({ statusCode: 400, statusMessage: 'Bad Request', message })
@@ -39,6 +41,14 @@ export interface StartOptions {
   restoreBackup: boolean
   /** Install the target even though it failed on this instance before ("try again anyway"). */
   retryFailed?: boolean
+  /** Go ahead although the plan has failing checks; needs `reason`, which the run records. */
+  ignoreChecks?: boolean
+  reason?: string
+}
+
+/** 409 with the plan's checks: a failing one stops the run unless the admin overrides it. */
+function checksFailed(plan: Plan, message: string) {
+  return createError({ statusCode: 409, statusMessage: 'Conflict', message, data: { checks: plan.checks, path: plan.path } })
 }
 
 export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion: string, user: SessionUser, options: StartOptions): Promise<{ runId: string }> {
@@ -93,9 +103,21 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
     throw createError({ statusCode: 409, statusMessage: 'Conflict', message: `No update starts on stale release information: ${freshness.message}`, data: { checks: [freshness] } })
   }
 
+  // The plan's checks: a failing one stops the run here unless the admin ignores it with a reason.
+  if (options.ignoreChecks && !options.reason) throw badRequest('Give a reason for ignoring the failing checks')
+  const plan = await buildPlan(kind, targetVersion, { active: null })
+  const { failing, ignorable } = planFailures(plan)
+  let override: CheckOverride | null = null
+  if (failing.length > 0) {
+    const list = failing.map(c => `${c.id}: ${c.message}`).join('; ')
+    if (!ignorable) throw checksFailed(plan, `Checks that cannot be ignored fail: ${failing.filter(c => !c.ignorable).map(c => `${c.id}: ${c.message}`).join('; ')}`)
+    if (!options.ignoreChecks) throw checksFailed(plan, `Failing checks stop this ${kind === 'update' ? 'update' : 'rollback'}: ${list}. Fix them, or ignore them with a reason.`)
+    override = { reason: options.reason!, checks: failing.map(c => c.id) }
+  }
+
   let run: Run
   try {
-    run = await store.openRun({ kind, fromVersion: running, toVersion: targetVersion, requestedBy: { email: user.email, via: 'web' } })
+    run = await store.openRun({ kind, fromVersion: running, toVersion: targetVersion, requestedBy: { email: user.email, via: 'web' }, override })
   }
   catch (err) {
     if (err instanceof ActiveRunError) throw conflict(err.activeRunId)
@@ -112,6 +134,9 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
       restoreBackupJobId,
       channel,
       retryFailed: options.retryFailed === true,
+      override,
+      // Only when stops lie on the way: the updater runs one hop per version.
+      ...(plan.path.length > 1 ? { path: plan.path } : {}),
     }, floors), deps)
   }
   catch (err) {

@@ -116,6 +116,7 @@ export function toRelease(manifest: ReleaseManifest, verifyError: string | null,
     notesHtml: renderReleaseNotes(manifest.notes, manifest.version),
     migratesData: manifest.migrations.migratesData,
     rollbackFloor: manifest.migrations.rollbackFloor,
+    minimumFrom: manifest.minimumFrom ?? null,
     verified: verifyError === null,
     verifyError,
   }

@@ -16,10 +16,20 @@ export const targetVersionBodySchema = z.object({ targetVersion: versionSchema }
  * `POST /api/system/updates`. `backup` defaults on so the pinned `{targetVersion}` body keeps the
  * safe behaviour; a driver that cannot back up skips the step and says why.
  */
+/**
+ * Going ahead although the plan has failing checks: `ignoreChecks` with the admin's reason, which
+ * the run, the history and the audit trail record. The route insists on the reason.
+ */
+export const ignoreChecksFields = {
+  ignoreChecks: z.boolean().default(false),
+  reason: z.string().trim().max(1000, 'the reason is too long (1000 characters at most)').optional(),
+}
+
 export const updateBodySchema = targetVersionBodySchema.extend({
   backup: z.boolean().default(true),
   /** Install it even though it failed on this instance before ("try again anyway"). */
   retryFailed: z.boolean().default(false),
+  ...ignoreChecksFields,
 }).strict()
 export type UpdateBody = z.input<typeof updateBodySchema>
 
@@ -31,6 +41,7 @@ export const rollbackBodySchema = targetVersionBodySchema.extend({
   restoreBackup: z.boolean().default(true),
   /** Go back to it even though a run to it failed on this instance before. */
   retryFailed: z.boolean().default(false),
+  ...ignoreChecksFields,
 }).strict()
 export type RollbackBody = z.input<typeof rollbackBodySchema>
 
@@ -137,7 +148,7 @@ export const runSchema = runCoreSchema.extend({
 export type Run = z.infer<typeof runSchema>
 
 /** What opening a run takes; the store fills in the rest (`queued`, no job, no steps). */
-export const newRunSchema = runSchema.pick({ kind: true, fromVersion: true, toVersion: true, requestedBy: true })
+export const newRunSchema = runSchema.pick({ kind: true, fromVersion: true, toVersion: true, requestedBy: true, override: true })
 export type NewRun = z.infer<typeof newRunSchema>
 
 /** What a sync from the sidecar (or a reconciliation) may change on a run. */
@@ -293,3 +304,39 @@ export const rollbackCandidatesSchema = z.object({
   unavailableReason: z.string().nullable().default(null),
 })
 export type RollbackCandidates = z.infer<typeof rollbackCandidatesSchema>
+
+/** `GET /api/system/plan?targetVersion=V&kind=update|rollback` */
+export const planQuerySchema = z.object({
+  targetVersion: versionSchema,
+  kind: z.enum(['update', 'rollback']).default('update'),
+})
+
+/** One of the plan's checks (shared/node/checks/plan.ts). */
+export const planCheckSchema = z.object({
+  id: z.string(),
+  status: z.enum(['ok', 'warn', 'fail']),
+  message: z.string(),
+  fix: z.string().nullable(),
+  /** Whether ticking "ignore failing checks" (with a reason) lets this failure through. */
+  ignorable: z.boolean(),
+})
+export type PlanCheck = z.infer<typeof planCheckSchema>
+
+/** What an update or a rollback will do, before it starts (DESIGN.md, Plan). */
+export const planSchema = z.object({
+  kind: z.enum(['update', 'rollback']),
+  fromVersion: z.string(),
+  targetVersion: z.string(),
+  /** The versions to install in order, ending with the target, without the running one; empty when there is no way there. */
+  path: z.array(z.string()),
+  checks: z.array(planCheckSchema),
+  /** Every image that changes (null: the service is new, or goes). */
+  images: z.array(z.object({ service: z.string(), from: z.string().nullable(), to: z.string().nullable() })),
+  /** Unified diff of the running compose file against the target's, secrets masked; empty when equal. */
+  composeDiff: z.string(),
+  /** Whether a release on the way migrates data (an update), or one undone did (a rollback). */
+  migratesData: z.boolean(),
+  /** The oldest version a rollback can reach afterwards; null when no migration limits it. */
+  rollbackFloor: z.string().nullable(),
+})
+export type Plan = z.infer<typeof planSchema>

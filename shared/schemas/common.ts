@@ -42,6 +42,17 @@ export const stepSchema = z.object({
 })
 export type Step = z.infer<typeof stepSchema>
 
+/**
+ * An admin's override of the plan's failing checks (`ignoreChecks` with a reason): recorded in
+ * the run, the history and the audit trail.
+ */
+export const checkOverrideSchema = z.object({
+  reason: z.string().trim().min(1, 'give a reason for ignoring the failing checks').max(1000),
+  /** The ids of the checks that failed when the run was asked for. */
+  checks: z.array(z.string().max(100)).max(50),
+})
+export type CheckOverride = z.infer<typeof checkOverrideSchema>
+
 /** What a web run and a sidecar job both say about one update or rollback. */
 export const runCoreSchema = z.object({
   id: z.string(),
@@ -53,4 +64,6 @@ export const runCoreSchema = z.object({
   requestedBy: requestedBySchema,
   endedAt: z.number().nullable(),
   steps: z.array(stepSchema),
+  /** Failing checks an admin chose to ignore, with the reason; absent or null when none was. */
+  override: checkOverrideSchema.nullable().optional(),
 })

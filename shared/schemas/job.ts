@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { serviceLogEntrySchema } from '../service-output'
-import { channelSchema, driverNameSchema, requestedBySchema, runCoreSchema, versionSchema } from './common'
+import { channelSchema, checkOverrideSchema, driverNameSchema, requestedBySchema, runCoreSchema, versionSchema } from './common'
 
 /** A release manifest as signed: its exact bytes (base64) and the signature over them. */
 export const signedManifestSchema = z.object({
@@ -42,6 +42,13 @@ export const jobRequestSchema = z.object({
    * release it installed; these add what it cannot know (a release installed before it).
    */
   releases: z.array(signedManifestSchema).max(100).default([]),
+  /**
+   * The versions to install in order, ending with `targetVersion` (shared/upgrade-path.ts), when
+   * required upgrade stops lie between the running version and the target.
+   */
+  path: z.array(versionSchema).optional(),
+  /** The admin ignored these failing checks for this reason: the updater's preflight lets them pass and says so. */
+  override: checkOverrideSchema.nullable().default(null),
 })
 export type JobRequest = z.input<typeof jobRequestSchema>
 
@@ -87,6 +94,28 @@ export const serviceHealthSchema = z.object({
 })
 export type ServiceHealth = z.infer<typeof serviceHealthSchema>
 
+/** Free space where the updater writes images and backups, and what an update needs there. */
+export const diskFactsSchema = z.object({
+  path: z.string(),
+  freeBytes: z.number(),
+  totalBytes: z.number(),
+  /** The new images and the backup (estimated from the running images and the newest backup), at least the configured minimum. */
+  needBytes: z.number(),
+})
+export type DiskFacts = z.infer<typeof diskFactsSchema>
+
+/** What the updater reports of itself and its host, for the plan's checks (shared/node/checks/plan.ts). */
+export const hostFactsSchema = z.object({
+  /** The updater's own version. */
+  updater: z.string(),
+  /** The container engine's version; null where the driver runs none (the local driver). */
+  engine: z.string().nullable(),
+  /** The compose CLI's version; null where the driver runs none. */
+  compose: z.string().nullable(),
+  disk: diskFactsSchema.nullable(),
+})
+export type HostFacts = z.infer<typeof hostFactsSchema>
+
 /** `GET /v1/health` */
 export const sidecarHealthSchema = z.object({
   version: z.string(),
@@ -94,6 +123,8 @@ export const sidecarHealthSchema = z.object({
   services: z.array(serviceHealthSchema),
   /** Absent from updaters older than this field: they cannot be asked to restore data. */
   backups: driverBackupsSchema.default({ supported: false, reason: 'the updater does not report backup support' }),
+  /** Absent from updaters older than this field (the plan's `updater` check says so). */
+  host: hostFactsSchema.nullable().default(null),
 })
 export type SidecarHealth = z.infer<typeof sidecarHealthSchema>
 

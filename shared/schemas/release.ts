@@ -22,6 +22,21 @@ export const releaseManifestSchema = z.object({
     /** Oldest version this release can roll back to once it has migrated data. */
     rollbackFloor: versionSchema.nullable(),
   }),
+  /**
+   * A required upgrade stop: the release installs only over this version or a newer one, so an
+   * older instance goes through the newest release that satisfies it first (shared/upgrade-path.ts).
+   * Absent: it installs over anything older.
+   */
+  minimumFrom: versionSchema.optional(),
+  /**
+   * What the host must run for this release, each the oldest version that will do: the updater
+   * itself, the container engine and compose. The plan's checks compare them (shared/node/checks).
+   */
+  requires: z.object({
+    updater: versionSchema.optional(),
+    engine: versionSchema.optional(),
+    compose: versionSchema.optional(),
+  }).strict().optional(),
   notes: z.string().max(100_000),
 })
 export type ReleaseManifest = z.infer<typeof releaseManifestSchema>
@@ -37,6 +52,8 @@ export const releaseSchema = z.object({
   notesHtml: z.string(),
   migratesData: z.boolean(),
   rollbackFloor: z.string().nullable(),
+  /** The manifest's `minimumFrom`; absent from releases cached before the field existed. */
+  minimumFrom: z.string().nullable().optional(),
   verified: z.boolean(),
   /** Why verification failed; null when verified. */
   verifyError: z.string().nullable(),

@@ -24,8 +24,8 @@ import type Docker from 'dockerode'
 import { z } from 'zod'
 import { checkComposePolicy, composePolicyOptionsFromEnv, describePolicyViolations, type ComposePolicyOptions } from '../../shared/compose-policy'
 import type { OwlatConfig } from '../../shared/config'
-import { blockingFailures, formatCheck, parseStackModel, stackChecks, type Check } from '../../shared/node/checks'
-import type { ServiceHealth } from '../../shared/schemas/job'
+import { blockingFailures, diskFacts, formatCheck, minFreeDiskMbSchema, parseStackModel, stackChecks, updateNeedBytes, type Check } from '../../shared/node/checks'
+import type { HostFacts, ServiceHealth } from '../../shared/schemas/job'
 import type { ServiceLogEntry } from '../../shared/service-output'
 import { parseCompose, readCompose, versionFromImage } from '../compose-file'
 import { listArchives, verifyArchive } from '../../shared/node/backups'
@@ -46,7 +46,7 @@ import { formatSeconds, probeWeb } from './web-probe'
 const settingsSchema = z.object({
   OWLAT_COMPOSE_CMD: z.string().optional(),
   OWLAT_BACKUP_KEEP: z.coerce.number().int().min(1).default(5),
-  OWLAT_MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(1024),
+  OWLAT_MIN_FREE_DISK_MB: minFreeDiskMbSchema,
   OWLAT_HELPER_IMAGE: z.string().min(1).optional(),
   OWLAT_WEB_SERVICE: z.string().min(1).default('web'),
   /** The Convex backend service the checks judge; unset: the one running convex-backend, else `convex`. */
@@ -144,6 +144,13 @@ export class ComposeDriver implements Driver {
   async health(): Promise<ServiceHealth[]> {
     const containers = await projectContainers(this.docker, this.project)
     return containers.map(c => ({ name: c.service, image: c.image, version: tagVersion(c.image), state: c.state, health: c.health }))
+  }
+
+  async hostFacts(): Promise<Omit<HostFacts, 'updater'>> {
+    const engine = await engineInfo(this.docker).then(e => e.version, () => null)
+    const compose = await this.cli().then(cli => cli.command.version, () => null)
+    const need = await updateNeedBytes(engine ? this.docker : null, this.project, this.config.owlatDir).catch(() => 0)
+    return { engine, compose, disk: await diskFacts(this.config.owlatDir, need, this.settings.OWLAT_MIN_FREE_DISK_MB) }
   }
 
   serviceLogs(service: string, tail: number): ServiceLogEntry[] {

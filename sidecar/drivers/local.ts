@@ -5,9 +5,10 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { OwlatConfig } from '../../shared/config'
+import { diskFacts, minFreeDiskMbSchema } from '../../shared/node/checks/plan'
 import { skip, type Check } from '../../shared/node/checks/types'
+import type { HostFacts, ServiceHealth } from '../../shared/schemas/job'
 import { PRIVATE_FILE_MODE } from '../../shared/node/private-files'
-import type { ServiceHealth } from '../../shared/schemas/job'
 import type { ServiceLogEntry } from '../../shared/service-output'
 import { readCompose, type ComposeWeb } from '../compose-file'
 import { keepServiceOutput } from './service-output'
@@ -107,6 +108,11 @@ export class LocalDriver implements Driver {
     // A live process that does not answer yet is still booting.
     if (health === 'unreachable') return [{ ...base, state: 'starting', health: 'starting' }]
     return [{ ...base, state: 'running', health }]
+  }
+
+  /** No engine, no compose: the web's build is already on disk, so only the configured minimum counts. */
+  async hostFacts(): Promise<Omit<HostFacts, 'updater'>> {
+    return { engine: null, compose: null, disk: await diskFacts(this.config.dataDir, 0, minFreeDiskMbSchema.parse(process.env.OWLAT_MIN_FREE_DISK_MB)) }
   }
 
   async checks(): Promise<Check[]> {

@@ -11,7 +11,7 @@ import type { Check } from '../../shared/node/checks/types'
 import type { RunKind } from '../../shared/run-state'
 import type { DriverName } from '../../shared/schemas/common'
 import type { BackupArchive, BackupReason } from '../../shared/schemas/backup'
-import type { DriverBackups, JobBackup, ServiceHealth } from '../../shared/schemas/job'
+import type { DriverBackups, HostFacts, JobBackup, ServiceHealth } from '../../shared/schemas/job'
 import type { ServiceLogEntry } from '../../shared/service-output'
 
 export type { DriverName }
@@ -80,6 +80,8 @@ export interface Driver {
   health(): Promise<ServiceHealth[]>
   /** Newest lines a service wrote (for `owlat logs`), each with its time and the version that wrote it. */
   serviceLogs(service: string, tail: number): ServiceLogEntry[]
+  /** What the plan's checks read of the host: engine and compose versions, free disk and what an update needs there. */
+  hostFacts?(): Promise<Omit<HostFacts, 'updater'>>
   /** The stack checks (shared/node/checks) on the installed stack, for the bug-report bundle. */
   checks?(signal?: AbortSignal): Promise<Check[]>
   /** Values the bundle must mask beyond the instance secret: the stack's own secrets. */

@@ -10,7 +10,7 @@ import { execa } from 'execa'
 import { stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../setup/ports'
-import { demoCompose } from '../../scripts/bootstrap'
+import { demoCompose, DEMO_RELEASES } from '../../scripts/bootstrap'
 import { writeReleaseArtifacts } from '../../shared/release-artifacts'
 import { jobListSchema, jobSchema, sidecarHealthSchema } from '../../shared/schemas/job'
 import { SidecarClient } from '../../shared/sidecar-client'
@@ -60,7 +60,12 @@ describe('owlat against a real updater', () => {
     expect(result.stdout).toMatch(new RegExp(`^✔ ok +updater +reachable at http://127\\.0\\.0\\.1:${UPDATER_PORT}, secret accepted \\(Owlat 1\\.2\\.2, local driver\\)$`, 'm'))
     expect(result.stdout).toMatch(/^✔ ok +clock /m)
     expect(result.stdout).toMatch(/^- skip compose +skipped: the local driver/m)
-    expect(result.stdout).toMatch(/^✔ ok +releases +4 release\(s\)/m)
+    expect(result.stdout).toMatch(new RegExp(`^✔ ok +releases +${DEMO_RELEASES.length} release\\(s\\)`, 'm'))
+    // The plan's checks for the newest release, through its required stop.
+    expect(result.stdout).toMatch(/^plan for an update to 1\.3\.1 \(path 1\.2\.2 → 1\.3\.0 → 1\.3\.1\):$/m)
+    for (const id of ['updater', 'services', 'free-disk', 'host-versions', 'compose-policy', 'release-verifies', 'no-active-run']) {
+      expect(result.stdout).toMatch(new RegExp(`^✔ ok +${id} `, 'm'))
+    }
     expect(result.stderr).toBe('')
   })
 
@@ -161,19 +166,62 @@ describe('owlat against a real updater', () => {
     expect(result.stdout).toMatch(/^update 1\.2\.2 → 1\.3\.0 succeeded$/m)
   })
 
-  it('upgrade without --version finds nothing newer on the stable channel', async () => {
+  it('upgrade without --version takes the newest release, 1.3.1, which installs over 1.3.0', async () => {
     const result = await runCli(['upgrade', '--yes'], env)
-    expect(result.exitCode).toBe(0)
-    expect(result.stdout).toMatch(/Owlat 1\.3\.0 is up to date/)
-  })
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^Path: 1\.3\.0 → 1\.3\.1$/m)
+    expect(result.stdout).toMatch(/Owlat now runs 1\.3\.1/)
+    const again = await runCli(['upgrade', '--yes'], env)
+    expect(again.stdout).toMatch(/Owlat 1\.3\.1 is up to date/)
+  }, 180_000)
 
   it('rollback --version 1.2.2 goes back and exits 0', async () => {
     const result = await runCli(['rollback', '--version', '1.2.2'], env)
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
-    expect(result.stdout).toMatch(/^Roll back: 1\.3\.0 → 1\.2\.2/m)
+    expect(result.stdout).toMatch(/^Roll back: 1\.3\.1 → 1\.2\.2/m)
     expect((await status()).version).toBe('1.2.2')
-    expect((await history())[0]).toMatchObject({ kind: 'rollback', fromVersion: '1.3.0', toVersion: '1.2.2', status: 'succeeded' })
+    expect((await history())[0]).toMatchObject({ kind: 'rollback', fromVersion: '1.3.1', toVersion: '1.2.2', status: 'succeeded' })
   })
+
+  it('upgrade shows the path through the required stop, and stops at a failing check unless ignored with a reason', async () => {
+    // 1.3.9 needs an updater far newer than this one.
+    writeReleaseArtifacts({
+      dir: demo.releaseDir,
+      compose: demoCompose({ version: '1.3.9' }),
+      privateKey: readFileSync(join(demo.dataDir, 'keys', 'release-signing.pem'), 'utf8'),
+      manifest: { version: '1.3.9', channel: 'stable', publishedAt: '2026-11-28T10:00:00Z', severity: 'normal', images: [], migrations: { migratesData: false, rollbackFloor: null }, minimumFrom: '1.3.1', requires: { updater: '99.0.0' }, notes: 'Needs a new updater.' },
+    })
+    try {
+      await upgradeDespiteChecks()
+    }
+    finally {
+      rmSync(join(demo.releaseDir, 'release-1.3.9.json'), { force: true })
+    }
+  }, 300_000)
+
+  async function upgradeDespiteChecks(): Promise<void> {
+    const refused = await runCli(['upgrade', '--version', '1.3.9', '--yes'], env)
+    expect(refused.exitCode).toBe(1)
+    expect(refused.stdout).toMatch(/^Path: 1\.2\.2 → 1\.3\.0 → 1\.3\.1 → 1\.3\.9 \(required upgrade stops: 1\.3\.0, 1\.3\.1\)$/m)
+    expect(refused.stdout).toMatch(/^ {2}✖ fail updater +the updater is 1\.2\.2; 1\.3\.9 needs updater 99\.0\.0 or newer/m)
+    expect(stderrLines(refused)).toEqual([expect.stringMatching(/^owlat: failing checks: updater: .*; nothing was changed \(fix them, or pass --ignore-checks --reason R\)$/)])
+    expect((await status()).version).toBe('1.2.2')
+
+    const noReason = await runCli(['upgrade', '--version', '1.3.9', '--yes', '--ignore-checks'], env)
+    expect(noReason.exitCode).toBe(2)
+    expect(noReason.stderr).toMatch(/--ignore-checks needs --reason R/)
+
+    const reason = 'the updater is upgraded right after'
+    const ignored = await runCli(['upgrade', '--version', '1.3.9', '--yes', '--ignore-checks', '--reason', reason], env)
+    expect(ignored.exitCode, ignored.stdout + ignored.stderr).toBe(0)
+    expect(ignored.stdout).toContain(`Ignoring the failing checks updater: ${reason}`)
+    const [job] = await history()
+    expect(job).toMatchObject({ toVersion: '1.3.9', status: 'succeeded', override: { reason, checks: ['updater'] } })
+    expect(job!.steps.find(s => s.name === 'preflight')!.log.join('\n')).toContain(`ignoring the failing checks updater`)
+
+    const back = await runCli(['rollback', '--version', '1.2.2'], env)
+    expect(back.exitCode, back.stdout + back.stderr).toBe(0)
+  }
 
   it('rollback without --version finds no older release below the oldest', async () => {
     const result = await runCli(['rollback'], env)
@@ -263,14 +311,14 @@ describe('owlat against a real updater', () => {
     // Without --version: the newest verified older release, which is above the floor.
     const rolledBack = await runCli(['rollback'], env)
     expect(rolledBack.exitCode, rolledBack.stdout + rolledBack.stderr).toBe(0)
-    expect(rolledBack.stdout).toMatch(/^Roll back: 1\.5\.0 → 1\.3\.0 /m)
-    expect((await status()).version).toBe('1.3.0')
-  })
+    expect(rolledBack.stdout).toMatch(/^Roll back: 1\.5\.0 → 1\.3\.1 /m)
+    expect((await status()).version).toBe('1.3.1')
+  }, 180_000)
 
   it('upgrade --version to an older release rolls back, as the maintenance guide documents', async () => {
     const result = await runCli(['upgrade', '--version', '1.2.3', '--yes'], env)
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
-    expect(result.stdout).toMatch(/^Roll back: 1\.3\.0 → 1\.2\.3 /m)
+    expect(result.stdout).toMatch(/^Roll back: 1\.3\.1 → 1\.2\.3 /m)
     expect((await history())[0]).toMatchObject({ kind: 'rollback', toVersion: '1.2.3', status: 'succeeded' })
   })
 

@@ -18,4 +18,19 @@ describe('audit', () => {
     ])
     expect(await t.query(system.audit.listForRun, { runId: 'not-a-run' })).toEqual([])
   })
+
+  it('records an override of failing checks with its reason, beside the run it started', async () => {
+    const t = newBackend()
+    const override = { reason: 'the updater is upgraded next week', checks: ['updater'] }
+    const run = await t.mutation(system.runs.open, { kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.1', requestedBy: { email: 'admin@example.com', via: 'web' }, override })
+    expect(run.override).toEqual(override)
+    expect(await t.query(system.audit.listForRun, { runId: run.id })).toEqual([
+      { action: 'run.opened', actor: 'admin@example.com', runId: run.id, detail: 'update 1.2.2 → 1.3.1 via web', at: expect.any(Number) },
+      { action: 'checks.ignored', actor: 'admin@example.com', runId: run.id, detail: 'update to 1.3.1 despite failing checks (updater): the updater is upgraded next week', at: expect.any(Number) },
+    ])
+    // A run without one has no such entry.
+    await t.mutation(system.runs.update, { runId: run.id, patch: { status: 'failed', reason: 'x' } })
+    const plain = await t.mutation(system.runs.open, { kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', requestedBy: { email: null, via: 'cli' } })
+    expect((await t.query(system.audit.listForRun, { runId: plain.id })).map(e => e.action)).toEqual(['run.opened'])
+  })
 })

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test'
 import { readFileSync } from 'node:fs'
 import { runExportSchema } from '../../shared/schemas/api'
-import { ADMIN, BROKEN_BETA, DESKTOP, INSTALLED_VERSION, MIGRATING_RELEASE, OLD_RELEASE, OTHER_ADMIN, PHONE, ROLLBACK_TARGET, STABLE_TARGET } from './env'
+import { ADMIN, BROKEN_BETA, DESKTOP, INSTALLED_VERSION, MIGRATING_RELEASE, OLD_RELEASE, OTHER_ADMIN, PHONE, ROLLBACK_TARGET, STABLE_TARGET, UPGRADE_STOP } from './env'
 import {
   documentIsMarked, expectFocusTrappedInDialog, expectNoHorizontalOverflow, expectNoSeriousA11yViolations, focusIsInDialog, markDocument, newestHistoryRow, signIn, stepRow,
   readmeScreenshot, switchToBeta,
@@ -11,6 +11,8 @@ import {
 test.describe.configure({ mode: 'serial' })
 // The admin works on a laptop; the second admin below follows on a phone (issue 13).
 test.use({ viewport: DESKTOP })
+/** A line of STABLE_TARGET's release notes (scripts/bootstrap.ts). */
+const TARGET_NOTE = 'Scheduled segments keep their time zone'
 const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/
 
 // A real update restarts the web server and verifies the new version: minutes, not seconds.
@@ -36,7 +38,7 @@ test('an admin updates to the new stable release and the page reloads itself ont
 
   await expect(page.getByTestId('current-version')).toHaveText(INSTALLED_VERSION)
   await expect(page.getByTestId('release-version')).toHaveText(STABLE_TARGET)
-  await expect(page.getByTestId('release-notes')).toContainText('segments can be scheduled')
+  await expect(page.getByTestId('release-notes')).toContainText(TARGET_NOTE)
   // The notes do not repeat the version as their title; the build is the app's own, not a random id.
   await expect(page.getByTestId('release-notes').locator('h1, h2, h3, h4')).toHaveCount(0)
   await expect(page.getByTestId('build-id')).toHaveText(/\S/)
@@ -61,8 +63,20 @@ test('an admin updates to the new stable release and the page reloads itself ont
   await expect.poll(() => focusIsInDialog(page)).toBe(true)
   await expectFocusTrappedInDialog(page)
   // What the update changes, and that this driver cannot back up (so the option is off and says why).
-  await expect(dialog.getByTestId('update-change')).toHaveCount(2)
-  await expect(dialog.locator(`[data-testid="update-change"][data-version="${STABLE_TARGET}"]`)).toContainText('segments can be scheduled')
+  await expect(dialog.getByTestId('update-change')).toHaveCount(3)
+  await expect(dialog.locator(`[data-testid="update-change"][data-version="${STABLE_TARGET}"]`)).toContainText(TARGET_NOTE)
+  // The plan: the path through the required stop, every check passing, the images, the diff folded.
+  await expect(dialog.getByTestId('plan-path-version')).toHaveText([INSTALLED_VERSION, UPGRADE_STOP, STABLE_TARGET])
+  await expect(dialog.getByTestId('plan-path-note')).toContainText(`${UPGRADE_STOP} is a required upgrade stop`)
+  for (const id of ['updater', 'services', 'free-disk', 'host-versions', 'compose-policy', 'release-verifies', 'no-active-run', 'upgrade-path']) {
+    await expect(dialog.locator(`[data-testid="plan-check"][data-check="${id}"]`)).toHaveAttribute('data-status', 'ok')
+  }
+  await expect(dialog.getByTestId('plan-image')).toHaveCount(2)
+  const diff = dialog.getByTestId('plan-diff')
+  await expect(diff.locator('pre')).toBeHidden()
+  await diff.locator('summary').click()
+  await expect(diff.locator('pre')).toContainText(`+    image: ghcr.io/owlat/web:${STABLE_TARGET}@sha256:`)
+  await expect(dialog.getByTestId('plan-override')).toHaveCount(0)
   await expect(dialog.getByTestId('update-no-migrations')).toBeVisible()
   const backup = dialog.getByRole('checkbox', { name: 'Take a backup first' })
   await expect(backup).toBeDisabled()
@@ -103,7 +117,7 @@ test('an admin updates to the new stable release and the page reloads itself ont
   await expect(page.getByTestId('update-banner')).toHaveCount(0)
   // Once, after the page landed on the new version: what is new in it.
   await expect(page.getByTestId('whats-new')).toContainText(`Updated to ${STABLE_TARGET} — what's new`)
-  await expect(page.getByTestId('whats-new')).toContainText('segments can be scheduled')
+  await expect(page.getByTestId('whats-new')).toContainText(TARGET_NOTE)
 
   // A finished run's logs are folded: no tab stop of their own until expanded.
   await expect(page.getByTestId('update-progress').getByTestId('step-log')).toHaveCount(0)
@@ -298,7 +312,7 @@ test('an admin rolls back through the dialog by typing the version, and the page
   await dialog.getByRole('radio', { name: ROLLBACK_TARGET }).check()
   const undone = dialog.getByTestId('rollback-undone-release')
   await expect(undone).toHaveCount(2)
-  await expect(dialog.locator(`[data-testid="rollback-undone-release"][data-version="${STABLE_TARGET}"]`)).toContainText('segments can be scheduled')
+  await expect(dialog.locator(`[data-testid="rollback-undone-release"][data-version="${STABLE_TARGET}"]`)).toContainText(TARGET_NOTE)
   await expect(dialog.getByTestId('rollback-backup-unsupported')).toContainText('does not support backups')
   await expectNoSeriousA11yViolations(page, '[role="dialog"]')
 

@@ -19,9 +19,14 @@ export const MEMBER = { email: 'member@example.test', password: 'e2e-member-pass
 /** A second platform admin, who watches the first one's runs from another browser. */
 export const OTHER_ADMIN = { email: 'second-admin@example.test', password: 'e2e-admin-password-2' } as const
 
-/** The demo instance starts on this version; the demo releases add 1.2.3, 1.3.0 and a broken 1.4.0-beta.1. */
+/**
+ * The demo instance starts on this version; the demo releases add 1.2.3, 1.3.0, 1.3.1 (which
+ * installs only over 1.3.0: the path from 1.2.2 is 1.3.0 → 1.3.1) and a broken 1.4.0-beta.1.
+ */
 export const INSTALLED_VERSION = '1.2.2'
-export const STABLE_TARGET = '1.3.0'
+export const STABLE_TARGET = '1.3.1'
+/** The required upgrade stop on the way to STABLE_TARGET. */
+export const UPGRADE_STOP = '1.3.0'
 export const BROKEN_BETA = '1.4.0-beta.1'
 /** The demo's beta that the watch window catches; the global setup leaves it out (see there). */
 export const LATE_FAILING_BETA = '1.4.0-beta.2'

@@ -2,17 +2,21 @@ import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, trunca
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { bootstrapDataDir, demoCompose } from '../../scripts/bootstrap'
+import { bootstrapDataDir, demoCompose, DEMO_RELEASES } from '../../scripts/bootstrap'
 import { artifactNames } from '../../shared/release-artifacts'
 import { verifyRelease } from '../../shared/release-verify'
 import { createDirectoryReleaseSource, MAX_MANIFEST_BYTES, ReleaseNotFoundError, type ReleaseSource } from '../../shared/releases/source'
 import { checkTarget } from '../../shared/targets'
+import { sortVersionsDesc } from '../../shared/version'
 import { writeCustomRelease } from '../sidecar/helpers'
 import { readIndexState, readReleases, refreshReleases } from '../../server/utils/releases'
 import { checkReleaseIndexFresh } from '../../shared/node/checks/release-index'
 import { INDEX_FILE, INDEX_SIGNATURE_FILE, readIndexFile, updateIndexIn, writeSignedIndex } from '../../shared/release-index'
 import { openSqliteStore } from '../../server/utils/store/sqlite'
 import type { SystemStore } from '../../server/utils/store/types'
+
+/** The demo releases, newest first, as a listing has them. */
+const DEMO_VERSIONS = sortVersionsDesc(DEMO_RELEASES, r => r.version).map(r => r.version)
 
 let dir: string
 let releaseDir: string
@@ -33,7 +37,7 @@ afterEach(() => {
 describe('directory release source', () => {
   it('lists the signed demo releases newest first, verified, with rendered notes', async () => {
     const { releases } = await source.listReleases()
-    expect(releases.map(r => r.version)).toEqual(['1.4.0-beta.2', '1.4.0-beta.1', '1.3.0', '1.2.3', '1.2.2'])
+    expect(releases.map(r => r.version)).toEqual(DEMO_VERSIONS)
     expect(releases.every(r => r.verified && r.verifyError === null)).toBe(true)
     const r130 = releases.find(r => r.version === '1.3.0')!
     expect(r130).toMatchObject({ channel: 'stable', severity: 'normal', migratesData: false })
@@ -55,7 +59,7 @@ describe('directory release source', () => {
       const foreignKey = readFileSync(join(other, 'keys', 'release-signing.pub.pem'), 'utf8')
       const foreign = createDirectoryReleaseSource({ dir: releaseDir, publicKey: () => foreignKey })
       const { releases } = await foreign.listReleases()
-      expect(releases).toHaveLength(5)
+      expect(releases).toHaveLength(DEMO_RELEASES.length)
       expect(releases.every(r => !r.verified && /signature does not verify/.test(r.verifyError ?? ''))).toBe(true)
     }
     finally {
@@ -85,7 +89,7 @@ describe('directory release source', () => {
     const copy = artifactNames('1.9.9')
     for (const key of ['manifest', 'signature', 'compose'] as const) copyFileSync(join(releaseDir, names[key]), join(releaseDir, copy[key]))
     const { releases } = await source.listReleases()
-    expect(releases.map(r => r.version)).toEqual(['1.4.0-beta.2', '1.4.0-beta.1', '1.3.0', '1.2.3', '1.2.2'])
+    expect(releases.map(r => r.version)).toEqual(DEMO_VERSIONS)
     expect(releases.find(r => r.version === '1.2.2')).toMatchObject({ verified: true, verifyError: null })
     expect(checkTarget({ kind: 'rollback', targetVersion: '1.2.2', currentVersion: '1.3.0', channel: 'stable', releases, runs: [] }).ok).toBe(true)
   })
@@ -96,7 +100,7 @@ describe('directory release source', () => {
     writeFileSync(huge, '')
     truncateSync(huge, 300 * 1024 * 1024)
     const { releases } = await source.listReleases()
-    expect(releases.map(r => r.version)).toEqual(['1.4.0-beta.2', '1.4.0-beta.1', '1.3.0', '1.2.3', '1.2.2'])
+    expect(releases.map(r => r.version)).toEqual(DEMO_VERSIONS)
     copyFileSync(join(releaseDir, artifactNames('1.3.0').manifest), join(releaseDir, artifactNames('2.0.0').manifest))
     appendFileSync(join(releaseDir, artifactNames('2.0.0').manifest), ' '.repeat(MAX_MANIFEST_BYTES))
     expect((await source.listReleases()).releases.map(r => r.version)).not.toContain('2.0.0')
@@ -143,18 +147,18 @@ describe('release cache', () => {
 
   it('asks the source when the cache is empty, then serves the cache', async () => {
     const first = await readReleases(store, source)
-    expect(first.releases).toHaveLength(5)
+    expect(first.releases).toHaveLength(DEMO_RELEASES.length)
     expect(first.checkedAt).toEqual(expect.any(Number))
     unlinkSync(join(releaseDir, artifactNames('1.3.0').manifest))
-    expect((await readReleases(store, source)).releases).toHaveLength(4)
-    expect((await refreshReleases(store, source)).releases).toHaveLength(3)
+    expect((await readReleases(store, source)).releases).toHaveLength(DEMO_RELEASES.length)
+    expect((await refreshReleases(store, source)).releases).toHaveLength(DEMO_RELEASES.length - 1)
   })
 
   it('keeps the last good list and records the error when a check fails', async () => {
     await refreshReleases(store, source, 1000)
     rmSync(releaseDir, { recursive: true, force: true })
     const failed = await refreshReleases(store, source, 2000)
-    expect(failed.releases).toHaveLength(5)
+    expect(failed.releases).toHaveLength(DEMO_RELEASES.length)
     expect(failed.checkedAt).toBe(2000)
     expect(failed.error).toMatch(/release check failed: .*does not exist/)
     const { nextCheckAt: _, ...cache } = failed

@@ -15,7 +15,7 @@ import { releasesResponseSchema } from '../../shared/schemas/release'
 import { isActiveStatus } from '../../shared/run-state'
 import { parseOutputLine } from '../../shared/service-output'
 import { jobRequest, SidecarClient } from '../sidecar/helpers'
-import { addRelease, ADMIN, createUserViaScript, MEMBER, startStack, UPDATER_PORT, waitFor, WEB, type Stack } from './stack'
+import { addRelease, ADMIN, createUserViaScript, MEMBER, startStack, UPDATER_PORT, waitFor, WEB, withoutDemoRelease, type Stack } from './stack'
 
 let stack: Stack
 let admin: string
@@ -102,7 +102,8 @@ const ROUTES: [method: string, path: string, body?: unknown][] = [
 ]
 
 beforeAll(async () => {
-  stack = await startStack()
+  // These cases read 1.3.0 as the newest release: the demo's required stop 1.3.1 is plan-routes.test.ts's.
+  stack = await startStack({ prepare: withoutDemoRelease('1.3.1') })
 }, 300_000)
 
 afterAll(async () => {

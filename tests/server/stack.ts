@@ -72,11 +72,16 @@ export interface Stack {
   stop: () => Promise<void>
 }
 
-/** `env` adds to the stack's environment (e.g. a release source other than the demo folder). */
-export async function startStack(opts: { env?: Record<string, string> } = {}): Promise<Stack> {
+/**
+ * `env` adds to the stack's environment (e.g. a release source other than the demo folder);
+ * `prepare` changes the bootstrapped data dir before the updater starts; `unhealthy` waits only
+ * for the web to answer, not to be healthy (a stack that runs a broken version).
+ */
+export async function startStack(opts: { env?: Record<string, string>, prepare?: (dataDir: string) => void, unhealthy?: boolean } = {}): Promise<Stack> {
   ensureWebBuild()
   const dataDir = mkdtempSync(join(tmpdir(), 'owlat-web-routes-'))
   const { releaseDir } = bootstrapDataDir(dataDir)
+  opts.prepare?.(dataDir)
   const member = createUserViaScript(dataDir, ['--email', MEMBER.email, '--password', MEMBER.password, '--role', 'member'])
   if (member.status !== 0) throw new Error(`create-user failed: ${member.stderr}`)
 
@@ -111,7 +116,9 @@ export async function startStack(opts: { env?: Record<string, string> } = {}): P
     await Promise.race([
       waitFor('the web to answer /api/healthz', async () => {
         const res = await fetch(`${WEB}/api/healthz`)
-        return res.status === 200 ? true : undefined
+        if (res.status === 200) return true
+        // A broken version answers that it is unhealthy once warm (not "warming up").
+        return opts.unhealthy && res.status === 503 && (await res.json() as { status?: string }).status === 'unhealthy' ? true : undefined
       }),
       exited.then(() => {
         throw new Error(`the sidecar exited during start:\n${output}`)
@@ -146,4 +153,14 @@ export function addRelease(stack: Pick<Stack, 'dataDir' | 'releaseDir'>, version
     },
   })
   return artifactNames(version)
+}
+
+/**
+ * Takes a demo release out of a bootstrapped data dir (for `startStack`'s `prepare`): the route
+ * tests written before the demo's required stop 1.3.1 read 1.3.0 as the newest release.
+ */
+export function withoutDemoRelease(version: string): (dataDir: string) => void {
+  return (dataDir) => {
+    for (const file of Object.values(artifactNames(version))) rmSync(join(dataDir, 'releases', file), { force: true })
+  }
 }

@@ -127,11 +127,22 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     })
 
     describe('runs', () => {
+      it('records an override of failing checks with its reason on the run', async () => {
+        const override = { reason: 'the updater is upgraded next', checks: ['updater', 'free-disk'] }
+        const run = await store.openRun({ ...newRun, override })
+        expect(run.override).toEqual(override)
+        expect(await store.getRun(run.id)).toMatchObject({ override })
+        expect((await store.listRuns(1))[0]).toMatchObject({ override })
+        await store.updateRun(run.id, { status: 'running' })
+        await store.updateRun(run.id, { status: 'succeeded', endedAt: Date.now() })
+        expect(await store.getRun(run.id)).toMatchObject({ status: 'succeeded', override })
+      })
+
       it('opens a queued run and allows only one active run', async () => {
         const run = await store.openRun(newRun)
         expect(run).toEqual({
           id: expect.any(String), jobId: null, kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', status: 'queued',
-          reason: null, requestedBy: newRun.requestedBy, startedAt: expect.any(Number), endedAt: null, steps: [],
+          reason: null, requestedBy: newRun.requestedBy, startedAt: expect.any(Number), endedAt: null, steps: [], override: null,
         })
         const err = await store.openRun(newRun).catch((e: unknown) => e)
         expect(err).toBeInstanceOf(ActiveRunError)
@@ -217,7 +228,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         const run = await store.adoptJob(cliJob)
         expect(run).toEqual({
           id: expect.any(String), jobId: 'cli-job-1', kind: 'rollback', fromVersion: '1.3.0', toVersion: '1.2.2', status: 'running',
-          reason: null, requestedBy: { email: 'ops@example.com', via: 'cli' }, startedAt: 5, endedAt: null, steps: cliSteps,
+          reason: null, requestedBy: { email: 'ops@example.com', via: 'cli' }, startedAt: 5, endedAt: null, steps: cliSteps, override: null,
         })
         expect(await store.getRunByJobId('cli-job-1')).toEqual(run)
         expect(await store.getActiveRun()).toEqual(run)

@@ -61,7 +61,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             | "run.closed"
             | "settings.changed"
             | "release.dismissed"
-            | "run.acknowledged";
+            | "run.acknowledged"
+            | "checks.ignored";
           actor: string | null;
           runId: string | null;
           detail: string;
@@ -80,7 +81,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             | "run.closed"
             | "settings.changed"
             | "release.dismissed"
-            | "run.acknowledged";
+            | "run.acknowledged"
+            | "checks.ignored";
           actor: string | null;
           runId: string | null;
           detail: string;
@@ -127,6 +129,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             notesHtml: string;
             migratesData: boolean;
             rollbackFloor: string | null;
+            minimumFrom?: string | null;
             verified: boolean;
             verifyError: string | null;
             manifestSha256?: string;
@@ -181,6 +184,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             notesHtml: string;
             migratesData: boolean;
             rollbackFloor: string | null;
+            minimumFrom?: string | null;
             verified: boolean;
             verifyError: string | null;
             manifestSha256?: string;
@@ -264,6 +268,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               log: Array<string>;
               error: string | null;
             }>;
+            override?: { reason: string; checks: Array<string> } | null;
             runId: string | null;
             createdAt: number;
             startedAt: number | null;
@@ -303,6 +308,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         },
@@ -341,6 +347,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         },
@@ -379,6 +386,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         } | null,
@@ -417,6 +425,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         } | null,
@@ -455,6 +464,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         } | null,
@@ -493,6 +503,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         }>,
@@ -506,6 +517,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           fromVersion: string;
           toVersion: string;
           requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          override?: { reason: string; checks: Array<string> } | null;
         },
         {
           id: string;
@@ -536,6 +548,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         },
@@ -603,6 +616,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             log: Array<string>;
             error: string | null;
           }>;
+          override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
         },

@@ -102,6 +102,10 @@ const MIGRATIONS = [
   );
   INSERT INTO release_trust (id) VALUES (1);
   `,
+  // Failing checks an admin ignored to start the run, with the reason (JSON).
+  `
+  ALTER TABLE runs ADD COLUMN override TEXT;
+  `,
 ]
 
 // Each table's rows follow the shared schema of what it stores; opening the file checks the columns.

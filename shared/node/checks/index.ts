@@ -17,6 +17,7 @@ export * from './types'
 export { parseStackModel, parseDuration, interpolate, type StackModel, type StackService } from './model'
 export { checkDkimKeys, convexService, modelChecks, type StackRoles } from './stack'
 export { checkPtr, checkSiteDns, checkSmtpEgress } from './host'
+export * from './plan'
 
 const PROJECT_LABEL = 'com.docker.compose.project'
 
@@ -66,11 +67,17 @@ async function convexDataPlace(input: StackCheckInput, notes: string[]): Promise
 }
 
 /** What the stack's running images take: the estimate of what the new ones add. */
-async function runningImageBytes(docker: Docker | null, project: string): Promise<number> {
+export async function runningImageBytes(docker: Docker | null, project: string): Promise<number> {
   if (!docker) return 0
   const containers = await docker.listContainers({ filters: { label: [`${PROJECT_LABEL}=${project}`] } })
   const sizes = await Promise.all([...new Set(containers.map(c => c.ImageID))].map(id => docker.getImage(id).inspect().then(i => i.Size, () => 0)))
   return sizes.reduce((a, b) => a + b, 0)
+}
+
+/** What an update writes beside what runs: the new images (the running ones' size) and a backup (the newest one's). */
+export async function updateNeedBytes(docker: Docker | null, project: string, owlatDir: string): Promise<number> {
+  const newest = listBackups(join(owlatDir, 'backups'))[0]
+  return (newest ? backupBytes(newest.manifest) : 0) + await runningImageBytes(docker, project)
 }
 
 /** Every check that judges the stack for an update (and for doctor), in a fixed order. */

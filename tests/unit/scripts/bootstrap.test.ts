@@ -7,7 +7,9 @@ import { loadConfig } from '../../../shared/config'
 import { parseDemoFault } from '../../../shared/demo-fault'
 import { artifactNames } from '../../../shared/release-artifacts'
 import { verifyRelease } from '../../../shared/release-verify'
-import { bootstrapDataDir, DEMO_RELEASES } from '../../../scripts/bootstrap'
+import { bootstrapDataDir, DEMO_INSTALLED_VERSION, DEMO_RELEASES } from '../../../scripts/bootstrap'
+import { createDirectoryReleaseSource } from '../../../shared/releases/source'
+import { computeUpgradePath } from '../../../shared/upgrade-path'
 
 function readRelease(dir: string, version: string) {
   const names = artifactNames(version)
@@ -29,7 +31,20 @@ describe('bootstrapDataDir', () => {
       const verified = verifyRelease(readRelease(result.releaseDir, release.version), key)
       expect(verified.ok, release.version).toBe(true)
     }
-    expect(DEMO_RELEASES.map(r => r.version)).toEqual(['1.2.2', '1.2.3', '1.3.0', '1.4.0-beta.1', '1.4.0-beta.2'])
+    expect(DEMO_RELEASES.map(r => r.version)).toEqual(['1.2.2', '1.2.3', '1.3.0', '1.3.1', '1.4.0-beta.1', '1.4.0-beta.2'])
+  })
+
+  it('signs 1.3.1 as a required upgrade stop over 1.3.0, so 1.2.2 goes through 1.3.0', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'owlat-boot-'))
+    const { releaseDir } = bootstrapDataDir(dataDir)
+    const key = loadConfig({ OWLAT_DATA_DIR: dataDir }).releasePublicKey()
+    const verified = verifyRelease(readRelease(releaseDir, '1.3.1'), key)
+    expect(verified.ok && verified.manifest).toMatchObject({ channel: 'stable', minimumFrom: '1.3.0' })
+    const { releases } = await createDirectoryReleaseSource({ dir: releaseDir, publicKey: () => key }).listReleases()
+    // Only 1.3.1 declares a stop.
+    expect(releases.filter(r => r.minimumFrom).map(r => r.version)).toEqual(['1.3.1'])
+    const stable = releases.filter(r => r.channel === 'stable')
+    expect(computeUpgradePath(DEMO_INSTALLED_VERSION, '1.3.1', stable)).toEqual(['1.3.0', '1.3.1'])
   })
 
   it('installs 1.2.2, makes the first beta web unhealthy and the second fall over after 15 s', () => {

@@ -82,6 +82,24 @@ describe('release:artifacts', () => {
     expect(releases).toMatchObject([{ version: '1.4.0', verified: true, severity: 'security', migratesData: true }])
   })
 
+  it('signs a required upgrade stop and the host requirements into the manifest, and the source lists the stop', async () => {
+    buildReleaseArtifacts(args(['--minimum-from', '1.3.0', '--requires-engine', '24.0.0', '--requires-compose', '2.20.0', '--requires-updater', '1.3.0']))
+    const manifest = releaseManifestSchema.parse(JSON.parse(readFileSync(join(dir, 'out', 'release-1.4.0.json'), 'utf8')))
+    expect(manifest.minimumFrom).toBe('1.3.0')
+    expect(manifest.requires).toEqual({ updater: '1.3.0', engine: '24.0.0', compose: '2.20.0' })
+    const { releases } = await createDirectoryReleaseSource({ dir: join(dir, 'out'), publicKey: () => publicKey }).listReleases()
+    expect(releases).toMatchObject([{ version: '1.4.0', verified: true, minimumFrom: '1.3.0' }])
+  })
+
+  it('leaves minimumFrom and requires out unless asked, and refuses a stop that is not older', () => {
+    buildReleaseArtifacts(args())
+    const manifest = JSON.parse(readFileSync(join(dir, 'out', 'release-1.4.0.json'), 'utf8'))
+    expect(manifest).not.toHaveProperty('minimumFrom')
+    expect(manifest).not.toHaveProperty('requires')
+    expect(() => buildReleaseArtifacts(args(['--force', '--minimum-from', '1.4.0']))).toThrow(/--minimum-from 1\.4\.0 must be older than the release 1\.4\.0/)
+    expect(() => buildReleaseArtifacts(args(['--force', '--minimum-from', '1.3']))).toThrow(/--minimum-from "1\.3" is not a semver version/)
+  })
+
   it('puts pre-releases on the beta channel and refuses them on stable', () => {
     buildReleaseArtifacts(args([], '1.5.0-beta.2'))
     expect(JSON.parse(readFileSync(join(dir, 'out', 'release-1.5.0-beta.2.json'), 'utf8')).channel).toBe('beta')

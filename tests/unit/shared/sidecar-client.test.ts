@@ -42,7 +42,7 @@ describe('SidecarClient', () => {
   it('signs a job request over the exact body, defaults included, and parses the answer', async () => {
     expect(await client.createJob(request)).toEqual({ jobId: 'job-1' })
     expect(fake.refusals).toEqual([])
-    expect(JSON.parse(fake.bodies[0]!)).toEqual({ ...request, force: false, backup: true, restoreBackupJobId: null, channel: 'stable', retryFailed: false, releases: [] })
+    expect(JSON.parse(fake.bodies[0]!)).toEqual({ ...request, force: false, backup: true, restoreBackupJobId: null, channel: 'stable', retryFailed: false, releases: [], override: null })
   })
 
   it('refuses a job request that does not match the schema before sending', async () => {
@@ -51,7 +51,7 @@ describe('SidecarClient', () => {
   })
 
   it('takes an updater that does not report backup support as one that cannot restore data', async () => {
-    expect(await client.health()).toEqual({ version: '1.2.2', driver: 'local', services: [], backups: { supported: false, reason: 'the updater does not report backup support' } })
+    expect(await client.health()).toEqual({ version: '1.2.2', driver: 'local', services: [], backups: { supported: false, reason: 'the updater does not report backup support' }, host: null })
   })
 
   it('puts the limit in the signed path, clamped to what the sidecar allows', async () => {

@@ -1,0 +1,67 @@
+/**
+ * The plan's checks and path as the CLI gathers them (`owlat upgrade`, `owlat doctor`): the same
+ * judgement (shared/node/checks/plan.ts) and path rule (shared/upgrade-path.ts) the web's plan
+ * uses, on what the updater reports and the release as it verifies now.
+ */
+import { checkComposePolicy, describePolicyViolations, type ComposePolicyOptions } from '../shared/compose-policy'
+import { NEVER_IGNORED, planChecks, type Verdict } from '../shared/node/checks/plan'
+import type { Check } from '../shared/node/checks/types'
+import { verifyRelease, type ReleaseArtifacts } from '../shared/release-verify'
+import type { Job, SidecarHealth } from '../shared/schemas/job'
+import type { Release, ReleaseManifest } from '../shared/schemas/release'
+import { computeUpgradePath, UpgradePathError } from '../shared/upgrade-path'
+import { isReleaseOnChannel, type Channel } from '../shared/version'
+
+export interface CliPlanInput {
+  kind: 'update' | 'rollback'
+  targetVersion: string
+  health: { ok: true, health: SidecarHealth } | { ok: false, error: string }
+  /** The target's artifacts as the source has them now, or why they cannot be read. */
+  artifacts: { ok: true, artifacts: ReleaseArtifacts } | { ok: false, error: string }
+  publicKey: string
+  policy: ComposePolicyOptions
+  /** The updater's recent jobs: an active one fails `no-active-run`. */
+  jobs: Job[]
+}
+
+/** The plan's checks, in their order. */
+export function cliPlanChecks(input: CliPlanInput): Check[] {
+  let verification: Verdict = { ok: false, reason: input.artifacts.ok ? '' : `its artifacts cannot be read: ${input.artifacts.error}` }
+  let policy: Verdict = { ok: false, reason: 'the compose file cannot be read' }
+  let requires: ReleaseManifest['requires'] | null = null
+  if (input.artifacts.ok) {
+    const verified = verifyRelease({ ...input.artifacts.artifacts, expectedVersion: input.targetVersion }, input.publicKey)
+    verification = verified.ok ? { ok: true } : { ok: false, reason: verified.reason }
+    if (verified.ok) requires = verified.manifest.requires ?? {}
+    const judged = checkComposePolicy(input.artifacts.artifacts.compose, input.policy)
+    policy = judged.ok ? { ok: true } : { ok: false, reason: describePolicyViolations(judged.violations) }
+  }
+  const active = input.jobs.find(j => j.status === 'queued' || j.status === 'running')
+  return planChecks({
+    kind: input.kind,
+    targetVersion: input.targetVersion,
+    updater: input.health,
+    requires,
+    verification,
+    policy,
+    active: active ? { id: active.id, kind: active.kind, toVersion: active.toVersion } : null,
+  })
+}
+
+/** The path of an update over the verified releases on the channel, or why there is none; a rollback goes straight to its target. */
+export function cliPath(kind: 'update' | 'rollback', installed: string, target: string, releases: Release[], channel: Channel): { ok: true, path: string[] } | { ok: false, reason: string } {
+  if (kind === 'rollback') return { ok: true, path: [target] }
+  try {
+    return { ok: true, path: computeUpgradePath(installed, target, releases.filter(r => r.verified && isReleaseOnChannel(r, channel))) }
+  }
+  catch (err) {
+    if (err instanceof UpgradePathError) return { ok: false, reason: err.message }
+    throw err
+  }
+}
+
+/** Failing checks, and those of them no override lets through. */
+export function failing(checks: Check[]): { failing: Check[], never: Check[] } {
+  const failed = checks.filter(c => c.status === 'fail')
+  return { failing: failed, never: failed.filter(c => NEVER_IGNORED.has(c.id)) }
+}
