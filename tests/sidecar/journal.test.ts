@@ -181,7 +181,7 @@ describe('Journal', () => {
     journal.createJob(newJob('restore', { kind: 'restore', restoreArchive: 'owlat-20261201-033000.tar.gz' }))
     expect(journal.jobInput('restore').restoreArchive).toBe('owlat-20261201-033000.tar.gz')
     const check = new Database(path, { readonly: true })
-    expect(check.pragma('user_version', { simple: true })).toBe(3)
+    expect(check.pragma('user_version', { simple: true })).toBe(4)
     check.close()
   })
 
