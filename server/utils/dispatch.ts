@@ -4,7 +4,6 @@
  */
 import { sha256Hex, verifyRelease, type ReleaseArtifacts } from '#layers/owlat-system/shared/release-verify'
 import { judgeAgainstIndex } from '../../shared/release-index'
-import { checkReleaseIndexFresh } from '../../shared/node/checks/release-index'
 import type { RunKind } from '#layers/owlat-system/shared/run-state'
 import type { Plan, Run, SessionUser } from '#layers/owlat-system/shared/schemas/api'
 import type { CheckOverride } from '#layers/owlat-system/shared/schemas/common'
@@ -97,15 +96,9 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
   const index = await readIndexState(store, source)
   const unlisted = index.index ? judgeAgainstIndex(index.index, targetVersion, sha256Hex(artifacts.manifestBytes)) : index.error
   if (unlisted) throw badRequest(`Release ${targetVersion} cannot be installed: ${unlisted}`)
-  // A frozen list: no update starts on it. (The plan's override with a reason lifts this blocking check.)
-  const freshness = checkReleaseIndexFresh(index)
-  if (kind === 'update' && freshness.status === 'fail') {
-    throw createError({ statusCode: 409, statusMessage: 'Conflict', message: `No update starts on stale release information: ${freshness.message}`, data: { checks: [freshness] } })
-  }
-
   // The plan's checks: a failing one stops the run here unless the admin ignores it with a reason.
   if (options.ignoreChecks && !options.reason) throw badRequest('Give a reason for ignoring the failing checks')
-  const plan = await buildPlan(kind, targetVersion, { active: null })
+  const plan = await buildPlan(kind, targetVersion, { active: null, targetArtifacts: artifacts })
   const { failing, ignorable } = planFailures(plan)
   let override: CheckOverride | null = null
   if (failing.length > 0) {

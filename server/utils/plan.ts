@@ -7,7 +7,7 @@
 import semver from 'semver'
 import { composeDiff } from '#layers/owlat-system/shared/compose-diff'
 import { artifactNames } from '#layers/owlat-system/shared/release-artifacts'
-import { verifyManifest, verifyRelease, type ReleaseArtifacts } from '#layers/owlat-system/shared/release-verify'
+import { verifyManifest, verifyRelease, type ReleaseArtifacts, type ReleaseKeys } from '#layers/owlat-system/shared/release-verify'
 import type { Plan, PlanCheck, Run } from '#layers/owlat-system/shared/schemas/api'
 import type { SidecarHealth } from '#layers/owlat-system/shared/schemas/job'
 import type { Release, ReleaseManifest } from '#layers/owlat-system/shared/schemas/release'
@@ -17,7 +17,8 @@ import { checkComposePolicy, describePolicyViolations } from '../../shared/compo
 import { NEVER_IGNORED, planChecks, type PlanFacts, type Verdict } from '../../shared/node/checks/plan'
 import { fail, ok, type Check } from '../../shared/node/checks/types'
 import { checkTarget } from '../../shared/targets'
-import { readReleases } from './releases'
+import { checkReleaseIndexFresh } from '../../shared/node/checks/release-index'
+import { readIndexState, readReleases } from './releases'
 import { ROLLBACK_HISTORY_LIMIT } from './rollbacks'
 import { syncFromSidecar } from './runs'
 
@@ -27,13 +28,15 @@ const NOT_IGNORABLE = new Set([...NEVER_IGNORED, 'upgrade-path'])
 export interface PlanOptions {
   /** The active run as the caller just synced it; otherwise the plan syncs. */
   active?: Run | null
+  /** The target's artifacts as the caller just downloaded them; otherwise the plan downloads them. */
+  targetArtifacts?: ReleaseArtifacts
 }
 
 async function artifactsOf(version: string): Promise<ReleaseArtifacts | null> {
   return useReleaseSource().getArtifacts(version).catch(() => null)
 }
 
-function manifestOf(artifacts: ReleaseArtifacts | null, key: string): ReleaseManifest | null {
+function manifestOf(artifacts: ReleaseArtifacts | null, key: ReleaseKeys): ReleaseManifest | null {
   if (!artifacts) return null
   const verified = verifyManifest(artifacts.manifestBytes, artifacts.signature, key)
   return verified.ok ? verified.manifest : null
@@ -73,7 +76,8 @@ function toPlanCheck(check: Check): PlanCheck | null {
 export async function buildPlan(kind: 'update' | 'rollback', targetVersion: string, options: PlanOptions = {}): Promise<Plan> {
   const store = useStore()
   const config = useOwlatConfig()
-  const key = config.releasePublicKey()
+  // Every key this instance trusts: configured, and learned from a signed index's rotation.
+  const key = await useReleaseSource().keys()
   const active = options.active !== undefined ? options.active : await syncFromSidecar(useReconcileDeps())
   const [{ releases }, { channel }, runs] = await Promise.all([readReleases(store, useReleaseSource(), config.releaseCheck), store.getSettings(), store.listRuns(ROLLBACK_HISTORY_LIMIT)])
   const running = currentVersion()
@@ -94,7 +98,7 @@ export async function buildPlan(kind: 'update' | 'rollback', targetVersion: stri
   }
 
   const [targetArtifacts, runningArtifacts, health] = await Promise.all([
-    useReleaseSource().getArtifacts(targetVersion).then(a => ({ ok: true as const, artifacts: a }), (err: Error) => ({ ok: false as const, error: err.message })),
+    (options.targetArtifacts ? Promise.resolve(options.targetArtifacts) : useReleaseSource().getArtifacts(targetVersion)).then(a => ({ ok: true as const, artifacts: a }), (err: Error) => ({ ok: false as const, error: err.message })),
     artifactsOf(running),
     useSidecar().health().then((h): { ok: true, health: SidecarHealth } => ({ ok: true, health: h }), (err: Error) => ({ ok: false as const, error: err.message })),
   ])
@@ -121,7 +125,9 @@ export async function buildPlan(kind: 'update' | 'rollback', targetVersion: stri
     policy,
     active: active ? { id: active.id, kind: active.kind, toVersion: active.toVersion } : null,
   }
-  const checks = [...planChecks(facts), pathCheck(path, pathError, targetVersion)]
+  // An update needs fresh release information (a frozen index is a freeze attack); a rollback goes back to what ran.
+  const freshness = kind === 'update' ? [checkReleaseIndexFresh(await readIndexState(store, useReleaseSource()))] : []
+  const checks = [...planChecks(facts), pathCheck(path, pathError, targetVersion), ...freshness]
     .map(toPlanCheck)
     .filter((c): c is PlanCheck => c !== null)
 

@@ -2,12 +2,14 @@
  * The update and rollback dialogs, mounted as useOverlay mounts them (open, resolving through
  * `close`): what they show, what they refuse, and what they hand back.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { nextTick } from 'vue'
 import { SystemRollbackModal, SystemUpdateConfirmModal } from '#components'
 import type { RollbackCandidates } from '../../shared/schemas/api'
-import { aRelease, cleanUp, mount } from './fixtures'
+import { aRelease, cleanUp, mount, servePassingPlans } from './fixtures'
 
+// The dialogs read the plan for their target; these cases are about the rest, so every check passes.
+beforeEach(() => void servePassingPlans())
 afterEach(cleanUp)
 
 /** The dialog's content: UModal teleports it to the body. */
@@ -18,6 +20,11 @@ function dialog(): HTMLElement {
 }
 const byTestId = (id: string) => dialog().querySelector<HTMLElement>(`[data-testid="${id}"]`)
 const allByTestId = (id: string) => [...dialog().querySelectorAll<HTMLElement>(`[data-testid="${id}"]`)]
+
+/** The dialog is open and has its plan (or says why it has none). */
+async function opened(): Promise<void> {
+  await vi.waitFor(() => expect(byTestId('plan-checks') ?? byTestId('plan-error')).not.toBeNull())
+}
 
 async function click(element: HTMLElement | null): Promise<void> {
   if (!element) throw new Error('nothing to click')
@@ -38,7 +45,7 @@ describe('SystemUpdateConfirmModal', () => {
     const wrapper = await mount(SystemUpdateConfirmModal, {
       props: { open: true, fromVersion: '1.2.2', toVersion: '1.4.0', changes, backups: { supported: true, reason: null } },
     })
-    await vi.waitFor(() => dialog())
+    await opened()
     expect(dialog().textContent).toContain('Update Owlat to 1.4.0?')
     expect(allByTestId('update-change').map(e => e.dataset.version)).toEqual(['1.4.0', '1.3.0'])
     expect(byTestId('update-migrations')?.textContent).toContain('1.4.0 migrates data: rolling back below 1.3.0 will not be possible afterwards.')
@@ -53,7 +60,7 @@ describe('SystemUpdateConfirmModal', () => {
     const wrapper = await mount(SystemUpdateConfirmModal, {
       props: { open: true, fromVersion: '1.2.2', toVersion: '1.3.0', changes: [aRelease('1.3.0')], backups: { supported: false, reason: 'the local driver runs no data volumes' } },
     })
-    await vi.waitFor(() => dialog())
+    await opened()
     expect(byTestId('update-no-migrations')).not.toBeNull()
     const backup = dialog().querySelector<HTMLElement>('[role="checkbox"]')!
     expect(backup.hasAttribute('disabled')).toBe(true)
@@ -68,7 +75,7 @@ describe('SystemUpdateConfirmModal', () => {
     const wrapper = await mount(SystemUpdateConfirmModal, {
       props: { open: true, fromVersion: '1.3.0', toVersion: '1.4.0-beta.1', changes: [aRelease('1.4.0-beta.1', { channel: 'beta' })], backups: null, failed },
     })
-    await vi.waitFor(() => dialog())
+    await opened()
     expect(byTestId('update-failed-here')?.textContent).toContain('1.4.0-beta.1 already failed on this instance')
     expect(byTestId('update-failed-here')?.textContent).toContain('rolled back')
     expect(byTestId('release-failed-badge')).not.toBeNull()
@@ -87,7 +94,7 @@ describe('SystemUpdateConfirmModal', () => {
     const wrapper = await mount(SystemUpdateConfirmModal, {
       props: { open: true, fromVersion: '1.2.2', toVersion: '1.3.0', changes: [aRelease('1.3.0')], backups: null },
     })
-    await vi.waitFor(() => dialog())
+    await opened()
     await click(byTestId('confirm-cancel'))
     expect(wrapper.emitted('close')).toEqual([[null]])
   })
@@ -122,7 +129,7 @@ describe('SystemRollbackModal', () => {
 
   it('shows why a target is not possible and only confirms once the version is typed exactly', async () => {
     const wrapper = await mount(SystemRollbackModal, { props: { open: true, data } })
-    await vi.waitFor(() => dialog())
+    await opened()
     expect(allByTestId('rollback-option').map(e => e.dataset.version)).toEqual(['1.3.0', '1.2.2'])
     expect(byTestId('rollback-disabled-reason')?.textContent).toContain('Not possible: 1.3.0 migrated data and cannot go below 1.3.0')
     expect(allByTestId('rollback-undone-release').map(e => e.dataset.version)).toEqual(['1.4.0'])
@@ -144,7 +151,7 @@ describe('SystemRollbackModal', () => {
   it('starts over when another version is chosen: the typed confirmation never carries over', async () => {
     const two: RollbackCandidates = { ...data, candidates: [data.candidates[0]!, { ...data.candidates[0]!, version: '1.2.2', backup: null }] }
     await mount(SystemRollbackModal, { props: { open: true, data: two, preselect: '1.2.2' } })
-    await vi.waitFor(() => dialog())
+    await opened()
     const input = () => byTestId('rollback-confirmation') as HTMLInputElement
     expect(input().placeholder).toBe('1.2.2')
     await type(input(), '1.2.2')
@@ -159,7 +166,7 @@ describe('SystemRollbackModal', () => {
   it('asks to restore no backup when none is offered', async () => {
     const noBackup: RollbackCandidates = { ...data, candidates: [{ ...data.candidates[0]!, backup: null }] }
     const wrapper = await mount(SystemRollbackModal, { props: { open: true, data: noBackup } })
-    await vi.waitFor(() => dialog())
+    await opened()
     expect(byTestId('rollback-no-backup')).not.toBeNull()
     await type(byTestId('rollback-confirmation') as HTMLInputElement, '1.3.0')
     await click(byTestId('rollback-confirm'))
@@ -169,7 +176,7 @@ describe('SystemRollbackModal', () => {
   it('says there is nothing to roll back to, in the words the server found for what ran here (issue 13, defect 6)', async () => {
     const reason = 'No earlier version to roll back to: this instance ran 1.3.0, 1.2.2, none of them older than the running 1.2.2, and the release source lists no older release.'
     await mount(SystemRollbackModal, { props: { open: true, data: { ...data, candidates: [], unavailableReason: reason } } })
-    await vi.waitFor(() => dialog())
+    await vi.waitFor(() => dialog()) // no target, so no plan
     expect(byTestId('rollback-none')?.textContent?.trim()).toBe(reason)
     const confirm = byTestId('rollback-confirm') as HTMLButtonElement
     expect(confirm.disabled).toBe(true)
@@ -188,7 +195,7 @@ describe('SystemRollbackModal', () => {
       ],
     }
     await mount(SystemRollbackModal, { props: { open: true, data: candidates } })
-    await vi.waitFor(() => dialog())
+    await opened()
     expect((byTestId('rollback-confirmation') as HTMLInputElement).placeholder).toBe('1.2.2')
     expect(dialog().textContent).toContain('never ran here')
   })
@@ -196,7 +203,7 @@ describe('SystemRollbackModal', () => {
   it('asks for "try again anyway" before going back to a version that failed here', async () => {
     const failedHere = { version: '1.3.0', runId: 'run-3', status: 'rolled_back' as const, endedAt: 6_000, reason: 'verify failed' }
     const wrapper = await mount(SystemRollbackModal, { props: { open: true, data: { ...data, candidates: [{ ...data.candidates[0]!, failedHere, backup: null }] }, preselect: '1.3.0' } })
-    await vi.waitFor(() => dialog())
+    await opened()
     expect(byTestId('rollback-failed-here')?.textContent).toContain('A run to 1.3.0 failed on this instance')
     await type(byTestId('rollback-confirmation') as HTMLInputElement, '1.3.0')
     const confirm = byTestId('rollback-confirm') as HTMLButtonElement

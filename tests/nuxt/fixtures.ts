@@ -4,10 +4,10 @@
  * so `$fetch` in the code under test goes through a real h3 handler.
  */
 import { mountSuspended, registerEndpoint } from '@nuxt/test-utils/runtime'
-import { readBody, type H3Event } from 'h3'
+import { getQuery, readBody, type H3Event } from 'h3'
 import { defineComponent, h } from 'vue'
 import { releaseSchema, type Release } from '../../shared/schemas/release'
-import { runSchema, statusSchema, type Run, type SystemStatus } from '../../shared/schemas/api'
+import { planSchema, runSchema, statusSchema, type Plan, type Run, type SystemStatus } from '../../shared/schemas/api'
 
 export function aRun(overrides: Partial<Run> = {}): Run {
   return runSchema.parse({
@@ -57,6 +57,30 @@ export function aStatus(overrides: Partial<SystemStatus> = {}): SystemStatus {
     lastCheck: { checkedAt: 1, error: null, nextCheckAt: null },
     ...overrides,
   })
+}
+
+/** A plan whose every check passes, for the target the dialog asks about (`GET /api/system/plan`). */
+export function aPlan(overrides: Partial<Plan> = {}): Plan {
+  return planSchema.parse({
+    kind: 'update',
+    fromVersion: '1.2.2',
+    targetVersion: '1.3.0',
+    path: [overrides.targetVersion ?? '1.3.0'],
+    checks: [{ id: 'updater', status: 'ok', message: 'the updater answers', fix: null, ignorable: true }],
+    images: [],
+    composeDiff: '',
+    migratesData: false,
+    rollbackFloor: null,
+    ...overrides,
+  })
+}
+
+/** Serves `GET /api/system/plan` with a passing plan for whatever target and kind the dialog asks. */
+export function servePassingPlans(): Served {
+  return serve('/api/system/plan', (event) => {
+    const { kind, targetVersion } = getQuery(event) as { kind: 'update' | 'rollback', targetVersion: string }
+    return aPlan({ kind, targetVersion, path: [targetVersion] })
+  }, 'GET')
 }
 
 export interface Served {

@@ -5,10 +5,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { defineComponent, h } from 'vue'
 import { SystemReleaseNotes, UApp } from '#components'
-import { aRelease, aStatus, cleanUp, mount, serve } from './fixtures'
+import { aRelease, aStatus, cleanUp, mount, serve, servePassingPlans } from './fixtures'
 
 beforeEach(() => {
   useSystemStore().reset()
+  // The update dialog reads the plan for its target: every check passes here.
+  servePassingPlans()
 })
 
 afterEach(cleanUp)
@@ -36,8 +38,10 @@ describe('SystemReleaseNotes', () => {
     expect(listed).toEqual(['1.4.0', '1.3.0'])
     expect(dialog.querySelector('[data-testid="update-migrations"]')).not.toBeNull()
 
+    // Confirm is on once the plan is in.
+    await vi.waitFor(() => expect(dialog.querySelector('[data-testid="plan-checks"]')).not.toBeNull())
     dialog.querySelector<HTMLElement>('[data-testid="confirm-update"]')!.click()
-    await vi.waitFor(() => expect(start.requests).toEqual([{ targetVersion: '1.4.0', backup: true, retryFailed: false }]))
+    await vi.waitFor(() => expect(start.requests).toEqual([{ targetVersion: '1.4.0', backup: true, retryFailed: false, ignoreChecks: false }]))
     await vi.waitFor(() => expect(useSystemStore().activeRunId).toBe('run-9'))
   })
 })

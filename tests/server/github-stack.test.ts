@@ -75,7 +75,9 @@ describe('the github release source in the web', () => {
     expect(accepted.status).toBe(202)
     const fetched = gh.requests.slice(before)
     expect(fetched.some(r => r.path === `/repos/${gh.repo}/releases/tags/v1.3.0`)).toBe(true)
-    expect(fetched.filter(r => r.origin === 'storage')).toHaveLength(3)
+    // The target's manifest, signature and compose file once (the plan reuses the download), and the
+    // running version's three for the plan's compose diff and image changes.
+    expect(fetched.filter(r => r.origin === 'storage')).toHaveLength(6)
     const runId = (accepted.body as { runId: string }).runId
     const run = await waitFor('the update to end', async () => {
       const answer = await call('GET', `/api/system/updates/${runId}`)
@@ -159,7 +161,10 @@ describe('release index attacks served by GitHub', () => {
     expect((await status()).releaseIndex).toMatchObject({ stale: true })
     const frozen = await call('POST', '/api/system/updates', { targetVersion: '1.3.1' })
     expect(frozen.status).toBe(409)
-    expect((frozen.body as { message: string }).message).toMatch(/No update starts on stale release information: release information is stale since /)
+    // The plan's blocking check: only an admin's override with a reason would let it through.
+    expect((frozen.body as { message: string }).message).toMatch(/Failing checks stop this update: .*release-index-fresh: release information is stale since /)
+    expect((frozen.body as { data: { checks: { id: string, status: string, ignorable: boolean }[] } }).data.checks)
+      .toContainEqual(expect.objectContaining({ id: 'release-index-fresh', status: 'fail', ignorable: true }))
     await nothingInstalled(runs)
     gh.publishIndex(privateKey)
     await check()

@@ -75,6 +75,7 @@ describe('on a healthy stack', () => {
       'release-verifies': 'ok',
       'no-active-run': 'ok',
       'upgrade-path': 'ok',
+      'release-index-fresh': 'ok',
     })
     expect(plan.checks.find(c => c.id === 'upgrade-path')!.message).toContain('1.3.0 → 1.3.1')
     expect(plan.images).toEqual([
