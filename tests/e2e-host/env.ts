@@ -19,4 +19,4 @@ export const OWNER = { email: 'ada@acme.test', password: 'ada-owner-password', n
 export const STAFF = { email: 'max@acme.test', password: 'max-staff-password', name: 'Max' } as const
 
 export const INSTALLED_VERSION = '1.2.2'
-export const STABLE_TARGET = '1.3.0'
+export const STABLE_TARGET = '1.3.1'
