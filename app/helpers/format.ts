@@ -23,17 +23,7 @@ export function formatDuration(startedAt: number | null, endedAt: number | null)
 }
 
 /** `512 B`, `3.4 MB`, `1.2 GB` (decimal units, as disk tools show them). */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`
-  const units = ['kB', 'MB', 'GB', 'TB']
-  let value = bytes
-  let unit = -1
-  do {
-    value /= 1000
-    unit++
-  } while (value >= 1000 && unit < units.length - 1)
-  return `${value.toFixed(1)} ${units[unit]}`
-}
+export { formatBytes } from '#layers/owlat-system/shared/format-bytes'
 
 /** Whole seconds for a clock that ticks: `23 s`, `2 min 5 s`. */
 export function formatElapsed(ms: number): string {

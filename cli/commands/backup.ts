@@ -14,19 +14,7 @@ import { CliError } from '../errors'
 import { followJob, followWithDetach } from '../follow'
 import { formatTime, JobPrinter, outcome, printFailure, printLine } from '../job-view'
 import { bold, dim, green } from '../style'
-
-/** `12.3 MiB` */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  const units = ['KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value.toFixed(1)} ${units[unit]}`
-}
+import { formatBytes } from '../../shared/format-bytes'
 
 function busy(err: unknown): unknown {
   if (err instanceof SidecarRejectedError && err.status === 409) return new CliError(`the updater is busy: ${err.detail ?? 'a job is active'}; see owlat status`)

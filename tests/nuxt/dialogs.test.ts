@@ -135,7 +135,7 @@ describe('SystemRollbackModal', () => {
     expect(allByTestId('rollback-undone-release').map(e => e.dataset.version)).toEqual(['1.4.0'])
     expect(byTestId('rollback-restore-backup')).not.toBeNull()
     expect(dialog().textContent).toContain('Restore the data backup taken before the update from 1.3.0')
-    expect(dialog().textContent).toMatch(/Taken .+, 2\.0 MB\. Changes made to the data since then are lost\./)
+    expect(dialog().textContent).toMatch(/Taken .+, 1\.9 MiB\. Changes made to the data since then are lost\./)
 
     const confirm = byTestId('rollback-confirm') as HTMLButtonElement
     expect(confirm.disabled).toBe(true)

@@ -4,6 +4,7 @@
  * network (DNS, outbound port 25, PTR). Each gathers its facts here and judges them with a pure
  * function the unit tests call with figures. Node only.
  */
+import { formatBytes } from '../../format-bytes'
 import { promises as dns } from 'node:dns'
 import { statSync } from 'node:fs'
 import { statfs } from 'node:fs/promises'
@@ -92,8 +93,7 @@ export interface DiskPlace {
 }
 
 export const DISK_WARN_FRACTION = 0.2
-const GiB = 1024 ** 3
-const size = (bytes: number) => bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GiB` : `${Math.round(bytes / (1024 * 1024))} MiB`
+const size = formatBytes
 
 export interface DiskNeeds {
   /** What the pre-update backup takes (the newest backup's size is the estimate). */

@@ -5,6 +5,7 @@
  * them again on its own facts. Each gatherer collects facts where it runs; `planChecks` judges
  * them, the same way everywhere. Every check here blocks on `fail`. Node only.
  */
+import { formatBytes } from '../../format-bytes'
 import { statfs } from 'node:fs/promises'
 import semver from 'semver'
 import { z } from 'zod'
@@ -37,11 +38,6 @@ export interface PlanFacts {
 
 /** `free-disk` warns when an update would leave less than this share of the disk free. */
 export const FREE_DISK_WARN_FRACTION = 0.1
-
-const GiB = 1024 ** 3
-export function formatBytes(bytes: number): string {
-  return bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GiB` : `${Math.round(bytes / (1024 * 1024))} MiB`
-}
 
 /** `27.3.1`, `v2.29.7-desktop.1`, `1.29.2, build 5becea4c` → comparable semver; null when unreadable. */
 export function looseVersion(text: string | null | undefined): string | null {
