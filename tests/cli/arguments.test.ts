@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { DEMO_RELEASES } from '../../scripts/bootstrap'
 import { freePort, makeDemoInstance, runCli, stderrLines } from './helpers'
 
 /** Every failure: a non-zero exit and exactly one line on stderr, never a stack trace. */
@@ -66,7 +67,7 @@ describe('owlat against an unreachable updater', () => {
     const result = await runCli(['doctor'], { OWLAT_DATA_DIR: demo.dataDir, OWLAT_DIR: demo.owlatDir, OWLAT_UPDATER_PORT: String(port) })
     expect(result.exitCode).toBe(1)
     expect(result.stdout).toMatch(/^✖ fail updater +cannot reach the updater/m)
-    expect(result.stdout).toMatch(/^✔ ok +releases +4 release\(s\)/m)
+    expect(result.stdout).toMatch(new RegExp(`^✔ ok +releases +${DEMO_RELEASES.length} release\\(s\\)`, 'm'))
     expect(stderrLines(result)).toEqual(['owlat: doctor: 1 check(s) failed: updater'])
   })
 })
