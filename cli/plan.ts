@@ -4,7 +4,7 @@
  * uses, on what the updater reports and the release as it verifies now.
  */
 import { checkComposePolicy, describePolicyViolations, type ComposePolicyOptions } from '../shared/compose-policy'
-import { NEVER_IGNORED, planChecks, type Verdict } from '../shared/node/checks/plan'
+import { NEVER_IGNORED, planChecks, stackPlanChecks, type StackAnswer, type Verdict } from '../shared/node/checks/plan'
 import type { Check } from '../shared/node/checks/types'
 import { verifyRelease, type ReleaseArtifacts } from '../shared/release-verify'
 import type { Job, SidecarHealth } from '../shared/schemas/job'
@@ -22,10 +22,18 @@ export interface CliPlanInput {
   policy: ComposePolicyOptions
   /** The updater's recent jobs: an active one fails `no-active-run`. */
   jobs: Job[]
+  /** The updater's stack checks on the target's compose file (`askStackChecks`); absent when not asked. */
+  stack?: StackAnswer
 }
 
-/** The plan's checks, in their order. */
-export function cliPlanChecks(input: CliPlanInput): Check[] {
+export interface CliPlanChecks {
+  checks: Check[]
+  /** Failing checks the updater refuses whatever the override (its blocking stack checks). */
+  refusing: ReadonlySet<string>
+}
+
+/** The plan's checks, in their order, then the updater's stack checks. */
+export function cliPlanChecks(input: CliPlanInput): CliPlanChecks {
   let verification: Verdict = { ok: false, reason: input.artifacts.ok ? '' : `its artifacts cannot be read: ${input.artifacts.error}` }
   let policy: Verdict = { ok: false, reason: 'the compose file cannot be read' }
   let requires: ReleaseManifest['requires'] | null = null
@@ -37,7 +45,8 @@ export function cliPlanChecks(input: CliPlanInput): Check[] {
     policy = judged.ok ? { ok: true } : { ok: false, reason: describePolicyViolations(judged.violations) }
   }
   const active = input.jobs.find(j => j.status === 'queued' || j.status === 'running')
-  return planChecks({
+  const stack = input.stack ? stackPlanChecks(input.stack) : { checks: [], refusing: [] }
+  const checks = planChecks({
     kind: input.kind,
     targetVersion: input.targetVersion,
     updater: input.health,
@@ -46,6 +55,7 @@ export function cliPlanChecks(input: CliPlanInput): Check[] {
     policy,
     active: active ? { id: active.id, kind: active.kind, toVersion: active.toVersion } : null,
   })
+  return { checks: [...checks, ...stack.checks], refusing: new Set(stack.refusing) }
 }
 
 /** The path of an update over the verified releases on the channel, or why there is none; a rollback goes straight to its target. */
@@ -61,7 +71,7 @@ export function cliPath(kind: 'update' | 'rollback', installed: string, target: 
 }
 
 /** Failing checks, and those of them no override lets through. */
-export function failing(checks: Check[]): { failing: Check[], never: Check[] } {
+export function failing({ checks, refusing }: CliPlanChecks): { failing: Check[], never: Check[] } {
   const failed = checks.filter(c => c.status === 'fail')
-  return { failing: failed, never: failed.filter(c => NEVER_IGNORED.has(c.id)) }
+  return { failing: failed, never: failed.filter(c => NEVER_IGNORED.has(c.id) || refusing.has(c.id)) }
 }

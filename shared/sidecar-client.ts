@@ -10,11 +10,14 @@ import { ofetch } from 'ofetch'
 import { z } from 'zod'
 import { signRequest } from './request-signing'
 import {
-  jobAcceptedSchema, jobEventSchema, jobListSchema, jobRequestSchema, jobSchema, serviceLogsSchema, sidecarHealthSchema,
-  type Job, type JobEvent, type JobRequest, type SidecarHealth,
+  jobAcceptedSchema, jobEventSchema, jobListSchema, jobRequestSchema, jobSchema, serviceLogsSchema, sidecarHealthSchema, stackChecksRequestSchema, stackChecksSchema,
+  type Check, type Job, type JobEvent, type JobRequest, type SidecarHealth,
 } from './schemas/job'
 import { backupCreatedSchema, backupFileSchema, backupListSchema, restoreRequestSchema, type BackupArchive, type BackupList, type RestoreRequest } from './schemas/backup'
 import { readSse } from './sse'
+
+/** `POST /v1/checks` renders the file with compose and asks the engine (and Convex) about it. */
+export const STACK_CHECKS_TIMEOUT_MS = 60_000
 
 /** A backup pauses the stateful services while their volumes are copied: far longer than a request. */
 export const BACKUP_TIMEOUT_MS = 60 * 60 * 1000
@@ -67,6 +70,8 @@ export interface SendOptions {
   signal?: AbortSignal
   /** Answer as a byte stream (the event stream) instead of text. */
   stream?: boolean
+  /** This request's timeout instead of the client's (ignored with `signal`). */
+  timeoutMs?: number
 }
 
 export interface SidecarAnswer {
@@ -156,12 +161,12 @@ export class SidecarClient {
         retry: 0,
         ignoreResponseError: true,
         responseType: opts.stream ? 'stream' : 'text',
-        ...(opts.signal ? { signal: opts.signal } : { timeout: this.timeoutMs }),
+        ...(opts.signal ? { signal: opts.signal } : { timeout: opts.timeoutMs ?? this.timeoutMs }),
       })
     }
     catch (err) {
       if (opts.signal?.aborted) throw err
-      throw new SidecarUnreachableError(this.url, describe(err, this.timeoutMs))
+      throw new SidecarUnreachableError(this.url, describe(err, opts.timeoutMs ?? this.timeoutMs))
     }
     const date = res.headers.get('date')
     const server = date ? Date.parse(date) : Number.NaN
@@ -177,9 +182,9 @@ export class SidecarClient {
     return new SidecarRejectedError(answer.status, parsed.success ? parsed.data.error : null, request)
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
+  private async call<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, body?: unknown, timeoutMs?: number): Promise<T> {
     const request = `${method} ${path}`
-    const answer = await this.send(method, path, { body: body === undefined ? undefined : JSON.stringify(body) })
+    const answer = await this.send(method, path, { body: body === undefined ? undefined : JSON.stringify(body), timeoutMs })
     if (answer.status >= 400) throw this.rejected(answer, request)
     const parsed = schema.safeParse(parseJson(answer.text))
     if (!parsed.success) throw new SidecarRejectedError(502, issues(parsed.error), request, true)
@@ -202,6 +207,14 @@ export class SidecarClient {
   /** Checked against the schema before anything is sent; the defaults travel explicitly. */
   async createJob(job: JobRequest): Promise<{ jobId: string }> {
     return this.call('POST', '/v1/jobs', jobAcceptedSchema, jobRequestSchema.parse(job))
+  }
+
+  /**
+   * The stack checks on the compose file a run would apply (`POST /v1/checks`), as the updater's
+   * driver renders it; null from a driver that runs none. Rendering and asking the engine take a while.
+   */
+  async stackChecks(compose: string): Promise<Check[] | null> {
+    return (await this.call('POST', '/v1/checks', stackChecksSchema, stackChecksRequestSchema.parse({ compose }), STACK_CHECKS_TIMEOUT_MS)).checks
   }
 
   /** The bug-report bundle (`GET /v1/bundle`): a gzipped tar, secrets masked by the sidecar. */

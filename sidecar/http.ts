@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http'
 import { createError } from 'h3'
 
-/** `POST /v1/jobs`: a compose file and a manifest (each at most 1 MB) with their signatures. */
+/** `POST /v1/jobs`: a compose file and a manifest (each at most 1 MB) with their signatures; `POST /v1/checks`: a compose file. */
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024
 
 /** `POST /v1/restores` and `POST /v1/backups`: a file name and who asks. */
@@ -14,7 +14,7 @@ export const SMALL_BODY_LIMIT_BYTES = 4 * 1024
 /** Every other route takes no body at all. */
 export function bodyLimit(method: string, pathname: string): number {
   if (method !== 'POST') return 0
-  if (pathname === '/v1/jobs') return BODY_LIMIT_BYTES
+  if (pathname === '/v1/jobs' || pathname === '/v1/checks') return BODY_LIMIT_BYTES
   return pathname === '/v1/restores' || pathname === '/v1/backups' ? SMALL_BODY_LIMIT_BYTES : 0
 }
 

@@ -5,7 +5,7 @@
  *
  * An unauthenticated client gets nothing for free: the signing headers are checked (present,
  * well-formed, fresh) before a byte of the body is read, the body is bounded by route (only
- * `POST /v1/jobs` has one), and the server bounds how long a request may take to arrive and how
+ * `POST /v1/jobs` and `POST /v1/checks` have one), and the server bounds how long a request may take to arrive and how
  * many connections may be open (`ServerLimits`).
  */
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
@@ -17,12 +17,12 @@ import {
   send, sendStream, setResponseHeader, setResponseStatus, toNodeListener, type H3Error, type H3Event,
 } from 'h3'
 import { z } from 'zod'
-import type { ComposePolicyOptions } from '../shared/compose-policy'
+import { checkComposePolicy, describePolicyViolations, type ComposePolicyOptions } from '../shared/compose-policy'
 import { BUNDLE_LOG_LINES, BUNDLE_RUNS, bundleBytes, secretValues } from '../shared/node/bundle'
 import { formatCheck } from '../shared/node/checks/types'
 import { checkRequestSignatureHeaders, ReplayGuard, verifyRequestHeaders } from '../shared/request-signing'
 import type { ReleaseKeys } from '../shared/release-verify'
-import type { HostFacts, SidecarHealth } from '../shared/schemas/job'
+import { stackChecksRequestSchema, type HostFacts, type SidecarHealth } from '../shared/schemas/job'
 import { backupFileSchema } from '../shared/schemas/backup'
 import { BackupRefused, type Backups } from './backups'
 import { OVERRIDE_FILE } from './drivers/compose-cli'
@@ -215,6 +215,21 @@ export function createSidecarServer(deps: ServerDeps): Server {
     }
     const entries = deps.driver.serviceLogs(name, tail)
     return { lines: entries.map(e => e.line), entries }
+  }))
+
+  // The stack checks on the compose file a run would apply, for the plan: what the compose
+  // driver's preflight judges, asked before the click. Nothing is read from a file the policy refuses.
+  router.post('/v1/checks', defineEventHandler(async (event) => {
+    const { compose } = parseOr400(stackChecksRequestSchema, parseJson(rawBody(event)))
+    if (!deps.driver.checks) return { checks: null }
+    const policy = checkComposePolicy(compose, deps.composePolicy)
+    if (!policy.ok) throw createError({ statusCode: 422, message: describePolicyViolations(policy.violations) })
+    try {
+      return { checks: await deps.driver.checks(undefined, compose) }
+    }
+    catch (err) {
+      throw createError({ statusCode: 422, message: `the stack checks could not judge this compose file: ${(err as Error).message}` })
+    }
   }))
 
   // The bug-report bundle the page offers (`owlat doctor --bundle` writes the same set with doctor's output).

@@ -286,7 +286,8 @@ async function planSection(ctx: CommandEnv, client: SidecarClient | null, health
   const path = cliPath('update', health.version, target.version, releases, channel)
   const artifacts = await source.getArtifacts(target.version).then(a => ({ ok: true as const, artifacts: a }), (err: Error) => ({ ok: false as const, error: err.message }))
   const jobs = await client.listJobs(10).catch(() => [])
-  const checks = cliPlanChecks({ kind: 'update', targetVersion: target.version, health: { ok: true, health }, artifacts, publicKey: key, policy: ctx.policy, jobs })
+  // Doctor judges the installed stack itself (stackChecks above); the plan adds the release's checks.
+  const { checks } = cliPlanChecks({ kind: 'update', targetVersion: target.version, health: { ok: true, health }, artifacts, publicKey: key, policy: ctx.policy, jobs })
   if (!path.ok) checks.push(failCheck('upgrade-path', path.reason, 'make the releases on the way available, or update to a nearer release with owlat upgrade --version V'))
   const heading = `plan for an update to ${target.version}${path.ok ? ` (path ${[health.version, ...path.path].join(' → ')})` : ''}:`
   return { heading, checks }

@@ -29,8 +29,9 @@ import { followJob, followWithDetach } from '../follow'
 import { formatTime, JobPrinter, outcome, printFailure, printLine } from '../job-view'
 import { bold, green, red, yellow, notesStyle } from '../style'
 import { checkRelease, listReleases, releaseSource } from '../releases'
-import { cliPath, cliPlanChecks, failing } from '../plan'
-import { formatCheck, type Check } from '../../shared/node/checks/types'
+import { cliPath, cliPlanChecks, failing, type CliPlanChecks } from '../plan'
+import { askStackChecks } from '../../shared/node/checks/plan'
+import { formatCheck } from '../../shared/node/checks/types'
 import { checkOverrideSchema, type CheckOverride } from '../../shared/schemas/common'
 import type { Job, SidecarHealth } from '../../shared/schemas/job'
 
@@ -153,10 +154,10 @@ function showPlan(installed: string, kind: RunKind, manifest: ReleaseManifest, f
 }
 
 /** Prints the plan's checks; a failing one stops here unless ignored with a reason, which becomes the job's override. */
-function gate(checks: Check[], args: z.output<typeof jobArgsSchema>): CheckOverride | null {
+function gate(plan: CliPlanChecks, args: z.output<typeof jobArgsSchema>): CheckOverride | null {
   printLine(bold('Checks:'))
-  for (const check of checks) printLine(`  ${formatCheck(check)}`)
-  const { failing: failed, never } = failing(checks)
+  for (const check of plan.checks) printLine(`  ${formatCheck(check)}`)
+  const { failing: failed, never } = failing(plan)
   if (failed.length === 0) return null
   const ids = failed.map(c => c.id)
   if (never.length > 0) throw new CliError(`failing checks that cannot be ignored: ${never.map(c => `${c.id}: ${c.message}`).join('; ')}; nothing was changed`)
@@ -220,6 +221,7 @@ async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Prom
     publicKey: key,
     policy: s.ctx.policy,
     jobs: s.jobs,
+    stack: await askStackChecks(s.client, release.artifacts.compose),
   }), args)
   // Upgrades must be confirmed even in scripts (--yes); an explicit rollback is its own consent
   // outside a terminal, which keeps `owlat rollback --version V` scriptable as pinned.

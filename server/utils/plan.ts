@@ -14,7 +14,7 @@ import type { Release, ReleaseManifest } from '#layers/owlat-system/shared/schem
 import { computeUpgradePath, UpgradePathError } from '#layers/owlat-system/shared/upgrade-path'
 import { isReleaseOnChannel, releasesBetween } from '#layers/owlat-system/shared/version'
 import { checkComposePolicy, describePolicyViolations } from '../../shared/compose-policy'
-import { NEVER_IGNORED, planChecks, type PlanFacts, type Verdict } from '../../shared/node/checks/plan'
+import { askStackChecks, NEVER_IGNORED, planChecks, stackPlanChecks, type PlanFacts, type Verdict } from '../../shared/node/checks/plan'
 import { fail, ok, type Check } from '../../shared/node/checks/types'
 import { checkTarget } from '../../shared/targets'
 import { checkReleaseIndexFresh } from '../../shared/node/checks/release-index'
@@ -63,10 +63,10 @@ function pathCheck(path: string[], error: string | null, target: string): Check 
   return ok('upgrade-path', `${target} installs directly over the running version`, true)
 }
 
-function toPlanCheck(check: Check): PlanCheck | null {
+function toPlanCheck(check: Check, refusing: ReadonlySet<string>): PlanCheck | null {
   // A check that does not apply here says nothing about this update.
   if (check.status === 'skip') return null
-  return { id: check.id, status: check.status, message: check.message, fix: check.fix, ignorable: !NOT_IGNORABLE.has(check.id) }
+  return { id: check.id, status: check.status, message: check.message, fix: check.fix, ignorable: !NOT_IGNORABLE.has(check.id) && !refusing.has(check.id) }
 }
 
 /**
@@ -127,8 +127,13 @@ export async function buildPlan(kind: 'update' | 'rollback', targetVersion: stri
   }
   // An update needs fresh release information (a frozen index is a freeze attack); a rollback goes back to what ran.
   const freshness = kind === 'update' ? [checkReleaseIndexFresh(await readIndexState(store, useReleaseSource()))] : []
-  const checks = [...planChecks(facts), pathCheck(path, pathError, targetVersion), ...freshness]
-    .map(toPlanCheck)
+  // What the updater's preflight will judge of the stack the target runs: only a verified file that passes the policy is worth asking about.
+  const stack = health.ok && targetArtifacts.ok && verification.ok && policy.ok
+    ? stackPlanChecks(await askStackChecks(useSidecar(), targetArtifacts.artifacts.compose))
+    : { checks: [], refusing: [] }
+  const refusing = new Set(stack.refusing)
+  const checks = [...planChecks(facts), pathCheck(path, pathError, targetVersion), ...freshness, ...stack.checks]
+    .map(c => toPlanCheck(c, refusing))
     .filter((c): c is PlanCheck => c !== null)
 
   const targetManifest = targetArtifacts.ok ? manifestOf(targetArtifacts.artifacts, key) : null

@@ -1,12 +1,12 @@
 /**
  * The web's view of the updater sidecar: the shared client (`shared/sidecar-client.ts`), of which
- * the web uses the job and health calls. Framework-independent.
+ * the web uses the job, health and stack-check calls. Framework-independent.
  */
 import { SidecarClient as SharedSidecarClient } from '../../shared/sidecar-client'
 
 export { SidecarRejectedError, SidecarUnreachableError } from '../../shared/sidecar-client'
 
-export type SidecarClient = Pick<SharedSidecarClient, 'createJob' | 'getJob' | 'listJobs' | 'health' | 'bundle'>
+export type SidecarClient = Pick<SharedSidecarClient, 'createJob' | 'getJob' | 'listJobs' | 'health' | 'bundle' | 'stackChecks'>
 
 /** The backup archives' reads (the page's list and download links). */
 export type SidecarBackupsClient = Pick<SharedSidecarClient, 'listBackups' | 'downloadBackup'>

@@ -9,6 +9,9 @@ export const signedManifestSchema = z.object({
 })
 export type SignedManifest = z.infer<typeof signedManifestSchema>
 
+/** The largest compose file a job or `POST /v1/checks` carries (a release's is a few KB). */
+export const MAX_COMPOSE_CHARS = 1_000_000
+
 /**
  * `POST /v1/jobs` body (web or CLI → sidecar). The release artifacts travel with the job so
  * the sidecar verifies them itself (signature against its pinned key, compose sha256), and
@@ -24,7 +27,7 @@ export const jobRequestSchema = z.object({
   /** `release-V.json.sig`: base64 Ed25519 signature of the manifest bytes. */
   signature: z.string().min(1).max(1_000),
   /** `docker-compose-V.yml` text. */
-  compose: z.string().min(1).max(1_000_000),
+  compose: z.string().min(1).max(MAX_COMPOSE_CHARS),
   requestedBy: requestedBySchema,
   /** Proceed even when the stack is not healthy before the update. */
   force: z.boolean().default(false),
@@ -127,6 +130,27 @@ export const sidecarHealthSchema = z.object({
   host: hostFactsSchema.nullable().default(null),
 })
 export type SidecarHealth = z.infer<typeof sidecarHealthSchema>
+
+/** One check's outcome, the same shape wherever checks run (shared/node/checks/types.ts). */
+export const checkSchema = z.object({
+  /** Stable id, e.g. `convex-data-volume`. */
+  id: z.string(),
+  status: z.enum(['ok', 'warn', 'fail', 'skip']),
+  /** One line: what was found, with the figure when there is one. */
+  message: z.string(),
+  /** What to do about it; null when nothing needs doing. */
+  fix: z.string().nullable(),
+  /** A `fail` of a blocking check refuses the update. */
+  blocking: z.boolean(),
+})
+export type Check = z.infer<typeof checkSchema>
+
+/** `POST /v1/checks`: the stack checks on the compose file a release would run. */
+export const stackChecksRequestSchema = z.object({ compose: z.string().min(1).max(MAX_COMPOSE_CHARS) })
+export type StackChecksRequest = z.infer<typeof stackChecksRequestSchema>
+
+/** Its answer: the checks, or null from a driver that runs no stack checks (the local driver). */
+export const stackChecksSchema = z.object({ checks: z.array(checkSchema).nullable() })
 
 /**
  * `GET /v1/services/:name/logs?tail=N`: the newest lines a service wrote (for `owlat logs SERVICE`);

@@ -16,6 +16,7 @@
  * - `exec`: `cat /version` inside the web container through the Engine API, for stacks the
  *   updater cannot reach over a network (the tests run every container with `network_mode: none`).
  */
+import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
@@ -72,7 +73,6 @@ export function composePaths(owlatDir: string) {
     current: join(owlatDir, 'docker-compose.yml'),
     next: join(owlatDir, 'docker-compose.next.yml'),
     prev: join(owlatDir, 'docker-compose.prev.yml'),
-    check: join(owlatDir, '.docker-compose.check.yml'),
     backups: join(owlatDir, 'backups'),
   }
 }
@@ -505,9 +505,9 @@ export class ComposeDriver implements Driver {
     }
   }
 
-  /** The stack checks on the installed stack (doctor's view, for the bug-report bundle). */
-  async checks(signal?: AbortSignal): Promise<Check[]> {
-    return this.checksFor(readFileSync(this.paths.current, 'utf8'), signal)
+  /** The stack checks on `compose` (a plan's target), else on the installed stack (doctor's view, for the bug-report bundle). */
+  async checks(signal?: AbortSignal, compose?: string): Promise<Check[]> {
+    return this.checksFor(compose ?? readFileSync(this.paths.current, 'utf8'), signal)
   }
 
   secretEnvironments(): Array<Record<string, string | undefined>> {
@@ -516,15 +516,7 @@ export class ComposeDriver implements Driver {
 
   /** The checks on `compose` as compose renders it with the operator's override: what `up` would run. */
   private async checksFor(compose: string, signal?: AbortSignal): Promise<Check[]> {
-    const cli = await this.cli()
-    writeFileSync(this.paths.check, compose, { mode: 0o600 })
-    let rendered: string
-    try {
-      rendered = await renderComposeConfig(cli, this.paths.check, signal, { override: true })
-    }
-    finally {
-      rmSync(this.paths.check, { force: true })
-    }
+    const rendered = await this.rendered(compose, signal, { override: true })
     let ownSecret: Record<string, string> = {}
     try {
       ownSecret = { OWLAT_INSTANCE_SECRET: this.config.instanceSecret() }
@@ -542,6 +534,21 @@ export class ComposeDriver implements Driver {
       deployServices: this.deploySteps(this.runModel(compose)).steps.map(step => step.service),
       signal,
     })
+  }
+
+  /**
+   * What compose renders from `compose`, read next to the current file (for `.env` and relative
+   * paths). Each call has a file of its own: a plan may ask while a job's preflight renders.
+   */
+  private async rendered(compose: string, signal?: AbortSignal, options: { override?: boolean } = {}): Promise<string> {
+    const file = join(this.config.owlatDir, `.docker-compose.check-${randomUUID()}.yml`)
+    writeFileSync(file, compose, { mode: 0o600 })
+    try {
+      return await renderComposeConfig(await this.cli(), file, signal, options)
+    }
+    finally {
+      rmSync(file, { force: true })
+    }
   }
 
   private async cli(): Promise<ComposeCli> {
@@ -582,16 +589,12 @@ export class ComposeDriver implements Driver {
    */
   private async composeConfigCheck(ctx: StepContext, policyOptions: ComposePolicyOptions): Promise<void> {
     const cli = await this.cli()
-    writeFileSync(this.paths.check, ctx.compose, { mode: 0o600 })
     let rendered: string
     try {
-      rendered = await renderComposeConfig(cli, this.paths.check, ctx.signal)
+      rendered = await this.rendered(ctx.compose, ctx.signal)
     }
     catch (err) {
       throw new Error(`compose rejects the target file: ${(err as Error).message}`, { cause: err })
-    }
-    finally {
-      rmSync(this.paths.check, { force: true })
     }
     ctx.log(`${cli.command.argv.join(' ')} ${cli.command.version} accepts the target compose file`)
     const judged = checkComposePolicy(rendered, policyOptions)

@@ -82,8 +82,11 @@ export interface Driver {
   serviceLogs(service: string, tail: number): ServiceLogEntry[]
   /** What the plan's checks read of the host: engine and compose versions, free disk and what an update needs there. */
   hostFacts?(): Promise<Omit<HostFacts, 'updater'>>
-  /** The stack checks (shared/node/checks) on the installed stack, for the bug-report bundle. */
-  checks?(signal?: AbortSignal): Promise<Check[]>
+  /**
+   * The stack checks (shared/node/checks) on `compose` as this driver would run it (the plan's
+   * view of a release), or on the installed stack without one (the bug-report bundle).
+   */
+  checks?(signal?: AbortSignal, compose?: string): Promise<Check[]>
   /** Values the bundle must mask beyond the instance secret: the stack's own secrets. */
   secretEnvironments?(): Array<Record<string, string | undefined>>
 

@@ -12,7 +12,9 @@ import { join } from 'node:path'
 import Docker from 'dockerode'
 import { describe, expect, it } from 'vitest'
 import { checkComposePolicy, describePolicyViolations } from '../../shared/compose-policy'
-import { checkFreeDisk, checkHostVersions, checkNoActiveRun, checkPolicy, checkServices, checkUpdater, checkVerification, diskFacts, failingChecks, looseVersion, PLAN_CHECK_IDS, planChecks, type PlanFacts } from '../../shared/node/checks/plan'
+import { checkFreeDisk, checkHostVersions, checkNoActiveRun, checkPolicy, checkServices, checkUpdater, checkVerification, diskFacts, failingChecks, looseVersion, PLAN_CHECK_IDS, planChecks, askStackChecks, stackPlanChecks, type PlanFacts } from '../../shared/node/checks/plan'
+import { fail, ok, skip } from '../../shared/node/checks/types'
+import { SidecarRejectedError, SidecarUnreachableError } from '../../shared/sidecar-client'
 import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
 import { verifyRelease } from '../../shared/release-verify'
 import type { HostFacts, ServiceHealth, SidecarHealth } from '../../shared/schemas/job'
@@ -129,5 +131,26 @@ describe('compose-policy and release-verifies', () => {
 describe('no-active-run', () => {
   it('fails while a run is in progress', () => {
     expect(checkNoActiveRun(facts({ active: { id: 'r1', kind: 'update', toVersion: '1.3.0' } }))).toMatchObject({ status: 'fail', message: 'update r1 to 1.3.0 is still in progress' })
+  })
+})
+
+describe('the updater\'s stack checks in a plan', () => {
+  const volume = fail('convex-data-volume', 'convex: /convex/data is on no volume', 'put it on a named volume', true)
+  const rotation = fail('log-rotation', 'web has no max-size', 'set logging.options.max-size')
+  const dns = skip('dns', 'no network here')
+
+  it('keeps a blocking failure as one no override lets through, makes any other failure a warning, drops what could not run', () => {
+    const { checks, refusing } = stackPlanChecks({ ok: true, checks: [volume, rotation, dns, ok('redis-aof', 'AOF is on')] })
+    expect(checks.map(c => [c.id, c.status])).toEqual([['convex-data-volume', 'fail'], ['log-rotation', 'warn'], ['redis-aof', 'ok']])
+    expect(refusing).toEqual(['convex-data-volume'])
+  })
+
+  it('adds nothing for a driver that runs no stack checks, and one warning for an updater that cannot judge', async () => {
+    expect(stackPlanChecks({ ok: true, checks: null })).toEqual({ checks: [], refusing: [] })
+    const old = await askStackChecks({ stackChecks: () => Promise.reject(new SidecarRejectedError(404, 'no route /v1/checks')) }, 'services: {}\n')
+    expect(stackPlanChecks(old)).toEqual({ checks: [expect.objectContaining({ id: 'stack-checks', status: 'warn', message: expect.stringMatching(/too old to judge the stack/) })], refusing: [] })
+    const down = await askStackChecks({ stackChecks: () => Promise.reject(new SidecarUnreachableError('http://127.0.0.1:1', 'ECONNREFUSED')) }, 'services: {}\n')
+    expect(stackPlanChecks(down).checks[0]!.message).toMatch(/did not judge the stack: updater unreachable at .*ECONNREFUSED/)
+    expect(await askStackChecks({ stackChecks: async () => [volume] }, 'services: {}\n')).toEqual({ ok: true, checks: [volume] })
   })
 })

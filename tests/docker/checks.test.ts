@@ -13,9 +13,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { modelChecks, parseStackModel } from '../../shared/node/checks'
 import { checkPorts, findTakenPorts } from '../../shared/node/checks/host'
+import { SESSION_PASSWORD_FILE } from '../../scripts/bootstrap'
+import { planSchema } from '../../shared/schemas/api'
 import type { Job } from '../../shared/schemas/job'
 import { execIn } from '../../sidecar/drivers/docker-engine'
 import { startSidecar, type SidecarHandle } from '../../sidecar/index'
+import { cleanEnv, createUserViaScript, ensureWebBuild, ROOT, waitFor } from '../server/stack'
 import { freePort } from '../setup/ports'
 import { instanceSecret, jobRequest, SidecarClient } from '../sidecar/helpers'
 import { buildVersion, storeImage } from './images'
@@ -144,6 +147,56 @@ describe.skipIf(SKIP_DOCKER)('stack checks on a real engine', () => {
     expect(readFileSync(join(s.dir, 'docker-compose.yml'), 'utf8')).toBe(installed)
     expect(existsSync(join(s.dir, 'docker-compose.next.yml'))).toBe(false)
     expect(existsSync(join(s.dir, 'backups')) ? readdirSync(join(s.dir, 'backups')) : []).toEqual([])
+  })
+
+  it('the web\'s plan refuses that update too, no override lets it through, and nothing changes', async () => {
+    const { client, stack: s } = await startStack({ OWLAT_CONVEX_SERVICE: 'store' })
+    const before = await containersByService(docker, s.project)
+    const installed = readFileSync(join(s.dir, 'docker-compose.yml'), 'utf8')
+    const releaseDir = s.release(GOOD, stackCompose(GOOD))
+    const admin = { email: 'admin@example.com', password: 'admin-password-1' }
+    expect(createUserViaScript(s.dataDir, ['--email', admin.email, '--password', admin.password, '--role', 'platform-admin']).status).toBe(0)
+
+    // The real web, asking this updater (compose driver, real engine) for its plan.
+    ensureWebBuild()
+    const port = await freePort()
+    const web = `http://127.0.0.1:${port}`
+    const child = execa(process.execPath, [join(ROOT, '.output/server/index.mjs')], {
+      env: { ...cleanEnv(), PORT: String(port), OWLAT_DATA_DIR: s.dataDir, OWLAT_RELEASE_DIR: releaseDir, OWLAT_UPDATER_URL: sidecar!.url, OWLAT_VERSION: INSTALLED, OWLAT_ALLOWED_IMAGE_PREFIXES: s.env.OWLAT_ALLOWED_IMAGE_PREFIXES!, NUXT_SESSION_PASSWORD: readFileSync(join(s.dataDir, SESSION_PASSWORD_FILE), 'utf8').trim() },
+      extendEnv: false,
+      reject: false,
+      all: true,
+    })
+    let output = ''
+    child.all?.on('data', (d: Buffer) => (output += d.toString()))
+    try {
+      await waitFor('the web to answer', async () => (await fetch(`${web}/api/healthz`).catch(() => null))?.status === 200 || undefined, 60_000)
+      const login = await fetch(`${web}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(admin) })
+      expect(login.status, output).toBe(200)
+      const cookie = login.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
+      const headers = { cookie, 'accept': 'application/json', 'content-type': 'application/json' }
+
+      const answer = await (await fetch(`${web}/api/system/plan?targetVersion=${GOOD}`, { headers })).json() as unknown
+      const plan = planSchema.parse(answer, { error: () => JSON.stringify(answer) })
+      const volume = plan.checks.find(c => c.id === 'convex-data-volume')
+      expect(volume, JSON.stringify(plan.checks)).toMatchObject({ status: 'fail', ignorable: false, message: 'store: /convex/data is on no volume, so recreating it wipes the database, instance secret and admin keys' })
+      // The other stack checks are there too, judged on what compose renders.
+      expect(plan.checks.map(c => c.id)).toEqual(expect.arrayContaining(['services', 'release-verifies', 'convex-mount', 'log-rotation', 'disk']))
+
+      const refused = await fetch(`${web}/api/system/updates`, { method: 'POST', headers, body: JSON.stringify({ targetVersion: GOOD, ignoreChecks: true, reason: 'We back up by hand.' }) })
+      expect(refused.status).toBe(409)
+      expect(((await refused.json()) as { message: string }).message).toMatch(/^Checks that cannot be ignored fail: .*convex-data-volume: store: \/convex\/data is on no volume/)
+    }
+    finally {
+      child.kill('SIGTERM')
+      await child
+    }
+    // Nothing reached the updater, nothing changed.
+    expect((await client.request('GET', '/v1/jobs?limit=10')).body).toEqual({ jobs: [] })
+    const after = await containersByService(docker, s.project)
+    expect(Object.fromEntries(Object.entries(after).map(([k, c]) => [k, c.id]))).toEqual(Object.fromEntries(Object.entries(before).map(([k, c]) => [k, c.id])))
+    expect(readFileSync(join(s.dir, 'docker-compose.yml'), 'utf8')).toBe(installed)
+    expect(readdirSync(s.dir).filter(f => f.startsWith('.docker-compose.check'))).toEqual([])
   })
 
   it('updates once the data is on a volume, runs every marked deploy one-shot in order, and waits out a start_period longer than the verify timeout', async () => {

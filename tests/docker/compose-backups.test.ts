@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import type Docker from 'dockerode'
 import { execa } from 'execa'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { parse, stringify } from 'yaml'
 import { backupListSchema, type BackupArchive } from '../../shared/schemas/backup'
 import type { Job } from '../../shared/schemas/job'
 import { startSidecar, type SidecarHandle } from '../../sidecar/index'
@@ -148,6 +149,30 @@ describe.skipIf(SKIP_DOCKER)('backup archives on a real engine', { timeout: 240_
     expect(listed.stdout).toContain(file)
     expect(listed.stdout).toMatch(/-before-restore\.tar\.gz .*before-restore/)
     expect((await list(client)).length).toBe(2)
+  })
+
+  it('undoes a restore whose stack does not come up: the undo archive goes back, and the job ends rolled back', async () => {
+    const { client, s } = await startStack({ OWLAT_VERIFY_TIMEOUT_MS: '8000' })
+    const good = readFileSync(join(s.dir, 'docker-compose.yml'), 'utf8')
+    // An archive whose compose file gives the web a healthcheck that never passes.
+    const broken = parse(good) as { services: Record<string, Record<string, unknown>> }
+    broken.services.web!.healthcheck = { test: ['CMD', 'false'], interval: '1s', timeout: '1s', retries: 1 }
+    writeFileSync(join(s.dir, 'docker-compose.yml'), stringify(broken))
+    const { backup } = await client.createBackup('manual')
+    writeFileSync(join(s.dir, 'docker-compose.yml'), good)
+    await writeData(s, 'marker', 'changed-later')
+
+    const job = await restore(client, backup.file)
+
+    expect(job.status, JSON.stringify(job.steps.map(st => [st.name, st.status, st.error]))).toBe('rolled_back')
+    const status = Object.fromEntries(job.steps.map(st => [st.name, st.status]))
+    expect(status).toMatchObject({ 'promote': 'succeeded', 'verify': 'failed', 'restore': 'succeeded', 'verify-restore': 'succeeded' })
+    expect(job.reason).toMatch(/verify failed: .*web/)
+    // What ran before the restore is back: the data, the compose file, healthy containers.
+    expect(await readData(s, 'marker')).toBe('changed-later')
+    expect(readFileSync(join(s.dir, 'docker-compose.yml'), 'utf8')).toBe(good)
+    const web = await docker.getContainer((await containersByService(docker, s.project)).web!.id).inspect()
+    expect(web.Config.Healthcheck?.Test).not.toEqual(['CMD', 'false'])
   })
 
   it('keeps the newest OWLAT_BACKUP_KEEP archives, pruning the oldest after a new one', async () => {

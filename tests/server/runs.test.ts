@@ -224,9 +224,10 @@ describe('syncFromSidecar', () => {
     const real = sidecar.client()
     const listRefused: ReconcileDeps['sidecar'] = {
       getJob: id => real.getJob(id),
-      createJob: request => real.createJob(request),
       health: () => real.health(),
       bundle: () => real.bundle(),
+      stackChecks: compose => real.stackChecks(compose),
+      createJob: request => real.createJob(request),
       listJobs: async () => {
         throw new SidecarRejectedError(502, 'garbled list')
       },

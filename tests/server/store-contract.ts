@@ -57,6 +57,7 @@ function forgetfulSidecar(): SidecarClient {
     createJob: refuse,
     health: refuse,
     bundle: refuse,
+    stackChecks: refuse,
     listJobs: async () => [],
     getJob: async jobId => Promise.reject(new SidecarRejectedError(404, `no job ${jobId}`)),
   }

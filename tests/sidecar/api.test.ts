@@ -95,6 +95,16 @@ describe('sidecar API (local driver)', () => {
     expect((await client.request('GET', '/v1/services/web/logs?tail=0')).status).toBe(400)
   })
 
+  it('answers the stack checks of a compose file with a skip: the local driver runs no compose stack', async () => {
+    const compose = demoCompose({ version: '1.3.0' })
+    expect(await new SharedSidecarClient({ url: sidecar.url, secret }).stackChecks(compose)).toEqual([
+      { id: 'stack', status: 'skip', message: 'the local driver runs no compose stack', fix: null, blocking: false },
+    ])
+    expect(await client.request('POST', '/v1/checks', { compose: '' })).toMatchObject({ status: 400 })
+    expect(await client.request('POST', '/v1/checks', '{nope')).toEqual({ status: 400, body: { error: 'request body is not valid JSON' } })
+    expect((await client.request('POST', '/v1/checks', 'x'.repeat(BODY_LIMIT_BYTES + 1))).status).toBe(413)
+  })
+
   describe('refuses unsigned, wrongly signed, stale and replayed requests', () => {
     it('missing signature', async () => {
       const answer = await client.request('GET', '/v1/health', undefined, {})

@@ -11,6 +11,7 @@ import semver from 'semver'
 import { z } from 'zod'
 import type { ReleaseManifest } from '../../schemas/release'
 import type { DiskFacts, SidecarHealth } from '../../schemas/job'
+import { SidecarRejectedError, type SidecarClient } from '../../sidecar-client'
 import { fail, ok, warn, type Check } from './types'
 
 export type { DiskFacts, HostFacts } from '../../schemas/job'
@@ -149,6 +150,37 @@ export function failingChecks(checks: readonly Check[]): Check[] {
 
 /** Failures no override lets through: an unverified release or one the compose policy refuses never installs. */
 export const NEVER_IGNORED: ReadonlySet<string> = new Set<PlanCheckId>(['compose-policy', 'release-verifies'])
+
+/**
+ * The updater's stack checks (`POST /v1/checks`) on the compose file a run would apply, as plan
+ * checks. A blocking failure stays a failure no override lets through: the updater's preflight
+ * refuses it whatever the admin ticks. Any other failure is a warning there, so it is one here;
+ * what could not be judged (`skip`) says nothing about this run. An updater that cannot be asked
+ * leaves one warning: its preflight judges the stack anyway.
+ */
+export type StackAnswer = { ok: true, checks: Check[] | null } | { ok: false, error: string }
+
+/** Asks the updater for its stack checks on `compose`; never throws (an updater that cannot answer leaves a warning). */
+export async function askStackChecks(client: Pick<SidecarClient, 'stackChecks'>, compose: string): Promise<StackAnswer> {
+  try {
+    return { ok: true, checks: await client.stackChecks(compose) }
+  }
+  catch (err) {
+    // An updater from before `POST /v1/checks` judges the stack in its preflight only.
+    if (err instanceof SidecarRejectedError && err.status === 404) return { ok: false, error: 'this updater is too old to judge the stack before a run (update the updater)' }
+    return { ok: false, error: (err as Error).message }
+  }
+}
+
+export function stackPlanChecks(answer: StackAnswer): { checks: Check[], refusing: string[] } {
+  if (!answer.ok) {
+    return { checks: [warn('stack-checks', `the updater did not judge the stack: ${answer.error}`, 'its preflight judges it again before anything changes; owlat doctor shows the checks')], refusing: [] }
+  }
+  const checks = (answer.checks ?? [])
+    .filter(c => c.status !== 'skip')
+    .map(c => c.status === 'fail' && !c.blocking ? { ...c, status: 'warn' as const, fix: c.fix ?? 'see owlat doctor' } : c)
+  return { checks, refusing: checks.filter(c => c.status === 'fail').map(c => c.id) }
+}
 
 /** `OWLAT_MIN_FREE_DISK_MB`: the least free space an update needs, whatever the estimate says (default 1 GiB). */
 export const minFreeDiskMbSchema = z.coerce.number().int().min(0).default(1024)

@@ -1,21 +1,13 @@
 /**
  * One check's outcome, the same shape wherever checks run: the compose driver's preflight (which
  * refuses an update when a blocking check fails, before anything changes), `owlat doctor`, and
- * a plan. `skip` says a check could not run here and why (in `message`). Node only.
+ * a plan. `skip` says a check could not run here and why (in `message`). The shape is
+ * `checkSchema` (shared/schemas/job.ts), which `POST /v1/checks` answers with. Node only.
  */
-export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip'
+import type { Check } from '../../schemas/job'
 
-export interface Check {
-  /** Stable id, e.g. `convex-data-volume`. */
-  id: string
-  status: CheckStatus
-  /** One line: what was found, with the figure when there is one. */
-  message: string
-  /** What to do about it; null when nothing needs doing. */
-  fix: string | null
-  /** A `fail` of a blocking check refuses the update. */
-  blocking: boolean
-}
+export type { Check }
+export type CheckStatus = Check['status']
 
 export const ok = (id: string, message: string, blocking = false): Check => ({ id, status: 'ok', message, fix: null, blocking })
 export const skip = (id: string, message: string, blocking = false): Check => ({ id, status: 'skip', message, fix: null, blocking })
