@@ -184,6 +184,11 @@ test('a second admin sees the first one\'s update in progress, its rollback, and
   // Elapsed time per step, with what this instance's earlier run took.
   await expect(page.getByTestId('run-timing')).toContainText(/so far · usually about \d+ s in all here \(1 earlier run\)/)
   await expect(stepRow(page, 'verify').getByTestId('step-elapsed')).toHaveText(/^\d+ s$/)
+  // The README's picture of a run in flight: the version card (what is installed, what is being installed) above the progress.
+  await page.getByTestId('current-version').evaluate((el) => {
+    for (let node: HTMLElement | null = el.parentElement; node; node = node.parentElement) node.scrollTop = 0
+    window.scrollTo(0, 0)
+  })
   await readmeScreenshot(page, '02-in-flight')
   await expect(other.getByTestId('rollback-open')).toBeDisabled()
   // While the beta is verified its web reports that version, so the card offers no update at all;
