@@ -19,7 +19,8 @@ const quick = process.argv.includes('--quick')
 const RELOADS = quick ? 2 : 6
 const UPDATES = quick ? 2 : 4
 
-const stack = await startBenchStack()
+// The issue's figure is an update without the watch window (0: one sample), which would add its 60 s to every update.
+const stack = await startBenchStack({ OWLAT_WATCH_MS: '0' })
 const rows: Array<[string, string, string, string]> = []
 const log = (line: string) => process.stdout.write(`${line}\n`)
 try {
@@ -50,7 +51,7 @@ try {
 
   rows.push(
     ['new version answers → reloaded page shows it (Chromium)', `median ${median(reload.ms).toFixed(0)} ms, p95 ${percentile(reload.ms, 95).toFixed(0)} ms, max ${Math.max(...reload.ms).toFixed(0)} ms`, '≤ 1.0 s p95', fmt(reload.ms)],
-    ['update wall time ÷ bare cold start of the web', `${(median(uc.update) / median(uc.cold)).toFixed(2)} (${median(uc.update).toFixed(0)} ms ÷ ${median(uc.cold).toFixed(0)} ms)`, '≤ 1.5', `${fmt(uc.update)} ÷ ${fmt(uc.cold)}`],
+    ['update wall time (no watch window) ÷ bare cold start of the web', `${(median(uc.update) / median(uc.cold)).toFixed(2)} (${median(uc.update).toFixed(0)} ms ÷ ${median(uc.cold).toFixed(0)} ms)`, '≤ 1.5', `${fmt(uc.update)} ÷ ${fmt(uc.cold)}`],
     ['GET /api/system/status req/s ÷ GET /api/healthz req/s, 50 conn; status p99', `${(median(tp.statusRps) / median(tp.healthzRps)).toFixed(2)} (${median(tp.statusRps).toFixed(0)} ÷ ${median(tp.healthzRps).toFixed(0)}); p99 ${median(tp.statusP99).toFixed(0)} ms`, '≥ 0.5, p99 < 20 ms', `${fmt(tp.statusRps)} ÷ ${fmt(tp.healthzRps)}; p99 ${fmt(tp.statusP99)}`],
     ['JS bytes over the wire before load, /settings/system, cold', `${median(js).toFixed(0)} B`, '≤ 250,000 B', fmt(js)],
     ['sidecar RSS idle (web RSS; CLI peak)', `${median(rss.sidecar).toFixed(0)} MB (web ${median(rss.web).toFixed(0)} MB; CLI ${median(rss.cli).toFixed(0)} MB)`, '≤ 60 MB', `${fmt(rss.sidecar, 1)}`],

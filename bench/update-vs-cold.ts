@@ -51,7 +51,7 @@ export async function benchUpdateVsCold(stack: BenchStack, samples: number): Pro
 }
 
 if (import.meta.filename === process.argv[1]) {
-  const stack = await startBenchStack()
+  const stack = await startBenchStack({ OWLAT_WATCH_MS: '0' })
   try {
     const { update, cold } = await benchUpdateVsCold(stack, Number(process.argv[2] ?? 5))
     console.log(`update ${median(update).toFixed(0)} ms ${fmt(update)} ÷ cold start ${median(cold).toFixed(0)} ms ${fmt(cold)} = ${(median(update) / median(cold)).toFixed(2)}`)

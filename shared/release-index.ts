@@ -48,8 +48,19 @@ export function splitPemKeys(text: string): string[] {
   return [...text.matchAll(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g)].map(m => `${m[0]}\n`)
 }
 
+/** The last answer of `effectiveKeys` and its inputs: every status read asks, and parsing each key is the cost. */
+let lastKeys: { inputs: string, keys: string[] } | null = null
+
 /** The keys that count: configured and learned by rotation, minus the retired ones; one per identity. */
 export function effectiveKeys(configured: readonly string[], learned: readonly string[], retired: readonly string[]): string[] {
+  const inputs = [configured.join('\0'), learned.join('\0'), retired.join('\0')].join('\u0001')
+  if (lastKeys?.inputs === inputs) return [...lastKeys.keys]
+  const keys = keysThatCount(configured, learned, retired)
+  lastKeys = { inputs, keys }
+  return [...keys]
+}
+
+function keysThatCount(configured: readonly string[], learned: readonly string[], retired: readonly string[]): string[] {
   const retiredIds = new Set(retired.map(k => keyId(k)))
   const seen = new Set<string>()
   const keys: string[] = []
@@ -201,11 +212,24 @@ function newestVersion(versions: readonly string[]): string | null {
   return versions.reduce<string | null>((best, v) => (best === null || compareVersions(v, best) > 0 ? v : best), null)
 }
 
+/**
+ * The last judgement of a stored index and what it was made of: every status read asks again, and
+ * parsing keys and checking a signature on each would cost more than the rest of the read.
+ */
+let lastStored: { inputs: readonly string[], verdict: IndexVerdict } | null = null
+
 /** The last accepted index, judged again with today's keys (a retired key's index no longer counts). */
 export function storedIndex(trust: ReleaseTrust, configuredKeys: readonly string[], now = Date.now()): IndexVerdict | null {
   if (!trust.indexText || !trust.indexSignature) return null
-  const keys = effectiveKeys(configuredKeys, trust.learnedKeys, trust.retiredKeys)
-  return verifyReleaseIndex({ bytes: Buffer.from(trust.indexText, 'utf8'), signature: trust.indexSignature }, { keys, highestSerial: null }, now)
+  const inputs = [trust.indexText, trust.indexSignature, configuredKeys.join('\0'), trust.learnedKeys.join('\0'), trust.retiredKeys.join('\0')]
+  let verdict = lastStored && lastStored.inputs.every((value, i) => value === inputs[i]) ? lastStored.verdict : null
+  if (!verdict) {
+    const keys = effectiveKeys(configuredKeys, trust.learnedKeys, trust.retiredKeys)
+    verdict = verifyReleaseIndex({ bytes: Buffer.from(trust.indexText, 'utf8'), signature: trust.indexSignature }, { keys, highestSerial: null }, now)
+    lastStored = { inputs, verdict }
+  }
+  // Only expiry moves with the clock.
+  return verdict.ok ? { ...verdict, expired: Date.parse(verdict.index.expiresAt) <= now } : verdict
 }
 
 /**
