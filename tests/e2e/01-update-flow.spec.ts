@@ -186,8 +186,8 @@ test('a second admin sees the first one\'s update in progress, its rollback, and
   await expect(stepRow(page, 'verify').getByTestId('step-elapsed')).toHaveText(/^\d+ s$/)
   // The README's picture of a run in flight: the version card (what is installed, what is being installed) above the progress.
   await page.getByTestId('current-version').evaluate((el) => {
-    for (let node: HTMLElement | null = el.parentElement; node; node = node.parentElement) node.scrollTop = 0
-    window.scrollTo(0, 0)
+    type Scrolled = { parentElement: Scrolled | null, scrollTop: number }
+    for (let node = (el as unknown as Scrolled).parentElement; node; node = node.parentElement) node.scrollTop = 0
   })
   await readmeScreenshot(page, '02-in-flight')
   await expect(other.getByTestId('rollback-open')).toBeDisabled()
