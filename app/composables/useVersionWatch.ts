@@ -19,6 +19,7 @@ export const LANDED_KEY = 'owlat-system:landed'
  *   health and history. `failed`: no reload, refresh.
  * A run counts when it was seen in flight or is the one the store follows (started here, or
  * active at load): the page may first see it already finished if the web was down meanwhile.
+ * A run it never saw counts once the status says the web runs the version that run landed on.
  * A document already on the landing version never reloads, so there is no reload loop.
  */
 export function useVersionWatch(run: Readonly<Ref<Run | null>>) {
@@ -29,11 +30,21 @@ export function useVersionWatch(run: Readonly<Ref<Run | null>>) {
   const endedRunId = ref<string | null>(null)
   const reloading = ref(false)
 
+  const landing = computed(() => run.value ? landingVersion(run.value) : null)
+  /**
+   * A run that ended while this page was open without it ever seeing the run in flight (a quick
+   * one started elsewhere, between two status polls): the status poll says the web now runs the
+   * version the run landed on, and this document does not.
+   */
+  const landedUnseen = computed(() => {
+    const current = run.value
+    return current !== null && !isActiveStatus(current.status) && landing.value !== null
+      && store.status?.webVersion === landing.value && store.pageVersion !== null && store.pageVersion !== landing.value
+  })
   const followed = computed(() => {
     const current = run.value
-    return current !== null && (current.id === seenInFlight.value || current.id === store.activeRunId)
+    return current !== null && (current.id === seenInFlight.value || current.id === store.activeRunId || landedUnseen.value)
   })
-  const landing = computed(() => run.value ? landingVersion(run.value) : null)
   /** The run settled on a version this document does not run. */
   const awaitingNewVersion = computed(() =>
     followed.value

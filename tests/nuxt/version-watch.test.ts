@@ -25,7 +25,7 @@ beforeEach(() => {
     if (webVersion === 'down') throw createError({ statusCode: 502, statusMessage: 'Bad Gateway' })
     return { version: webVersion, buildId: 'b' }
   })
-  status = serve('/api/system/status', () => aStatus({ currentVersion: webVersion === 'down' ? '1.2.2' : webVersion }))
+  status = serve('/api/system/status', () => aStatus({ currentVersion: webVersion === 'down' ? '1.2.2' : webVersion, webVersion: webVersion === 'down' ? null : webVersion }))
   reload = vi.spyOn(window.location, 'reload').mockImplementation(() => {})
   const store = useSystemStore()
   store.reset()
@@ -63,6 +63,22 @@ describe('useVersionWatch', () => {
     await settle()
     expect(reload).toHaveBeenCalledTimes(1)
     expect(version.requests.length).toBe(asked)
+  })
+
+  it('lands on what a quick run started elsewhere installed, though it never saw the run in flight', async () => {
+    const store = useSystemStore()
+    store.$patch({ activeRunId: null })
+    // Another admin's (or the CLI's) run ended between two status polls: the status says the web runs 1.3.0.
+    const elsewhere = ref<Run | null>(aRun({ id: 'run-2', status: 'succeeded', endedAt: 2_000 }))
+    const watch = await watchRun(elsewhere)
+    await settle()
+    // While the status still says 1.2.2 (the run had not ended yet), nothing is polled or reloaded.
+    expect(watch.watching.value).toBe(false)
+    expect(version.requests).toHaveLength(0)
+    webVersion = '1.3.0'
+    await store.refreshStatus()
+    await vi.waitFor(() => expect(reload).toHaveBeenCalledTimes(1))
+    expect(JSON.parse(sessionStorage.getItem(LANDED_KEY)!)).toMatchObject({ runId: 'run-2', toVersion: '1.3.0' })
   })
 
   it('does not reload a document that already runs the target version (no reload loop)', async () => {
