@@ -68,7 +68,7 @@ export async function benchReload(stack: BenchStack, samples: number): Promise<{
 
 if (import.meta.filename === process.argv[1]) {
   const samples = Number(process.argv[2] ?? 6)
-  const stack = await startBenchStack()
+  const stack = await startBenchStack({ OWLAT_WATCH_MS: '0' })
   try {
     const { ms } = await benchReload(stack, samples)
     console.log(`reload latency: median ${median(ms).toFixed(0)} ms, p95 ${percentile(ms, 95).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms ${fmt(ms)}`)
