@@ -120,6 +120,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   }
   const e = parsed.data
   const dataDir = resolve(e.OWLAT_DATA_DIR)
+  // The secret and the key files are asked for on every signed request and status read; once
+  // one exists its text is kept (they are written before anything starts, never while it runs).
+  const files = new Map<string, string>()
+  const readKept = (path: string): string | undefined => {
+    const kept = files.get(path)
+    if (kept !== undefined) return kept
+    const text = readIfExists(path)
+    if (text !== undefined) files.set(path, text)
+    return text
+  }
   return {
     port: e.PORT,
     updaterPort: e.OWLAT_UPDATER_PORT,
@@ -159,13 +169,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       : null,
     /** Falls back to the secret `npm start` generated into the data dir. */
     instanceSecret(): string {
-      const secret = e.OWLAT_INSTANCE_SECRET ?? readIfExists(join(dataDir, SECRET_FILE))
+      const secret = e.OWLAT_INSTANCE_SECRET ?? readKept(join(dataDir, SECRET_FILE))
       if (!secret) throw new Error(`no instance secret: set OWLAT_INSTANCE_SECRET or create ${join(dataDir, SECRET_FILE)}`)
       return secret
     },
     /** PEM of the pinned release key; falls back to the demo key made at first start. */
     releasePublicKey(): string {
-      const key = e.OWLAT_RELEASE_PUBLIC_KEY ?? readIfExists(join(dataDir, PUBLIC_KEY_FILE))
+      const key = e.OWLAT_RELEASE_PUBLIC_KEY ?? readKept(join(dataDir, PUBLIC_KEY_FILE))
       if (!key) throw new Error(`no release public key: set OWLAT_RELEASE_PUBLIC_KEY or create ${join(dataDir, PUBLIC_KEY_FILE)}`)
       return key.includes('BEGIN') ? key : Buffer.from(key, 'base64').toString('utf8')
     },
@@ -175,7 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       const text = several && !several.includes('BEGIN') ? Buffer.from(several, 'base64').toString('utf8') : several
       const keys = text ? splitPemKeys(text) : []
       if (text && keys.length === 0) throw new Error('OWLAT_RELEASE_PUBLIC_KEYS holds no PEM public key')
-      const single = e.OWLAT_RELEASE_PUBLIC_KEY ?? readIfExists(join(dataDir, PUBLIC_KEY_FILE))
+      const single = e.OWLAT_RELEASE_PUBLIC_KEY ?? readKept(join(dataDir, PUBLIC_KEY_FILE))
       if (single) keys.push(single.includes('BEGIN') ? single : Buffer.from(single, 'base64').toString('utf8'))
       if (keys.length === 0) throw new Error(`no release public key: set OWLAT_RELEASE_PUBLIC_KEY(S) or create ${join(dataDir, PUBLIC_KEY_FILE)}`)
       return keys

@@ -60,6 +60,24 @@ describe('sqlite store file', () => {
     expect(await store.getSettings()).toEqual({ channel: 'beta' })
   })
 
+  it('reads the release trust again after its own write and after another connection commits (it keeps it between)', async () => {
+    const other = openSqliteStore(file)
+    try {
+      expect((await store.getReleaseTrust()).highestSerial).toBeNull()
+      expect(await other.saveReleaseTrust({ highestSerial: 3 })).toBe(true)
+      expect((await store.getReleaseTrust()).highestSerial).toBe(3)
+      expect(await store.saveReleaseTrust({ highestSerial: 5 })).toBe(true)
+      expect((await store.getReleaseTrust()).highestSerial).toBe(5)
+      expect((await other.getReleaseTrust()).highestSerial).toBe(5)
+      // A commit to any other table by another connection is a reason to read again, not a change.
+      await other.updateSettings({ channel: 'beta' })
+      expect((await store.getReleaseTrust()).highestSerial).toBe(5)
+    }
+    finally {
+      await other.close()
+    }
+  })
+
   it('reads rows through the shared run schema: a row of the wrong shape is refused, not handed on', async () => {
     const run = await store.openRun(newRun)
     const raw = new Database(file)

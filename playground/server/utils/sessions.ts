@@ -30,8 +30,39 @@ export async function startSession(event: H3Event, user: StoredUser): Promise<vo
  * without one) is no session.
  */
 export async function sessionUser(event: H3Event): Promise<StoredUser | null> {
+  const sealed = await sealedSession(event)
+  if (!sealed) return null
+  const user = await useStore().getUserById(sealed.user.id)
+  return user && user.sessionVersion === sealed.secure.sessionVersion ? user : null
+}
+
+type Sealed = z.infer<typeof sealedSchema>
+
+/**
+ * Unsealing the cookie (PBKDF2 and AES-GCM through WebCrypto) costs more than the whole status
+ * read a page polls, so what a cookie held is kept briefly, by its exact sealed text. Safe: the
+ * same text always unseals to the same contents, no entry outlives the seal's own expiry, and
+ * revocation does not rest on it (the stored `sessionVersion` is compared on every request).
+ */
+const UNSEALED_KEEP_MS = 10_000
+const UNSEALED_MAX = 1000
+const unsealed = new Map<string, { until: number, session: Sealed }>()
+
+async function sealedSession(event: H3Event): Promise<Sealed | null> {
+  // Without the event: the runtime config as loaded once (per event it is rebuilt from the environment).
+  const cookie = getCookie(event, useRuntimeConfig().session.name ?? 'nuxt-session')
+  const now = Date.now()
+  const kept = cookie ? unsealed.get(cookie) : undefined
+  if (kept && kept.until > now) return kept.session
+  if (kept) unsealed.delete(cookie!)
   const parsed = sealedSchema.safeParse(await getUserSession(event))
   if (!parsed.success) return null
-  const user = await useStore().getUserById(parsed.data.user.id)
-  return user && user.sessionVersion === parsed.data.secure.sessionVersion ? user : null
+  if (cookie) {
+    // Iron's format: `Fe26.2*id*salt*iv*data*expiration*salt*mac`: the seal's expiry in ms, the sixth field.
+    const expiration = Number(cookie.split('*')[5])
+    const until = Math.min(now + UNSEALED_KEEP_MS, expiration > 0 ? expiration : Number.POSITIVE_INFINITY)
+    if (unsealed.size >= UNSEALED_MAX) unsealed.delete(unsealed.keys().next().value!)
+    unsealed.set(cookie, { until, session: parsed.data })
+  }
+  return parsed.data
 }

@@ -141,6 +141,7 @@ export function openSqliteStore(file: string): SystemStore {
   const acknowledgementOf = prepared<[string], Row>(db, 'SELECT * FROM run_acknowledgements WHERE run_id = ?')
   // Prepared once: the standalone app's user resolver reads the user on every request.
   const userById = prepared<[string], Row>(db, 'SELECT * FROM users WHERE id = ?')
+  let keptTrust: { dataVersion: number, trust: ReleaseTrust } | null = null
   const userByEmail = prepared<[string], Row>(db, 'SELECT * FROM users WHERE email = ?')
   const allUsers = prepared<[], Row>(db, 'SELECT * FROM users ORDER BY email')
   const raiseSessionVersion = prepared<[string]>(db, 'UPDATE users SET session_version = session_version + 1 WHERE id = ?')
@@ -326,7 +327,13 @@ export function openSqliteStore(file: string): SystemStore {
     },
 
     async getReleaseTrust(): Promise<ReleaseTrust> {
-      return trustRows.fromRow(prepared<[], Row>(db, 'SELECT * FROM release_trust WHERE id = 1').get()!)
+      // Read several times by every status read (the index, the learned keys), written only when
+      // an index is accepted: kept until this connection writes it or another one commits anything.
+      const version = prepared<[], { data_version: number }>(db, 'PRAGMA data_version').get()!.data_version
+      if (keptTrust?.dataVersion === version) return keptTrust.trust
+      const trust = trustRows.fromRow(prepared<[], Row>(db, 'SELECT * FROM release_trust WHERE id = 1').get()!)
+      keptTrust = { dataVersion: version, trust }
+      return trust
     },
 
     async saveReleaseTrust(patch) {
@@ -336,6 +343,7 @@ export function openSqliteStore(file: string): SystemStore {
       // One conditional UPDATE: the ratchet holds between concurrent writers too. Column names come from the schema.
       const ratchet = fields.highest_serial === undefined || fields.highest_serial === null ? '' : ' AND (highest_serial IS NULL OR highest_serial <= @highest_serial)'
       const result = prepared(db, `UPDATE release_trust SET ${columns.map(column => `${column} = @${column}`).join(', ')} WHERE id = 1${ratchet}`).run(fields)
+      keptTrust = null
       return result.changes === 1
     },
 
