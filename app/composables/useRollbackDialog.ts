@@ -1,4 +1,4 @@
-import { SystemRollbackModal } from '#components'
+import { LazySystemRollbackModal } from '#components'
 import { rollbackBodySchema, rollbackCandidatesSchema, runAcceptedSchema } from '#layers/owlat-system/shared/schemas/api'
 import { apiErrorMessage } from '#layers/owlat-system/app/helpers/api-errors'
 
@@ -10,7 +10,7 @@ import { apiErrorMessage } from '#layers/owlat-system/app/helpers/api-errors'
 export function useRollbackDialog() {
   const store = useSystemStore()
   const toast = useToast()
-  const modal = useOverlay().create(SystemRollbackModal)
+  const modal = useOverlay().create(LazySystemRollbackModal)
   const route = useRoute()
   /**
    * True while the chosen rollback is being started. Not while the list loads: a button in its

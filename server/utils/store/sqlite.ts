@@ -128,6 +128,9 @@ const TABLES = ['users', 'runs', 'dismissals', 'release_cache', 'settings', 'rel
 const WHAT = 'web store'
 
 /** Opens (or creates) the store; a corrupt or unreadable file throws an error naming it. */
+/** The most recent runs kept between changes (a status read lists 50). */
+const STATUS_RUNS_KEPT = 100
+
 export function openSqliteStore(file: string): SystemStore {
   // Another process (the create-user script, a second web) may hold the write lock briefly.
   const db = openSqliteFile(file, WHAT, ['journal_mode = WAL', 'busy_timeout = 5000', 'foreign_keys = ON'], (db) => {
@@ -141,7 +144,19 @@ export function openSqliteStore(file: string): SystemStore {
   const acknowledgementOf = prepared<[string], Row>(db, 'SELECT * FROM run_acknowledgements WHERE run_id = ?')
   // Prepared once: the standalone app's user resolver reads the user on every request.
   const userById = prepared<[string], Row>(db, 'SELECT * FROM users WHERE id = ?')
-  let keptTrust: { dataVersion: number, trust: ReleaseTrust } | null = null
+  // What status reads ask for several times a second, kept until anything changes: another
+  // connection's commit moves `data_version`, this connection's own writes `total_changes()`.
+  const stamp = prepared<[], { changes: string }>(db, 'SELECT (SELECT data_version FROM pragma_data_version) || \'.\' || total_changes() AS changes')
+  function kept<T>(read: () => T): () => T {
+    let last: { changes: string, value: T } | null = null
+    return () => {
+      const { changes } = stamp.get()!
+      if (last?.changes !== changes) last = { changes, value: read() }
+      return last.value
+    }
+  }
+  const releaseTrust = kept(() => trustRows.fromRow(prepared<[], Row>(db, 'SELECT * FROM release_trust WHERE id = 1').get()!))
+  const statusRuns = kept(() => prepared<[number], Row>(db, 'SELECT * FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?').all(STATUS_RUNS_KEPT).map(row => runRows.fromRow(row)))
   const userByEmail = prepared<[string], Row>(db, 'SELECT * FROM users WHERE email = ?')
   const allUsers = prepared<[], Row>(db, 'SELECT * FROM users ORDER BY email')
   const raiseSessionVersion = prepared<[string]>(db, 'UPDATE users SET session_version = session_version + 1 WHERE id = ?')
@@ -274,6 +289,8 @@ export function openSqliteStore(file: string): SystemStore {
 
     async listRuns(limit) {
       const n = Math.max(1, Math.min(Math.trunc(limit), 1000))
+      // Every status read lists the recent runs: those come from what is kept while nothing changed.
+      if (n <= STATUS_RUNS_KEPT) return statusRuns().slice(0, n)
       return prepared<[number], Row>(db, 'SELECT * FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?').all(n).map(row => runRows.fromRow(row))
     },
 
@@ -327,13 +344,8 @@ export function openSqliteStore(file: string): SystemStore {
     },
 
     async getReleaseTrust(): Promise<ReleaseTrust> {
-      // Read several times by every status read (the index, the learned keys), written only when
-      // an index is accepted: kept until this connection writes it or another one commits anything.
-      const version = prepared<[], { data_version: number }>(db, 'PRAGMA data_version').get()!.data_version
-      if (keptTrust?.dataVersion === version) return keptTrust.trust
-      const trust = trustRows.fromRow(prepared<[], Row>(db, 'SELECT * FROM release_trust WHERE id = 1').get()!)
-      keptTrust = { dataVersion: version, trust }
-      return trust
+      // Read several times by every status read (the index, the learned keys).
+      return releaseTrust()
     },
 
     async saveReleaseTrust(patch) {
@@ -343,7 +355,6 @@ export function openSqliteStore(file: string): SystemStore {
       // One conditional UPDATE: the ratchet holds between concurrent writers too. Column names come from the schema.
       const ratchet = fields.highest_serial === undefined || fields.highest_serial === null ? '' : ' AND (highest_serial IS NULL OR highest_serial <= @highest_serial)'
       const result = prepared(db, `UPDATE release_trust SET ${columns.map(column => `${column} = @${column}`).join(', ')} WHERE id = 1${ratchet}`).run(fields)
-      keptTrust = null
       return result.changes === 1
     },
 
