@@ -4,9 +4,9 @@
  * Every failure answers `{error}`, and is one line in the log.
  *
  * An unauthenticated client gets nothing for free: the signing headers are checked (present,
- * well-formed, fresh) before a byte of the body is read, the body is bounded by route (only
- * `POST /v1/jobs` and `POST /v1/checks` have one), and the server bounds how long a request may take to arrive and how
- * many connections may be open (`ServerLimits`).
+ * well-formed, fresh) before a byte of the body is read, the body is bounded by route
+ * (`bodyLimit`: none on a GET), and the server bounds how long a request may take to arrive and
+ * how many connections may be open (`ServerLimits`).
  */
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'

@@ -101,6 +101,11 @@ describe('sidecar API (local driver)', () => {
       { id: 'stack', status: 'skip', message: 'the local driver runs no compose stack', fix: null, blocking: false },
     ])
     expect(await client.request('POST', '/v1/checks', { compose: '' })).toMatchObject({ status: 400 })
+    // Nothing is judged of a file the compose policy refuses.
+    const socket = `${compose}`.replace('restart: unless-stopped', 'restart: unless-stopped\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock')
+    const refused = await client.request('POST', '/v1/checks', { compose: socket })
+    expect(refused.status).toBe(422)
+    expect((refused.body as { error: string }).error).toMatch(/docker\.sock/)
     expect(await client.request('POST', '/v1/checks', '{nope')).toEqual({ status: 400, body: { error: 'request body is not valid JSON' } })
     expect((await client.request('POST', '/v1/checks', 'x'.repeat(BODY_LIMIT_BYTES + 1))).status).toBe(413)
   })
