@@ -1,0 +1,38 @@
+/**
+ * Figure (issue 15): on an instance run as `npm start` runs it (default 60 s watch window), the
+ * time from the click on "Update now" for 1.2.2 → 1.3.1 (the newest stable, through its required
+ * stop 1.3.0) to the page reloaded onto 1.3.1, and to the run committed (the version card shows
+ * 1.3.1): what the watch window adds is the difference.
+ *
+ *   node --import tsx bench/click-to-landing.ts [watchMs]
+ */
+import { chromium } from '@playwright/test'
+import { BROWSER } from './reload'
+import { startBenchStack } from './lib/stack'
+
+const watchMs = process.argv[2] ?? '60000'
+const stack = await startBenchStack({ OWLAT_WATCH_MS: watchMs })
+const browser = await chromium.launch(BROWSER)
+try {
+  const cookie = await stack.login()
+  const [name, ...value] = cookie.split('=')
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+  await context.addCookies([{ name: name!, value: value.join('='), url: stack.web }])
+  const page = await context.newPage()
+  await page.goto(`${stack.web}/settings/system`)
+  await page.getByTestId('release-version').filter({ hasText: '1.3.1' }).waitFor()
+  await page.getByTestId('update-now').click()
+  const reloaded = page.waitForEvent('framenavigated', { timeout: 300_000 })
+  const clicked = Date.now()
+  await page.getByTestId('confirm-update').click()
+  await reloaded
+  await page.getByTestId('current-version').waitFor()
+  const landed = Date.now()
+  await page.getByTestId('current-version').filter({ hasText: '1.3.1' }).waitFor({ timeout: 300_000 })
+  const committed = Date.now()
+  console.log(`click → page reloaded onto 1.3.1: ${landed - clicked} ms; click → committed (card shows 1.3.1): ${committed - clicked} ms; watch window ${watchMs} ms`)
+}
+finally {
+  await browser.close()
+  await stack.stop()
+}
