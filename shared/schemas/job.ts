@@ -147,7 +147,6 @@ export type Check = z.infer<typeof checkSchema>
 
 /** `POST /v1/checks`: the stack checks on the compose file a release would run. */
 export const stackChecksRequestSchema = z.object({ compose: z.string().min(1).max(MAX_COMPOSE_CHARS) })
-export type StackChecksRequest = z.infer<typeof stackChecksRequestSchema>
 
 /** Its answer: the checks, or null from a driver that runs no stack checks (the local driver). */
 export const stackChecksSchema = z.object({ checks: z.array(checkSchema).nullable() })

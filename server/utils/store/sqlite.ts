@@ -127,10 +127,10 @@ function isUniqueViolation(err: unknown, needle: string): boolean {
 const TABLES = ['users', 'runs', 'dismissals', 'release_cache', 'settings', 'release_check', 'run_acknowledgements', 'release_trust'] as const
 const WHAT = 'web store'
 
-/** Opens (or creates) the store; a corrupt or unreadable file throws an error naming it. */
 /** The most recent runs kept between changes (a status read lists 50). */
 const STATUS_RUNS_KEPT = 100
 
+/** Opens (or creates) the store; a corrupt or unreadable file throws an error naming it. */
 export function openSqliteStore(file: string): SystemStore {
   // Another process (the create-user script, a second web) may hold the write lock briefly.
   const db = openSqliteFile(file, WHAT, ['journal_mode = WAL', 'busy_timeout = 5000', 'foreign_keys = ON'], (db) => {
@@ -156,7 +156,8 @@ export function openSqliteStore(file: string): SystemStore {
     }
   }
   const releaseTrust = kept(() => trustRows.fromRow(prepared<[], Row>(db, 'SELECT * FROM release_trust WHERE id = 1').get()!))
-  const statusRuns = kept(() => prepared<[number], Row>(db, 'SELECT * FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?').all(STATUS_RUNS_KEPT).map(row => runRows.fromRow(row)))
+  const newestRuns = (n: number) => prepared<[number], Row>(db, 'SELECT * FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?').all(n).map(row => runRows.fromRow(row))
+  const statusRuns = kept(() => newestRuns(STATUS_RUNS_KEPT))
   const userByEmail = prepared<[string], Row>(db, 'SELECT * FROM users WHERE email = ?')
   const allUsers = prepared<[], Row>(db, 'SELECT * FROM users ORDER BY email')
   const raiseSessionVersion = prepared<[string]>(db, 'UPDATE users SET session_version = session_version + 1 WHERE id = ?')
@@ -290,8 +291,7 @@ export function openSqliteStore(file: string): SystemStore {
     async listRuns(limit) {
       const n = Math.max(1, Math.min(Math.trunc(limit), 1000))
       // Every status read lists the recent runs: those come from what is kept while nothing changed.
-      if (n <= STATUS_RUNS_KEPT) return statusRuns().slice(0, n)
-      return prepared<[number], Row>(db, 'SELECT * FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?').all(n).map(row => runRows.fromRow(row))
+      return n <= STATUS_RUNS_KEPT ? statusRuns().slice(0, n) : newestRuns(n)
     },
 
     async acknowledgeRun(runId, by): Promise<RunAcknowledgement> {
