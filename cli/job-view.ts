@@ -3,6 +3,7 @@
  * status and history, and why a job failed with what to do now. Coloured on a terminal, plain on
  * a pipe (cli/style.ts); times are local, with their zone.
  */
+import { hopFrom, hopOf, hopTo, isMultiHop, restoredVersion, runPath } from '../shared/hops'
 import { RUN_STATUS_TEXT, type RunStatus } from '../shared/run-state'
 import { runOutcome } from '../shared/run-outcome'
 import { parseOutputLine } from '../shared/service-output'
@@ -44,8 +45,9 @@ export function statusText(status: RunStatus): string {
   return text
 }
 
+/** `update 1.2.2 → 1.3.1`, with its stops when it has some: `update 1.2.2 → 1.3.0 → 1.3.1`. */
 export function describeJob(job: Job): string {
-  return `${job.kind} ${job.fromVersion} → ${job.toVersion}`
+  return `${job.kind} ${[job.fromVersion, ...runPath(job)].join(' → ')}`
 }
 
 export function requester(job: Job): string {
@@ -61,13 +63,21 @@ export function logLine(line: string): string {
 /** Prints what changed since the last job snapshot: step starts, ends and failures, once each. */
 export class JobPrinter {
   private readonly seen = new Map<string, StepStatus>()
+  private readonly hopsShown = new Set<number>()
   constructor(private readonly print: Print = printLine) {}
 
   job(job: Job): void {
     for (const step of job.steps) {
-      const before = this.seen.get(step.name) ?? 'pending'
+      const key = `${hopOf(step)}:${step.name}`
+      const before = this.seen.get(key) ?? 'pending'
       if (step.status === before) continue
-      this.seen.set(step.name, step.status)
+      this.seen.set(key, step.status)
+      // A run through required stops says which hop each step belongs to, once, as the hop begins.
+      const hop = hopOf(step)
+      if (isMultiHop(job) && !this.hopsShown.has(hop) && step.status !== 'pending') {
+        this.hopsShown.add(hop)
+        this.print(bold(`Hop ${hop + 1} of ${runPath(job).length}: ${hopFrom(job, hop)} → ${hopTo(job, hop)}`))
+      }
       const label = stepLabel(step.name)
       const took = step.startedAt !== null && step.endedAt !== null ? dim(` (${formatDuration(step.endedAt - step.startedAt)})`) : ''
       if (step.status === 'running') this.print(`${dim('▸')} ${label}…`)
@@ -96,7 +106,7 @@ export class JobPrinter {
 /** One plain line for a finished job (it also ends up on stderr): the outcome and, when it did not succeed, why. */
 export function outcome(job: Job): string {
   if (job.status === 'succeeded') return `${describeJob(job)} succeeded`
-  if (job.status === 'rolled_back') return `${describeJob(job)} failed and ${job.fromVersion} was restored: ${job.reason ?? 'no reason recorded'}`
+  if (job.status === 'rolled_back') return `${describeJob(job)} failed and ${restoredVersion(job)} was restored: ${job.reason ?? 'no reason recorded'}`
   return `${describeJob(job)} ${RUN_STATUS_TEXT[job.status]}${job.reason ? `: ${job.reason}` : ''}`
 }
 

@@ -5,7 +5,7 @@
  */
 import { verifyManifest, type ReleaseArtifacts, type ReleaseKeys } from './release-verify'
 import { artifactsOf, type ReleaseSource } from './releases/source'
-import type { JobRequest, SignedManifest } from './schemas/job'
+import type { JobRequest, SignedManifest, SignedRelease } from './schemas/job'
 import type { Release } from './schemas/release'
 
 export function signedManifest(artifacts: Pick<ReleaseArtifacts, 'manifestBytes' | 'signature'>): SignedManifest {
@@ -24,12 +24,22 @@ export async function floorManifests(source: ReleaseSource, kind: JobRequest['ki
   return (await artifactsOf(source, versions)).filter(a => verifyManifest(a.manifestBytes, a.signature, publicKey).ok)
 }
 
-export function jobRequestFor(target: ReleaseArtifacts & { expectedVersion: string }, job: Omit<JobRequest, 'targetVersion' | 'manifest' | 'signature' | 'compose' | 'releases'>, releases: Array<Pick<ReleaseArtifacts, 'manifestBytes' | 'signature'>> = []): JobRequest {
+/** A release as a job carries it (a required upgrade stop): its signed manifest and its compose text. */
+export function signedRelease(artifacts: Pick<ReleaseArtifacts, 'manifestBytes' | 'signature' | 'compose'>): SignedRelease {
+  return { ...signedManifest(artifacts), compose: artifacts.compose }
+}
+
+/**
+ * `stops`: the artifacts of the required upgrade stops before the target, in path order (the
+ * updater verifies each and runs one hop per version); none when the target installs directly.
+ */
+export function jobRequestFor(target: ReleaseArtifacts & { expectedVersion: string }, job: Omit<JobRequest, 'targetVersion' | 'manifest' | 'signature' | 'compose' | 'releases' | 'stops'>, releases: Array<Pick<ReleaseArtifacts, 'manifestBytes' | 'signature'>> = [], stops: ReleaseArtifacts[] = []): JobRequest {
   return {
     ...job,
     targetVersion: target.expectedVersion,
     ...signedManifest(target),
     compose: target.compose,
     releases: releases.map(signedManifest),
+    stops: stops.map(signedRelease),
   }
 }

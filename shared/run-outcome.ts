@@ -5,6 +5,7 @@
  * Derived from the run's steps alone, so it is the same for a web run and a sidecar job.
  * Browser-safe.
  */
+import { currentHop, hopLabel, hopTo, restoredVersion, stepsOfHop } from './hops'
 import type { RunKind, RunStatus } from './run-state'
 import { parseOutputLine, type ServiceOutputLine } from './service-output'
 import { JOB_STEPS, PROMOTE_INDEX, STEP_LABELS, type StepName } from './steps'
@@ -14,12 +15,14 @@ interface StepLike {
   status: string
   error: string | null
   log: string[]
+  hop?: number
 }
 
 export interface RunLike {
   kind: RunKind
   fromVersion: string
   toVersion: string
+  path?: string[] | null
   status: RunStatus
   reason: string | null
   steps: StepLike[]
@@ -64,28 +67,34 @@ export function stepOutput(step: { log: string[] }): ServiceOutputLine[] {
 /** The cause, the output, what was restored and what to do next; null while running or after a success. */
 export function runOutcome(run: RunLike): RunOutcome | null {
   if (run.status !== 'failed' && run.status !== 'rolled_back') return null
-  const byName = (name: StepName) => run.steps.find(s => s.name === name)
-  const failed = run.steps.find(s => s.status === 'failed' && s.name !== 'restore' && s.name !== 'verify-restore')
-    ?? run.steps.find(s => s.status === 'failed')
+  // A run through required stops failed in its last hop that ran; the hops before it committed.
+  const hop = currentHop(run)
+  const steps = stepsOfHop(run.steps, hop)
+  const byName = (name: StepName) => steps.find(s => s.name === name)
+  const failed = steps.find(s => s.status === 'failed' && s.name !== 'restore' && s.name !== 'verify-restore')
+    ?? steps.find(s => s.status === 'failed')
     ?? null
-  const cause = failed ? `${STEP_LABELS[failed.name]} failed: ${failed.error ?? 'no error recorded'}` : run.reason ?? 'No reason was recorded.'
-  const output = run.steps.map(stepOutput).find(lines => lines.length > 0) ?? []
-  const changed = run.steps.some(s => !BEFORE_PROMOTE.includes(s.name) && s.status !== 'pending')
+  const where = hopLabel(run, hop)
+  const cause = failed ? `${where ? `In ${where}: ` : ''}${STEP_LABELS[failed.name]} failed: ${failed.error ?? 'no error recorded'}` : run.reason ?? 'No reason was recorded.'
+  const output = steps.map(stepOutput).find(lines => lines.length > 0) ?? []
+  const changed = steps.some(s => !BEFORE_PROMOTE.includes(s.name) && s.status !== 'pending')
+  const back = restoredVersion(run)
 
   const restore = stepOutcome(byName('restore'))
   const verifyRestore = stepOutcome(byName('verify-restore'))
   let restored: string | null = null
-  if (run.status === 'rolled_back') restored = `${run.fromVersion} was restored and answers healthy`
-  else if (restore === 'failed') restored = `restoring ${run.fromVersion} failed`
-  else if (restore === 'ok' && verifyRestore === 'failed') restored = `${run.fromVersion} was put back but did not come up healthy`
+  if (run.status === 'rolled_back') restored = `${back} was restored and answers healthy`
+  else if (restore === 'failed') restored = `restoring ${back} failed`
+  else if (restore === 'ok' && verifyRestore === 'failed') restored = `${back} was put back but did not come up healthy`
+  else if (hop > 0 && !changed) restored = `${back}, which the hop before committed, still runs`
 
   const what = run.kind === 'rollback' ? 'roll back' : run.kind === 'restore' ? 'restore' : 'update'
   let nextStep: string
   if (run.status === 'rolled_back') {
-    nextStep = `Nothing else is needed now: ${run.fromVersion} runs again. Skip ${run.toVersion} until a fixed release is out, and send its output above to the release's maintainers.`
+    nextStep = `Nothing else is needed now: ${back} runs again. Skip ${hopTo(run, hop)} until a fixed release is out, and send its output above to the release's maintainers.`
   }
   else if (changed) {
-    nextStep = `The stack may be down: check it with owlat status and owlat logs web, and put ${run.fromVersion} back by hand as the README's "Recovery by hand" shows.`
+    nextStep = `The stack may be down: check it with owlat status and owlat logs web, and put ${back} back by hand as the README's "Recovery by hand" shows.`
   }
   else if (failed) {
     const fix = FIX_BEFORE_CHANGE[failed.name] ?? 'fix the error above'

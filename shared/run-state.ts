@@ -51,7 +51,7 @@ export function assertTransition(from: RunStatus, to: RunStatus): void {
 
 /** A run as it is opened, before it has an id: queued, no job, no steps yet. */
 export function queuedRun(request: NewRun, startedAt: number): Omit<Run, 'id'> {
-  return { ...request, override: request.override ?? null, jobId: null, status: 'queued', reason: null, startedAt, endedAt: null, steps: [] }
+  return { ...request, override: request.override ?? null, path: request.path ?? null, jobId: null, status: 'queued', reason: null, startedAt, endedAt: null, steps: [] }
 }
 
 /** The run that records a job the web did not dispatch (the CLI's), before it has an id. */
@@ -68,5 +68,6 @@ export function runOfJob(job: Job): Omit<Run, 'id'> {
     endedAt: job.endedAt,
     steps: job.steps,
     override: job.override ?? null,
+    path: job.path ?? null,
   }
 }

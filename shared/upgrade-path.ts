@@ -56,3 +56,20 @@ export function computeUpgradePath(fromVersion: string, targetVersion: string, r
   }
   return path
 }
+
+/**
+ * Whether installing `hops` in order, starting from `fromVersion`, honours every required stop:
+ * each hop newer than the version before it and installing over it. Null when it does, the reason
+ * when not. The updater judges every job by it, whoever computed the path.
+ */
+export function pathChainError(fromVersion: string, hops: readonly PathRelease[]): string | null {
+  let at = fromVersion
+  for (const hop of hops) {
+    if (!isVersion(hop.version) || !isVersion(at) || !semver.gt(hop.version, at)) return `the path goes from ${at} to ${hop.version}, which is not newer`
+    if (!installsOver(hop, at)) {
+      return `${hop.version} installs only over ${hop.minimumFrom} or newer, not over ${at}: ${hops.length > 1 || at !== fromVersion ? 'the path misses a required upgrade stop' : `install ${hop.minimumFrom} first (the plan's path goes through it)`}`
+    }
+    at = hop.version
+  }
+  return null
+}

@@ -11,6 +11,7 @@ import { toRelease } from '../shared/releases/source'
 import { jobRequestSchema, type Job } from '../shared/schemas/job'
 import type { Release } from '../shared/schemas/release'
 import { checkTarget, runRecordsOfJobs } from '../shared/targets'
+import { pathChainError } from '../shared/upgrade-path'
 import { parseCompose } from './compose-file'
 import type { DriverCapabilities } from './drivers/types'
 import type { Journal } from './journal'
@@ -59,6 +60,29 @@ function jobIdFor(runId: string | null, journal: Journal): string {
   return runId && JOB_ID.test(runId) && !journal.getJob(runId) ? runId : randomUUID()
 }
 
+type Carried = { ok: true, verified: Extract<ReturnType<typeof verifyRelease>, { ok: true }> } | { ok: false, reason: string }
+
+/**
+ * A release a job carries (its target or a required stop), judged as one: its signature against
+ * the pinned key, the compose sha256, the compose policy, and the web version its compose file pins.
+ */
+function verifyCarried(release: { manifestBytes: Buffer, signature: string, compose: string }, version: string, deps: AdmissionDeps): Carried {
+  const verified = verifyRelease({ ...release, expectedVersion: version }, deps.releasePublicKey)
+  if (!verified.ok) return { ok: false, reason: verified.reason }
+  // A signed release is still refused when its compose file would hand a container the host.
+  const policy = checkComposePolicy(release.compose, deps.composePolicy)
+  if (!policy.ok) return { ok: false, reason: describePolicyViolations(policy.violations) }
+  let composeVersion: string
+  try {
+    composeVersion = parseCompose(release.compose).version
+  }
+  catch (err) {
+    return { ok: false, reason: (err as Error).message }
+  }
+  if (composeVersion !== version) return { ok: false, reason: `the compose file pins web ${composeVersion}, not ${version}` }
+  return { ok: true, verified }
+}
+
 /** Validates a job request and, when it passes, keeps its release and journals the job as queued. */
 export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admission> {
   const parsed = jobRequestSchema.safeParse(body)
@@ -69,22 +93,25 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
   const manifestBytes = decode(request.manifest)
   if (!manifestBytes) return badRequest('invalid job request: manifest: must be base64')
 
-  const verified = verifyRelease({ manifestBytes, signature: request.signature, compose: request.compose, expectedVersion: request.targetVersion }, deps.releasePublicKey)
-  if (!verified.ok) return badRequest(verified.reason)
-  // A signed release is still refused when its compose file would hand a container the host.
-  const policy = checkComposePolicy(request.compose, deps.composePolicy)
-  if (!policy.ok) return badRequest(describePolicyViolations(policy.violations))
+  const target = verifyCarried({ manifestBytes, signature: request.signature, compose: request.compose }, request.targetVersion, deps)
+  if (!target.ok) return badRequest(target.reason)
+  const verified = target.verified
 
-  let composeVersion: string
-  try {
-    composeVersion = parseCompose(request.compose).version
+  // Required upgrade stops: each verified like the target, and the path as a whole must honour
+  // every release's `minimumFrom`, whoever computed it (the sidecar runs one hop per version).
+  if (request.stops.length > 0 && request.kind !== 'update') return badRequest('only an update goes through required upgrade stops')
+  const stops: Array<{ version: string, compose: string, manifestBytes: Buffer, signature: string, release: Release }> = []
+  for (const [i, stop] of request.stops.entries()) {
+    const bytes = decode(stop.manifest)
+    if (!bytes) return badRequest(`stops.${i}: manifest: must be base64`)
+    const manifest = verifyManifest(bytes, stop.signature, deps.releasePublicKey)
+    if (!manifest.ok) return badRequest(`stops.${i}: ${manifest.reason}`)
+    const version = manifest.manifest.version
+    const carried = verifyCarried({ manifestBytes: bytes, signature: stop.signature, compose: stop.compose }, version, deps)
+    if (!carried.ok) return badRequest(`required stop ${version}: ${carried.reason}`)
+    stops.push({ version, compose: stop.compose, manifestBytes: bytes, signature: stop.signature, release: toRelease(carried.verified.manifest, null) })
   }
-  catch (err) {
-    return badRequest((err as Error).message)
-  }
-  if (composeVersion !== request.targetVersion) {
-    return badRequest(`the compose file pins web ${composeVersion}, not ${request.targetVersion}`)
-  }
+  const hops = [...stops.map(stop => stop.release), toRelease(verified.manifest, null)]
 
   // Floors come from the manifests the request carries and from every release this updater kept.
   const carried: Release[] = []
@@ -94,7 +121,7 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
     if (!manifest.ok) return badRequest(`releases.${i}: ${manifest.reason}`)
     carried.push(toRelease(manifest.manifest, 'only its manifest came with the job'))
   }
-  const releases = byVersion(carried, await deps.archive.releases(), [toRelease(verified.manifest, null)])
+  const releases = byVersion(carried, await deps.archive.releases(), hops)
   const installed = deps.installedVersion
   const check = checkTarget({
     kind: request.kind,
@@ -106,6 +133,13 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
     retryFailed: request.retryFailed,
   })
   if (!check.ok) return badRequest(check.reason)
+  const chain = request.kind === 'update' ? pathChainError(deps.installedVersion, hops) : null
+  if (chain) return badRequest(`cannot update ${deps.installedVersion} to ${request.targetVersion}: ${chain}`)
+  // Each stop is a target of its own hop: the same rules (its channel, not failed here unless asked).
+  for (const [i, stop] of stops.entries()) {
+    const stopCheck = checkTarget({ kind: 'update', targetVersion: stop.version, currentVersion: i === 0 ? installed : stops[i - 1]!.version, channel: request.channel, releases, runs: runRecordsOfJobs(deps.journal.listJobs(HISTORY_LIMIT)), retryFailed: request.retryFailed })
+    if (!stopCheck.ok) return badRequest(`required stop ${stop.version}: ${stopCheck.reason}`)
+  }
   // Whatever else a client leaves out, the floor of the release being left must be known.
   if (request.kind === 'rollback' && !releases.some(r => r.version === installed)) {
     return badRequest(`cannot roll back from ${installed}: its signed manifest is unknown here, so its rollback floor cannot be checked (send it with the job's releases)`)
@@ -124,6 +158,7 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
   const active = deps.journal.activeJobs()[0]
   if (active) return { ok: false, status: 409, error: `job ${active.id} (${active.kind} to ${active.toVersion}) is still ${active.status}` }
 
+  for (const stop of stops) deps.archive.keep(stop.version, { manifestBytes: stop.manifestBytes, signature: stop.signature, compose: stop.compose })
   deps.archive.keep(request.targetVersion, { manifestBytes, signature: request.signature, compose: request.compose })
   const job = deps.journal.createJob({
     id: jobIdFor(request.runId, deps.journal),
@@ -137,6 +172,7 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
     backup: request.backup,
     restoreBackupJobId: request.restoreBackupJobId,
     override: request.override,
+    stops: stops.map(stop => ({ version: stop.version, compose: stop.compose })),
   })
   return { ok: true, job }
 }

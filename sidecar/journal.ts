@@ -50,6 +50,11 @@ export interface NewJob {
   restoreArchive?: string | null
   /** Failing checks the requester chose to ignore, with the reason (default none). */
   override?: CheckOverride | null
+  /**
+   * Required upgrade stops before the target, in order, each with its verified compose text:
+   * the job runs one hop per stop, then the target's (default none: one hop).
+   */
+  stops?: Array<{ version: string, compose: string }>
 }
 
 export interface JournalEvent {
@@ -61,6 +66,8 @@ export interface JournalEvent {
 /** What the runner needs of a job beside the job itself. */
 const jobInputSchema = z.object({
   compose: z.string(),
+  /** The compose text of each required stop, in the order of the job's `path`. */
+  stopComposes: z.array(z.string()),
   force: z.boolean(),
   backup: z.boolean(),
   restoreBackupJobId: z.string().nullable(),
@@ -131,6 +138,28 @@ const MIGRATIONS = [
   addMissingColumns('jobs', [['restore_archive', 'TEXT']]),
   // Failing checks the requester ignored, with the reason (JSON).
   addMissingColumns('jobs', [['override', 'TEXT']]),
+  // Required upgrade stops: the versions a job installs hop by hop (JSON, null for one hop), the
+  // compose text of each stop, and every step keyed by its hop (a new key: the table is rebuilt).
+  `
+  ALTER TABLE jobs ADD COLUMN path TEXT;
+  ALTER TABLE jobs ADD COLUMN stop_composes TEXT NOT NULL DEFAULT '[]';
+  CREATE TABLE steps_by_hop (
+    job_id TEXT NOT NULL REFERENCES jobs (id),
+    hop INTEGER NOT NULL DEFAULT 0,
+    name TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER,
+    log TEXT NOT NULL DEFAULT '[]',
+    error TEXT,
+    PRIMARY KEY (job_id, hop, name)
+  );
+  INSERT INTO steps_by_hop (job_id, hop, name, position, status, started_at, ended_at, log, error)
+    SELECT job_id, 0, name, position, status, started_at, ended_at, log, error FROM steps;
+  DROP TABLE steps;
+  ALTER TABLE steps_by_hop RENAME TO steps;
+  `,
 ]
 
 // Rows follow the shared schemas; the steps of a job come from their own table.
@@ -162,12 +191,15 @@ export class Journal {
   }
 
   createJob(input: NewJob, now = Date.now()): Job {
+    const stops = input.stops ?? []
+    const path = stops.length > 0 ? [...stops.map(stop => stop.version), input.toVersion] : null
     return this.write(() => {
-      prepared(this.db, `INSERT INTO jobs (id, run_id, kind, from_version, to_version, status, reason, requested_by, force, compose, created_at, backup, restore_backup_job_id, restore_archive, override)
-        VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(input.id, input.runId, input.kind, input.fromVersion, input.toVersion, JSON.stringify(input.requestedBy), input.force ? 1 : 0, input.compose, now, input.backup === false ? 0 : 1, input.restoreBackupJobId ?? null, input.restoreArchive ?? null, input.override ? JSON.stringify(input.override) : null)
-      const step = prepared(this.db, `INSERT INTO steps (job_id, name, position, status) VALUES (?, ?, ?, 'pending')`)
-      JOB_STEPS.forEach((name, i) => step.run(input.id, name, i))
+      prepared(this.db, `INSERT INTO jobs (id, run_id, kind, from_version, to_version, status, reason, requested_by, force, compose, created_at, backup, restore_backup_job_id, restore_archive, override, path, stop_composes)
+        VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(input.id, input.runId, input.kind, input.fromVersion, input.toVersion, JSON.stringify(input.requestedBy), input.force ? 1 : 0, input.compose, now, input.backup === false ? 0 : 1, input.restoreBackupJobId ?? null, input.restoreArchive ?? null, input.override ? JSON.stringify(input.override) : null, path ? JSON.stringify(path) : null, JSON.stringify(stops.map(stop => stop.compose)))
+      // Every hop's steps from the start, so the page shows the whole run before it runs.
+      const step = prepared(this.db, `INSERT INTO steps (job_id, hop, name, position, status) VALUES (?, ?, ?, ?, 'pending')`)
+      for (let hop = 0; hop < (path?.length ?? 1); hop++) JOB_STEPS.forEach((name, i) => step.run(input.id, hop, name, hop * JOB_STEPS.length + i))
       return this.emitJob(input.id)
     })
   }
@@ -215,35 +247,38 @@ export class Journal {
     })
   }
 
-  /** Records a step as running before it runs; re-running a step (after a restart) reopens its row. */
-  startStep(id: string, name: StepName, now = Date.now()): void {
+  /**
+   * Records a step (of hop `hop`, 0 in a job of one hop) as running before it runs; re-running a
+   * step (after a restart) reopens its row.
+   */
+  startStep(id: string, name: StepName, now = Date.now(), hop = 0): void {
     this.write(() => {
       const position = prepared(this.db, 'SELECT COALESCE(MAX(position), -1) + 1 AS next FROM steps WHERE job_id = ?').get(id) as { next: number }
-      prepared(this.db, `INSERT INTO steps (job_id, name, position, status, started_at) VALUES (?, ?, ?, 'running', ?)
-        ON CONFLICT (job_id, name) DO UPDATE SET status = 'running', started_at = excluded.started_at, ended_at = NULL, error = NULL`)
-        .run(id, name, position.next, now)
+      prepared(this.db, `INSERT INTO steps (job_id, hop, name, position, status, started_at) VALUES (?, ?, ?, ?, 'running', ?)
+        ON CONFLICT (job_id, hop, name) DO UPDATE SET status = 'running', started_at = excluded.started_at, ended_at = NULL, error = NULL`)
+        .run(id, hop, name, position.next, now)
       this.emitJob(id)
     })
   }
 
-  finishStep(id: string, name: StepName, status: 'succeeded' | 'failed' | 'skipped', error: string | null = null, now = Date.now()): void {
+  finishStep(id: string, name: StepName, status: 'succeeded' | 'failed' | 'skipped', error: string | null = null, now = Date.now(), hop = 0): void {
     this.write(() => {
-      const changed = prepared(this.db, 'UPDATE steps SET status = ?, ended_at = ?, error = ? WHERE job_id = ? AND name = ?')
-        .run(status, now, error, id, name)
+      const changed = prepared(this.db, 'UPDATE steps SET status = ?, ended_at = ?, error = ? WHERE job_id = ? AND hop = ? AND name = ?')
+        .run(status, now, error, id, hop, name)
       if (changed.changes !== 1) throw new Error(`step ${name} of job ${id} was never started`)
       this.emitJob(id)
     })
   }
 
   /** Appends to the step's bounded log (newest lines kept) and journals a `log` event. */
-  appendLog(id: string, name: StepName, line: string): void {
+  appendLog(id: string, name: StepName, line: string, hop = 0): void {
     const text = line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}…` : line
     this.write(() => {
-      const row = prepared(this.db, 'SELECT * FROM steps WHERE job_id = ? AND name = ?').get(id, name) as Row | undefined
+      const row = prepared(this.db, 'SELECT * FROM steps WHERE job_id = ? AND hop = ? AND name = ?').get(id, hop, name) as Row | undefined
       if (!row) throw new Error(`step ${name} of job ${id} was never started`)
       const log = [...stepRows.fromRow(row).log, text].slice(-STEP_LOG_LIMIT)
-      prepared(this.db, 'UPDATE steps SET log = ? WHERE job_id = ? AND name = ?').run(JSON.stringify(log), id, name)
-      this.insertEvent(id, { type: 'log', step: name, line: text })
+      prepared(this.db, 'UPDATE steps SET log = ? WHERE job_id = ? AND hop = ? AND name = ?').run(JSON.stringify(log), id, hop, name)
+      this.insertEvent(id, { type: 'log', step: name, line: text, ...(hop > 0 ? { hop } : {}) })
     })
   }
 

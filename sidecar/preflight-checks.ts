@@ -33,8 +33,9 @@ export async function runPreflightChecks(deps: PreflightCheckDeps, ctx: StepCont
   let verification: Verdict
   let requires: ReleaseManifest['requires'] | null = null
   try {
-    const artifacts = await deps.archive.artifacts(job.toVersion)
-    const verified = verifyRelease({ ...artifacts, compose: ctx.compose, expectedVersion: job.toVersion }, deps.releasePublicKey)
+    // The release this hop installs: the target, or a required stop on the way to it.
+    const artifacts = await deps.archive.artifacts(ctx.toVersion)
+    const verified = verifyRelease({ ...artifacts, compose: ctx.compose, expectedVersion: ctx.toVersion }, deps.releasePublicKey)
     verification = verified.ok ? { ok: true } : { ok: false, reason: verified.reason }
     if (verified.ok) requires = verified.manifest.requires ?? {}
   }
@@ -44,10 +45,10 @@ export async function runPreflightChecks(deps: PreflightCheckDeps, ctx: StepCont
   const policy = checkComposePolicy(ctx.compose, deps.composePolicy)
   const checks = planChecks({
     kind: job.kind,
-    targetVersion: job.toVersion,
+    targetVersion: ctx.toVersion,
     updater: {
       ok: true,
-      health: { version: job.fromVersion, driver: driver.name, services: await driver.health(), backups: driver.capabilities.backups, host: await hostFactsOf(driver) },
+      health: { version: ctx.fromVersion, driver: driver.name, services: await driver.health(), backups: driver.capabilities.backups, host: await hostFactsOf(driver) },
     },
     requires,
     verification,

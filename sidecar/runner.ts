@@ -9,6 +9,7 @@
  * again, without a restart (`HeldWrites`).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import { currentHop, hopFrom, hopLabel, hopOf, hopTo, runPath, stepsOfHop } from '../shared/hops'
 import { isTerminalStatus, type RunStatus } from '../shared/run-state'
 import { JOB_STEPS, PROMOTE_INDEX, type StepName } from '../shared/steps'
 import type { Job } from '../shared/schemas/job'
@@ -20,25 +21,32 @@ const RECREATE_INDEX = JOB_STEPS.indexOf('recreate')
 const RESTART_NOTE = 'after an updater restart'
 export const INTERRUPTED_BEFORE_CHANGE = 'interrupted by an updater restart before anything changed'
 
-/** What to do with a job a previous sidecar left queued or running. */
+/** What to do with a job a previous sidecar left queued or running (`hop`: which of its hops). */
 export type ResumePlan
   = | { action: 'fail', reason: string }
     | { action: 'succeed' }
-    | { action: 'restore', failure: string }
-    | { action: 'continue', fromIndex: number }
+    | { action: 'restore', failure: string, hop: number }
+    | { action: 'continue', fromIndex: number, hop: number }
 
 /** Decides from the journaled steps alone; pure, so the rules are unit-testable. */
 export function planResume(job: Job): ResumePlan {
-  const status = (name: StepName) => job.steps.find(s => s.name === name)?.status ?? 'pending'
-  if (status('promote') === 'pending') return { action: 'fail', reason: INTERRUPTED_BEFORE_CHANGE }
-  if (status('commit') === 'succeeded') return { action: 'succeed' }
+  const hop = currentHop(job)
+  const last = runPath(job).length - 1
+  const steps = stepsOfHop(job.steps, hop)
+  const status = (name: StepName) => steps.find(s => s.name === name)?.status ?? 'pending'
+  const where = hopLabel(job, hop)
+  if (status('promote') === 'pending') {
+    if (hop === 0) return { action: 'fail', reason: INTERRUPTED_BEFORE_CHANGE }
+    return { action: 'fail', reason: `${where}: ${INTERRUPTED_BEFORE_CHANGE} in this hop; the stack runs ${hopFrom(job, hop)}, which the hop before committed` }
+  }
+  if (status('commit') === 'succeeded') return hop === last ? { action: 'succeed' } : { action: 'continue', fromIndex: 0, hop: hop + 1 }
   const changing: readonly StepName[] = JOB_STEPS.slice(PROMOTE_INDEX)
-  const failed = job.steps.find(s => changing.includes(s.name) && s.status === 'failed')
+  const failed = steps.find(s => changing.includes(s.name) && s.status === 'failed')
   const failure = failed ? `${failed.name} failed: ${failed.error ?? 'unknown error'}` : null
-  if (status('restore') !== 'pending') return { action: 'restore', failure: failure ?? 'the job was interrupted' }
-  if (failure) return { action: 'restore', failure }
+  if (status('restore') !== 'pending') return { action: 'restore', failure: failure ?? 'the job was interrupted', hop }
+  if (failure) return { action: 'restore', failure, hop }
   // A promote that was cut short runs again (it detects what it already did); a finished one does not.
-  return { action: 'continue', fromIndex: status('promote') === 'succeeded' ? RECREATE_INDEX : PROMOTE_INDEX }
+  return { action: 'continue', fromIndex: status('promote') === 'succeeded' ? RECREATE_INDEX : PROMOTE_INDEX, hop }
 }
 
 /** Returned by a step cut short by shutdown: nothing more is journaled, a restart resumes the job. */
@@ -173,7 +181,7 @@ export class Runner {
 
   /** Starts a queued job in the background. */
   submit(job: Job): void {
-    this.enqueue(job.id, () => this.execute(job, 0, null))
+    this.enqueue(job.id, () => this.execute(job, 0, 0, null))
   }
 
   /** Settles every job left active by a previous sidecar; resumable ones run in the background. */
@@ -191,10 +199,10 @@ export class Runner {
         this.record(`job ${job.id} succeeded`, () => journal.setJobStatus(job.id, 'succeeded', `committed ${RESTART_NOTE}`))
       }
       else if (plan.action === 'restore') {
-        this.enqueue(job.id, () => this.restorePath(job, plan.failure, RESTART_NOTE, true))
+        this.enqueue(job.id, () => this.restorePath(job, plan.hop, plan.failure, RESTART_NOTE, true))
       }
       else {
-        this.enqueue(job.id, () => this.execute(job, plan.fromIndex, RESTART_NOTE))
+        this.enqueue(job.id, () => this.execute(job, plan.hop, plan.fromIndex, RESTART_NOTE))
       }
     }
   }
@@ -232,53 +240,64 @@ export class Runner {
     })
   }
 
-  private async execute(job: Job, fromIndex: number, note: string | null): Promise<void> {
+  /** Runs the job's hops from `fromHop` (its step `fromIndex`), each committed before the next begins. */
+  private async execute(job: Job, fromHop: number, fromIndex: number, note: string | null): Promise<void> {
     if (this.abort.signal.aborted) return
     if (job.status === 'queued') {
       const startedAt = Date.now()
       this.record(`job ${job.id} running`, () => this.opts.journal.setJobStatus(job.id, 'running', null, startedAt))
     }
-    for (let i = fromIndex; i < JOB_STEPS.length; i++) {
-      const name = JOB_STEPS[i]!
-      const firstLine = note && i === fromIndex ? `resumed ${note}` : null
-      const error = await this.runStep(job, name, firstLine, ctx => this.perform(name, ctx, job))
-      if (error === ABORTED) return
-      if (error !== null) {
-        if (i < PROMOTE_INDEX) return this.finish(job, 'failed', `${name} failed: ${error}; nothing was changed`, note)
-        return this.restorePath(job, `${name} failed: ${error}`, note, false)
+    const hops = runPath(job).length
+    for (let hop = fromHop; hop < hops; hop++) {
+      const where = hopLabel(job, hop)
+      const start = hop === fromHop ? fromIndex : 0
+      for (let i = start; i < JOB_STEPS.length; i++) {
+        const name = JOB_STEPS[i]!
+        const firstLine = note && hop === fromHop && i === start ? `resumed ${note}` : i === 0 ? where : null
+        const error = await this.runStep(job, hop, name, firstLine, ctx => this.perform(name, ctx, job))
+        if (error === ABORTED) return
+        if (error === null) continue
+        const failure = `${where ? `${where}: ` : ''}${name} failed: ${error}`
+        if (i >= PROMOTE_INDEX) return this.restorePath(job, hop, failure, note, false)
+        if (hop === 0) return this.finish(job, 'failed', `${failure}; nothing was changed`, note)
+        return this.finish(job, 'failed', `${failure}; nothing of this hop was changed: the stack runs ${hopFrom(job, hop)}, which the hop before committed`, note)
       }
     }
     this.finish(job, 'succeeded', note ? `completed ${note}` : null, null)
   }
 
-  private async restorePath(job: Job, failure: string, note: string | null, resumedHere: boolean): Promise<void> {
+  /** Puts back the version hop `hop` started from: the run's own, or the one the hop before committed. */
+  private async restorePath(job: Job, hop: number, failure: string, note: string | null, resumedHere: boolean): Promise<void> {
     const firstLine = note && resumedHere ? `resumed ${note}` : null
-    const restoreError = await this.runStep(job, 'restore', firstLine, ctx => this.opts.driver.restore(ctx))
+    const back = hopFrom(job, hop)
+    const restoreError = await this.runStep(job, hop, 'restore', firstLine, ctx => this.opts.driver.restore(ctx))
     if (restoreError === ABORTED) return
     if (restoreError !== null) return this.finish(job, 'failed', `${failure}; restore failed: ${restoreError}`, note)
-    const verifyError = await this.runStep(job, 'verify-restore', null, ctx => this.opts.driver.verify(ctx, job.fromVersion))
+    const verifyError = await this.runStep(job, hop, 'verify-restore', null, ctx => this.opts.driver.verify(ctx, back))
     if (verifyError === ABORTED) return
     if (verifyError !== null) return this.finish(job, 'failed', `${failure}; restore failed: verify-restore failed: ${verifyError}`, note)
     // A commit may have recorded the target before the journal failed: what runs is the version restored.
-    if (this.opts.journal.installedVersion() !== job.fromVersion) {
-      this.record('installed version', () => this.opts.journal.setInstalledVersion(job.fromVersion))
+    if (this.opts.journal.installedVersion() !== back) {
+      this.record('installed version', () => this.opts.journal.setInstalledVersion(back))
     }
-    this.finish(job, 'rolled_back', `${failure}; restored ${job.fromVersion}`, note)
+    const stands = hop > 0 ? `restored ${back}, which the hop before committed: the stack runs ${back}` : `restored ${back}`
+    this.finish(job, 'rolled_back', `${failure}; ${stands}`, note)
   }
 
   private perform(name: typeof JOB_STEPS[number], ctx: StepContext, job: Job): Promise<void> {
     const { driver } = this.opts
     switch (name) {
       case 'preflight': return this.preflight(ctx, job)
-      case 'backup': return driver.backup(ctx)
+      // One backup, before the first hop changes anything: it holds the data the run started from.
+      case 'backup': return ctx.hop > 0 ? Promise.resolve(ctx.skip(`the data was backed up before hop 1 (${job.fromVersion})`)) : driver.backup(ctx)
       case 'stage': return driver.stage(ctx)
       case 'pull': return driver.pull(ctx)
       case 'deploy-functions': return driver.deployFunctions(ctx)
       case 'promote': return driver.promote(ctx)
       case 'recreate': return driver.recreate(ctx)
-      case 'verify': return driver.verify(ctx, job.toVersion)
-      case 'watch': return this.watch(ctx, job.toVersion)
-      case 'commit': return this.commit(ctx, job)
+      case 'verify': return driver.verify(ctx, ctx.toVersion)
+      case 'watch': return this.watch(ctx, ctx.toVersion)
+      case 'commit': return this.commit(ctx)
     }
   }
 
@@ -318,18 +337,18 @@ export class Runner {
     await this.opts.driver.preflight(ctx)
   }
 
-  private async commit(ctx: StepContext, job: Job): Promise<void> {
+  private async commit(ctx: StepContext): Promise<void> {
     // Never held: a commit the journal cannot record did not happen, and the update is undone.
     if (this.held.holding) throw new Error(this.journalFailure())
     try {
-      this.opts.journal.setInstalledVersion(job.toVersion)
+      this.opts.journal.setInstalledVersion(ctx.toVersion)
     }
     catch (err) {
       if (!isStorageFailure(err)) throw err
       this.held.lastError = messageOf(err)
       throw new Error(this.journalFailure(), { cause: err })
     }
-    ctx.log(`installed version is now ${job.toVersion} (was ${job.fromVersion})`)
+    ctx.log(`installed version is now ${ctx.toVersion} (was ${ctx.fromVersion})`)
   }
 
   /**
@@ -337,31 +356,35 @@ export class Runner {
    * journal refuses writes, only the steps that put things back run; any other step fails with
    * that reason, so the job goes no further than the journal can record.
    */
-  private async runStep(job: Job, name: StepName, firstLine: string | null, run: (ctx: StepContext) => Promise<void>): Promise<string | null | typeof ABORTED> {
+  private async runStep(job: Job, hop: number, name: StepName, firstLine: string | null, run: (ctx: StepContext) => Promise<void>): Promise<string | null | typeof ABORTED> {
     const { journal } = this.opts
     if (this.abort.signal.aborted) return ABORTED
     const startedAt = Date.now()
-    this.record(`${name} started`, () => journal.startStep(job.id, name, startedAt))
+    this.record(`${name} started`, () => journal.startStep(job.id, name, startedAt, hop))
     const needsJournal = !RUN_WITHOUT_JOURNAL.has(name)
-    if (needsJournal && this.held.holding) return this.failStep(job, name, this.journalFailure())
+    if (needsJournal && this.held.holding) return this.failStep(job, hop, name, this.journalFailure())
     const input = journal.jobInput(job.id)
+    const last = runPath(job).length - 1
     let skipped: string | null = null
+    const log = (line: string) => this.record(`${name} log`, () => journal.appendLog(job.id, name, line, hop), { isLog: true })
     const ctx: StepContext = {
       jobId: job.id,
       kind: job.kind,
-      fromVersion: job.fromVersion,
-      toVersion: job.toVersion,
-      compose: input.compose,
+      // Each hop goes from the version the hop before committed to its own.
+      fromVersion: hopFrom(job, hop),
+      toVersion: hopTo(job, hop),
+      hop,
+      compose: hop < last ? input.stopComposes[hop]! : input.compose,
       force: input.force,
       backup: input.backup,
       restoreBackupJobId: input.restoreBackupJobId,
       restoreArchive: input.restoreArchive,
       recordBackup: backup => this.record('backup', () => journal.setJobBackup(job.id, backup)),
       signal: this.abort.signal,
-      log: line => this.record(`${name} log`, () => journal.appendLog(job.id, name, line), { isLog: true }),
+      log,
       skip: (reason) => {
         skipped = reason
-        this.record(`${name} log`, () => journal.appendLog(job.id, name, reason), { isLog: true })
+        log(reason)
       },
     }
     if (firstLine) ctx.log(firstLine)
@@ -375,15 +398,15 @@ export class Runner {
     }
     // A step whose own records did not land counts as failed: nothing may build on it unrecorded.
     if (error === null && needsJournal && this.held.holding) error = this.journalFailure()
-    if (error !== null) return this.failStep(job, name, error)
+    if (error !== null) return this.failStep(job, hop, name, error)
     const endedAt = Date.now()
-    this.record(`${name} finished`, () => journal.finishStep(job.id, name, skipped === null ? 'succeeded' : 'skipped', null, endedAt))
+    this.record(`${name} finished`, () => journal.finishStep(job.id, name, skipped === null ? 'succeeded' : 'skipped', null, endedAt, hop))
     return null
   }
 
-  private failStep(job: Job, name: StepName, error: string): string {
+  private failStep(job: Job, hop: number, name: StepName, error: string): string {
     const endedAt = Date.now()
-    this.record(`${name} failed`, () => this.opts.journal.finishStep(job.id, name, 'failed', error, endedAt))
+    this.record(`${name} failed`, () => this.opts.journal.finishStep(job.id, name, 'failed', error, endedAt, hop))
     this.opts.log(`job ${job.id}: ${name} failed: ${error}`)
     return error
   }
@@ -399,7 +422,7 @@ export class Runner {
   /** A step a dead sidecar left "running" will not run again: record that it was cut short. */
   private closeInterruptedSteps(job: Job): void {
     for (const step of job.steps) {
-      if (step.status === 'running') this.record(`${step.name} failed`, () => this.opts.journal.finishStep(job.id, step.name, 'failed', 'interrupted by an updater restart'))
+      if (step.status === 'running') this.record(`${step.name} failed`, () => this.opts.journal.finishStep(job.id, step.name, 'failed', 'interrupted by an updater restart', Date.now(), hopOf(step)))
     }
   }
 }

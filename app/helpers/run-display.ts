@@ -1,4 +1,5 @@
 import { isActiveStatus, RUN_STATUS_TEXT, type RunStatus } from '#layers/owlat-system/shared/run-state'
+import { currentHop, hopTo, restoredVersion, stepsOfHop } from '#layers/owlat-system/shared/hops'
 import type { Run } from '#layers/owlat-system/shared/schemas/api'
 import { STEP_ACTIVITY, VERIFY_STEPS, WATCH_STEP, type StepName } from '#layers/owlat-system/shared/steps'
 import { formatElapsed } from './format'
@@ -34,7 +35,10 @@ export function runTitle(run: Pick<Run, 'kind' | 'fromVersion' | 'toVersion'>): 
  */
 export function runActivity(run: Run, now: number, verifyTimeoutMs: number | null, watchMs: number | null = null): string | null {
   if (!isActiveStatus(run.status)) return null
-  const what = run.kind === 'rollback' ? `Rolling back to ${run.toVersion}` : run.kind === 'restore' ? `Restoring a backup of ${run.toVersion}` : `Installing ${run.toVersion}`
+  // Through required stops: the hop's own version, and where it leads ("Installing 1.3.0, on the way to 1.3.1").
+  const hopVersion = hopTo(run, currentHop(run))
+  const via = hopVersion !== run.toVersion ? `, on the way to ${run.toVersion}` : ''
+  const what = run.kind === 'rollback' ? `Rolling back to ${run.toVersion}` : run.kind === 'restore' ? `Restoring a backup of ${run.toVersion}` : `Installing ${hopVersion}${via}`
   if (run.status === 'queued') return `${what} (queued)`
   const step = [...run.steps].reverse().find(s => s.status === 'running')
   if (!step || step.startedAt === null) return `${what} (starting)`
@@ -73,7 +77,8 @@ export function stepEstimates(runs: ReadonlyArray<Run>, exceptRunId: string | nu
  */
 export function newVersionRuns(run: Pick<Run, 'status' | 'steps'>): boolean {
   if (!isActiveStatus(run.status)) return false
-  const status = (name: StepName) => run.steps.find(s => s.name === name)?.status ?? 'pending'
+  const steps = stepsOfHop(run.steps, currentHop(run))
+  const status = (name: StepName) => steps.find(s => s.name === name)?.status ?? 'pending'
   return status('verify') === 'succeeded' && status('restore') === 'pending'
 }
 
@@ -82,16 +87,18 @@ export function newVersionRuns(run: Pick<Run, 'status' | 'steps'>): boolean {
  * once it passed `verify` (in the watch window) or succeeded, the previous one once restored.
  * Null while nothing is settled (before verify, while restoring, after a failed restore).
  */
-export function landingVersion(run: Pick<Run, 'status' | 'steps' | 'fromVersion' | 'toVersion'>): string | null {
-  if (run.status === 'succeeded' || newVersionRuns(run)) return run.toVersion
-  if (run.status === 'rolled_back') return run.fromVersion
+export function landingVersion(run: Pick<Run, 'status' | 'steps' | 'fromVersion' | 'toVersion' | 'path'>): string | null {
+  if (run.status === 'succeeded') return run.toVersion
+  // Through required stops, each hop's version once it passed verify: the page follows hop by hop.
+  if (newVersionRuns(run)) return hopTo(run, currentHop(run))
+  if (run.status === 'rolled_back') return restoredVersion(run)
   return null
 }
 
 /** The watch window in progress: how long it runs and how much of it is left, or null outside it. */
 export function watchCountdown(run: Pick<Run, 'status' | 'steps'>, now: number, watchMs: number | null): { windowMs: number, remainingMs: number } | null {
   if (!isActiveStatus(run.status) || watchMs === null) return null
-  const step = run.steps.find(s => s.name === WATCH_STEP)
+  const step = run.steps.find(s => s.name === WATCH_STEP && s.status === 'running')
   if (step?.status !== 'running' || step.startedAt === null) return null
   return { windowMs: watchMs, remainingMs: Math.max(0, step.startedAt + watchMs - now) }
 }

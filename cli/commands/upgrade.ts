@@ -228,6 +228,13 @@ async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Prom
   await confirm(`${target.kind === 'update' ? 'Update' : 'Roll back'} to ${target.version} now?`, args.yes, mode === 'update')
 
   const floors = await floorManifests(s.source, target.kind, s.installed, target.check.undoes, key)
+  // Each required stop is sent with its artifacts, verified now like the target.
+  const stops = []
+  for (const version of path.path.slice(0, -1)) {
+    const stop = await checkRelease(s.source, version, key, s.ctx.policy)
+    if (!stop.ok) throw new CliError(`required upgrade stop ${version} failed verification, nothing was changed: ${stop.reason}`)
+    stops.push(stop.artifacts)
+  }
   const request = jobRequestFor(release.artifacts, {
     runId: null,
     kind: target.kind,
@@ -235,8 +242,7 @@ async function runJob(mode: RunKind, args: z.output<typeof jobArgsSchema>): Prom
     channel,
     retryFailed,
     override,
-    ...(path.path.length > 1 ? { path: path.path } : {}),
-  }, floors)
+  }, floors, stops)
   let jobId: string
   try {
     ({ jobId } = await s.client.createJob(request))

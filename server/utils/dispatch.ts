@@ -50,6 +50,31 @@ function checksFailed(plan: Plan, message: string) {
   return createError({ statusCode: 409, statusMessage: 'Conflict', message, data: { checks: plan.checks, path: plan.path } })
 }
 
+/**
+ * The artifacts of each required upgrade stop, verified as a target is (signature, compose sha256,
+ * compose policy, listed and not revoked by the index): the updater runs one hop per stop.
+ */
+async function stopArtifacts(versions: string[], keys: Awaited<ReturnType<ReturnType<typeof useReleaseSource>['keys']>>, index: Awaited<ReturnType<typeof readIndexState>>): Promise<ReleaseArtifacts[]> {
+  const source = useReleaseSource()
+  const stops: ReleaseArtifacts[] = []
+  for (const version of versions) {
+    let artifacts: ReleaseArtifacts
+    try {
+      artifacts = await source.getArtifacts(version)
+    }
+    catch (err) {
+      if (err instanceof GitHubError) throw createError({ statusCode: 502, statusMessage: 'Bad Gateway', message: `Could not download release ${version}, a required upgrade stop: ${err.message}` })
+      throw badRequest(`Required upgrade stop ${version} cannot be read: ${(err as Error).message}`)
+    }
+    const verified = verifyRelease({ ...artifacts, expectedVersion: version }, keys, useComposePolicy())
+    if (!verified.ok) throw badRequest(`Required upgrade stop ${version} failed verification, so the update cannot go through it: ${verified.reason}`)
+    const unlisted = index.index ? judgeAgainstIndex(index.index, version, sha256Hex(artifacts.manifestBytes)) : index.error
+    if (unlisted) throw badRequest(`Required upgrade stop ${version} cannot be installed: ${unlisted}`)
+    stops.push(artifacts)
+  }
+  return stops
+}
+
 export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion: string, user: SessionUser, options: StartOptions): Promise<{ runId: string }> {
   const store = useStore()
   const source = useReleaseSource()
@@ -108,9 +133,12 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
     override = { reason: options.reason!, checks: failing.map(c => c.id) }
   }
 
+  // The required upgrade stops on the way, each judged now as the target was.
+  const stops = await stopArtifacts(plan.path.slice(0, -1), keys, index)
+
   let run: Run
   try {
-    run = await store.openRun({ kind, fromVersion: running, toVersion: targetVersion, requestedBy: { email: user.email, via: 'web' }, override })
+    run = await store.openRun({ kind, fromVersion: running, toVersion: targetVersion, requestedBy: { email: user.email, via: 'web' }, override, ...(plan.path.length > 1 ? { path: plan.path } : {}) })
   }
   catch (err) {
     if (err instanceof ActiveRunError) throw conflict(err.activeRunId)
@@ -128,9 +156,7 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
       channel,
       retryFailed: options.retryFailed === true,
       override,
-      // Only when stops lie on the way: the updater runs one hop per version.
-      ...(plan.path.length > 1 ? { path: plan.path } : {}),
-    }, floors), deps)
+    }, floors, stops), deps)
   }
   catch (err) {
     if (err instanceof DispatchFailedError) {

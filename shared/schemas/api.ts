@@ -148,7 +148,7 @@ export const runSchema = runCoreSchema.extend({
 export type Run = z.infer<typeof runSchema>
 
 /** What opening a run takes; the store fills in the rest (`queued`, no job, no steps). */
-export const newRunSchema = runSchema.pick({ kind: true, fromVersion: true, toVersion: true, requestedBy: true, override: true })
+export const newRunSchema = runSchema.pick({ kind: true, fromVersion: true, toVersion: true, requestedBy: true, override: true, path: true })
 export type NewRun = z.infer<typeof newRunSchema>
 
 /** What a sync from the sidecar (or a reconciliation) may change on a run. */

@@ -11,6 +11,9 @@ export const versionSchema = z
   .max(64, 'version is too long')
   .refine(isVersion, { message: 'must be a semantic version such as 1.3.0' })
 
+/** The most hops one run takes (required upgrade stops and the target). */
+export const MAX_HOPS = 20
+
 export const channelSchema = z.enum(['stable', 'beta'])
 /**
  * The sidecar drivers there are, by the name OWLAT_DRIVER and `GET /v1/health` use. Each is
@@ -39,6 +42,11 @@ export const stepSchema = z.object({
   endedAt: z.number().nullable(),
   log: z.array(z.string()),
   error: z.string().nullable(),
+  /**
+   * The hop of a run of several hops (required upgrade stops) this step belongs to: its index in
+   * the run's `path`. Absent in a run of one hop, and in records from before hops.
+   */
+  hop: z.number().int().min(0).max(MAX_HOPS - 1).optional(),
 })
 export type Step = z.infer<typeof stepSchema>
 
@@ -59,6 +67,11 @@ export const runCoreSchema = z.object({
   kind: runKindSchema,
   fromVersion: z.string(),
   toVersion: z.string(),
+  /**
+   * A run through required upgrade stops: the versions it installs, one hop each, in order,
+   * ending with `toVersion` (shared/upgrade-path.ts). Absent (or one version) for a run of one hop.
+   */
+  path: z.array(z.string()).max(MAX_HOPS).nullable().optional(),
   status: runStatusSchema,
   reason: z.string().nullable(),
   requestedBy: requestedBySchema,

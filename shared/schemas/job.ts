@@ -1,6 +1,9 @@
 import { z } from 'zod'
 import { serviceLogEntrySchema } from '../service-output'
-import { channelSchema, checkOverrideSchema, driverNameSchema, requestedBySchema, runCoreSchema, versionSchema } from './common'
+import { channelSchema, checkOverrideSchema, driverNameSchema, MAX_HOPS, requestedBySchema, runCoreSchema, versionSchema } from './common'
+
+/** The largest compose file a job or `POST /v1/checks` carries (a release's is a few KB). */
+export const MAX_COMPOSE_CHARS = 1_000_000
 
 /** A release manifest as signed: its exact bytes (base64) and the signature over them. */
 export const signedManifestSchema = z.object({
@@ -9,8 +12,11 @@ export const signedManifestSchema = z.object({
 })
 export type SignedManifest = z.infer<typeof signedManifestSchema>
 
-/** The largest compose file a job or `POST /v1/checks` carries (a release's is a few KB). */
-export const MAX_COMPOSE_CHARS = 1_000_000
+/** A release as a job carries it: its signed manifest and its `docker-compose-V.yml` text. */
+export const signedReleaseSchema = signedManifestSchema.extend({
+  compose: z.string().min(1).max(MAX_COMPOSE_CHARS),
+})
+export type SignedRelease = z.infer<typeof signedReleaseSchema>
 
 /**
  * `POST /v1/jobs` body (web or CLI → sidecar). The release artifacts travel with the job so
@@ -46,10 +52,11 @@ export const jobRequestSchema = z.object({
    */
   releases: z.array(signedManifestSchema).max(100).default([]),
   /**
-   * The versions to install in order, ending with `targetVersion` (shared/upgrade-path.ts), when
-   * required upgrade stops lie between the running version and the target.
+   * The required upgrade stops between the running version and the target, in the order they
+   * install (shared/upgrade-path.ts), each with its signed artifacts: the updater verifies each
+   * as it does the target and runs one hop per version. Empty when the target installs directly.
    */
-  path: z.array(versionSchema).optional(),
+  stops: z.array(signedReleaseSchema).max(MAX_HOPS - 1).default([]),
   /** The admin ignored these failing checks for this reason: the updater's preflight lets them pass and says so. */
   override: checkOverrideSchema.nullable().default(null),
 })
@@ -84,7 +91,7 @@ export const jobListSchema = z.object({ jobs: z.array(jobSchema) })
 /** Events on `GET /v1/jobs/:id/events` (SSE `data:` payloads). */
 export const jobEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('job'), job: jobSchema }),
-  z.object({ type: z.literal('log'), step: z.string(), line: z.string() }),
+  z.object({ type: z.literal('log'), step: z.string(), line: z.string(), /** The step's hop in a run of several. */ hop: z.number().int().min(0).optional() }),
 ])
 export type JobEvent = z.infer<typeof jobEventSchema>
 

@@ -30,9 +30,12 @@ export interface DriverCapabilities {
 export interface StepContext {
   jobId: string
   kind: RunKind
+  /** The hop's versions: a run through required upgrade stops takes one hop per version, each from the one before. */
   fromVersion: string
   toVersion: string
-  /** The target release's verified compose text. */
+  /** Which hop of the job this step belongs to (0 in a job of one hop). */
+  hop: number
+  /** The verified compose text of the release this hop installs. */
   compose: string
   /** Proceed even when the stack is unhealthy before the update. */
   force: boolean

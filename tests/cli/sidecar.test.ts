@@ -216,8 +216,14 @@ describe('owlat against a real updater', () => {
     expect(ignored.exitCode, ignored.stdout + ignored.stderr).toBe(0)
     expect(ignored.stdout).toContain(`Ignoring the failing checks updater: ${reason}`)
     const [job] = await history()
-    expect(job).toMatchObject({ toVersion: '1.3.9', status: 'succeeded', override: { reason, checks: ['updater'] } })
-    expect(job!.steps.find(s => s.name === 'preflight')!.log.join('\n')).toContain(`ignoring the failing checks updater`)
+    // One run, one hop per version, each hop's steps printed under it.
+    expect(job).toMatchObject({ toVersion: '1.3.9', path: ['1.3.0', '1.3.1', '1.3.9'], status: 'succeeded', override: { reason, checks: ['updater'] } })
+    expect(ignored.stdout).toMatch(/^Hop 1 of 3: 1\.2\.2 → 1\.3\.0\n[\s\S]*^Hop 2 of 3: 1\.3\.0 → 1\.3\.1\n[\s\S]*^Hop 3 of 3: 1\.3\.1 → 1\.3\.9$/m)
+    expect(job!.steps.filter(s => s.name === 'commit').map(s => s.log)).toEqual([
+      ['installed version is now 1.3.0 (was 1.2.2)'], ['installed version is now 1.3.1 (was 1.3.0)'], ['installed version is now 1.3.9 (was 1.3.1)'],
+    ])
+    // The failing check is the last hop's (1.3.9 needs the newer updater): its preflight lets it pass, as asked.
+    expect(job!.steps.filter(s => s.name === 'preflight').at(-1)!.log.join('\n')).toContain(`ignoring the failing checks updater`)
 
     const back = await runCli(['rollback', '--version', '1.2.2'], env)
     expect(back.exitCode, back.stdout + back.stderr).toBe(0)

@@ -188,6 +188,7 @@ describe.skipIf(SKIP_DOCKER)('compose driver preflight', () => {
       kind: 'update',
       fromVersion: '1.0.0',
       toVersion: '1.1.0',
+      hop: 0,
       compose,
       force: true,
       backup: true,

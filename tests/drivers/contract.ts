@@ -97,9 +97,9 @@ export function describeDriverContract(harness: DriverHarness): void {
       return s
     }
 
-    async function submit(s: HarnessStack, version: string, overrides: Partial<JobRequest> = {}): Promise<Job> {
+    async function submit(s: HarnessStack, version: string, overrides: Partial<JobRequest> = {}, hops = 1): Promise<Job> {
       const { jobId } = await s.client.createJob(s.request(version, overrides))
-      return s.client.waitForJob(jobId, undefined, harness.jobTimeoutMs)
+      return s.client.waitForJob(jobId, undefined, harness.jobTimeoutMs * hops)
     }
 
     async function healthVersion(s: HarnessStack): Promise<string> {
@@ -189,6 +189,24 @@ export function describeDriverContract(harness: DriverHarness): void {
       expect(await healthVersion(s)).toBe(harness.installed)
       expect(s.compose()).toBe(compose)
       if (s.data) expect(await s.data.read()).toBe('written-before-the-update')
+    })
+
+    it('goes through a required stop hop by hop, and restores a failing second hop to the version the first committed', { timeout: timeout * 2 }, async () => {
+      const s = await open()
+      const { manifest, signature, compose } = s.request(harness.good)
+
+      const job = await submit(s, harness.broken, { stops: [{ manifest, signature, compose }] }, 2)
+
+      expect(job.status, JSON.stringify(job.steps.filter(st => st.error))).toBe('rolled_back')
+      expect(job).toMatchObject({ fromVersion: harness.installed, toVersion: harness.broken, path: [harness.good, harness.broken] })
+      const byHop = (hop: number) => Object.fromEntries(job.steps.filter(st => (st.hop ?? 0) === hop).map(st => [st.name, st.status]))
+      expect(byHop(0)).toMatchObject({ verify: 'succeeded', watch: 'succeeded', commit: 'succeeded' })
+      expect(byHop(1)).toMatchObject({ 'promote': 'succeeded', 'verify': 'failed', 'commit': 'pending', 'restore': 'succeeded', 'verify-restore': 'succeeded' })
+      const v = (version: string) => version.replace(/\./g, '\\.')
+      expect(job.reason).toMatch(new RegExp(`^hop 2 of 2 \\(${v(harness.good)} → ${v(harness.broken)}\\): verify failed: .*; restored ${v(harness.good)}, which the hop before committed: the stack runs ${v(harness.good)}$`))
+      expect(await s.running()).toBe(harness.good)
+      expect(await healthVersion(s)).toBe(harness.good)
+      expect(s.compose()).toBe(compose)
     })
 
     it('settles a job whose updater was SIGKILLed after promote, once it runs again', { timeout: Math.max(timeout, 300_000) }, async () => {

@@ -108,10 +108,18 @@ test('an admin updates to the new stable release and the page reloads itself ont
 
   await reloaded
   expect(await documentIsMarked(page)).toBe(false)
-  await expect(page.getByTestId('current-version')).toHaveText(STABLE_TARGET)
+  // Through the required stop: the page reloads onto each hop's version as it passes verify, and lands on the target.
+  await expect(page.getByTestId('current-version')).toHaveText(STABLE_TARGET, { timeout: RUN_TIMEOUT })
 
-  // After the reload the last run is still shown, finished.
+  // After the reload the last run is still shown, finished, hop by hop.
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'succeeded')
+  await expect(page.getByTestId('update-progress').getByTestId('run-hop-label')).toHaveText([
+    `Hop 1 of 2: ${INSTALLED_VERSION} → ${UPGRADE_STOP}`,
+    `Hop 2 of 2: ${UPGRADE_STOP} → ${STABLE_TARGET}`,
+  ])
+  for (const hop of ['0', '1']) {
+    await expect(page.locator(`[data-testid="run-hop"][data-hop="${hop}"] [data-testid="step-row"][data-step="commit"]`).first()).toHaveAttribute('data-status', 'succeeded')
+  }
   await expect(stepRow(page, 'commit')).toHaveAttribute('data-status', 'succeeded')
   await expect(page.getByTestId('up-to-date')).toBeVisible()
   await expect(page.getByTestId('update-banner')).toHaveCount(0)
@@ -129,7 +137,7 @@ test('an admin updates to the new stable release and the page reloads itself ont
   await expect(stepRow(page, 'commit').getByTestId('step-log')).toHaveCount(0)
 
   const newest = newestHistoryRow(page)
-  await expect(newest.getByTestId('history-versions')).toHaveText(`${INSTALLED_VERSION} → ${STABLE_TARGET}`)
+  await expect(newest.getByTestId('history-versions')).toHaveText(`${INSTALLED_VERSION} → ${UPGRADE_STOP} → ${STABLE_TARGET}`)
   await expect(newest.getByTestId('history-result')).toHaveAttribute('data-status', 'succeeded')
   // One id: the row links to the run the progress card names.
   const runId = await newest.getByTestId('history-row').getAttribute('data-run-id')
@@ -348,7 +356,7 @@ test('an admin rolls back through the dialog by typing the version, and the page
   await expect(newest.getByTestId('history-row')).toHaveText('rollback')
   await expect(newest.getByTestId('history-versions')).toHaveText(`${STABLE_TARGET} → ${ROLLBACK_TARGET}`)
   await expect(newest.getByTestId('history-result')).toHaveAttribute('data-status', 'succeeded')
-  const update = page.getByTestId('history-table').locator('tbody tr').filter({ hasText: `${INSTALLED_VERSION} → ${STABLE_TARGET}` })
+  const update = page.getByTestId('history-table').locator('tbody tr').filter({ hasText: `${INSTALLED_VERSION} → ${UPGRADE_STOP} → ${STABLE_TARGET}` })
   await expect(update.getByTestId('history-row')).toHaveText('update')
   await expect(update.getByTestId('history-result')).toHaveAttribute('data-status', 'succeeded')
   // A rollback is no update: nothing new to show.

@@ -31,7 +31,8 @@ export async function documentIsMarked(page: Page): Promise<boolean> {
 }
 
 export function stepRow(page: Page, step: string) {
-  return page.locator(`[data-testid="step-row"][data-step="${step}"]`)
+  // A run through required upgrade stops has each step once per hop: the last hop's is the one that ends it.
+  return page.locator(`[data-testid="step-row"][data-step="${step}"]`).last()
 }
 
 /** The newest run in the history table (rows are sorted newest first). */

@@ -127,13 +127,39 @@ describe('on a healthy stack', () => {
     expect(gated.checks.find(c => c.id === 'host-versions')!.message).toMatch(/cannot tell the version of the container engine/)
   })
 
+  it('updates 1.2.2 to 1.3.1 as one run of two hops, through its required stop 1.3.0', async () => {
+    const accepted = await call('POST', '/api/system/updates', admin, { targetVersion: '1.3.1' })
+    expect(accepted.status, accepted.body.message).toBe(202)
+    const opened = runSchema.parse((await call('GET', `/api/system/updates/${accepted.body.runId}`, admin)).body)
+    expect(opened).toMatchObject({ fromVersion: '1.2.2', toVersion: '1.3.1', path: ['1.3.0', '1.3.1'] })
+    const ended = await waitFor('the run to end', async () => {
+      const r = runSchema.parse((await call('GET', `/api/system/updates/${accepted.body.runId}`, admin)).body)
+      return r.status === 'queued' || r.status === 'running' ? undefined : r
+    }, 120_000)
+    expect(ended.status, ended.reason ?? '').toBe('succeeded')
+    // Each hop verified, watched and committed in turn, on the updater's journal and in the run.
+    expect(ended.steps.filter(s => s.name === 'commit').map(s => [s.hop, s.status, s.log])).toEqual([
+      [0, 'succeeded', ['installed version is now 1.3.0 (was 1.2.2)']],
+      [1, 'succeeded', ['installed version is now 1.3.1 (was 1.3.0)']],
+    ])
+    expect(historySchema.parse((await call('GET', '/api/system/history', admin)).body).runs[0]).toMatchObject({ id: accepted.body.runId, path: ['1.3.0', '1.3.1'] })
+    const version = await waitFor('the web to answer 1.3.1', async () => {
+      // The web restarts at each hop: a refused connection is the restart, not an answer.
+      const res = await fetch(`${WEB}/api/system/version`, { headers: { cookie: admin } }).catch(() => null)
+      const body = res?.ok ? await res.json() as { version: string } : null
+      return body?.version === '1.3.1' ? body.version : undefined
+    }, 30_000)
+    expect(version).toBe('1.3.1')
+  }, 180_000)
+
   it('refuses an update with a failing check (409 with the checks), then records the override and its reason', async () => {
+    const before = historySchema.parse((await call('GET', '/api/system/history', admin)).body).runs.length
     const refused = await call('POST', '/api/system/updates', admin, { targetVersion: '1.3.7' })
     expect(refused.status).toBe(409)
     expect(refused.body.message).toMatch(/Failing checks stop this update: updater:/)
     expect(refused.body.data.checks).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'updater', status: 'fail' })]))
     // Nothing was opened.
-    expect(historySchema.parse((await call('GET', '/api/system/history', admin)).body).runs).toEqual([])
+    expect(historySchema.parse((await call('GET', '/api/system/history', admin)).body).runs).toHaveLength(before)
 
     expect((await call('POST', '/api/system/updates', admin, { targetVersion: '1.3.7', ignoreChecks: true })).status).toBe(400)
     expect((await call('POST', '/api/system/updates', admin, { targetVersion: '1.3.7', ignoreChecks: true, reason: '   ' })).status).toBe(400)

@@ -139,11 +139,22 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         expect(await store.getRun(run.id)).toMatchObject({ status: 'succeeded', override })
       })
 
+      it('keeps the path of a run through required upgrade stops, and of a job adopted with one', async () => {
+        const run = await store.openRun({ ...newRun, toVersion: '1.3.1', path: ['1.3.0', '1.3.1'] })
+        expect(await store.getRun(run.id)).toMatchObject({ toVersion: '1.3.1', path: ['1.3.0', '1.3.1'] })
+        const hopSteps = [{ name: 'commit' as const, status: 'succeeded' as const, startedAt: 1, endedAt: 2, log: [], error: null, hop: 0 }, { name: 'commit' as const, status: 'running' as const, startedAt: 3, endedAt: null, log: [], error: null, hop: 1 }]
+        await store.updateRun(run.id, { status: 'running', steps: hopSteps })
+        expect((await store.listRuns(1))[0]).toMatchObject({ path: ['1.3.0', '1.3.1'], steps: hopSteps })
+        await store.updateRun(run.id, { status: 'failed', reason: 'x' })
+        const adopted = await store.adoptJob({ ...cliJob, id: 'cli-hops', kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.1', path: ['1.3.0', '1.3.1'] })
+        expect(adopted.path).toEqual(['1.3.0', '1.3.1'])
+      })
+
       it('opens a queued run and allows only one active run', async () => {
         const run = await store.openRun(newRun)
         expect(run).toEqual({
           id: expect.any(String), jobId: null, kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', status: 'queued',
-          reason: null, requestedBy: newRun.requestedBy, startedAt: expect.any(Number), endedAt: null, steps: [], override: null,
+          reason: null, requestedBy: newRun.requestedBy, startedAt: expect.any(Number), endedAt: null, steps: [], override: null, path: null,
         })
         const err = await store.openRun(newRun).catch((e: unknown) => e)
         expect(err).toBeInstanceOf(ActiveRunError)
@@ -229,7 +240,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         const run = await store.adoptJob(cliJob)
         expect(run).toEqual({
           id: expect.any(String), jobId: 'cli-job-1', kind: 'rollback', fromVersion: '1.3.0', toVersion: '1.2.2', status: 'running',
-          reason: null, requestedBy: { email: 'ops@example.com', via: 'cli' }, startedAt: 5, endedAt: null, steps: cliSteps, override: null,
+          reason: null, requestedBy: { email: 'ops@example.com', via: 'cli' }, startedAt: 5, endedAt: null, steps: cliSteps, override: null, path: null,
         })
         expect(await store.getRunByJobId('cli-job-1')).toEqual(run)
         expect(await store.getActiveRun()).toEqual(run)

@@ -378,4 +378,62 @@ describe('sidecar API (local driver)', () => {
     expect(atFloor.status).toBe(202)
     expect(await client.waitForJob((atFloor.body as { jobId: string }).jobId)).toMatchObject({ kind: 'rollback', toVersion: '1.3.0', status: 'succeeded' })
   })
+  describe('through required upgrade stops', () => {
+    /** A stop as a job carries it: its signed manifest and its compose text. */
+    const stop = (version: string, dir = join(dataDir, 'releases')) => {
+      const { manifest, signature, compose } = jobRequest(dataDir, version, {}, dir)
+      return { manifest, signature, compose }
+    }
+
+    it('refuses a target whose required stop is left out, and a stop that does not verify', async () => {
+      // Back below 1.3.0, whose stop 1.3.1 requires (demo releases).
+      const back = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.2.3', { kind: 'rollback' }))
+      expect(back.status).toBe(202)
+      expect(await client.waitForJob((back.body as { jobId: string }).jobId)).toMatchObject({ status: 'succeeded' })
+
+      expect(await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.1'))).toEqual({
+        status: 400,
+        body: { error: 'cannot update 1.2.3 to 1.3.1: 1.3.1 installs only over 1.3.0 or newer, not over 1.2.3: install 1.3.0 first (the plan\'s path goes through it)' },
+      })
+      const tampered = { ...stop('1.3.0'), compose: `${stop('1.3.0').compose}# changed\n` }
+      const refused = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.1', { stops: [tampered] }))
+      expect(refused.status).toBe(400)
+      expect((refused.body as { error: string }).error).toMatch(/^required stop 1\.3\.0: .*sha256/)
+      expect(await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.0', { kind: 'rollback', stops: [stop('1.2.2')] }))).toEqual({
+        status: 400, body: { error: 'only an update goes through required upgrade stops' },
+      })
+      expect((await health()).version).toBe('1.2.3')
+    })
+
+    it('updates 1.2.3 → 1.3.1 through 1.3.0, one hop each, verified, watched and committed in turn', async () => {
+      const accepted = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.1', { stops: [stop('1.3.0')] }))
+      expect(accepted.status).toBe(202)
+      const job = await client.waitForJob((accepted.body as { jobId: string }).jobId)
+      expect(job).toMatchObject({ fromVersion: '1.2.3', toVersion: '1.3.1', path: ['1.3.0', '1.3.1'], status: 'succeeded' })
+      const commits = job.steps.filter(s => s.name === 'commit')
+      expect(commits.map(s => [s.hop, s.status, s.log])).toEqual([
+        [0, 'succeeded', ['installed version is now 1.3.0 (was 1.2.3)']],
+        [1, 'succeeded', ['installed version is now 1.3.1 (was 1.3.0)']],
+      ])
+      expect(job.steps.filter(s => s.name === 'recreate').map(s => s.log.join('\n'))).toEqual([
+        expect.stringMatching(/started web 1\.3\.0 /), expect.stringMatching(/started web 1\.3\.1 /),
+      ])
+      expect(await webVersion(secret)).toBe('1.3.1')
+      expect(stackVersion()).toBe('1.3.1')
+    })
+
+    it('restores a second hop that falls over to the version the first committed', async () => {
+      const good = writeCustomRelease(dataDir, '1.7.0', demoCompose({ version: '1.7.0' }))
+      writeCustomRelease(dataDir, '1.8.0', demoCompose({ version: '1.8.0', webEnv: { OWLAT_DEMO_FAULT: 'unhealthy' } }), { minimumFrom: '1.7.0' })
+      const accepted = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.8.0', { stops: [stop('1.7.0', good)] }, good))
+      expect(accepted.status).toBe(202)
+      const job = await client.waitForJob((accepted.body as { jobId: string }).jobId)
+      expect(job.status).toBe('rolled_back')
+      expect(job.reason).toMatch(/^hop 2 of 2 \(1\.7\.0 → 1\.8\.0\): verify failed: .*; restored 1\.7\.0, which the hop before committed: the stack runs 1\.7\.0$/)
+      expect(job.steps.filter(s => s.name === 'commit').map(s => s.status)).toEqual(['succeeded', 'pending'])
+      expect(job.steps.find(s => s.name === 'verify-restore')).toMatchObject({ hop: 1, status: 'succeeded' })
+      expect(await webVersion(secret)).toBe('1.7.0')
+      expect((await health()).version).toBe('1.7.0')
+    })
+  })
 })

@@ -37,7 +37,7 @@ describe('Journal', () => {
     expect(job.steps.every(s => s.status === 'pending' && s.log.length === 0)).toBe(true)
     expect(journal.getJob('a')).toEqual(job)
     expect(journal.getJob('missing')).toBeNull()
-    expect(journal.jobInput('a')).toEqual({ compose: 'services: {}\n', force: false, backup: true, restoreBackupJobId: null, restoreArchive: null })
+    expect(journal.jobInput('a')).toEqual({ compose: 'services: {}\n', force: false, backup: true, restoreBackupJobId: null, restoreArchive: null, stopComposes: [] })
   })
 
   it('lists newest first, bounded by the limit', () => {
@@ -173,16 +173,34 @@ describe('Journal', () => {
     `)
     raw.close()
     journal = new Journal(path)
-    expect(journal.getJob('old')).toMatchObject({ status: 'succeeded', backup: null, steps: [{ name: 'preflight', log: ['ok'] }] })
-    expect(journal.jobInput('old')).toEqual({ compose: 'services: {}', force: false, backup: false, restoreBackupJobId: null, restoreArchive: null })
+    expect(journal.getJob('old')).toMatchObject({ status: 'succeeded', backup: null, steps: [{ name: 'preflight', log: ['ok'], hop: 0 }] })
+    expect(journal.jobInput('old')).toEqual({ compose: 'services: {}', force: false, backup: false, restoreBackupJobId: null, restoreArchive: null, stopComposes: [] })
     expect(journal.installedVersion()).toBe('1.2.2')
     journal.createJob(newJob('new', { restoreBackupJobId: 'old' }))
     expect(journal.jobInput('new').restoreBackupJobId).toBe('old')
     journal.createJob(newJob('restore', { kind: 'restore', restoreArchive: 'owlat-20261201-033000.tar.gz' }))
     expect(journal.jobInput('restore').restoreArchive).toBe('owlat-20261201-033000.tar.gz')
     const check = new Database(path, { readonly: true })
-    expect(check.pragma('user_version', { simple: true })).toBe(4)
+    expect(check.pragma('user_version', { simple: true })).toBe(5)
     check.close()
+  })
+
+  it('keeps a job through required stops hop by hop: its path, each stop\'s compose, the same step once per hop', () => {
+    journal.createJob(newJob('hops', { toVersion: '1.3.1', stops: [{ version: '1.3.0', compose: 'services: { stop: {} }' }] }))
+    const job = journal.getJob('hops')!
+    expect(job.path).toEqual(['1.3.0', '1.3.1'])
+    expect(job.steps.map(s => `${s.hop}:${s.name}`)).toEqual([...JOB_STEPS.map(n => `0:${n}`), ...JOB_STEPS.map(n => `1:${n}`)])
+    expect(journal.jobInput('hops').stopComposes).toEqual(['services: { stop: {} }'])
+    journal.startStep('hops', 'verify', 100, 0)
+    journal.finishStep('hops', 'verify', 'succeeded', null, 110, 0)
+    journal.startStep('hops', 'verify', 200, 1)
+    journal.appendLog('hops', 'verify', 'second hop', 1)
+    journal.finishStep('hops', 'verify', 'failed', 'unhealthy', 210, 1)
+    const verifies = journal.getJob('hops')!.steps.filter(s => s.name === 'verify')
+    expect(verifies).toMatchObject([{ hop: 0, status: 'succeeded', log: [] }, { hop: 1, status: 'failed', error: 'unhealthy', log: ['second hop'] }])
+    expect(journal.eventsAfter('hops', 0).map(e => e.event).filter(e => e.type === 'log')).toEqual([{ type: 'log', step: 'verify', line: 'second hop', hop: 1 }])
+    // A job of one hop has no path.
+    expect(journal.createJob(newJob('one')).path).toBeNull()
   })
 
   it('survives a reopen: jobs, events and the installed version are on disk', () => {

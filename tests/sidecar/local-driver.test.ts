@@ -17,6 +17,7 @@ function context(overrides: Partial<StepContext> = {}): StepContext & { lines: s
     kind: 'update' as const,
     fromVersion: '1.2.2',
     toVersion: '1.3.0',
+    hop: 0,
     compose: demoCompose({ version: '1.3.0' }),
     force: false,
     backup: true,

@@ -62,7 +62,13 @@ class ScriptedDriver implements Driver {
   stage = (ctx: StepContext) => this.act('stage', ctx)
   pull = (ctx: StepContext) => this.act('pull', ctx)
   deployFunctions = (ctx: StepContext) => this.act('deploy-functions', ctx)
-  promote = (ctx: StepContext) => this.act('promote', ctx)
+  /** Each promote's hop: from, to and the compose text it was handed. */
+  promoted: string[] = []
+  promote = (ctx: StepContext) => {
+    this.promoted.push(`${ctx.fromVersion} → ${ctx.toVersion}: ${ctx.compose}`)
+    return this.act('promote', ctx)
+  }
+
   recreate = (ctx: StepContext) => this.act('recreate', ctx)
   verify = (ctx: StepContext, version: string) => this.act(`verify ${version}`, ctx)
   restore = (ctx: StepContext) => this.act('restore', ctx)
@@ -83,15 +89,15 @@ describe('Runner', () => {
   let runner: Runner
   let jobs = 0
 
-  function queue(extra: { backup?: boolean, restoreBackupJobId?: string | null } = {}): Job {
+  function queue(extra: { backup?: boolean, restoreBackupJobId?: string | null, toVersion?: string, stops?: Array<{ version: string, compose: string }> } = {}): Job {
     jobs += 1
     return journal.createJob({
+      fromVersion: '1.2.2',
+      toVersion: '1.3.0',
       ...extra,
       id: `job-${jobs}`,
       runId: null,
       kind: 'update',
-      fromVersion: '1.2.2',
-      toVersion: '1.3.0',
       requestedBy: { email: null, via: 'cli' },
       force: false,
       compose: 'compose text',
@@ -194,6 +200,86 @@ describe('Runner', () => {
     expect(job.reason).toBe('verify failed: unhealthy; restore failed: verify-restore failed: still unhealthy')
   })
 
+  describe('through required upgrade stops', () => {
+    const throughStop = () => queue({ toVersion: '1.3.1', stops: [{ version: '1.3.0', compose: 'stop compose' }] })
+    const hopStep = (job: Job, hop: number, name: string) => job.steps.find(s => s.name === name && s.hop === hop)
+
+    it('runs one hop per version, each verified, watched and committed before the next begins', async () => {
+      const job = await run(throughStop())
+      expect(job.status).toBe('succeeded')
+      expect(job.path).toEqual(['1.3.0', '1.3.1'])
+      expect(driver.promoted).toEqual(['1.2.2 → 1.3.0: stop compose', '1.3.0 → 1.3.1: compose text'])
+      expect(driver.calls.filter(c => c.startsWith('verify'))).toEqual(['verify 1.3.0', 'verify 1.3.1'])
+      expect(hopStep(job, 0, 'commit')!.log).toEqual(['installed version is now 1.3.0 (was 1.2.2)'])
+      expect(hopStep(job, 1, 'commit')!.log).toEqual(['installed version is now 1.3.1 (was 1.3.0)'])
+      expect(hopStep(job, 0, 'commit')!.endedAt!).toBeLessThanOrEqual(hopStep(job, 1, 'preflight')!.startedAt!)
+      expect(hopStep(job, 1, 'preflight')!.log[0]).toBe('hop 2 of 2 (1.3.0 → 1.3.1)')
+      // One backup, before anything changed.
+      expect(driver.calls.filter(c => c === 'backup')).toHaveLength(1)
+      expect(hopStep(job, 1, 'backup')).toMatchObject({ status: 'skipped', log: ['the data was backed up before hop 1 (1.2.2)'] })
+      expect(new Set(driver.samples)).toEqual(new Set(['1.3.0', '1.3.1']))
+      expect(journal.installedVersion()).toBe('1.3.1')
+    })
+
+    it('restores a failing second hop to the version the first committed, and says which hop failed and where the stack stands', async () => {
+      driver.failures.set('verify 1.3.1', 'unhealthy')
+      const job = await run(throughStop())
+      expect(job.status).toBe('rolled_back')
+      expect(job.reason).toBe('hop 2 of 2 (1.3.0 → 1.3.1): verify failed: unhealthy; restored 1.3.0, which the hop before committed: the stack runs 1.3.0')
+      expect(driver.calls.slice(-3)).toEqual(['verify 1.3.1', 'restore', 'verify 1.3.0'])
+      expect(hopStep(job, 0, 'commit')!.status).toBe('succeeded')
+      expect(hopStep(job, 1, 'restore')!.status).toBe('succeeded')
+      expect(hopStep(job, 1, 'verify-restore')!.status).toBe('succeeded')
+      expect(journal.installedVersion()).toBe('1.3.0')
+    })
+
+    it('ends failed on the first hop\'s version when the second fails before it changes anything', async () => {
+      driver.failures.set('pull', 'image not found')
+      const job = await run(queue({ toVersion: '1.3.1', stops: [{ version: '1.3.0', compose: 'stop compose' }] }))
+      // The scripted pull fails on every hop: the first one's.
+      expect(job.reason).toBe('hop 1 of 2 (1.2.2 → 1.3.0): pull failed: image not found; nothing was changed')
+      driver.failures.clear()
+      driver.calls = []
+      let pulls = 0
+      driver.pull = async (ctx: StepContext) => {
+        pulls += 1
+        if (pulls === 2) throw new Error('image not found')
+        ctx.log('pulled')
+      }
+      journal.setInstalledVersion('1.2.2')
+      const second = await run(throughStop())
+      expect(second.status).toBe('failed')
+      expect(second.reason).toBe('hop 2 of 2 (1.3.0 → 1.3.1): pull failed: image not found; nothing of this hop was changed: the stack runs 1.3.0, which the hop before committed')
+      expect(driver.calls).not.toContain('restore')
+      expect(journal.installedVersion()).toBe('1.3.0')
+    })
+
+    it('resumes at the next hop when the sidecar stopped right after a hop committed', async () => {
+      const job = throughStop()
+      journal.setJobStatus(job.id, 'running')
+      for (const name of JOB_STEPS) {
+        journal.startStep(job.id, name, Date.now(), 0)
+        journal.finishStep(job.id, name, 'succeeded', null, Date.now(), 0)
+      }
+      journal.setInstalledVersion('1.3.0')
+      expect(planResume(journal.getJob(job.id)!)).toEqual({ action: 'continue', fromIndex: 0, hop: 1 })
+      runner.resumeInterrupted()
+      await runner.idle()
+      const done = journal.getJob(job.id)!
+      expect(done.status).toBe('succeeded')
+      expect(driver.promoted).toEqual(['1.3.0 → 1.3.1: compose text'])
+      expect(journal.installedVersion()).toBe('1.3.1')
+    })
+
+    it('fails a job whose second hop was cut short before it changed anything, saying where the stack stands', async () => {
+      const job = throughStop()
+      journal.setJobStatus(job.id, 'running')
+      for (const name of JOB_STEPS) journal.startStep(job.id, name, Date.now(), 0)
+      journal.startStep(job.id, 'preflight', Date.now(), 1)
+      expect(planResume(journal.getJob(job.id)!)).toEqual({ action: 'fail', reason: `hop 2 of 2 (1.3.0 → 1.3.1): ${INTERRUPTED_BEFORE_CHANGE} in this hop; the stack runs 1.3.0, which the hop before committed` })
+    })
+  })
+
   it('leaves a job cut short by shutdown as it was, for the next start to resume', async () => {
     driver.hangs.add('verify 1.3.0')
     const queued = queue()
@@ -244,7 +330,7 @@ describe('Runner', () => {
     it('continues from recreate after a finished promote and commits', async () => {
       const job = interrupted('verify')
       journal.finishStep(job.id, 'promote', 'succeeded')
-      expect(planResume(journal.getJob(job.id)!)).toEqual({ action: 'continue', fromIndex: JOB_STEPS.indexOf('recreate') })
+      expect(planResume(journal.getJob(job.id)!)).toEqual({ action: 'continue', fromIndex: JOB_STEPS.indexOf('recreate'), hop: 0 })
       await resume()
       const after = journal.getJob(job.id)!
       expect(driver.calls).toEqual(['recreate', 'verify 1.3.0'])
@@ -255,7 +341,7 @@ describe('Runner', () => {
 
     it('runs an interrupted promote again, then restores when verification fails', async () => {
       const job = interrupted('promote')
-      expect(planResume(job)).toEqual({ action: 'continue', fromIndex: JOB_STEPS.indexOf('promote') })
+      expect(planResume(job)).toEqual({ action: 'continue', fromIndex: JOB_STEPS.indexOf('promote'), hop: 0 })
       driver.failures.set('verify 1.3.0', 'unhealthy')
       await resume()
       const after = journal.getJob(job.id)!
@@ -267,7 +353,7 @@ describe('Runner', () => {
       const job = interrupted('verify')
       journal.finishStep(job.id, 'verify', 'failed', 'unhealthy')
       journal.startStep(job.id, 'restore')
-      expect(planResume(journal.getJob(job.id)!)).toEqual({ action: 'restore', failure: 'verify failed: unhealthy' })
+      expect(planResume(journal.getJob(job.id)!)).toEqual({ action: 'restore', failure: 'verify failed: unhealthy', hop: 0 })
       await resume()
       expect(driver.calls).toEqual(['restore', 'verify 1.2.2'])
       expect(journal.getJob(job.id)).toMatchObject({ status: 'rolled_back', reason: 'verify failed: unhealthy; restored 1.2.2 (after an updater restart)' })

@@ -239,6 +239,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             kind: "update" | "rollback" | "restore";
             fromVersion: string;
             toVersion: string;
+            path?: Array<string> | null;
             status:
               "queued" | "running" | "succeeded" | "rolled_back" | "failed";
             reason: string | null;
@@ -267,6 +268,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               endedAt: number | null;
               log: Array<string>;
               error: string | null;
+              hop?: number;
             }>;
             override?: { reason: string; checks: Array<string> } | null;
             runId: string | null;
@@ -284,6 +286,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
+          path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
           requestedBy: { email: string | null; via: "web" | "cli" | "system" };
@@ -307,6 +310,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             endedAt: number | null;
             log: Array<string>;
             error: string | null;
+            hop?: number;
           }>;
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
@@ -323,6 +327,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
+          path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
           requestedBy: { email: string | null; via: "web" | "cli" | "system" };
@@ -346,6 +351,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             endedAt: number | null;
             log: Array<string>;
             error: string | null;
+            hop?: number;
           }>;
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
@@ -362,6 +368,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
+          path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
           requestedBy: { email: string | null; via: "web" | "cli" | "system" };
@@ -385,6 +392,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             endedAt: number | null;
             log: Array<string>;
             error: string | null;
+            hop?: number;
           }>;
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
@@ -401,6 +409,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
+          path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
           requestedBy: { email: string | null; via: "web" | "cli" | "system" };
@@ -424,6 +433,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             endedAt: number | null;
             log: Array<string>;
             error: string | null;
+            hop?: number;
           }>;
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
@@ -440,6 +450,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
+          path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
           requestedBy: { email: string | null; via: "web" | "cli" | "system" };
@@ -463,6 +474,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             endedAt: number | null;
             log: Array<string>;
             error: string | null;
+            hop?: number;
           }>;
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
@@ -479,6 +491,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
+          path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
           requestedBy: { email: string | null; via: "web" | "cli" | "system" };
@@ -502,6 +515,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             endedAt: number | null;
             log: Array<string>;
             error: string | null;
+            hop?: number;
           }>;
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
@@ -518,12 +532,14 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           toVersion: string;
           requestedBy: { email: string | null; via: "web" | "cli" | "system" };
           override?: { reason: string; checks: Array<string> } | null;
+          path?: Array<string> | null;
         },
         {
           id: string;
           kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
+          path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
           requestedBy: { email: string | null; via: "web" | "cli" | "system" };
@@ -547,6 +563,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             endedAt: number | null;
             log: Array<string>;
             error: string | null;
+            hop?: number;
           }>;
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
@@ -582,6 +599,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               endedAt: number | null;
               log: Array<string>;
               error: string | null;
+              hop?: number;
             }>;
             reason?: string | null;
             endedAt?: number | null;
@@ -592,6 +610,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           kind: "update" | "rollback" | "restore";
           fromVersion: string;
           toVersion: string;
+          path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
           requestedBy: { email: string | null; via: "web" | "cli" | "system" };
@@ -615,6 +634,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             endedAt: number | null;
             log: Array<string>;
             error: string | null;
+            hop?: number;
           }>;
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;

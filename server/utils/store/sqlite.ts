@@ -106,6 +106,10 @@ const MIGRATIONS = [
   `
   ALTER TABLE runs ADD COLUMN override TEXT;
   `,
+  // The versions a run through required upgrade stops installs, one hop each (JSON).
+  `
+  ALTER TABLE runs ADD COLUMN path TEXT;
+  `,
 ]
 
 // Each table's rows follow the shared schema of what it stores; opening the file checks the columns.

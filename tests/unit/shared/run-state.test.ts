@@ -28,13 +28,13 @@ describe('new runs (both stores make them the same way)', () => {
 
   it('opens a run queued, without a job or steps', () => {
     const run = queuedRun({ kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', requestedBy }, 7)
-    expect(run).toEqual({ kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', requestedBy, jobId: null, status: 'queued', reason: null, startedAt: 7, endedAt: null, steps: [], override: null })
+    expect(run).toEqual({ kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', requestedBy, jobId: null, status: 'queued', reason: null, startedAt: 7, endedAt: null, steps: [], override: null, path: null })
     expect(runSchema.safeParse({ id: 'r', ...run }).success).toBe(true)
   })
 
   it('records a job as a run that started when the job did, or was created when it never started', () => {
     const job: Job = { id: 'j', runId: null, kind: 'rollback', fromVersion: '1.3.0', toVersion: '1.2.2', status: 'failed', reason: 'no', requestedBy, createdAt: 3, startedAt: null, endedAt: 9, steps: [], backup: null }
-    expect(runOfJob(job)).toEqual({ jobId: 'j', kind: 'rollback', fromVersion: '1.3.0', toVersion: '1.2.2', status: 'failed', reason: 'no', requestedBy, startedAt: 3, endedAt: 9, steps: [], override: null })
+    expect(runOfJob(job)).toEqual({ jobId: 'j', kind: 'rollback', fromVersion: '1.3.0', toVersion: '1.2.2', status: 'failed', reason: 'no', requestedBy, startedAt: 3, endedAt: 9, steps: [], override: null, path: null })
     expect(runOfJob({ ...job, startedAt: 5 }).startedAt).toBe(5)
   })
 })

@@ -42,7 +42,7 @@ describe('SidecarClient', () => {
   it('signs a job request over the exact body, defaults included, and parses the answer', async () => {
     expect(await client.createJob(request)).toEqual({ jobId: 'job-1' })
     expect(fake.refusals).toEqual([])
-    expect(JSON.parse(fake.bodies[0]!)).toEqual({ ...request, force: false, backup: true, restoreBackupJobId: null, channel: 'stable', retryFailed: false, releases: [], override: null })
+    expect(JSON.parse(fake.bodies[0]!)).toEqual({ ...request, force: false, backup: true, restoreBackupJobId: null, channel: 'stable', retryFailed: false, releases: [], override: null, stops: [] })
   })
 
   it('refuses a job request that does not match the schema before sending', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { computeUpgradePath, installsOver, UpgradePathError } from '../../../shared/upgrade-path'
+import { computeUpgradePath, installsOver, pathChainError, UpgradePathError } from '../../../shared/upgrade-path'
 
 const r = (version: string, minimumFrom?: string) => ({ version, minimumFrom: minimumFrom ?? null })
 
@@ -58,5 +58,24 @@ describe('installsOver', () => {
     expect(installsOver(r('1.3.1', '1.3.0'), '1.2.9')).toBe(false)
     expect(installsOver(r('1.3.1', '1.3.0'), '1.3.0')).toBe(true)
     expect(installsOver(r('1.3.1'), '0.1.0')).toBe(true)
+  })
+})
+
+describe('pathChainError', () => {
+  const demo = { '1.3.0': r('1.3.0'), '1.3.1': r('1.3.1', '1.3.0') }
+
+  it('accepts a path through every required stop, and a target without one', () => {
+    expect(pathChainError('1.2.2', [demo['1.3.0'], demo['1.3.1']])).toBeNull()
+    expect(pathChainError('1.3.0', [demo['1.3.1']])).toBeNull()
+    expect(pathChainError('1.2.2', [demo['1.3.0']])).toBeNull()
+  })
+
+  it('refuses a target that skips its required stop, saying which to install first', () => {
+    expect(pathChainError('1.2.2', [demo['1.3.1']])).toBe('1.3.1 installs only over 1.3.0 or newer, not over 1.2.2: install 1.3.0 first (the plan\'s path goes through it)')
+  })
+
+  it('refuses a path with a stop too old for the next hop, or not going forward', () => {
+    expect(pathChainError('1.2.2', [r('1.2.3'), demo['1.3.1']])).toBe('1.3.1 installs only over 1.3.0 or newer, not over 1.2.3: the path misses a required upgrade stop')
+    expect(pathChainError('1.2.2', [demo['1.3.0'], r('1.2.9')])).toBe('the path goes from 1.3.0 to 1.2.9, which is not newer')
   })
 })
