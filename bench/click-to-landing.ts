@@ -1,8 +1,9 @@
 /**
  * Figure (issue 15): on an instance run as `npm start` runs it (default 60 s watch window), the
  * time from the click on "Update now" for 1.2.2 → 1.3.1 (the newest stable, through its required
- * stop 1.3.0) to the page reloaded onto 1.3.1, and to the run committed (the version card shows
- * 1.3.1): what the watch window adds is the difference.
+ * stop 1.3.0: two hops, each verified, watched and committed) to each reload of the page (onto
+ * 1.3.0 as its hop passes verify, then onto 1.3.1), and to the run committed (the version card
+ * shows 1.3.1): the watch windows account for most of it.
  *
  *   node --import tsx bench/click-to-landing.ts [watchMs]
  */
@@ -22,15 +23,22 @@ try {
   await page.goto(`${stack.web}/settings/system`)
   await page.getByTestId('release-version').filter({ hasText: '1.3.1' }).waitFor()
   await page.getByTestId('update-now').click()
-  const reloaded = page.waitForEvent('framenavigated', { timeout: 300_000 })
   const clicked = Date.now()
   await page.getByTestId('confirm-update').click()
-  await reloaded
-  await page.getByTestId('current-version').waitFor()
-  const landed = Date.now()
-  await page.getByTestId('current-version').filter({ hasText: '1.3.1' }).waitFor({ timeout: 300_000 })
+  // The page reloads once per hop, as each hop's version answers: note when, and onto what.
+  const reloads: string[] = []
+  let landed = 0
+  while (!landed) {
+    await page.waitForEvent('framenavigated', { timeout: 600_000 })
+    await page.getByTestId('current-version').waitFor({ timeout: 600_000 })
+    const at = Date.now()
+    const { version } = await page.evaluate(() => fetch('/api/system/version').then(r => r.json() as Promise<{ version: string }>))
+    reloads.push(`onto ${version} at ${at - clicked} ms`)
+    if (version === '1.3.1') landed = at
+  }
+  await page.getByTestId('current-version').filter({ hasText: '1.3.1' }).waitFor({ timeout: 600_000 })
   const committed = Date.now()
-  console.log(`click → page reloaded onto 1.3.1: ${landed - clicked} ms; click → committed (card shows 1.3.1): ${committed - clicked} ms; watch window ${watchMs} ms`)
+  console.log(`click → page reloaded ${reloads.join(', ')}; click → landed on 1.3.1: ${landed - clicked} ms; click → committed (card shows 1.3.1): ${committed - clicked} ms; watch window ${watchMs} ms per hop`)
 }
 finally {
   await browser.close()

@@ -25,10 +25,12 @@ export interface RunRecord {
   /** Why it ended as it did (a failure's cause); absent where the caller does not know. */
   reason?: string | null
   /** Its steps, to tell a failure that changed the stack from one that stopped before. */
-  steps?: ReadonlyArray<{ name: string, status: string }>
+  steps?: ReadonlyArray<{ name: string, status: string, hop?: number, endedAt?: number | null }>
+  /** A run through required upgrade stops: the versions it installs, one hop each. */
+  path?: readonly string[] | null
 }
 
-type JobLike = { id: string, fromVersion: string, toVersion: string, status: RunStatus, createdAt: number, startedAt: number | null, endedAt: number | null, reason: string | null, steps: ReadonlyArray<{ name: string, status: string }> }
+type JobLike = { id: string, fromVersion: string, toVersion: string, status: RunStatus, createdAt: number, startedAt: number | null, endedAt: number | null, reason: string | null, steps: ReadonlyArray<{ name: string, status: string, hop?: number, endedAt?: number | null }>, path?: readonly string[] | null }
 
 /** The sidecar's jobs as run records (a queued job has not started: its creation counts). */
 export function runRecordsOfJobs(jobs: ReadonlyArray<JobLike>): RunRecord[] {
@@ -42,7 +44,22 @@ export function runRecordsOfJobs(jobs: ReadonlyArray<JobLike>): RunRecord[] {
     endedAt: job.endedAt,
     reason: job.reason,
     steps: job.steps,
+    path: job.path,
   }))
+}
+
+/**
+ * The versions a run installed and committed, each with when: its target once it succeeded, and
+ * for a run through required upgrade stops each hop that committed (shared/hops.ts), even when a
+ * later hop failed. Those versions ran here.
+ */
+function committedBy(run: RunRecord): Array<{ version: string, at: number }> {
+  const end = run.endedAt ?? run.startedAt
+  if (!run.path || run.path.length < 2 || !run.steps) return run.status === 'succeeded' ? [{ version: run.toVersion, at: end }] : []
+  return run.path.flatMap((version, hop) => {
+    const commit = run.steps!.find(s => s.name === 'commit' && (s.hop ?? 0) === hop && s.status === 'succeeded')
+    return commit ? [{ version, at: commit.endedAt ?? end }] : []
+  })
 }
 
 /** Allowed: the target release, and for a rollback every release it undoes (newest first). */
@@ -159,7 +176,7 @@ function ranHereAt(version: string, runs: RunRecord[]): number | null {
   for (const run of runs) {
     const seen = run.fromVersion === version
       ? run.startedAt
-      : run.toVersion === version && run.status === 'succeeded' ? run.endedAt ?? run.startedAt : null
+      : committedBy(run).find(c => c.version === version)?.at ?? null
     if (seen !== null && (at === null || seen > at)) at = seen
   }
   return at
@@ -199,7 +216,7 @@ function assessRollbacks(input: Omit<RollbackInput, 'backupsSupported' | 'jobBac
   }
   for (const run of runs) {
     consider(run.fromVersion)
-    if (run.status === 'succeeded') consider(run.toVersion)
+    for (const { version } of committedBy(run)) consider(version)
   }
   for (const r of releases) consider(r.version)
   /** A release counts when the channel offers it (by its version and its manifest's channel) or this instance ran it. */
@@ -276,7 +293,7 @@ export function versionsRanHere(currentVersion: string, runs: ReadonlyArray<RunR
   const ran = new Set([currentVersion])
   for (const run of runs) {
     ran.add(run.fromVersion)
-    if (run.status === 'succeeded') ran.add(run.toVersion)
+    for (const { version } of committedBy(run)) ran.add(version)
   }
   const versions = [...ran].filter(isVersion)
   return [...sortVersionsDesc(versions, v => v), ...[...ran].filter(v => !isVersion(v))]

@@ -84,13 +84,15 @@ export function newVersionRuns(run: Pick<Run, 'status' | 'steps'>): boolean {
 
 /**
  * The version the web serves for the run as it stands, which the page should be on: the target
- * once it passed `verify` (in the watch window) or succeeded, the previous one once restored.
- * Null while nothing is settled (before verify, while restoring, after a failed restore).
+ * once it passed `verify` (in the watch window) or succeeded, the one restored once restored (for
+ * a run through required stops, the version the hop before the failing one committed). Null while
+ * nothing is settled (before verify, while restoring, after a failed restore).
  */
 export function landingVersion(run: Pick<Run, 'status' | 'steps' | 'fromVersion' | 'toVersion' | 'path'>): string | null {
   if (run.status === 'succeeded') return run.toVersion
-  // Through required stops, each hop's version once it passed verify: the page follows hop by hop.
-  if (newVersionRuns(run)) return hopTo(run, currentHop(run))
+  // Through required stops, only the last hop's version: the next hop restarts the web moments
+  // after an earlier one passed verify, so a reload onto it could land on a stopped server.
+  if (newVersionRuns(run) && hopTo(run, currentHop(run)) === run.toVersion) return run.toVersion
   if (run.status === 'rolled_back') return restoredVersion(run)
   return null
 }

@@ -1,4 +1,5 @@
 /** The one read behind the page and the banner (`GET /api/system/status`). */
+import { landedVersion } from '#layers/owlat-system/shared/hops'
 import { isActiveStatus } from '#layers/owlat-system/shared/run-state'
 import type { Run, SessionUser, SystemStatus } from '#layers/owlat-system/shared/schemas/api'
 import { failedReleases, rollbackAvailability } from '#layers/owlat-system/shared/targets'
@@ -13,11 +14,12 @@ import type { SystemStore } from './store/types'
 const STATUS_RUNS = 50
 
 /**
- * The committed version: while a run is in flight, the one it started from. The web answering
- * may already be the new one (it is, during `verify`), but nothing is installed until `commit`.
+ * The committed version: while a run is in flight, the one it started from, or the one its last
+ * committed hop installed (a run through required stops). The web answering may already be the
+ * new one (it is, during `verify`), but nothing is installed until `commit`.
  */
 export function committedVersion(activeRun: Run | null): string {
-  return activeRun && isActiveStatus(activeRun.status) ? activeRun.fromVersion : currentVersion()
+  return activeRun && isActiveStatus(activeRun.status) ? landedVersion(activeRun) ?? activeRun.fromVersion : currentVersion()
 }
 
 /**

@@ -93,15 +93,17 @@ test('the host\'s admin sees the banner on a host page and updates through the m
 
   // History names the host's user, as the resolver gave them.
   const newest = page.getByTestId('history-table').locator('tbody tr').first()
-  await expect(newest.getByTestId('history-versions')).toHaveText(`${INSTALLED_VERSION} → ${STABLE_TARGET}`)
+  // Through the demo's required stop 1.3.0: one run of two hops.
+  await expect(newest.getByTestId('history-versions')).toHaveText(`${INSTALLED_VERSION} → 1.3.0 → ${STABLE_TARGET}`)
   await expect(newest).toContainText(OWNER.email)
 
-  // Now it ran two versions: going back is offered, to the one that ran here last, not to
-  // 1.2.3, which is newer but never ran here (issue 13, defect 6).
+  // Now it ran three versions (the stop 1.3.0 ran between its hops): going back is offered, to
+  // the one that ran here last, not to 1.2.3, which never ran here (issue 13, defect 6).
   await expect(page.getByTestId('rollback-unavailable')).toHaveCount(0)
   await page.getByTestId('rollback-open').click()
   const dialog = page.getByRole('dialog')
-  await expect(dialog.getByRole('radio', { name: INSTALLED_VERSION })).toBeChecked()
+  await expect(dialog.getByRole('radio', { name: '1.3.0' })).toBeChecked()
+  await expect(dialog.getByRole('radio', { name: INSTALLED_VERSION })).not.toBeChecked()
   await expect(dialog.getByRole('radio', { name: '1.2.3' })).not.toBeChecked()
   await expect(dialog.getByRole('radiogroup')).toContainText('never ran here')
   await expect(dialog).not.toContainText('ran no other version')

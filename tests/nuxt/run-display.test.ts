@@ -38,14 +38,14 @@ describe('run display in the watch window', () => {
     expect(runActivity(verifying, 4_000, 30_000, 60_000)).toBe('Installing 1.3.0 (verifying, 3 s of 30 s)')
   })
 
-  it('follows a run through a required stop hop by hop: each hop\'s version once it passed verify', () => {
+  it('lands a run through a required stop on its target only: an earlier hop\'s web is restarted by the next one', () => {
     const hop = (n: number, steps: Step[]) => steps.map(s => ({ ...s, hop: n }))
     const committed = hop(0, [step('verify', 'succeeded', 1_000), step('watch', 'succeeded', 2_000), step('commit', 'succeeded', 3_000)])
     const path = ['1.3.0', '1.3.1']
     const firstWatching = aRun({ status: 'running', fromVersion: '1.2.2', toVersion: '1.3.1', path, steps: [...hop(0, [step('verify', 'succeeded', 1_000), step('watch', 'running', 2_000)]), ...hop(1, [step('verify', 'pending')])] })
     const secondPulling = aRun({ status: 'running', fromVersion: '1.2.2', toVersion: '1.3.1', path, steps: [...committed, ...hop(1, [step('pull', 'running', 4_000), step('verify', 'pending')])] })
     const secondWatching = aRun({ status: 'running', fromVersion: '1.2.2', toVersion: '1.3.1', path, steps: [...committed, ...hop(1, [step('verify', 'succeeded', 4_000), step('watch', 'running', 5_000)])] })
-    expect([firstWatching, secondPulling, secondWatching].map(landingVersion)).toEqual(['1.3.0', null, '1.3.1'])
+    expect([firstWatching, secondPulling, secondWatching].map(landingVersion)).toEqual([null, null, '1.3.1'])
     expect(runActivity(firstWatching, 14_000, 30_000, 60_000)).toBe('Installing 1.3.0, on the way to 1.3.1 (watching, 12 s of 1 min 0 s)')
     expect(watchCountdown(secondWatching, 14_000, 60_000)).toEqual({ windowMs: 60_000, remainingMs: 51_000 })
     const rolledBack = aRun({ status: 'rolled_back', fromVersion: '1.2.2', toVersion: '1.3.1', path, steps: [...committed, ...hop(1, [step('verify', 'failed', 4_000), step('restore', 'succeeded', 5_000)])] })

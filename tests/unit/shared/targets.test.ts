@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Release } from '../../../shared/schemas/release'
 import type { Run } from '../../../shared/schemas/api'
-import { checkRollbackTarget, checkTarget, rollbackCandidates } from '../../../shared/targets'
+import { checkRollbackTarget, checkTarget, rollbackCandidates, versionsRanHere } from '../../../shared/targets'
 
 function rel(version: string, extra: Partial<Release> = {}): Release {
   return {
@@ -161,5 +161,19 @@ describe('rollbackCandidates', () => {
 
   it('refuses a version never installed here nor released', () => {
     expect(checkRollbackTarget({ ...at130, runs: [], targetVersion: '1.0.0' })).toEqual({ ok: false, reason: 'Unknown version 1.0.0: it was never installed here nor released' })
+  })
+})
+
+describe('versions a run through required upgrade stops ran here', () => {
+  const commit = (hop: number, status: 'succeeded' | 'pending', endedAt: number | null) => ({ name: 'commit' as const, status, hop, startedAt: endedAt, endedAt, log: [], error: null })
+
+  it('counts every hop that committed, even when a later hop was rolled back', () => {
+    const through = run('a', '1.2.2', '1.3.1', 'rolled_back', 100, { path: ['1.3.0', '1.3.1'], steps: [commit(0, 'succeeded', 105), commit(1, 'pending', null)] })
+    expect(versionsRanHere('1.3.0', [through])).toEqual(['1.3.0', '1.2.2'])
+    const done = run('b', '1.2.2', '1.3.1', 'succeeded', 100, { path: ['1.3.0', '1.3.1'], steps: [commit(0, 'succeeded', 105), commit(1, 'succeeded', 109)] })
+    expect(versionsRanHere('1.3.1', [done])).toEqual(['1.3.1', '1.3.0', '1.2.2'])
+    // A stop that never committed did not run here.
+    const stopped = run('c', '1.2.2', '1.3.1', 'failed', 100, { path: ['1.3.0', '1.3.1'], steps: [commit(0, 'pending', null)] })
+    expect(versionsRanHere('1.2.2', [stopped])).toEqual(['1.2.2'])
   })
 })
