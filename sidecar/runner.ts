@@ -42,7 +42,7 @@ export function planResume(job: Job): ResumePlan {
   if (status('commit') === 'succeeded') return hop === last ? { action: 'succeed' } : { action: 'continue', fromIndex: 0, hop: hop + 1 }
   const changing: readonly StepName[] = JOB_STEPS.slice(PROMOTE_INDEX)
   const failed = steps.find(s => changing.includes(s.name) && s.status === 'failed')
-  const failure = failed ? `${failed.name} failed: ${failed.error ?? 'unknown error'}` : null
+  const failure = failed ? `${where ? `${where}: ` : ''}${failed.name} failed: ${failed.error ?? 'unknown error'}` : null
   if (status('restore') !== 'pending') return { action: 'restore', failure: failure ?? 'the job was interrupted', hop }
   if (failure) return { action: 'restore', failure, hop }
   // A promote that was cut short runs again (it detects what it already did); a finished one does not.

@@ -2,7 +2,7 @@
  * Starting an update or a rollback: check the target, open the run (the store refuses a second
  * active one), verify the artifacts as they are now, hand the job to the sidecar, attach its id.
  */
-import { sha256Hex, verifyRelease, type ReleaseArtifacts } from '#layers/owlat-system/shared/release-verify'
+import { sha256Hex, verifyRelease, type ReleaseArtifacts, type ReleaseKeys } from '#layers/owlat-system/shared/release-verify'
 import { judgeAgainstIndex } from '../../shared/release-index'
 import type { RunKind } from '#layers/owlat-system/shared/run-state'
 import type { Plan, Run, SessionUser } from '#layers/owlat-system/shared/schemas/api'
@@ -54,7 +54,7 @@ function checksFailed(plan: Plan, message: string) {
  * The artifacts of each required upgrade stop, verified as a target is (signature, compose sha256,
  * compose policy, listed and not revoked by the index): the updater runs one hop per stop.
  */
-async function stopArtifacts(versions: string[], keys: Awaited<ReturnType<ReturnType<typeof useReleaseSource>['keys']>>, index: Awaited<ReturnType<typeof readIndexState>>): Promise<ReleaseArtifacts[]> {
+async function stopArtifacts(versions: string[], keys: ReleaseKeys, index: Awaited<ReturnType<typeof readIndexState>>): Promise<ReleaseArtifacts[]> {
   const source = useReleaseSource()
   const stops: ReleaseArtifacts[] = []
   for (const version of versions) {

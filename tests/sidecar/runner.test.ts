@@ -278,6 +278,29 @@ describe('Runner', () => {
       journal.startStep(job.id, 'preflight', Date.now(), 1)
       expect(planResume(journal.getJob(job.id)!)).toEqual({ action: 'fail', reason: `hop 2 of 2 (1.3.0 → 1.3.1): ${INTERRUPTED_BEFORE_CHANGE} in this hop; the stack runs 1.3.0, which the hop before committed` })
     })
+
+    it('restores a second hop cut short after it failed, and the reason still names the hop', async () => {
+      const job = throughStop()
+      journal.setJobStatus(job.id, 'running')
+      for (const name of JOB_STEPS) {
+        journal.startStep(job.id, name, Date.now(), 0)
+        journal.finishStep(job.id, name, 'succeeded', null, Date.now(), 0)
+      }
+      journal.setInstalledVersion('1.3.0')
+      for (const name of JOB_STEPS.slice(0, JOB_STEPS.indexOf('verify'))) {
+        journal.startStep(job.id, name, Date.now(), 1)
+        journal.finishStep(job.id, name, 'succeeded', null, Date.now(), 1)
+      }
+      journal.startStep(job.id, 'verify', Date.now(), 1)
+      journal.finishStep(job.id, 'verify', 'failed', 'unhealthy', Date.now(), 1)
+      expect(planResume(journal.getJob(job.id)!)).toEqual({ action: 'restore', failure: 'hop 2 of 2 (1.3.0 → 1.3.1): verify failed: unhealthy', hop: 1 })
+      runner.resumeInterrupted()
+      await runner.idle()
+      const done = journal.getJob(job.id)!
+      expect(done.status).toBe('rolled_back')
+      expect(done.reason).toBe('hop 2 of 2 (1.3.0 → 1.3.1): verify failed: unhealthy; restored 1.3.0, which the hop before committed: the stack runs 1.3.0 (after an updater restart)')
+      expect(driver.calls).toEqual(['restore', 'verify 1.3.0'])
+    })
   })
 
   it('leaves a job cut short by shutdown as it was, for the next start to resume', async () => {
