@@ -8,8 +8,11 @@ import type { Job } from './schemas/job'
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'rolled_back', 'failed'] as const
 export type RunStatus = (typeof RUN_STATUSES)[number]
 
-/** `restore`: `owlat restore FILE` put a backup archive back (the sidecar's jobs only; the web adopts them). */
-export const RUN_KINDS = ['update', 'rollback', 'restore'] as const
+/**
+ * `restore`: `owlat restore FILE` put a backup archive back (the sidecar's jobs only; the web adopts them).
+ * `rehearsal`: the target on a throwaway copy of the data; it never changes the running version.
+ */
+export const RUN_KINDS = ['update', 'rollback', 'restore', 'rehearsal'] as const
 export type RunKind = (typeof RUN_KINDS)[number]
 
 /** How a status reads in a sentence, on the page and in the CLI ("rolled back", not `rolled_back`). */

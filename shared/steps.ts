@@ -15,8 +15,30 @@ export const JOB_STEPS = [
 /** Steps that only run when something failed after `promote`. */
 export const RESTORE_STEPS = ['restore', 'verify-restore'] as const
 
-export const ALL_STEPS = [...JOB_STEPS, ...RESTORE_STEPS] as const
+/**
+ * A rehearsal's steps (kind `rehearsal`): the target on a throwaway copy of the data, verified
+ * and watched like an update, then torn down whatever happened. It never promotes or commits,
+ * so the running stack is never touched. `teardown` also runs after any failure.
+ */
+export const REHEARSAL_STEPS = [
+  'preflight',
+  'backup',
+  'stage',
+  'pull',
+  'deploy-functions',
+  'recreate',
+  'verify',
+  'watch',
+  'teardown',
+] as const
+
+export const ALL_STEPS = [...JOB_STEPS, ...RESTORE_STEPS, 'teardown'] as const
 export type StepName = (typeof ALL_STEPS)[number]
+
+/** The steps a job of `kind` runs in each hop, in order. */
+export function stepsOfKind(kind: string): readonly StepName[] {
+  return kind === 'rehearsal' ? REHEARSAL_STEPS : JOB_STEPS
+}
 
 export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped'] as const
 export type StepStatus = (typeof STEP_STATUSES)[number]
@@ -35,6 +57,22 @@ export const STEP_LABELS: Record<StepName, string> = {
   'commit': 'Commit',
   'restore': 'Restore previous version',
   'verify-restore': 'Verify restored version',
+  'teardown': 'Tear down the rehearsal',
+}
+
+/** Where a rehearsal's step does something else than the update's step of the same name. */
+const REHEARSAL_LABELS: Partial<Record<StepName, string>> = {
+  'backup': 'Copy the data',
+  'stage': 'Stage the throwaway stack',
+  'deploy-functions': 'Deploy Convex functions to the copy',
+  'recreate': 'Start the new version on the copy',
+  'verify': 'Verify the new version on the copy',
+  'watch': 'Watch the new version on the copy',
+}
+
+/** A step's label in a run of `kind` (a rehearsal's steps work on the copy). */
+export function stepLabel(name: StepName, kind?: string): string {
+  return (kind === 'rehearsal' ? REHEARSAL_LABELS[name] : undefined) ?? STEP_LABELS[name]
 }
 
 /**
@@ -54,6 +92,7 @@ export const STEP_ACTIVITY: Record<StepName, string> = {
   'commit': 'committing',
   'restore': 'restoring the previous version',
   'verify-restore': 'verifying the restored version',
+  'teardown': 'tearing down the rehearsal',
 }
 
 /** Steps that wait for the stack to answer healthy, at most `OWLAT_VERIFY_TIMEOUT_MS`. */

@@ -28,9 +28,16 @@ export interface RunRecord {
   steps?: ReadonlyArray<{ name: string, status: string, hop?: number, endedAt?: number | null }>
   /** A run through required upgrade stops: the versions it installs, one hop each. */
   path?: readonly string[] | null
+  /** A rehearsal ran its target on a copy: it says nothing of what ran here (absent: an update or rollback). */
+  kind?: string
 }
 
-type JobLike = { id: string, fromVersion: string, toVersion: string, status: RunStatus, createdAt: number, startedAt: number | null, endedAt: number | null, reason: string | null, steps: ReadonlyArray<{ name: string, status: string, hop?: number, endedAt?: number | null }>, path?: readonly string[] | null }
+/** Whether the run ran anything on the stack itself (a rehearsal never does). */
+function ranOnTheStack(run: Pick<RunRecord, 'kind'>): boolean {
+  return run.kind !== 'rehearsal'
+}
+
+type JobLike = { id: string, kind?: string, fromVersion: string, toVersion: string, status: RunStatus, createdAt: number, startedAt: number | null, endedAt: number | null, reason: string | null, steps: ReadonlyArray<{ name: string, status: string, hop?: number, endedAt?: number | null }>, path?: readonly string[] | null }
 
 /** The sidecar's jobs as run records (a queued job has not started: its creation counts). */
 export function runRecordsOfJobs(jobs: ReadonlyArray<JobLike>): RunRecord[] {
@@ -45,6 +52,7 @@ export function runRecordsOfJobs(jobs: ReadonlyArray<JobLike>): RunRecord[] {
     reason: job.reason,
     steps: job.steps,
     path: job.path,
+    kind: job.kind,
   }))
 }
 
@@ -91,7 +99,7 @@ function triedAndFailed(run: RunRecord): boolean {
 export function failedReleases(runs: ReadonlyArray<RunRecord>): FailedAttempt[] {
   const latest = new Map<string, RunRecord>()
   for (const run of runs) {
-    if (!isTerminalStatus(run.status) || (run.status !== 'succeeded' && !triedAndFailed(run))) continue
+    if (!ranOnTheStack(run) || !isTerminalStatus(run.status) || (run.status !== 'succeeded' && !triedAndFailed(run))) continue
     const seen = latest.get(run.toVersion)
     if (!seen || (run.endedAt ?? run.startedAt) > (seen.endedAt ?? seen.startedAt)) latest.set(run.toVersion, run)
   }
@@ -133,6 +141,7 @@ export interface TargetInput {
 export function checkTarget(opts: TargetInput): TargetCheck {
   const { kind, targetVersion: target, currentVersion: current, channel, releases } = opts
   if (kind === 'rollback') return checkRollbackTarget({ ...opts, runs: opts.runs ?? [] })
+  if (kind === 'restore') return { ok: false, reason: 'a restore puts back a backup archive, not a release' }
   const release = releases.find(r => r.version === target)
   if (!release) return { ok: false, reason: `Unknown version ${target}: no such release is known` }
   if (!isVersion(current)) {
@@ -146,12 +155,14 @@ export function checkTarget(opts: TargetInput): TargetCheck {
         : `${target} is published on the beta channel; switch the update channel to beta to install it`,
     }
   }
-  if (kind === 'update' && compareVersions(target, current) <= 0) {
+  if (compareVersions(target, current) <= 0) {
     return { ok: false, reason: `${target} is not newer than the running version ${current}` }
   }
   if (!release.verified) {
     return { ok: false, reason: `Release ${target} failed verification and cannot be installed: ${release.verifyError ?? 'unknown reason'}` }
   }
+  // Rehearsing a release that failed here is how an admin finds out whether it would now hold.
+  if (kind === 'rehearsal') return { ok: true, release, undoes: [] }
   return refuseFailedHere(target, opts.runs, opts.retryFailed) ?? { ok: true, release, undoes: [] }
 }
 
@@ -174,6 +185,7 @@ export interface RollbackInput {
 function ranHereAt(version: string, runs: RunRecord[]): number | null {
   let at: number | null = null
   for (const run of runs) {
+    if (!ranOnTheStack(run)) continue
     const seen = run.fromVersion === version
       ? run.startedAt
       : committedBy(run).find(c => c.version === version)?.at ?? null

@@ -99,7 +99,7 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
 
   // Required upgrade stops: each verified like the target, and the path as a whole must honour
   // every release's `minimumFrom`, whoever computed it (the sidecar runs one hop per version).
-  if (request.stops.length > 0 && request.kind !== 'update') return badRequest('only an update goes through required upgrade stops')
+  if (request.stops.length > 0 && request.kind === 'rollback') return badRequest('only an update or its rehearsal goes through required upgrade stops')
   const stops: Array<{ version: string, compose: string, manifestBytes: Buffer, signature: string, release: Release }> = []
   for (const [i, stop] of request.stops.entries()) {
     const bytes = decode(stop.manifest)
@@ -133,11 +133,11 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
     retryFailed: request.retryFailed,
   })
   if (!check.ok) return badRequest(check.reason)
-  const chain = request.kind === 'update' ? pathChainError(deps.installedVersion, hops) : null
+  const chain = request.kind !== 'rollback' ? pathChainError(deps.installedVersion, hops) : null
   if (chain) return badRequest(`cannot update ${deps.installedVersion} to ${request.targetVersion}: ${chain}`)
   // Each stop is a target of its own hop: the same rules (its channel, not failed here unless asked).
   for (const [i, stop] of stops.entries()) {
-    const stopCheck = checkTarget({ kind: 'update', targetVersion: stop.version, currentVersion: i === 0 ? installed : stops[i - 1]!.version, channel: request.channel, releases, runs: runRecordsOfJobs(deps.journal.listJobs(HISTORY_LIMIT)), retryFailed: request.retryFailed })
+    const stopCheck = checkTarget({ kind: request.kind, targetVersion: stop.version, currentVersion: i === 0 ? installed : stops[i - 1]!.version, channel: request.channel, releases, runs: runRecordsOfJobs(deps.journal.listJobs(HISTORY_LIMIT)), retryFailed: request.retryFailed })
     if (!stopCheck.ok) return badRequest(`required stop ${stop.version}: ${stopCheck.reason}`)
   }
   // Whatever else a client leaves out, the floor of the release being left must be known.

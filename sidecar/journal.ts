@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3'
 import { z } from 'zod'
 import { assertTransition, isTerminalStatus, type RunKind, type RunStatus } from '../shared/run-state'
-import { JOB_STEPS, STEP_LOG_LIMIT, type StepName } from '../shared/steps'
+import { ALL_STEPS, STEP_LOG_LIMIT, stepsOfKind, type StepName } from '../shared/steps'
 import { stepSchema, type CheckOverride, type RequestedBy } from '../shared/schemas/common'
 import { jobBackupSchema, jobSchema, type Job, type JobBackup, type JobEvent } from '../shared/schemas/job'
 import { addMissingColumns, migrate } from '../shared/node/sqlite-migrations'
@@ -199,7 +199,8 @@ export class Journal {
         .run(input.id, input.runId, input.kind, input.fromVersion, input.toVersion, JSON.stringify(input.requestedBy), input.force ? 1 : 0, input.compose, now, input.backup === false ? 0 : 1, input.restoreBackupJobId ?? null, input.restoreArchive ?? null, input.override ? JSON.stringify(input.override) : null, path ? JSON.stringify(path) : null, JSON.stringify(stops.map(stop => stop.compose)))
       // Every hop's steps from the start, so the page shows the whole run before it runs.
       const step = prepared(this.db, `INSERT INTO steps (job_id, hop, name, position, status) VALUES (?, ?, ?, ?, 'pending')`)
-      for (let hop = 0; hop < (path?.length ?? 1); hop++) JOB_STEPS.forEach((name, i) => step.run(input.id, hop, name, hop * JOB_STEPS.length + i))
+      const names = stepsOfKind(input.kind)
+      for (let hop = 0; hop < (path?.length ?? 1); hop++) names.forEach((name, i) => step.run(input.id, hop, name, hop * ALL_STEPS.length + i))
       return this.emitJob(input.id)
     })
   }

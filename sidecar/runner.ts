@@ -11,14 +11,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { currentHop, hopFrom, hopLabel, hopOf, hopTo, runPath, stepsOfHop } from '../shared/hops'
 import { isTerminalStatus, type RunStatus } from '../shared/run-state'
-import { JOB_STEPS, PROMOTE_INDEX, type StepName } from '../shared/steps'
+import { JOB_STEPS, PROMOTE_INDEX, stepsOfKind, type StepName } from '../shared/steps'
 import type { Job } from '../shared/schemas/job'
-import type { Driver, StepContext } from './drivers/types'
+import type { Driver, StepContext, WatchSample } from './drivers/types'
 import { formatSeconds } from './drivers/web-probe'
 import { isStorageFailure, type Journal } from './journal'
 
 const RECREATE_INDEX = JOB_STEPS.indexOf('recreate')
 const RESTART_NOTE = 'after an updater restart'
+export const REHEARSAL_PASSED = 'the new version ran on a copy of the data, passed verify and the watch window, and was torn down; the production stack was not touched'
 export const INTERRUPTED_BEFORE_CHANGE = 'interrupted by an updater restart before anything changed'
 
 /** What to do with a job a previous sidecar left queued or running (`hop`: which of its hops). */
@@ -27,10 +28,29 @@ export type ResumePlan
     | { action: 'succeed' }
     | { action: 'restore', failure: string, hop: number }
     | { action: 'continue', fromIndex: number, hop: number }
+    | { action: 'teardown', failure: string, hop: number }
+
+/**
+ * A rehearsal cut short is never continued: what it made is torn down and it fails, so nothing
+ * of it outlives the restart. One that had already torn down after a clean run succeeded.
+ */
+function planRehearsalResume(job: Job, hop: number): ResumePlan {
+  const last = runPath(job).length - 1
+  const steps = stepsOfHop(job.steps, hop)
+  const failed = job.steps.find(s => s.status === 'failed')
+  const where = hopLabel(job, hop)
+  if (!failed && hop === last && steps.find(s => s.name === 'teardown')?.status === 'succeeded') return { action: 'succeed' }
+  const cut = steps.find(s => s.status === 'running')
+  const failure = failed
+    ? `${where ? `${where}: ` : ''}${failed.name} failed: ${failed.error ?? 'unknown error'}`
+    : `${where ? `${where}: ` : ''}interrupted by an updater restart${cut ? ` during ${cut.name}` : ''}`
+  return { action: 'teardown', failure, hop }
+}
 
 /** Decides from the journaled steps alone; pure, so the rules are unit-testable. */
 export function planResume(job: Job): ResumePlan {
   const hop = currentHop(job)
+  if (job.kind === 'rehearsal') return planRehearsalResume(job, hop)
   const last = runPath(job).length - 1
   const steps = stepsOfHop(job.steps, hop)
   const status = (name: StepName) => steps.find(s => s.name === name)?.status ?? 'pending'
@@ -196,10 +216,15 @@ export class Runner {
       }
       else if (plan.action === 'succeed') {
         this.closeInterruptedSteps(job)
-        this.record(`job ${job.id} succeeded`, () => journal.setJobStatus(job.id, 'succeeded', `committed ${RESTART_NOTE}`))
+        const reason = job.kind === 'rehearsal' ? `${REHEARSAL_PASSED} (recorded ${RESTART_NOTE})` : `committed ${RESTART_NOTE}`
+        this.record(`job ${job.id} succeeded`, () => journal.setJobStatus(job.id, 'succeeded', reason))
       }
       else if (plan.action === 'restore') {
         this.enqueue(job.id, () => this.restorePath(job, plan.hop, plan.failure, RESTART_NOTE, true))
+      }
+      else if (plan.action === 'teardown') {
+        this.closeInterruptedSteps(job)
+        this.enqueue(job.id, () => this.tearDown(job, plan.hop, plan.failure, RESTART_NOTE))
       }
       else {
         this.enqueue(job.id, () => this.execute(job, plan.hop, plan.fromIndex, RESTART_NOTE))
@@ -248,21 +273,26 @@ export class Runner {
       this.record(`job ${job.id} running`, () => this.opts.journal.setJobStatus(job.id, 'running', null, startedAt))
     }
     const hops = runPath(job).length
+    const names = stepsOfKind(job.kind)
+    const rehearsal = job.kind === 'rehearsal'
     for (let hop = fromHop; hop < hops; hop++) {
       const where = hopLabel(job, hop)
       const start = hop === fromHop ? fromIndex : 0
-      for (let i = start; i < JOB_STEPS.length; i++) {
-        const name = JOB_STEPS[i]!
+      for (let i = start; i < names.length; i++) {
+        const name = names[i]!
         const firstLine = note && hop === fromHop && i === start ? `resumed ${note}` : i === 0 ? where : null
-        const error = await this.runStep(job, hop, name, firstLine, ctx => this.perform(name, ctx, job))
+        const error = await this.runStep(job, hop, name, firstLine, ctx => rehearsal ? this.rehearse(name, ctx, job) : this.perform(name, ctx, job))
         if (error === ABORTED) return
         if (error === null) continue
         const failure = `${where ? `${where}: ` : ''}${name} failed: ${error}`
+        // A rehearsal changed nothing that runs: it only has its own copy to remove.
+        if (rehearsal) return name === 'teardown' ? this.finish(job, 'failed', `${failure}; the production stack was not touched`, note) : this.tearDown(job, hop, failure, note)
         if (i >= PROMOTE_INDEX) return this.restorePath(job, hop, failure, note, false)
         if (hop === 0) return this.finish(job, 'failed', `${failure}; nothing was changed`, note)
         return this.finish(job, 'failed', `${failure}; nothing of this hop was changed: the stack runs ${hopFrom(job, hop)}, which the hop before committed`, note)
       }
     }
+    if (rehearsal) return this.finish(job, 'succeeded', REHEARSAL_PASSED, note)
     this.finish(job, 'succeeded', note ? `completed ${note}` : null, null)
   }
 
@@ -284,7 +314,38 @@ export class Runner {
     this.finish(job, 'rolled_back', `${failure}; ${stands}`, note)
   }
 
-  private perform(name: typeof JOB_STEPS[number], ctx: StepContext, job: Job): Promise<void> {
+  /**
+   * After a rehearsal step failed (or a restart cut it short): removes what the rehearsal made,
+   * then fails the job with the first failure. The running stack was never touched.
+   */
+  private async tearDown(job: Job, hop: number, failure: string, note: string | null): Promise<void> {
+    const error = await this.runStep(job, hop, 'teardown', note ? `resumed ${note}` : null, ctx => this.opts.driver.rehearsal.teardown(ctx))
+    if (error === ABORTED) return
+    const cleaned = error === null ? 'the rehearsal was torn down' : `teardown failed too: ${error}`
+    this.finish(job, 'failed', `${failure}; ${cleaned}; the production stack was not touched`, note)
+  }
+
+  /** A rehearsal's step: the update's steps, done on the copy (DriverRehearsal), never promoting or committing. */
+  private rehearse(name: StepName, ctx: StepContext, job: Job): Promise<void> {
+    const { driver } = this.opts
+    const { rehearsal } = driver
+    const last = runPath(job).length - 1
+    switch (name) {
+      case 'preflight': return this.preflight(ctx, job, () => rehearsal.preflight(ctx))
+      // One copy, made before the first hop: the later hops run on what the hop before left in it.
+      case 'backup': return ctx.hop > 0 ? Promise.resolve(ctx.skip(`the copy made before hop 1 carries on`)) : rehearsal.copy(ctx)
+      case 'stage': return rehearsal.stage(ctx)
+      case 'pull': return driver.pull(ctx)
+      case 'deploy-functions': return rehearsal.deployFunctions(ctx)
+      case 'recreate': return rehearsal.start(ctx)
+      case 'verify': return rehearsal.verify(ctx, ctx.toVersion)
+      case 'watch': return this.watch(ctx, ctx.toVersion, () => rehearsal.sample(ctx, ctx.toVersion))
+      case 'teardown': return ctx.hop < last ? Promise.resolve(ctx.skip(`the copy carries on to hop ${ctx.hop + 2}`)) : rehearsal.teardown(ctx)
+      default: throw new Error(`a rehearsal has no step ${name}`)
+    }
+  }
+
+  private perform(name: StepName, ctx: StepContext, job: Job): Promise<void> {
     const { driver } = this.opts
     switch (name) {
       case 'preflight': return this.preflight(ctx, job)
@@ -296,8 +357,9 @@ export class Runner {
       case 'promote': return driver.promote(ctx)
       case 'recreate': return driver.recreate(ctx)
       case 'verify': return driver.verify(ctx, ctx.toVersion)
-      case 'watch': return this.watch(ctx, ctx.toVersion)
+      case 'watch': return this.watch(ctx, ctx.toVersion, () => driver.sample(ctx, ctx.toVersion))
       case 'commit': return this.commit(ctx)
+      default: throw new Error(`${job.kind} has no step ${name}`)
     }
   }
 
@@ -306,7 +368,7 @@ export class Runner {
    * the end of `verify` for `watchMs`. The first failing sample ends it, and the error carries
    * that sample, so the job's reason says what fell over and when.
    */
-  private async watch(ctx: StepContext, version: string): Promise<void> {
+  private async watch(ctx: StepContext, version: string, take: () => Promise<WatchSample>): Promise<void> {
     const windowMs = this.opts.watchMs
     const every = Math.max(10, Math.min(this.opts.watchSampleMs ?? WATCH_SAMPLE_MS, windowMs || WATCH_SAMPLE_MS))
     ctx.log(`watching every service and the web's version (${version}) for ${formatSeconds(windowMs)} (OWLAT_WATCH_MS), a sample every ${formatSeconds(every)}`)
@@ -315,7 +377,7 @@ export class Runner {
     let reportedAt = startedAt
     for (;;) {
       ctx.signal.throwIfAborted()
-      const sample = await this.opts.driver.sample(ctx, version)
+      const sample = await take()
       samples++
       const now = Date.now()
       const at = `${formatSeconds(now - startedAt)} of ${formatSeconds(windowMs)}`
@@ -332,9 +394,9 @@ export class Runner {
     }
   }
 
-  private async preflight(ctx: StepContext, job: Job): Promise<void> {
+  private async preflight(ctx: StepContext, job: Job, driverPreflight = () => this.opts.driver.preflight(ctx)): Promise<void> {
     await this.opts.preflightChecks?.(ctx, job)
-    await this.opts.driver.preflight(ctx)
+    await driverPreflight()
   }
 
   private async commit(ctx: StepContext): Promise<void> {

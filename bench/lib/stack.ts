@@ -127,7 +127,7 @@ export const percentile = (xs: number[], p: number) => {
 export const fmt = (xs: number[], digits = 0) => `[${xs.map(x => x.toFixed(digits)).join(', ')}]`
 
 /** Starts a run through the web as the page does; resolves with its id. */
-export async function startRun(stack: BenchStack, cookie: string, kind: 'updates' | 'rollbacks', targetVersion: string): Promise<string> {
+export async function startRun(stack: BenchStack, cookie: string, kind: 'updates' | 'rollbacks' | 'rehearsals', targetVersion: string): Promise<string> {
   const res = await fetch(`${stack.web}/api/system/${kind}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'origin': stack.web, cookie },

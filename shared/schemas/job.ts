@@ -26,7 +26,7 @@ export type SignedRelease = z.infer<typeof signedReleaseSchema>
 export const jobRequestSchema = z.object({
   runId: z.string().min(1).max(100).nullable(),
   // A restore comes through `POST /v1/restores`, with an archive instead of a release.
-  kind: z.enum(['update', 'rollback']),
+  kind: z.enum(['update', 'rollback', 'rehearsal']),
   targetVersion: versionSchema,
   /** Exact bytes of `release-V.json`, base64. */
   manifest: z.string().min(1).max(1_000_000),
@@ -111,6 +111,8 @@ export const diskFactsSchema = z.object({
   totalBytes: z.number(),
   /** The new images and the backup (estimated from the running images and the newest backup), at least the configured minimum. */
   needBytes: z.number(),
+  /** What a rehearsal's copy of the data takes on top (absent from an updater that cannot say). */
+  copyBytes: z.number().optional(),
 })
 export type DiskFacts = z.infer<typeof diskFactsSchema>
 

@@ -100,6 +100,12 @@ export interface Driver {
    */
   archives?: DriverArchives
 
+  /**
+   * A rehearsal (kind `rehearsal`): the target on a throwaway copy of the data, in isolation.
+   * None of its methods may stop, recreate or connect to what production runs.
+   */
+  rehearsal: DriverRehearsal
+
   preflight(ctx: StepContext): Promise<void>
   backup(ctx: StepContext): Promise<void>
   /** Writes the target compose file next to the current one, without touching what runs. */
@@ -139,4 +145,28 @@ export interface DriverArchives {
   create(opts: { reason: BackupReason, jobId: string | null, log: (line: string) => void }): Promise<{ backup: BackupArchive, pruned: string[] }>
   /** What a restore of `file` would install: refuses a file that is not a complete, unchanged archive of this stack. */
   inspect(file: string): Promise<{ archive: BackupArchive, compose: string }>
+}
+
+/**
+ * The steps of a rehearsal that differ from an update's (`pull` is the update's: it only fetches).
+ * Everything a rehearsal makes is named after its job id, so `teardown` finds it after a restart.
+ */
+export interface DriverRehearsal {
+  /** The bytes a copy of the data takes (the plan's disk check, the preflight's refusal). */
+  copyBytes(): Promise<number>
+  /** Refuses up front, with the figures, a rehearsal that would not fit on the disk. */
+  preflight(ctx: StepContext): Promise<void>
+  /** The `backup` step: a fresh copy of the data, made for this rehearsal alone. */
+  copy(ctx: StepContext): Promise<void>
+  /** The `stage` step: the throwaway stack for `ctx.compose`, on the copy. */
+  stage(ctx: StepContext): Promise<void>
+  deployFunctions(ctx: StepContext): Promise<void>
+  /** The `recreate` step: starts the hop's version on the copy. */
+  start(ctx: StepContext): Promise<void>
+  verify(ctx: StepContext, version: string): Promise<void>
+  sample(ctx: StepContext, version: string): Promise<WatchSample>
+  /** Removes everything the rehearsal made, copies included; idempotent, and safe on nothing. */
+  teardown(ctx: StepContext): Promise<void>
+  /** At start: removes what rehearsals of a sidecar that died left behind (except `keepJobIds`); says what it removed. */
+  sweep(keepJobIds: readonly string[]): Promise<string[]>
 }

@@ -58,6 +58,17 @@ describe('free-disk', () => {
     expect(checkFreeDisk(facts({}, { disk: measured })).status).not.toBe('fail')
   })
 
+  it('counts a rehearsal\'s copy of the data: it fits for the update and not for the rehearsal', () => {
+    const GiB = 1024 ** 3
+    const disk = { path: '/var/lib', freeBytes: 10 * GiB, totalBytes: 50 * GiB, needBytes: 2 * GiB, copyBytes: 9 * GiB }
+    const update = checkFreeDisk(facts({}, { disk }))
+    expect(update.status).toBe('ok')
+    expect(update.message).toContain('a rehearsal first needs 11.0 GiB (a copy of the data)')
+    const rehearsal = checkFreeDisk(facts({ kind: 'rehearsal' }, { disk }))
+    expect(rehearsal).toMatchObject({ status: 'fail', blocking: true })
+    expect(rehearsal.message).toBe('10.0 GiB free of 50.0 GiB in /var/lib; the new images, the backup and the rehearsal\'s copy of the data (9.0 GiB) need 11.0 GiB')
+  })
+
   it('warns when the updater does not report its disk, and fails when it does not answer', () => {
     expect(checkFreeDisk(facts({}, { disk: null })).status).toBe('warn')
     expect(checkFreeDisk(facts({ updater: { ok: false, error: 'connect ECONNREFUSED' } })).status).toBe('fail')

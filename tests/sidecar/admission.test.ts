@@ -48,6 +48,20 @@ describe('job admission', () => {
     expect((await deps.archive.releases()).map(r => [r.version, r.verified])).toEqual([['1.3.0', true]])
   })
 
+  it('admits a rehearsal with a rehearsal\'s steps, even of a release that failed here, and only of a newer one', async () => {
+    const failed = journal.createJob({ id: 'failed-before', runId: null, kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', requestedBy: { email: null, via: 'cli' }, force: false, compose: 'x' })
+    journal.setJobStatus(failed.id, 'running')
+    journal.setJobStatus(failed.id, 'rolled_back', 'verify failed')
+    const update = await admitJob(jobRequest(dataDir, '1.3.0', {}), { ...deps, installedVersion: '1.2.2' })
+    expect(update).toMatchObject({ ok: false, status: 400, error: expect.stringContaining('1.3.0 already failed on this instance') })
+    const admission = await admitJob(jobRequest(dataDir, '1.3.0', { kind: 'rehearsal' }), { ...deps, installedVersion: '1.2.2' })
+    expect(admission).toMatchObject({ ok: true, job: { kind: 'rehearsal', fromVersion: '1.2.2', toVersion: '1.3.0', status: 'queued' } })
+    if (!admission.ok) throw new Error(admission.error)
+    expect(admission.job.steps.map(s => s.name)).toEqual(['preflight', 'backup', 'stage', 'pull', 'deploy-functions', 'recreate', 'verify', 'watch', 'teardown'])
+    journal.setJobStatus(admission.job.id, 'failed', 'done')
+    expect(await admitJob(jobRequest(dataDir, '1.2.3', { kind: 'rehearsal' }), deps)).toEqual({ ok: false, status: 400, error: '1.2.3 is not newer than the running version 1.3.0' })
+  })
+
   it('refuses a rollback from a release whose manifest it does not know, since its floor cannot be checked', async () => {
     const admission = await admitJob(jobRequest(dataDir, '1.2.3', { kind: 'rollback' }), deps)
     expect(admission).toEqual({ ok: false, status: 400, error: 'cannot roll back from 1.3.0: its signed manifest is unknown here, so its rollback floor cannot be checked (send it with the job\'s releases)' })

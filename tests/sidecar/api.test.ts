@@ -400,7 +400,7 @@ describe('sidecar API (local driver)', () => {
       expect(refused.status).toBe(400)
       expect((refused.body as { error: string }).error).toMatch(/^required stop 1\.3\.0: .*sha256/)
       expect(await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.0', { kind: 'rollback', stops: [stop('1.2.2')] }))).toEqual({
-        status: 400, body: { error: 'only an update goes through required upgrade stops' },
+        status: 400, body: { error: 'only an update or its rehearsal goes through required upgrade stops' },
       })
       expect((await health()).version).toBe('1.2.3')
     })

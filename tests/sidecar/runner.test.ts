@@ -4,10 +4,10 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Job, ServiceHealth } from '../../shared/schemas/job'
 import type { ServiceLogEntry } from '../../shared/service-output'
-import { JOB_STEPS } from '../../shared/steps'
-import type { Driver, StepContext, WatchSample } from '../../sidecar/drivers/types'
+import { JOB_STEPS, REHEARSAL_STEPS } from '../../shared/steps'
+import type { Driver, DriverRehearsal, StepContext, WatchSample } from '../../sidecar/drivers/types'
 import { Journal } from '../../sidecar/journal'
-import { INTERRUPTED_BEFORE_CHANGE, planResume, Runner } from '../../sidecar/runner'
+import { INTERRUPTED_BEFORE_CHANGE, planResume, REHEARSAL_PASSED, Runner } from '../../sidecar/runner'
 
 type Call = 'preflight' | 'backup' | 'stage' | 'pull' | 'deploy-functions' | 'promote' | 'recreate' | 'verify' | 'restore'
 
@@ -81,6 +81,20 @@ class ScriptedDriver implements Driver {
     const fail = this.failFromSample && this.samples.length >= this.failFromSample.at ? this.failFromSample.detail : null
     return fail ? { ok: false, detail: fail } : { ok: true, detail: `healthy at ${version}` }
   }
+
+  /** The rehearsal's calls go to `calls` prefixed with `rehearsal:`; same failures and hangs. */
+  readonly rehearsal: DriverRehearsal = {
+    copyBytes: async () => 1024,
+    preflight: ctx => this.act('rehearsal:preflight' as Call, ctx),
+    copy: ctx => this.act('rehearsal:copy' as Call, ctx),
+    stage: ctx => this.act(`rehearsal:stage ${ctx.toVersion}` as Call, ctx),
+    deployFunctions: ctx => this.act('rehearsal:deploy-functions' as Call, ctx),
+    start: ctx => this.act(`rehearsal:start ${ctx.toVersion}` as Call, ctx),
+    verify: (ctx, version) => this.act(`rehearsal:verify ${version}` as Call, ctx),
+    sample: async (ctx, version) => this.sample(ctx, `rehearsal ${version}`),
+    teardown: ctx => this.act('rehearsal:teardown' as Call, ctx),
+    sweep: async () => [],
+  }
 }
 
 describe('Runner', () => {
@@ -89,7 +103,7 @@ describe('Runner', () => {
   let runner: Runner
   let jobs = 0
 
-  function queue(extra: { backup?: boolean, restoreBackupJobId?: string | null, toVersion?: string, stops?: Array<{ version: string, compose: string }> } = {}): Job {
+  function queue(extra: { backup?: boolean, restoreBackupJobId?: string | null, toVersion?: string, stops?: Array<{ version: string, compose: string }>, kind?: Job['kind'] } = {}): Job {
     jobs += 1
     return journal.createJob({
       fromVersion: '1.2.2',
@@ -97,7 +111,7 @@ describe('Runner', () => {
       ...extra,
       id: `job-${jobs}`,
       runId: null,
-      kind: 'update',
+      kind: extra.kind ?? 'update',
       requestedBy: { email: null, via: 'cli' },
       force: false,
       compose: 'compose text',
@@ -300,6 +314,89 @@ describe('Runner', () => {
       expect(done.status).toBe('rolled_back')
       expect(done.reason).toBe('hop 2 of 2 (1.3.0 → 1.3.1): verify failed: unhealthy; restored 1.3.0, which the hop before committed: the stack runs 1.3.0 (after an updater restart)')
       expect(driver.calls).toEqual(['restore', 'verify 1.3.0'])
+    })
+  })
+
+  describe('a rehearsal', () => {
+    const rehearsal = (extra: Parameters<typeof queue>[0] = {}) => queue({ ...extra, kind: 'rehearsal' })
+
+    it('runs the target on the copy, watches it, tears it down and never promotes or commits', async () => {
+      const job = await run(rehearsal())
+      expect(job.status).toBe('succeeded')
+      expect(job.reason).toBe(REHEARSAL_PASSED)
+      expect(driver.calls).toEqual(['rehearsal:preflight', 'rehearsal:copy', 'rehearsal:stage 1.3.0', 'pull', 'rehearsal:deploy-functions', 'rehearsal:start 1.3.0', 'rehearsal:verify 1.3.0', 'rehearsal:teardown'])
+      expect(job.steps.map(s => [s.name, s.status])).toEqual(REHEARSAL_STEPS.map(name => [name, 'succeeded']))
+      expect(new Set(driver.samples)).toEqual(new Set(['rehearsal 1.3.0']))
+      expect(journal.installedVersion()).toBe('1.2.2')
+    })
+
+    it('tears down after a failing step and fails with its reason, the running version untouched', async () => {
+      driver.failures.set('rehearsal:verify 1.3.0', 'web never became healthy')
+      const job = await run(rehearsal())
+      expect(job.status).toBe('failed')
+      expect(job.reason).toBe('verify failed: web never became healthy; the rehearsal was torn down; the production stack was not touched')
+      expect(driver.calls.at(-1)).toBe('rehearsal:teardown')
+      expect(driver.calls).not.toContain('promote')
+      expect(driver.calls).not.toContain('restore')
+      expect(step(job, 'watch')!.status).toBe('pending')
+      expect(step(job, 'teardown')!.status).toBe('succeeded')
+      expect(journal.installedVersion()).toBe('1.2.2')
+    })
+
+    it('fails when the watch window sees the copy fall over, and says so after the teardown', async () => {
+      driver.failFromSample = { at: 2, detail: 'web: unhealthy' }
+      const job = await run(rehearsal())
+      expect(job.status).toBe('failed')
+      expect(job.reason).toMatch(/^watch failed: sample 2 of the watch window .* failed: web: unhealthy; the rehearsal was torn down; the production stack was not touched$/)
+    })
+
+    it('says so when the teardown fails too', async () => {
+      driver.failures.set('rehearsal:verify 1.3.0', 'unhealthy')
+      driver.failures.set('rehearsal:teardown', 'volume in use')
+      const job = await run(rehearsal())
+      expect(job.reason).toBe('verify failed: unhealthy; teardown failed too: volume in use; the production stack was not touched')
+    })
+
+    it('goes through required stops on the one copy, tearing down only after the last hop', async () => {
+      const job = await run(rehearsal({ toVersion: '1.3.1', stops: [{ version: '1.3.0', compose: 'stop compose' }] }))
+      expect(job.status).toBe('succeeded')
+      expect(driver.calls).toEqual([
+        'rehearsal:preflight', 'rehearsal:copy', 'rehearsal:stage 1.3.0', 'pull', 'rehearsal:deploy-functions', 'rehearsal:start 1.3.0', 'rehearsal:verify 1.3.0',
+        'rehearsal:preflight', 'rehearsal:stage 1.3.1', 'pull', 'rehearsal:deploy-functions', 'rehearsal:start 1.3.1', 'rehearsal:verify 1.3.1', 'rehearsal:teardown',
+      ])
+      expect(job.steps.filter(s => s.name === 'teardown').map(s => s.status)).toEqual(['skipped', 'succeeded'])
+      expect(journal.installedVersion()).toBe('1.2.2')
+    })
+
+    it('is torn down and failed after a restart cut it short, whatever step it was in', async () => {
+      driver.hangs.add('rehearsal:verify 1.3.0')
+      const queued = rehearsal()
+      runner.submit(queued)
+      while (step(journal.getJob(queued.id)!, 'verify')!.status !== 'running') await new Promise(resolve => setTimeout(resolve, 10))
+      await runner.close()
+      const cut = journal.getJob(queued.id)!
+      expect(planResume(cut)).toEqual({ action: 'teardown', failure: 'interrupted by an updater restart during verify', hop: 0 })
+      driver.calls = []
+      runner = new Runner({ journal, driver, log: () => {}, watchMs: 60, watchSampleMs: 10 })
+      runner.resumeInterrupted()
+      await runner.idle()
+      const job = journal.getJob(queued.id)!
+      expect(driver.calls).toEqual(['rehearsal:teardown'])
+      expect(job.status).toBe('failed')
+      expect(job.reason).toBe('interrupted by an updater restart during verify; the rehearsal was torn down; the production stack was not touched (after an updater restart)')
+      expect(step(job, 'verify')).toMatchObject({ status: 'failed', error: 'interrupted by an updater restart' })
+    })
+
+    it('counts a rehearsal that had torn down before the restart as passed', () => {
+      const job = rehearsal()
+      journal.setJobStatus(job.id, 'running')
+      for (const name of REHEARSAL_STEPS) {
+        journal.startStep(job.id, name)
+        journal.finishStep(job.id, name, 'succeeded')
+      }
+      expect(planResume(journal.getJob(job.id)!)).toEqual({ action: 'succeed' })
+      runner.resumeInterrupted()
+      expect(journal.getJob(job.id)!).toMatchObject({ status: 'succeeded', reason: `${REHEARSAL_PASSED} (recorded after an updater restart)` })
     })
   })
 

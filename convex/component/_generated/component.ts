@@ -236,7 +236,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         {
           job: {
             id: string;
-            kind: "update" | "rollback" | "restore";
+            kind: "update" | "rollback" | "restore" | "rehearsal";
             fromVersion: string;
             toVersion: string;
             path?: Array<string> | null;
@@ -261,7 +261,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
                 | "watch"
                 | "commit"
                 | "restore"
-                | "verify-restore";
+                | "verify-restore"
+                | "teardown";
               status:
                 "pending" | "running" | "succeeded" | "failed" | "skipped";
               startedAt: number | null;
@@ -283,7 +284,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         },
         {
           id: string;
-          kind: "update" | "rollback" | "restore";
+          kind: "update" | "rollback" | "restore" | "rehearsal";
           fromVersion: string;
           toVersion: string;
           path?: Array<string> | null;
@@ -304,7 +305,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "watch"
               | "commit"
               | "restore"
-              | "verify-restore";
+              | "verify-restore"
+              | "teardown";
             status: "pending" | "running" | "succeeded" | "failed" | "skipped";
             startedAt: number | null;
             endedAt: number | null;
@@ -315,6 +317,32 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
+          plan?: {
+            kind: "update" | "rollback" | "rehearsal";
+            fromVersion: string;
+            targetVersion: string;
+            path: Array<string>;
+            checks: Array<{
+              id: string;
+              status: "ok" | "warn" | "fail";
+              message: string;
+              fix: string | null;
+              ignorable: boolean;
+            }>;
+            images: Array<{
+              service: string;
+              from: string | null;
+              to: string | null;
+            }>;
+            composeDiff: string;
+            migratesData: boolean;
+            rollbackFloor: string | null;
+            migrations: Array<{
+              version: string;
+              migratesData: boolean;
+              rollbackFloor: string | null;
+            }>;
+          } | null;
         },
         Name
       >;
@@ -324,7 +352,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         { runId: string; jobId: string },
         {
           id: string;
-          kind: "update" | "rollback" | "restore";
+          kind: "update" | "rollback" | "restore" | "rehearsal";
           fromVersion: string;
           toVersion: string;
           path?: Array<string> | null;
@@ -345,7 +373,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "watch"
               | "commit"
               | "restore"
-              | "verify-restore";
+              | "verify-restore"
+              | "teardown";
             status: "pending" | "running" | "succeeded" | "failed" | "skipped";
             startedAt: number | null;
             endedAt: number | null;
@@ -356,6 +385,32 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
+          plan?: {
+            kind: "update" | "rollback" | "rehearsal";
+            fromVersion: string;
+            targetVersion: string;
+            path: Array<string>;
+            checks: Array<{
+              id: string;
+              status: "ok" | "warn" | "fail";
+              message: string;
+              fix: string | null;
+              ignorable: boolean;
+            }>;
+            images: Array<{
+              service: string;
+              from: string | null;
+              to: string | null;
+            }>;
+            composeDiff: string;
+            migratesData: boolean;
+            rollbackFloor: string | null;
+            migrations: Array<{
+              version: string;
+              migratesData: boolean;
+              rollbackFloor: string | null;
+            }>;
+          } | null;
         },
         Name
       >;
@@ -365,7 +420,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         { runId: string },
         {
           id: string;
-          kind: "update" | "rollback" | "restore";
+          kind: "update" | "rollback" | "restore" | "rehearsal";
           fromVersion: string;
           toVersion: string;
           path?: Array<string> | null;
@@ -386,7 +441,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "watch"
               | "commit"
               | "restore"
-              | "verify-restore";
+              | "verify-restore"
+              | "teardown";
             status: "pending" | "running" | "succeeded" | "failed" | "skipped";
             startedAt: number | null;
             endedAt: number | null;
@@ -397,6 +453,32 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
+          plan?: {
+            kind: "update" | "rollback" | "rehearsal";
+            fromVersion: string;
+            targetVersion: string;
+            path: Array<string>;
+            checks: Array<{
+              id: string;
+              status: "ok" | "warn" | "fail";
+              message: string;
+              fix: string | null;
+              ignorable: boolean;
+            }>;
+            images: Array<{
+              service: string;
+              from: string | null;
+              to: string | null;
+            }>;
+            composeDiff: string;
+            migratesData: boolean;
+            rollbackFloor: string | null;
+            migrations: Array<{
+              version: string;
+              migratesData: boolean;
+              rollbackFloor: string | null;
+            }>;
+          } | null;
         } | null,
         Name
       >;
@@ -406,7 +488,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         {},
         {
           id: string;
-          kind: "update" | "rollback" | "restore";
+          kind: "update" | "rollback" | "restore" | "rehearsal";
           fromVersion: string;
           toVersion: string;
           path?: Array<string> | null;
@@ -427,7 +509,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "watch"
               | "commit"
               | "restore"
-              | "verify-restore";
+              | "verify-restore"
+              | "teardown";
             status: "pending" | "running" | "succeeded" | "failed" | "skipped";
             startedAt: number | null;
             endedAt: number | null;
@@ -438,6 +521,32 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
+          plan?: {
+            kind: "update" | "rollback" | "rehearsal";
+            fromVersion: string;
+            targetVersion: string;
+            path: Array<string>;
+            checks: Array<{
+              id: string;
+              status: "ok" | "warn" | "fail";
+              message: string;
+              fix: string | null;
+              ignorable: boolean;
+            }>;
+            images: Array<{
+              service: string;
+              from: string | null;
+              to: string | null;
+            }>;
+            composeDiff: string;
+            migratesData: boolean;
+            rollbackFloor: string | null;
+            migrations: Array<{
+              version: string;
+              migratesData: boolean;
+              rollbackFloor: string | null;
+            }>;
+          } | null;
         } | null,
         Name
       >;
@@ -447,7 +556,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         { jobId: string },
         {
           id: string;
-          kind: "update" | "rollback" | "restore";
+          kind: "update" | "rollback" | "restore" | "rehearsal";
           fromVersion: string;
           toVersion: string;
           path?: Array<string> | null;
@@ -468,7 +577,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "watch"
               | "commit"
               | "restore"
-              | "verify-restore";
+              | "verify-restore"
+              | "teardown";
             status: "pending" | "running" | "succeeded" | "failed" | "skipped";
             startedAt: number | null;
             endedAt: number | null;
@@ -479,6 +589,32 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
+          plan?: {
+            kind: "update" | "rollback" | "rehearsal";
+            fromVersion: string;
+            targetVersion: string;
+            path: Array<string>;
+            checks: Array<{
+              id: string;
+              status: "ok" | "warn" | "fail";
+              message: string;
+              fix: string | null;
+              ignorable: boolean;
+            }>;
+            images: Array<{
+              service: string;
+              from: string | null;
+              to: string | null;
+            }>;
+            composeDiff: string;
+            migratesData: boolean;
+            rollbackFloor: string | null;
+            migrations: Array<{
+              version: string;
+              migratesData: boolean;
+              rollbackFloor: string | null;
+            }>;
+          } | null;
         } | null,
         Name
       >;
@@ -488,7 +624,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         { limit: number },
         Array<{
           id: string;
-          kind: "update" | "rollback" | "restore";
+          kind: "update" | "rollback" | "restore" | "rehearsal";
           fromVersion: string;
           toVersion: string;
           path?: Array<string> | null;
@@ -509,7 +645,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "watch"
               | "commit"
               | "restore"
-              | "verify-restore";
+              | "verify-restore"
+              | "teardown";
             status: "pending" | "running" | "succeeded" | "failed" | "skipped";
             startedAt: number | null;
             endedAt: number | null;
@@ -520,6 +657,32 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
+          plan?: {
+            kind: "update" | "rollback" | "rehearsal";
+            fromVersion: string;
+            targetVersion: string;
+            path: Array<string>;
+            checks: Array<{
+              id: string;
+              status: "ok" | "warn" | "fail";
+              message: string;
+              fix: string | null;
+              ignorable: boolean;
+            }>;
+            images: Array<{
+              service: string;
+              from: string | null;
+              to: string | null;
+            }>;
+            composeDiff: string;
+            migratesData: boolean;
+            rollbackFloor: string | null;
+            migrations: Array<{
+              version: string;
+              migratesData: boolean;
+              rollbackFloor: string | null;
+            }>;
+          } | null;
         }>,
         Name
       >;
@@ -527,16 +690,42 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         "mutation",
         "internal",
         {
-          kind: "update" | "rollback" | "restore";
+          kind: "update" | "rollback" | "restore" | "rehearsal";
           fromVersion: string;
           toVersion: string;
           requestedBy: { email: string | null; via: "web" | "cli" | "system" };
           override?: { reason: string; checks: Array<string> } | null;
           path?: Array<string> | null;
+          plan?: {
+            kind: "update" | "rollback" | "rehearsal";
+            fromVersion: string;
+            targetVersion: string;
+            path: Array<string>;
+            checks: Array<{
+              id: string;
+              status: "ok" | "warn" | "fail";
+              message: string;
+              fix: string | null;
+              ignorable: boolean;
+            }>;
+            images: Array<{
+              service: string;
+              from: string | null;
+              to: string | null;
+            }>;
+            composeDiff: string;
+            migratesData: boolean;
+            rollbackFloor: string | null;
+            migrations: Array<{
+              version: string;
+              migratesData: boolean;
+              rollbackFloor: string | null;
+            }>;
+          } | null;
         },
         {
           id: string;
-          kind: "update" | "rollback" | "restore";
+          kind: "update" | "rollback" | "restore" | "rehearsal";
           fromVersion: string;
           toVersion: string;
           path?: Array<string> | null;
@@ -557,7 +746,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "watch"
               | "commit"
               | "restore"
-              | "verify-restore";
+              | "verify-restore"
+              | "teardown";
             status: "pending" | "running" | "succeeded" | "failed" | "skipped";
             startedAt: number | null;
             endedAt: number | null;
@@ -568,6 +758,32 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
+          plan?: {
+            kind: "update" | "rollback" | "rehearsal";
+            fromVersion: string;
+            targetVersion: string;
+            path: Array<string>;
+            checks: Array<{
+              id: string;
+              status: "ok" | "warn" | "fail";
+              message: string;
+              fix: string | null;
+              ignorable: boolean;
+            }>;
+            images: Array<{
+              service: string;
+              from: string | null;
+              to: string | null;
+            }>;
+            composeDiff: string;
+            migratesData: boolean;
+            rollbackFloor: string | null;
+            migrations: Array<{
+              version: string;
+              migratesData: boolean;
+              rollbackFloor: string | null;
+            }>;
+          } | null;
         },
         Name
       >;
@@ -592,7 +808,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
                 | "watch"
                 | "commit"
                 | "restore"
-                | "verify-restore";
+                | "verify-restore"
+                | "teardown";
               status:
                 "pending" | "running" | "succeeded" | "failed" | "skipped";
               startedAt: number | null;
@@ -607,7 +824,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         },
         {
           id: string;
-          kind: "update" | "rollback" | "restore";
+          kind: "update" | "rollback" | "restore" | "rehearsal";
           fromVersion: string;
           toVersion: string;
           path?: Array<string> | null;
@@ -628,7 +845,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               | "watch"
               | "commit"
               | "restore"
-              | "verify-restore";
+              | "verify-restore"
+              | "teardown";
             status: "pending" | "running" | "succeeded" | "failed" | "skipped";
             startedAt: number | null;
             endedAt: number | null;
@@ -639,6 +857,32 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           override?: { reason: string; checks: Array<string> } | null;
           jobId: string | null;
           startedAt: number;
+          plan?: {
+            kind: "update" | "rollback" | "rehearsal";
+            fromVersion: string;
+            targetVersion: string;
+            path: Array<string>;
+            checks: Array<{
+              id: string;
+              status: "ok" | "warn" | "fail";
+              message: string;
+              fix: string | null;
+              ignorable: boolean;
+            }>;
+            images: Array<{
+              service: string;
+              from: string | null;
+              to: string | null;
+            }>;
+            composeDiff: string;
+            migratesData: boolean;
+            rollbackFloor: string | null;
+            migrations: Array<{
+              version: string;
+              migratesData: boolean;
+              rollbackFloor: string | null;
+            }>;
+          } | null;
         },
         Name
       >;

@@ -23,7 +23,7 @@ export type PlanCheckId = typeof PLAN_CHECK_IDS[number]
 export type Verdict = { ok: true } | { ok: false, reason: string }
 
 export interface PlanFacts {
-  kind: 'update' | 'rollback'
+  kind: 'update' | 'rollback' | 'rehearsal'
   targetVersion: string
   /** The updater as asked just now: its health (with its host facts when it reports them), or why it did not answer. */
   updater: { ok: true, health: SidecarHealth } | { ok: false, error: string }
@@ -85,13 +85,19 @@ export function checkFreeDisk(facts: PlanFacts): Check {
   const disk = facts.updater.health.host?.disk
   if (!disk) return warn(id, 'the updater does not report its free disk space', 'check df -h on the host: the update pulls images and writes a backup', true)
   const figures = `${formatBytes(disk.freeBytes)} free of ${formatBytes(disk.totalBytes)} in ${disk.path}`
-  if (disk.freeBytes < disk.needBytes) {
-    return fail(id, `${figures}; the new images and the backup need ${formatBytes(disk.needBytes)}`, 'free space (docker image prune, old backups under OWLAT_DIR/backups) or grow the disk; never delete the convex-data volume', true)
+  // A rehearsal also holds a copy of the data until its teardown.
+  const copy = disk.copyBytes ?? 0
+  const rehearsal = facts.kind === 'rehearsal'
+  const need = rehearsal ? disk.needBytes + copy : disk.needBytes
+  const what = rehearsal ? `the new images, the backup and the rehearsal's copy of the data (${formatBytes(copy)})` : 'the new images and the backup'
+  if (disk.freeBytes < need) {
+    return fail(id, `${figures}; ${what} need ${formatBytes(need)}`, 'free space (docker image prune, old backups under OWLAT_DIR/backups) or grow the disk; never delete the convex-data volume', true)
   }
-  if (disk.freeBytes - disk.needBytes < disk.totalBytes * FREE_DISK_WARN_FRACTION) {
-    return warn(id, `${figures}; after the update's ${formatBytes(disk.needBytes)} less than ${FREE_DISK_WARN_FRACTION * 100} % would be left`, 'free space soon (docker image prune, old backups)', true)
+  if (disk.freeBytes - need < disk.totalBytes * FREE_DISK_WARN_FRACTION) {
+    return warn(id, `${figures}; after the ${rehearsal ? 'rehearsal' : 'update'}'s ${formatBytes(need)} less than ${FREE_DISK_WARN_FRACTION * 100} % would be left`, 'free space soon (docker image prune, old backups)', true)
   }
-  return ok(id, `${figures}; the update needs about ${formatBytes(disk.needBytes)}`, true)
+  const rehearsalNote = !rehearsal && disk.copyBytes !== undefined ? `; a rehearsal first needs ${formatBytes(need + copy)} (a copy of the data)` : ''
+  return ok(id, `${figures}; the ${rehearsal ? 'rehearsal' : 'update'} needs about ${formatBytes(need)}${rehearsalNote}`, true)
 }
 
 export function checkHostVersions(facts: PlanFacts): Check {

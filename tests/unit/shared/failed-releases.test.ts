@@ -51,6 +51,17 @@ describe('failedReleases', () => {
     expect(failedReleases([success, run('1.4.0-beta.1', 'rolled_back')])).toHaveLength(1)
   })
 
+  it('ignores rehearsals: they ran the release on a copy, not here', () => {
+    const rehearsed = run('1.4.0-beta.1', 'failed', [['verify', 'failed'], ['teardown', 'succeeded']], { kind: 'rehearsal' })
+    expect(failedReleases([rehearsed])).toEqual([])
+    expect(checkTarget({ kind: 'update', targetVersion: '1.4.0-beta.1', ...beta, runs: [rehearsed] }).ok).toBe(true)
+    // A rehearsal of a release that failed here is allowed: it is how an admin finds out whether it would hold now.
+    const rolledBack = run('1.4.0-beta.1', 'rolled_back', [['verify', 'failed'], ['restore', 'succeeded']])
+    expect(checkTarget({ kind: 'update', targetVersion: '1.4.0-beta.1', ...beta, runs: [rolledBack] }).ok).toBe(false)
+    expect(checkTarget({ kind: 'rehearsal', targetVersion: '1.4.0-beta.1', ...beta, runs: [rolledBack] }).ok).toBe(true)
+    expect(checkTarget({ kind: 'rehearsal', targetVersion: '1.3.0', ...beta, runs: [] })).toMatchObject({ ok: false, reason: '1.3.0 is not newer than the running version 1.3.0' })
+  })
+
   it('reads the updater\'s jobs the same way (the CLI and the updater\'s admission)', () => {
     const jobs = [{ id: 'j1', fromVersion: '1.3.0', toVersion: '1.4.0-beta.1', status: 'rolled_back' as const, createdAt: 1, startedAt: 2, endedAt: 3, reason: 'verify failed', steps: [] }]
     expect(failedReleases(runRecordsOfJobs(jobs))).toEqual([{ version: '1.4.0-beta.1', runId: 'j1', status: 'rolled_back', endedAt: 3, reason: 'verify failed' }])
