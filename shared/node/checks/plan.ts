@@ -141,7 +141,7 @@ export function checkVerification(facts: PlanFacts): Check {
 export function checkNoActiveRun(facts: PlanFacts): Check {
   const id = 'no-active-run'
   if (facts.active) return fail(id, `${facts.active.kind} ${facts.active.id} to ${facts.active.toVersion} is still in progress`, 'wait for it to end (its page, or owlat status)', true)
-  return ok(id, 'no update or rollback is in progress', true)
+  return ok(id, 'no update, rollback or rehearsal is in progress', true)
 }
 
 /** Every plan check, in `PLAN_CHECK_IDS` order. */
