@@ -108,6 +108,9 @@ export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {
 
   try {
     await driver.start()
+    // Before the resume: rehearsals the journal still calls active are torn down by the runner, with a record.
+    const active = journal.activeJobs().filter(job => job.kind === 'rehearsal').map(job => job.id)
+    for (const line of await driver.rehearsal.sweep(active)) log(`rehearsal leftovers: ${line}`)
     runner.resumeInterrupted()
     backups.startSchedule()
     await listen(server, config.updaterHost, config.updaterPort)

@@ -39,12 +39,15 @@ export async function backupVolumes(docker: Docker, opts: BackupOptions): Promis
   return manifest
 }
 
-/** Puts the volumes of a backup back, every one or those `include` picks (the stack using them must be stopped). */
-export async function restoreBackup(docker: Docker, dir: string, image: string, include: (volume: string) => boolean = () => true): Promise<BackupManifest> {
+/**
+ * Puts the volumes of a backup back, every one or those `include` picks (the stack using them
+ * must be stopped); `into` names the volume each goes into (itself, or a rehearsal's copy).
+ */
+export async function restoreBackup(docker: Docker, dir: string, image: string, include: (volume: string) => boolean = () => true, into: (volume: string) => string = v => v): Promise<BackupManifest> {
   const manifest = readBackup(dir)
   if (!manifest) throw new Error(`${dir} is not a complete backup (no ${MANIFEST_FILE})`)
   for (const entry of manifest.volumes.filter(v => include(v.volume))) {
-    await restoreVolume(docker, { image, volume: entry.volume, archive: join(dir, entry.file) })
+    await restoreVolume(docker, { image, volume: into(entry.volume), from: entry.volume, archive: join(dir, entry.file) })
   }
   return manifest
 }

@@ -84,6 +84,8 @@ export interface ComposeCliOptions {
    * (or end) a compose process its predecessor left running before it runs its own.
    */
   pidFile: string
+  /** Where the override file is looked for (default `projectDir`): a rehearsal keeps its own, rewritten. */
+  overrideDir?: string
 }
 
 export class ComposeCli {
@@ -95,8 +97,8 @@ export class ComposeCli {
 
   /** Global arguments every invocation shares. */
   baseArgs(file: string, profiles: string[] = [], { override = true }: { override?: boolean } = {}): string[] {
-    const { project, projectDir } = this.opts
-    const files = override ? fileArgs(file, projectDir) : ['-f', file]
+    const { project, projectDir, overrideDir } = this.opts
+    const files = override ? fileArgs(file, overrideDir ?? projectDir) : ['-f', file]
     return ['-p', project, '--project-directory', projectDir, ...files, ...profiles.flatMap(p => ['--profile', p])]
   }
 

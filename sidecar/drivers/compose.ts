@@ -32,6 +32,7 @@ import { parseCompose, readCompose, versionFromImage } from '../compose-file'
 import { listArchives, verifyArchive } from '../../shared/node/backups'
 import type { BackupReason } from '../../shared/schemas/backup'
 import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
+import { ComposeRehearsal, type StackCheck, type StackTarget } from './compose-rehearsal'
 import { applyArchive, createArchive, inspectArchive } from './compose-archive'
 import { ComposeCli, detectCompose, overrideFile } from './compose-cli'
 import { renderComposeConfig } from './compose-config'
@@ -43,6 +44,8 @@ import { keepServiceOutput } from './service-output'
 import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
 import type { Driver, DriverArchives, StepContext, WatchSample } from './types'
 import { formatSeconds, probeWeb } from './web-probe'
+import { signRequest } from '../../shared/request-signing'
+import { versionInfoSchema } from '../../shared/schemas/api'
 
 const settingsSchema = z.object({
   OWLAT_COMPOSE_CMD: z.string().optional(),
@@ -91,9 +94,6 @@ export interface ComposeDriverOptions {
   docker?: Docker
 }
 
-/** One round of checks over the stack: ok, worth waiting for, or a failure no wait will fix. */
-type StackCheck = { ok: true } | { ok: false, fatal: boolean, detail: string }
-
 export class ComposeDriver implements Driver {
   readonly name = 'compose' as const
   readonly capabilities = { backups: { supported: true, reason: null }, dataRestore: true, selfUpdate: true }
@@ -107,6 +107,7 @@ export class ComposeDriver implements Driver {
   private logs: ServiceLogs | null = null
   /** When this updater last ran `up` on the stack: the output `verify` keeps is what came after. */
   private upAt: number | null = null
+  readonly rehearsal: ComposeRehearsal
 
   constructor(private readonly config: OwlatConfig, private readonly opts: ComposeDriverOptions) {
     this.env = opts.env ?? process.env
@@ -115,6 +116,32 @@ export class ComposeDriver implements Driver {
     this.projectDir = config.owlatDir
     this.docker = opts.docker ?? connectEngine()
     this.project = projectName(this.currentModel(), config.owlatDir)
+    this.rehearsal = new ComposeRehearsal({
+      docker: this.docker,
+      config,
+      project: this.project,
+      updaterService: this.settings.OWLAT_UPDATER_SERVICE,
+      composeCommand: async () => (await this.cli()).command,
+      helperImage: () => this.helperImage(),
+      updaterVolumes: () => this.updaterVolumes(),
+      updateNeedBytes: async () => Math.max(await this.updateNeedBytes(), this.settings.OWLAT_MIN_FREE_DISK_MB * 1024 * 1024),
+      checkTarget: ctx => this.checkTarget(ctx),
+      deploySteps: model => this.deploySteps(model),
+      waitForStack: (target, model, services, version, timeoutMs, signal) => this.waitForStack(target, model, services, version, timeoutMs, signal),
+      checkStack: (target, model, services, version, signal) => this.checkStack(target, model, services, version, signal),
+      keepFailingOutput: (ctx, target, model, services, version, detail) => this.keepFailingOutput(ctx, target, model, services, version, detail),
+      verifyTimeout: (ctx, services, texts) => this.verifyTimeout(ctx, services, texts),
+    })
+  }
+
+  /** What production's checks look at. */
+  private get production(): StackTarget {
+    return { project: this.project, logs: this.logs, upAt: this.upAt, webInside: false }
+  }
+
+  private async updateNeedBytes(): Promise<number> {
+    const engine = await engineInfo(this.docker).then(() => true, () => false)
+    return updateNeedBytes(engine ? this.docker : null, this.project, this.config.owlatDir).catch(() => 0)
   }
 
   async start(): Promise<void> {
@@ -149,8 +176,10 @@ export class ComposeDriver implements Driver {
   async hostFacts(): Promise<Omit<HostFacts, 'updater'>> {
     const engine = await engineInfo(this.docker).then(e => e.version, () => null)
     const compose = await this.cli().then(cli => cli.command.version, () => null)
-    const need = await updateNeedBytes(engine ? this.docker : null, this.project, this.config.owlatDir).catch(() => 0)
-    return { engine, compose, disk: await diskFacts(this.config.owlatDir, need, this.settings.OWLAT_MIN_FREE_DISK_MB) }
+    const need = await this.updateNeedBytes()
+    const disk = await diskFacts(this.config.owlatDir, need, this.settings.OWLAT_MIN_FREE_DISK_MB)
+    const copyBytes = engine ? await this.rehearsal.copyBytes().catch(() => undefined) : undefined
+    return { engine, compose, disk: disk && copyBytes !== undefined ? { ...disk, copyBytes } : disk }
   }
 
   serviceLogs(service: string, tail: number): ServiceLogEntry[] {
@@ -226,6 +255,20 @@ export class ComposeDriver implements Driver {
 
   async preflight(ctx: StepContext): Promise<void> {
     if (ctx.kind === 'restore') return this.restorePreflight(ctx)
+    await this.checkTarget(ctx)
+    if (ctx.force) {
+      ctx.log('force: skipping the health check of the running stack')
+      return
+    }
+    const model = this.currentModel()
+    const services = this.managedServices(model)
+    const result = await this.waitForStack(this.production, model, services, null, PREFLIGHT_WAIT_MS, ctx.signal)
+    if (!result.ok) throw new Error(`the running stack is not healthy, use force to update anyway: ${result.detail}`)
+    ctx.log(`the stack is healthy (${services.join(', ')})`)
+  }
+
+  /** The preflight's look at the host and the target, which changes nothing (a rehearsal's preflight too). */
+  private async checkTarget(ctx: StepContext): Promise<void> {
     const engine = await engineInfo(this.docker)
     ctx.log(`engine ${engine.version} (API ${engine.apiVersion}) answers`)
     const free = await freeBytes(this.config.owlatDir)
@@ -252,16 +295,6 @@ export class ComposeDriver implements Driver {
     await this.checkUpdaterKept(targetModel)
     await this.composeConfigCheck(ctx, policyOptions)
     await this.stackChecks(ctx)
-
-    if (ctx.force) {
-      ctx.log('force: skipping the health check of the running stack')
-      return
-    }
-    const model = this.currentModel()
-    const services = this.managedServices(model)
-    const result = await this.waitForStack(model, services, null, PREFLIGHT_WAIT_MS, ctx.signal)
-    if (!result.ok) throw new Error(`the running stack is not healthy, use force to update anyway: ${result.detail}`)
-    ctx.log(`the stack is healthy (${services.join(', ')})`)
   }
 
   async backup(ctx: StepContext): Promise<void> {
@@ -308,6 +341,7 @@ export class ComposeDriver implements Driver {
 
   async pull(ctx: StepContext): Promise<void> {
     if (ctx.kind === 'restore') return ctx.skip('a restore pulls nothing first: recreate pulls any image of the archive that is missing')
+    if (ctx.kind === 'rehearsal') return this.rehearsal.pull(ctx)
     const cli = await this.cli()
     const model = this.runModel(ctx.compose)
     const profiles = [...new Set(this.deploySteps(model).steps.flatMap(step => step.profiles))]
@@ -394,9 +428,9 @@ export class ComposeDriver implements Driver {
     const services = this.managedServices(model)
     const timeout = await this.verifyTimeout(ctx, services)
     ctx.log(`waiting up to ${formatSeconds(timeout)} for ${services.join(', ')} to run healthy at their pinned images, and web to answer ${version} (${this.settings.OWLAT_WEB_VERSION_CHECK})`)
-    const result = await this.waitForStack(model, services, version, timeout, ctx.signal)
+    const result = await this.waitForStack(this.production, model, services, version, timeout, ctx.signal)
     if (!result.ok) {
-      this.keepFailingOutput(ctx, model, services, version, result.detail)
+      this.keepFailingOutput(ctx, this.production, model, services, version, result.detail)
       throw new Error(result.fatal ? result.detail : `the stack did not become healthy within ${formatSeconds(timeout)} (last: ${result.detail})`)
     }
     ctx.log(`every service runs healthy at its pinned image; web answers ${version}`)
@@ -405,32 +439,32 @@ export class ComposeDriver implements Driver {
   async sample(ctx: StepContext, version: string): Promise<WatchSample> {
     const model = this.currentModel()
     const services = this.managedServices(model)
-    const result = await this.checkStack(model, services, version, ctx.signal)
+    const result = await this.checkStack(this.production, model, services, version, ctx.signal)
     if (result.ok) return { ok: true, detail: `${services.join(', ')} run healthy at their pinned images; web answers ${version}` }
-    this.keepFailingOutput(ctx, model, services, version, result.detail)
+    this.keepFailingOutput(ctx, this.production, model, services, version, result.detail)
     return { ok: false, detail: result.detail }
   }
 
   /** The service a failed check stopped at ("web: …"), else the web: its own words say why. */
-  private keepFailingOutput(ctx: StepContext, model: ComposeModel, services: string[], version: string, detail: string): void {
+  private keepFailingOutput(ctx: StepContext, target: StackTarget, model: ComposeModel, services: string[], version: string, detail: string): void {
     const named = /^([\w.-]+):/.exec(detail)?.[1]
     const service = named && services.includes(named) ? named : this.settings.OWLAT_WEB_SERVICE
     const serviceVersion = service === this.settings.OWLAT_WEB_SERVICE ? version : tagVersion(model.services.get(service)?.image ?? '')
-    keepServiceOutput(ctx, service, serviceVersion, this.logs?.tail(service, 1000) ?? [], this.upAt)
+    keepServiceOutput(ctx, service, serviceVersion, target.logs?.tail(service, 1000) ?? [], target.upAt)
   }
 
   /**
    * OWLAT_VERIFY_TIMEOUT_MS, extended to the longest healthcheck `start_period` among the
    * services `up` recreated: inside it a service is still allowed to be starting (ClamAV's is 120 s).
    */
-  private async verifyTimeout(ctx: StepContext, services: string[]): Promise<number> {
+  private async verifyTimeout(ctx: StepContext, services: string[], texts?: string[]): Promise<number> {
     const configured = this.config.verifyTimeoutMs
     // Read from the files (cheap, no compose process); the override's healthcheck wins, as compose merges it.
     const env = { ...this.dotenv(), ...this.env }
     const periods = new Map<string, number>()
     try {
       const override = overrideFile(this.config.owlatDir)
-      for (const text of [readFileSync(this.paths.current, 'utf8'), ...(override ? [readFileSync(override, 'utf8')] : [])]) {
+      for (const text of texts ?? [readFileSync(this.paths.current, 'utf8'), ...(override ? [readFileSync(override, 'utf8')] : [])]) {
         for (const service of parseStackModel(text, env).services) if (service.startPeriodMs > 0) periods.set(service.name, service.startPeriodMs)
       }
     }
@@ -649,19 +683,19 @@ export class ComposeDriver implements Driver {
     throw new Error(`no image for the backup container: set OWLAT_HELPER_IMAGE (no ${this.settings.OWLAT_UPDATER_SERVICE} service runs in project ${this.project})`)
   }
 
-  private async waitForStack(model: ComposeModel, services: string[], version: string | null, timeoutMs: number, signal: AbortSignal): Promise<{ ok: true } | { ok: false, fatal: boolean, detail: string }> {
+  private async waitForStack(target: StackTarget, model: ComposeModel, services: string[], version: string | null, timeoutMs: number, signal: AbortSignal): Promise<StackCheck> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       signal.throwIfAborted()
-      const result = await this.checkStack(model, services, version, signal)
+      const result = await this.checkStack(target, model, services, version, signal)
       if (result.ok || result.fatal || Date.now() + POLL_MS > deadline) return result
       await sleep(POLL_MS, undefined, { signal })
     }
   }
 
   /** Every service running, healthy (when it has a healthcheck), at its pinned image; the web at `version`. */
-  private async checkStack(model: ComposeModel, services: string[], version: string | null, signal: AbortSignal): Promise<StackCheck> {
-    const containers = await projectContainers(this.docker, this.project)
+  private async checkStack(target: StackTarget, model: ComposeModel, services: string[], version: string | null, signal: AbortSignal): Promise<StackCheck> {
+    const containers = await projectContainers(this.docker, target.project)
     let web: ServiceContainer | null = null
     for (const service of services) {
       const pinned = model.services.get(service)?.image ?? null
@@ -679,10 +713,11 @@ export class ComposeDriver implements Driver {
     }
     if (version === null) return { ok: true }
     if (!web) return { ok: false, fatal: true, detail: `the stack has no ${this.settings.OWLAT_WEB_SERVICE} service to ask for its version` }
-    return this.checkWebVersion(web, version, signal)
+    return this.checkWebVersion(web, version, signal, target.webInside)
   }
 
-  private async checkWebVersion(web: ServiceContainer, version: string, signal: AbortSignal): Promise<StackCheck> {
+  private async checkWebVersion(web: ServiceContainer, version: string, signal: AbortSignal, inside: boolean): Promise<StackCheck> {
+    if (this.settings.OWLAT_WEB_VERSION_CHECK === 'http' && inside) return this.probeWebInside(web, version)
     if (this.settings.OWLAT_WEB_VERSION_CHECK === 'http') {
       const result = await probeWeb({ baseUrl: this.settings.OWLAT_WEB_URL, secret: this.config.instanceSecret() }, version, signal)
       return result.ok ? result : { ok: false, fatal: false, detail: `web: ${result.detail}` }
@@ -692,7 +727,48 @@ export class ComposeDriver implements Driver {
     const answered = out.stdout.trim()
     return answered === version ? { ok: true } : { ok: false, fatal: false, detail: `web: /version says ${answered}, expected ${version}` }
   }
+
+  private async probeWebInside(web: ServiceContainer, version: string): Promise<StackCheck> {
+    const url = new URL(this.settings.OWLAT_WEB_URL)
+    const headers = signRequest({ secret: this.config.instanceSecret(), method: 'GET', path: '/api/system/version', nonce: false })
+    const env = { OWLAT_PROBE_URL: `http://127.0.0.1:${url.port || 80}`, OWLAT_PROBE_HEADERS: JSON.stringify(headers) }
+    const out = await execIn(this.docker, web.id, ['node', '-e', INSIDE_PROBE], env).catch((err: Error) => ({ exitCode: -1, stdout: '', stderr: err.message }))
+    const answer = insideAnswerSchema.safeParse((() => {
+      try {
+        return JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '')
+      }
+      catch {
+        return null
+      }
+    })())
+    if (out.exitCode !== 0 || !answer.success) return { ok: false, fatal: false, detail: `web: the probe inside its container (node -e) exited with ${out.exitCode}: ${out.stderr.trim().split('\n').at(-1) ?? ''}` }
+    const { health, status, body, error } = answer.data
+    if (error) return { ok: false, fatal: false, detail: `web: ${error}` }
+    if (health !== 200) return { ok: false, fatal: false, detail: `web: /api/healthz answered ${health}` }
+    if (status !== 200) return { ok: false, fatal: false, detail: `web: /api/system/version answered ${status}` }
+    const info = versionInfoSchema.safeParse((() => {
+      try {
+        return JSON.parse(body ?? '')
+      }
+      catch {
+        return null
+      }
+    })())
+    if (!info.success) return { ok: false, fatal: false, detail: 'web: /api/system/version answered something that is not {version, buildId}' }
+    return info.data.version === version ? { ok: true } : { ok: false, fatal: false, detail: `web: /api/system/version answered ${info.data.version}, expected ${version}` }
+  }
 }
+
+/**
+ * The web's probe (web-probe.ts) run by the web's own Node inside its container, on its loopback:
+ * a rehearsal's web is on a network the updater is not on, and no port of it is published.
+ */
+const INSIDE_PROBE = `const u = process.env.OWLAT_PROBE_URL, h = JSON.parse(process.env.OWLAT_PROBE_HEADERS), t = () => AbortSignal.timeout(2000);
+(async () => { const o = {}; try { const a = await fetch(u + '/api/healthz', { signal: t() }); o.health = a.status;
+if (a.status === 200) { const b = await fetch(u + '/api/system/version', { headers: h, signal: t() }); o.status = b.status; o.body = await b.text() } }
+catch (e) { o.error = String((e.cause && e.cause.code) || e.message) } console.log(JSON.stringify(o)) })()`
+
+const insideAnswerSchema = z.object({ health: z.number().optional(), status: z.number().optional(), body: z.string().optional(), error: z.string().optional() })
 
 function tagVersion(image: string): string | null {
   try {

@@ -141,8 +141,9 @@ export async function projectVolumes(docker: Docker, project: string): Promise<P
 }
 
 /** Output of a command run inside a running container through the Engine API. */
-export async function execIn(docker: Docker, containerId: string, cmd: string[]): Promise<{ exitCode: number, stdout: string, stderr: string }> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true })
+export async function execIn(docker: Docker, containerId: string, cmd: string[], env?: Record<string, string>): Promise<{ exitCode: number, stdout: string, stderr: string }> {
+  const Env = env ? Object.entries(env).map(([k, v]) => `${k}=${v}`) : undefined
+  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Env })
   const stream = await exec.start({ hijack: true, stdin: false })
   const stdout: Buffer[] = []
   const stderr: Buffer[] = []
@@ -240,12 +241,13 @@ export async function runOneShot(docker: Docker, opts: { image: string, cmd: str
  * extracts the archive into it through the engine. Refuses while a running container uses the
  * volume, since files changing under the restore would leave a mix of both states.
  */
-export async function restoreVolume(docker: Docker, opts: { image: string, volume: string, archive: string }): Promise<void> {
+export async function restoreVolume(docker: Docker, opts: { image: string, volume: string, archive: string, /** The volume the archive was taken of, when it goes into another one (a rehearsal's copy). */ from?: string }): Promise<void> {
   const users = await docker.listContainers({ filters: { volume: [opts.volume], status: ['running'] } })
   if (users.length > 0) {
     throw new Error(`volume ${opts.volume} is in use by running ${users.map(u => u.Names[0]?.replace(/^\//, '')).join(', ')}; stop the stack first`)
   }
-  const mount = `/restore/${opts.volume}`
+  // The archive's entries start with the name of the volume it was taken of.
+  const mount = `/restore/${opts.from ?? opts.volume}`
   // find's -delete is missing from some busybox builds; -exec rm is in every find.
   const empty = ['find', mount, '-mindepth', '1', '-maxdepth', '1', '-exec', 'rm', '-rf', '{}', '+']
   await runOneShot(docker, { image: opts.image, cmd: empty, binds: [`${opts.volume}:${mount}`], purpose: 'restore' })

@@ -13,6 +13,7 @@ import type { ServiceLogEntry } from '../../shared/service-output'
 import { readCompose, type ComposeWeb } from '../compose-file'
 import { keepServiceOutput } from './service-output'
 import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
+import { LocalRehearsal } from './local-rehearsal'
 import type { Driver, StepContext, WatchSample } from './types'
 import { formatSeconds, probeWeb, waitForWeb, webHealth, type WebTarget } from './web-probe'
 import { WEB_HOST, WebProcess } from './web-process'
@@ -65,6 +66,7 @@ export class LocalDriver implements Driver {
   }
 
   readonly projectDir: string
+  readonly rehearsal: LocalRehearsal
   private readonly paths: ReturnType<typeof stackPaths>
   private readonly web: WebProcess
   private readonly target: WebTarget
@@ -81,6 +83,7 @@ export class LocalDriver implements Driver {
       log: opts.log,
     })
     this.target = { baseUrl: `http://${WEB_HOST}:${config.port}`, secret: config.instanceSecret() }
+    this.rehearsal = new LocalRehearsal(config, { webEntry: opts.webEntry, log: opts.log, webEnv: compose => this.webEnv(compose) })
   }
 
   async start(): Promise<void> {
@@ -112,7 +115,9 @@ export class LocalDriver implements Driver {
 
   /** No engine, no compose: the web's build is already on disk, so only the configured minimum counts. */
   async hostFacts(): Promise<Omit<HostFacts, 'updater'>> {
-    return { engine: null, compose: null, disk: await diskFacts(this.config.dataDir, 0, minFreeDiskMbSchema.parse(process.env.OWLAT_MIN_FREE_DISK_MB)) }
+    const disk = await diskFacts(this.config.dataDir, 0, minFreeDiskMbSchema.parse(process.env.OWLAT_MIN_FREE_DISK_MB))
+    const copyBytes = await this.rehearsal.copyBytes().catch(() => undefined)
+    return { engine: null, compose: null, disk: disk && copyBytes !== undefined ? { ...disk, copyBytes } : disk }
   }
 
   async checks(): Promise<Check[]> {

@@ -10,6 +10,7 @@ import Docker from 'dockerode'
 import { execa } from 'execa'
 import { stringify } from 'yaml'
 import { loadConfig } from '../../shared/config'
+import { REHEARSAL_OF_LABEL } from '../../sidecar/drivers/compose-rehearsal'
 import { projectContainers, type ServiceContainer } from '../../sidecar/drivers/docker-engine'
 import { makeDataDir, writeCustomRelease } from '../sidecar/helpers'
 import { freePort } from '../setup/ports'
@@ -117,9 +118,14 @@ export function stackConfig(stack: TestStack) {
   return loadConfig(stack.env)
 }
 
-/** Removes the project's containers, volumes and networks (`down -v`, deploy profile included). */
+/** Removes the project's containers, volumes and networks (`down -v`, deploy profile included), and what its rehearsals left. */
 export async function downStack(stack: TestStack): Promise<void> {
   await execa('docker-compose', ['-p', stack.project, '--project-directory', stack.dir, '-f', join(stack.dir, 'docker-compose.yml'), '--profile', 'deploy', 'down', '-v', '--remove-orphans', '-t', '1'], { reject: false })
+  const docker = new Docker()
+  const filters = { label: [`${REHEARSAL_OF_LABEL}=${stack.project}`] }
+  for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {})
+  for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => {})
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {})
 }
 
 export async function containersByService(docker: Docker, project: string): Promise<Record<string, ServiceContainer>> {

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import type Docker from 'dockerode'
 import { beforeAll, describe, expect } from 'vitest'
 import { execIn } from '../../sidecar/drivers/docker-engine'
+import { REHEARSAL_LABEL } from '../../sidecar/drivers/compose-rehearsal'
 import { startSidecar } from '../../sidecar/index'
 import { buildVersion } from '../docker/images'
 import {
@@ -43,6 +44,18 @@ function stackOf(s: TestStack, opts: StackOptions, client: SidecarClient, stopSi
     running: async () => (await exec(s, 'web', ['cat', '/version'])).trim(),
     compose: () => readFileSync(join(s.dir, 'docker-compose.yml'), 'utf8'),
     sideFiles: () => ({ next: existsSync(join(s.dir, 'docker-compose.next.yml')), prev: existsSync(join(s.dir, 'docker-compose.prev.yml')) }),
+    identity: async () => Object.entries(await containersByService(docker, s.project)).map(([service, c]) => `${service}=${c.id}`).join(' '),
+    // Everything labelled for the rehearsal, and its folder.
+    rehearsalLeft: async (job) => {
+      const filters = { label: [`${REHEARSAL_LABEL}=${job.id}`] }
+      const left = [
+        ...(await docker.listContainers({ all: true, filters })).map(c => `container ${c.Names[0]}`),
+        ...((await docker.listVolumes({ filters })).Volumes ?? []).map(v => `volume ${v.Name}`),
+        ...(await docker.listNetworks({ filters })).map(n => `network ${n.Name}`),
+      ]
+      if (existsSync(join(s.dir, 'rehearsals', job.id))) left.push(join(s.dir, 'rehearsals', job.id))
+      return left
+    },
     disturb: async () => {
       const web = (await containersByService(docker, s.project)).web!
       await docker.getContainer(web.id).stop({ t: 1 })
@@ -79,6 +92,7 @@ describe.skipIf(SKIP_DOCKER)('compose', () => {
     fadingWatchMs: 30_000,
     slow: GOOD,
     jobTimeoutMs: 120_000,
+    stackOutlivesUpdater: true,
 
     async start(env = {}) {
       const s = makeStack(INSTALLED)

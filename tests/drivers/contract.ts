@@ -10,6 +10,7 @@ import { sidecarHealthSchema } from '../../shared/schemas/job'
 import type { DriverName } from '../../shared/schemas/common'
 import type { DriverCapabilities } from '../../sidecar/drivers/types'
 import { stepOutput } from '../../shared/run-outcome'
+import { REHEARSAL_PASSED } from '../../sidecar/runner'
 import { outputHeader } from '../../shared/service-output'
 import { eventually, runSidecarProcess, type SidecarClient, type SidecarProcess } from '../sidecar/helpers'
 
@@ -26,6 +27,10 @@ export interface HarnessStack {
   sideFiles: () => { next: boolean, prev: boolean }
   /** Makes the running web stop answering; the returned function makes it answer again. */
   disturb: () => Promise<() => Promise<void>>
+  /** What runs, by identity (the web's pid, the containers' ids): a rehearsal must leave it as it was. */
+  identity: () => Promise<string>
+  /** What is left of rehearsal `job` (its copy, its processes or containers): nothing, once it ended. */
+  rehearsalLeft: (job: Job) => Promise<string[]>
   /** The stack's data, for drivers whose capabilities include backups. */
   data?: { write: (text: string) => Promise<void>, read: () => Promise<string> }
   /** Stops the sidecar and removes the stack. */
@@ -76,9 +81,13 @@ export interface DriverHarness {
    * what it returns runs once the restarted sidecar has stopped cleanly.
    */
   afterKill?: (stack: ProcessStack) => Promise<() => Promise<void>>
+  /** Whether what runs outlives the updater (compose), so its identity is the same after a restart (the local driver restarts its web). */
+  stackOutlivesUpdater?: boolean
 }
 
 const step = (job: Job, name: string) => job.steps.find(s => s.name === name)!
+/** From the job's creation to its last step's end. */
+const wallSeconds = (job: Job) => ((Math.max(...job.steps.map(st => st.endedAt ?? 0)) - job.createdAt) / 1000).toFixed(1)
 
 export function describeDriverContract(harness: DriverHarness): void {
   describe(`driver contract: ${harness.name}`, () => {
@@ -238,6 +247,94 @@ export function describeDriverContract(harness: DriverHarness): void {
         await restarted.stop()
         expect(await restarted.exited).toEqual({ code: 0, signal: null })
         await afterStop?.()
+      }
+      finally {
+        await first.stop()
+        await restarted?.stop()
+      }
+    })
+
+    it('rehearses a release on a copy of the data: it passes, is torn down, and production is untouched', { timeout: timeout * 2 }, async () => {
+      const s = await open()
+      await s.data?.write('written-before-the-rehearsal')
+      const compose = s.compose()
+      const identity = await s.identity()
+
+      const job = await submit(s, harness.good, { kind: 'rehearsal' })
+
+      expect(job.status, JSON.stringify(job.steps.filter(st => st.error))).toBe('succeeded')
+      expect(job).toMatchObject({ kind: 'rehearsal', fromVersion: harness.installed, toVersion: harness.good, reason: REHEARSAL_PASSED })
+      for (const st of job.steps) {
+        expect([st.name, st.status]).toEqual([st.name, expect.stringMatching(/^(succeeded|skipped)$/)])
+        expect(st.log.length, `${st.name} says what it did`).toBeGreaterThan(0)
+      }
+      expect(step(job, 'verify').status).toBe('succeeded')
+      expect(step(job, 'teardown').status).toBe('succeeded')
+      expect(await s.rehearsalLeft(job)).toEqual([])
+      expect(await s.running()).toBe(harness.installed)
+      expect(await healthVersion(s)).toBe(harness.installed)
+      expect(await s.identity()).toBe(identity)
+      expect(s.compose()).toBe(compose)
+      expect(s.sideFiles()).toEqual({ next: false, prev: false })
+      if (s.data) expect(await s.data.read()).toBe('written-before-the-rehearsal')
+
+      // The same release for real, for the record of what a rehearsal costs next to the update.
+      const update = await submit(s, harness.good)
+      expect(update.status).toBe('succeeded')
+      console.log(`[durations] ${harness.name}: rehearsal of ${harness.good} ${wallSeconds(job)} s, update to ${harness.good} ${wallSeconds(update)} s`)
+    })
+
+    it('a rehearsal of a release that never becomes healthy fails with the reason, is torn down, and changes nothing', { timeout }, async () => {
+      const s = await open()
+      await s.data?.write('written-before-the-rehearsal')
+      const compose = s.compose()
+      const identity = await s.identity()
+
+      const job = await submit(s, harness.broken, { kind: 'rehearsal' })
+
+      expect(job.status).toBe('failed')
+      expect(job.reason).toMatch(/^verify failed: .*; the rehearsal was torn down; the production stack was not touched$/)
+      expect(Object.fromEntries(job.steps.map(st => [st.name, st.status]))).toMatchObject({ recreate: 'succeeded', verify: 'failed', watch: 'pending', teardown: 'succeeded' })
+      expect(await s.rehearsalLeft(job)).toEqual([])
+      expect(await s.running()).toBe(harness.installed)
+      expect(await healthVersion(s)).toBe(harness.installed)
+      expect(await s.identity()).toBe(identity)
+      expect(s.compose()).toBe(compose)
+      expect(s.sideFiles()).toEqual({ next: false, prev: false })
+      if (s.data) expect(await s.data.read()).toBe('written-before-the-rehearsal')
+    })
+
+    it('tears down a rehearsal whose updater was SIGKILLed during the watch, once it runs again, and fails it', { timeout: Math.max(timeout, 300_000) }, async () => {
+      const s = await harness.startForProcess()
+      stack = s
+      // A watch long enough to kill the updater inside it.
+      const env = { ...s.env, OWLAT_WATCH_MS: '600000' }
+      const first = runSidecarProcess(env)
+      let restarted: SidecarProcess | null = null
+      try {
+        await eventually(async () => (await s.client.request('GET', '/v1/health')).status === 200, 'the first updater up', 120_000)
+        const compose = s.compose()
+        const identity = await s.identity()
+        const { jobId } = await s.client.createJob(s.request(harness.good, { kind: 'rehearsal' }))
+        const watching = await s.client.waitForJob(jobId, j => step(j, 'watch').status === 'running', harness.jobTimeoutMs)
+        first.child.kill('SIGKILL')
+        expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' })
+        // The dead updater's rehearsal is still there (what the restart must clean).
+        expect((await s.rehearsalLeft(watching)).length).toBeGreaterThan(0)
+
+        restarted = runSidecarProcess(env)
+        await eventually(async () => (await s.client.request('GET', '/v1/health')).status === 200, 'the second updater up', 180_000)
+        const job = await s.client.waitForJob(jobId, undefined, harness.jobTimeoutMs * 2)
+
+        expect(job.status).toBe('failed')
+        expect(job.reason).toBe('interrupted by an updater restart during watch; the rehearsal was torn down; the production stack was not touched (after an updater restart)')
+        expect(step(job, 'teardown')).toMatchObject({ status: 'succeeded', log: expect.arrayContaining(['resumed after an updater restart']) })
+        expect(await s.rehearsalLeft(job)).toEqual([])
+        expect(await s.running()).toBe(harness.installed)
+        if (harness.stackOutlivesUpdater) expect(await s.identity()).toBe(identity)
+        expect(s.compose()).toBe(compose)
+        await restarted.stop()
+        expect(await restarted.exited).toEqual({ code: 0, signal: null })
       }
       finally {
         await first.stop()

@@ -28,6 +28,16 @@ function stackOf(dataDir: string, client: SidecarClient, close: () => Promise<vo
     running: () => webVersion(instanceSecret(dataDir)),
     compose: () => readFileSync(paths.current, 'utf8'),
     sideFiles: () => ({ next: existsSync(paths.next), prev: existsSync(paths.prev) }),
+    identity: async () => String(webPid()),
+    // The copy's folder, and the web the rehearsal started (its pid is in the recreate step's log).
+    rehearsalLeft: async (job) => {
+      const left: string[] = []
+      const copy = join(dataDir, 'rehearsals', job.id)
+      if (existsSync(copy)) left.push(copy)
+      const pid = Number(/\(pid (\d+)\)/.exec(job.steps.find(st => st.name === 'recreate')?.log.join('\n') ?? '')?.[1] ?? 0)
+      if (pid > 0 && isAlive(pid)) left.push(`web pid ${pid}`)
+      return left
+    },
     // A stopped process keeps its port and pid but answers nothing: the supervisor sees it alive.
     disturb: async () => {
       const pid = webPid()
