@@ -4,19 +4,22 @@
  * a pipe (cli/style.ts); times are local, with their zone.
  */
 import { hopFrom, hopOf, hopTo, isMultiHop, restoredVersion, runPath } from '../shared/hops'
+import { DOWNTIME_STEPS, rehearsalFigures } from '../shared/rehearsal'
 import { RUN_STATUS_TEXT, type RunStatus } from '../shared/run-state'
-import { runOutcome } from '../shared/run-outcome'
+import { runOutcome, stepOutput } from '../shared/run-outcome'
 import { parseOutputLine } from '../shared/service-output'
-import { STEP_LABELS, type StepName, type StepStatus } from '../shared/steps'
+import { stepLabel as sharedStepLabel, STEP_LABELS, type StepName, type StepStatus } from '../shared/steps'
 import type { Job } from '../shared/schemas/job'
+import type { ReleaseManifest } from '../shared/schemas/release'
 import { bold, dim, green, red, yellow } from './style'
 
 export type Print = (line: string) => void
 
 export const printLine: Print = line => process.stdout.write(`${line}\n`)
 
-export function stepLabel(name: string): string {
-  return STEP_LABELS[name as StepName] ?? name
+/** A step's label in a job of `kind` (a rehearsal's steps work on the copy); an unknown step keeps its name. */
+export function stepLabel(name: string, kind?: string): string {
+  return name in STEP_LABELS ? sharedStepLabel(name as StepName, kind) : name
 }
 
 export function formatDuration(ms: number): string {
@@ -45,8 +48,15 @@ export function statusText(status: RunStatus): string {
   return text
 }
 
-/** `update 1.2.2 → 1.3.1`, with its stops when it has some: `update 1.2.2 → 1.3.0 → 1.3.1`. */
-export function describeJob(job: Job): string {
+/**
+ * `update 1.2.2 → 1.3.1`, with its stops when it has some: `update 1.2.2 → 1.3.0 → 1.3.1`. A
+ * rehearsal installs nothing: `rehearsal of 1.3.1`, `rehearsal of 1.3.1 via 1.3.0`.
+ */
+export function describeJob(job: Pick<Job, 'kind' | 'fromVersion' | 'toVersion' | 'path'>): string {
+  if (job.kind === 'rehearsal') {
+    const stops = runPath(job).slice(0, -1)
+    return `rehearsal of ${job.toVersion}${stops.length > 0 ? ` via ${stops.join(', ')}` : ''}`
+  }
   return `${job.kind} ${[job.fromVersion, ...runPath(job)].join(' → ')}`
 }
 
@@ -78,7 +88,7 @@ export class JobPrinter {
         this.hopsShown.add(hop)
         this.print(bold(`Hop ${hop + 1} of ${runPath(job).length}: ${hopFrom(job, hop)} → ${hopTo(job, hop)}`))
       }
-      const label = stepLabel(step.name)
+      const label = stepLabel(step.name, job.kind)
       const took = step.startedAt !== null && step.endedAt !== null ? dim(` (${formatDuration(step.endedAt - step.startedAt)})`) : ''
       if (step.status === 'running') this.print(`${dim('▸')} ${label}…`)
       else if (step.status === 'succeeded') this.print(`${green('✔')} ${label}${took}`)
@@ -115,6 +125,7 @@ export function outcome(job: Job): string {
  * what was restored, and what to do now. Nothing for a success.
  */
 export function printFailure(job: Job, print: Print = printLine): void {
+  if (job.kind === 'rehearsal') return printRehearsalFailure(job, print)
   const result = runOutcome(job)
   if (!result) return
   print('')
@@ -126,4 +137,86 @@ export function printFailure(job: Job, print: Print = printLine): void {
   }
   if (result.restored) print(`${bold('Restored:')} ${result.restored}.`)
   print(`${bold('What to do now:')} ${result.nextStep}`)
+}
+
+/** What a rehearsal's failing step means for the real update, and what to do about it. */
+const REHEARSAL_NEXT: Partial<Record<StepName, string>> = {
+  preflight: 'fix what the preflight check reports (free disk space for the copy, owlat status for the services), then rehearse again',
+  backup: 'free disk space for the copy of the data or fix the error above, then rehearse again',
+  stage: 'check that the updater can write its data folder, then rehearse again',
+  pull: 'check that this host reaches the image registry (docker compose pull), then rehearse again',
+  teardown: 'remove what the rehearsal left behind by hand (the error above names it); the release itself passed',
+}
+
+/**
+ * Why a rehearsal did not succeed: the cause (the failing step, labelled as a rehearsal's), the
+ * failing web's own last lines, that the production stack was never touched, and what to do now.
+ */
+export function printRehearsalFailure(job: Job, print: Print = printLine): void {
+  if (job.status !== 'failed' && job.status !== 'rolled_back') return
+  const failed = job.steps.find(s => s.status === 'failed' && s.name !== 'teardown') ?? job.steps.find(s => s.status === 'failed') ?? null
+  const multi = isMultiHop(job)
+  const where = failed && multi ? `In hop ${hopOf(failed) + 1} (${hopFrom(job, hopOf(failed))} → ${hopTo(job, hopOf(failed))}): ` : ''
+  const cause = failed ? `${where}${stepLabel(failed.name, job.kind)} failed: ${failed.error ?? 'no error recorded'}` : job.reason ?? 'No reason was recorded.'
+  const output = job.steps.map(stepOutput).find(lines => lines.length > 0) ?? []
+  const teardown = job.steps.filter(s => s.name === 'teardown').at(-1)
+  print('')
+  print(`${bold('Cause:')} ${cause}`)
+  if (output.length) {
+    const first = output[0]!
+    print(bold(`The last lines ${first.service}${first.version ? ` ${first.version}` : ''} wrote on the copy:`))
+    for (const line of output) print(`  ${dim(formatTime(line.at))}  ${line.line}`)
+  }
+  print(`${bold('Nothing was changed:')} the rehearsal ran on a copy of the data; ${job.fromVersion} still runs.`)
+  if (teardown?.status === 'failed') print(`${bold('Left behind:')} the teardown failed (${teardown.error ?? 'no error recorded'}): the rehearsal's copy may still be on the disk.`)
+  const next = failed ? REHEARSAL_NEXT[failed.name] : 'check that the updater runs (owlat doctor), then rehearse again'
+  print(`${bold('What to do now:')} ${next ?? `do not install ${job.toVersion} here yet: it did not hold on a copy of this instance's data. Send its output above to the release's maintainers and wait for a fixed release.`}`)
+}
+
+/** What a release declares about its data, for the rehearsal's report. */
+export function migrationsText(migrations: ReleaseManifest['migrations']): string {
+  if (!migrations.migratesData) return 'declares no migration'
+  return `migrates data: once installed it can roll back to ${migrations.rollbackFloor ?? 'no earlier version'} at the earliest`
+}
+
+/**
+ * A finished rehearsal's report: how long each step took on the copy, the downtime the real
+ * update should expect (`recreate` + `verify` on the copy), the migrations each release of its
+ * path declares (when known: `migrations` by version) and the result.
+ */
+export function printRehearsalReport(job: Job, migrations: ReadonlyMap<string, ReleaseManifest['migrations']> = new Map(), print: Print = printLine): void {
+  const figures = rehearsalFigures({ ...job, startedAt: job.startedAt ?? job.createdAt })
+  const path = runPath(job)
+  const multi = path.length > 1
+  print('')
+  print(bold(`Rehearsal report: ${job.fromVersion} → ${path.join(' → ')} on a copy of the data`))
+  const ran = figures.steps.filter(step => step.status !== 'pending')
+  const width = Math.max(0, ...ran.map(step => step.label.length))
+  let hop = -1
+  for (const step of ran) {
+    if (multi && step.hop !== hop) {
+      hop = step.hop
+      print(`  Hop ${hop + 1} of ${path.length}: ${hopFrom(job, hop)} → ${hopTo(job, hop)}`)
+    }
+    const took = step.status === 'skipped' ? 'skipped' : step.durationMs === null ? (step.status === 'running' ? 'running' : '-') : formatDuration(step.durationMs)
+    const mark = step.status === 'succeeded' ? green('✔') : step.status === 'failed' ? red('✖') : dim('–')
+    print(`${multi ? '    ' : '  '}${mark} ${step.label.padEnd(width)}  ${took}`)
+  }
+  if (figures.totalMs !== null) print(`  ${'Total'.padEnd(width + (multi ? 4 : 2))}  ${formatDuration(figures.totalMs)}`)
+  const downtimeSteps = DOWNTIME_STEPS.map(name => stepLabel(name, job.kind).toLowerCase()).join(' + ')
+  print(figures.expectedDowntimeMs !== null
+    ? `${bold('Expected downtime of the real update:')} about ${formatDuration(figures.expectedDowntimeMs)} (${downtimeSteps}${multi ? `, over ${path.length} hops` : ''})`
+    : `${bold('Expected downtime of the real update:')} not measured: the rehearsal did not get through verify`)
+  if (migrations.size > 0) {
+    const lines = path.map(version => `${version} ${migrations.has(version) ? migrationsText(migrations.get(version)!) : 'was not read'}`)
+    if (lines.length === 1) print(`${bold('Migrations:')} ${lines[0]}`)
+    else {
+      print(bold('Migrations:'))
+      for (const line of lines) print(`  ${line}`)
+    }
+  }
+  const result = job.status === 'succeeded'
+    ? `${green('✔ passed')}${job.reason ? `: ${job.reason}` : ''}`
+    : `${statusText(job.status)}${job.reason ? `: ${job.reason}` : ''}`
+  print(`${bold('Result:')} ${result}`)
 }

@@ -4,7 +4,7 @@
  * uses, on what the updater reports and the release as it verifies now.
  */
 import { checkComposePolicy, describePolicyViolations, type ComposePolicyOptions } from '../shared/compose-policy'
-import { NEVER_IGNORED, planChecks, stackPlanChecks, type StackAnswer, type Verdict } from '../shared/node/checks/plan'
+import { NEVER_IGNORED, planChecks, stackPlanChecks, type PlanFacts, type StackAnswer, type Verdict } from '../shared/node/checks/plan'
 import type { Check } from '../shared/node/checks/types'
 import { verifyRelease, type ReleaseArtifacts } from '../shared/release-verify'
 import type { Job, SidecarHealth } from '../shared/schemas/job'
@@ -13,7 +13,8 @@ import { computeUpgradePath, UpgradePathError } from '../shared/upgrade-path'
 import { isReleaseOnChannel, type Channel } from '../shared/version'
 
 export interface CliPlanInput {
-  kind: 'update' | 'rollback'
+  /** A rehearsal's free-disk check counts its copy of the data. */
+  kind: PlanFacts['kind']
   targetVersion: string
   health: { ok: true, health: SidecarHealth } | { ok: false, error: string }
   /** The target's artifacts as the source has them now, or why they cannot be read. */
@@ -58,8 +59,11 @@ export function cliPlanChecks(input: CliPlanInput): CliPlanChecks {
   return { checks: [...checks, ...stack.checks], refusing: new Set(stack.refusing) }
 }
 
-/** The path of an update over the verified releases on the channel, or why there is none; a rollback goes straight to its target. */
-export function cliPath(kind: 'update' | 'rollback', installed: string, target: string, releases: Release[], channel: Channel): { ok: true, path: string[] } | { ok: false, reason: string } {
+/**
+ * The path of an update (or its rehearsal) over the verified releases on the channel, or why
+ * there is none; a rollback goes straight to its target.
+ */
+export function cliPath(kind: PlanFacts['kind'], installed: string, target: string, releases: Release[], channel: Channel): { ok: true, path: string[] } | { ok: false, reason: string } {
   if (kind === 'rollback') return { ok: true, path: [target] }
   try {
     return { ok: true, path: computeUpgradePath(installed, target, releases.filter(r => r.verified && isReleaseOnChannel(r, channel))) }

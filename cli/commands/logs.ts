@@ -11,7 +11,7 @@ import { countArg, validateArgs } from '../args'
 import { commandEnv } from '../context'
 import { CliError, usageError } from '../errors'
 import { followJob, followWithDetach } from '../follow'
-import { describeJob, formatTime, JobPrinter, outcome, printFailure, printLine, requester } from '../job-view'
+import { describeJob, formatTime, JobPrinter, outcome, printFailure, printLine, printRehearsalReport, requester } from '../job-view'
 import { dim } from '../style'
 import { SidecarRejectedError, type SidecarClient } from '../../shared/sidecar-client'
 import type { Job } from '../../shared/schemas/job'
@@ -82,13 +82,17 @@ export const logsCommand = defineCommand({
     const printer = new JobPrinter()
     if (isTerminalStatus(job.status)) {
       printer.snapshot(job)
-      printLine(outcome(job))
-      printFailure(job)
+      ended(job)
       return
     }
     // The event stream replays the whole job from its first event, then goes on live.
-    const finished = await followWithDetach(jobId, signal => followJob(client, jobId, printer, { signal }))
-    printLine(outcome(finished))
-    printFailure(finished)
+    ended(await followWithDetach(jobId, signal => followJob(client, jobId, printer, { signal })))
   },
 })
+
+/** A finished job's outcome and, when it failed, why; a rehearsal's report first. */
+function ended(job: Job): void {
+  if (job.kind === 'rehearsal') printRehearsalReport(job)
+  printLine(outcome(job))
+  printFailure(job)
+}

@@ -50,11 +50,17 @@ export const statusCommand = defineCommand({
     const running = activeJob.steps.find(s => s.status === 'running')
     // The watch window counts down: "watching, 12 s of 60 s".
     const window = running?.name === WATCH_STEP ? ` of ${formatDuration(config.watchMs)}` : ''
-    const doing = running ? ` (${STEP_ACTIVITY[running.name as StepName] ?? stepLabel(running.name)}${running.startedAt ? `, ${formatDuration(Date.now() - running.startedAt)}${window}` : ''})` : ''
+    // A rehearsal's steps work on the copy: "start the new version on the copy", not "restarting services".
+    const activity = running && (activeJob.kind === 'rehearsal' ? lowerFirst(stepLabel(running.name, activeJob.kind)) : STEP_ACTIVITY[running.name as StepName] ?? stepLabel(running.name))
+    const doing = running ? ` (${activity}${running.startedAt ? `, ${formatDuration(Date.now() - running.startedAt)}${window}` : ''})` : ''
     printLine(`Active job         ${activeJob.id}: ${describeJob(activeJob)}, ${RUN_STATUS_TEXT[activeJob.status]}${doing}`)
     printLine(`                   follow it with: owlat logs --job ${activeJob.id}`)
   },
 })
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1)
+}
 
 const historyArgs = {
   json: { type: 'boolean', description: 'Print JSON' },
@@ -62,7 +68,7 @@ const historyArgs = {
 } satisfies ArgsDef
 
 export const historyCommand = defineCommand({
-  meta: { name: 'history', description: 'Past updates and rollbacks, newest first' },
+  meta: { name: 'history', description: 'Past updates, rollbacks, restores and rehearsals, newest first' },
   args: historyArgs,
   async run(ctx) {
     const args = validateArgs(ctx, historyArgs, z.object({
@@ -75,7 +81,7 @@ export const historyCommand = defineCommand({
       return
     }
     if (jobs.length === 0) {
-      printLine('No updates or rollbacks yet.')
+      printLine('No updates, rollbacks or rehearsals yet.')
       return
     }
     for (const job of jobs) {

@@ -37,6 +37,10 @@ describe('owlat argument validation', () => {
     [['compose', 'check', 'a.yml', '--allow-image', 'Not A Prefix'], 'owlat: --allow-image: must be an image prefix such as ghcr.io/owlat/'],
     [['release', 'verify', '/tmp'], 'owlat: VERSION: the version to verify is required'],
     [['doctor', '--fix'], 'owlat: unknown option --fix: see --help'],
+    [['upgrade', '--rehearse', '--try-again'], 'owlat: --rehearse: cannot be combined with --try-again: a rehearsal may try any newer release, also one that failed here'],
+    [['upgrade', '--rehearse', '--version', 'latest'], 'owlat: --version: must be a semantic version such as 1.3.0'],
+    [['upgrade', '--rehearse', '--ignore-checks'], 'owlat: --reason: --ignore-checks needs --reason R: why it is safe to go ahead'],
+    [['rollback', '--rehearse'], 'owlat: only an update can be rehearsed: owlat upgrade --rehearse [--version V]'],
   ])('owlat %j fails with one line', async (args, line) => {
     expectOneLineFailure(await runCli(args, env), 2, line)
   })
@@ -46,6 +50,7 @@ describe('owlat argument validation', () => {
     expect(result.exitCode).toBe(0)
     expect(result.stdout).toMatch(/--version/)
     expect(result.stdout).toMatch(/--yes/)
+    expect(result.stdout).toMatch(/--rehearse/)
   })
 
   it('refuses a bad configuration in one line that names the variable', async () => {
