@@ -70,3 +70,18 @@ export function failedRehearsal<R extends ReportRun>(runs: readonly R[], version
   const latest = latestRehearsal(runs, version)
   return latest && latest.status !== 'succeeded' ? latest : null
 }
+
+/** Whether a run is a rehearsal: it ran on a copy, so it says nothing of what runs here. */
+export function isRehearsal(run: { kind: string }): boolean {
+  return run.kind === 'rehearsal'
+}
+
+/**
+ * A rehearsal in one line, as the banner, the version card, the run page and the dialog say it:
+ * "Rehearsing 1.3.0 on a copy of the data" while it runs, "Rehearsal of 1.3.0 passed" or
+ * "Rehearsal of 1.3.0 failed" once it ended (never "installed" or "rolled back": it does neither).
+ */
+export function rehearsalHeadline(run: { toVersion: string, status: RunStatus }): string {
+  if (!isTerminalStatus(run.status)) return `Rehearsing ${run.toVersion} on a copy of the data`
+  return `Rehearsal of ${run.toVersion} ${run.status === 'succeeded' ? 'passed' : 'failed'}`
+}

@@ -8,7 +8,8 @@
 import { currentHop, hopLabel, hopTo, restoredVersion, stepsOfHop } from './hops'
 import type { RunKind, RunStatus } from './run-state'
 import { parseOutputLine, type ServiceOutputLine } from './service-output'
-import { JOB_STEPS, PROMOTE_INDEX, STEP_LABELS, type StepName } from './steps'
+import { isRehearsal } from './rehearsal'
+import { JOB_STEPS, PROMOTE_INDEX, stepLabel, type StepName } from './steps'
 
 interface StepLike {
   name: StepName
@@ -64,6 +65,26 @@ export function stepOutput(step: { log: string[] }): ServiceOutputLine[] {
   return step.log.map(parseOutputLine).filter((line): line is ServiceOutputLine => line !== null)
 }
 
+/** What to fix when a rehearsal's step before the new version started failed (nothing of the release was judged yet). */
+const FIX_BEFORE_REHEARSAL: Partial<Record<StepName, string>> = {
+  preflight: 'fix what the preflight check reports (free disk space for the copy, owlat status for the services)',
+  backup: 'free disk space for the copy of the data or fix the error above',
+  stage: 'check that the updater can write its data folder',
+  pull: 'check that this host reaches the image registry (docker compose pull)',
+}
+
+/** What to do after a failed rehearsal: production is as it was; the copy may need removing by hand. */
+function rehearsalNextStep(run: RunLike, failed: StepLike | null, teardown: StepLike | undefined): string {
+  const copy = teardown?.status === 'failed'
+    ? 'the rehearsal\'s copy could not be removed (its teardown step says what is left)'
+    : 'the copy of the data was thrown away'
+  const untouched = `Nothing in production was changed and ${copy}.`
+  if (failed?.name === 'teardown') return `${untouched} The release itself passed on the copy: remove what the rehearsal left behind by hand, then update.`
+  const fix = failed ? FIX_BEFORE_REHEARSAL[failed.name] : 'check that the updater runs (owlat doctor)'
+  if (fix) return `${untouched} ${fix.charAt(0).toUpperCase()}${fix.slice(1)}, then rehearse again.`
+  return `${untouched} Do not update to ${run.toVersion} until the cause above is fixed or a fixed release is out, then rehearse it again.`
+}
+
 /** The cause, the output, what was restored and what to do next; null while running or after a success. */
 export function runOutcome(run: RunLike): RunOutcome | null {
   if (run.status !== 'failed' && run.status !== 'rolled_back') return null
@@ -75,8 +96,10 @@ export function runOutcome(run: RunLike): RunOutcome | null {
     ?? steps.find(s => s.status === 'failed')
     ?? null
   const where = hopLabel(run, hop)
-  const cause = failed ? `${where ? `In ${where}: ` : ''}${STEP_LABELS[failed.name]} failed: ${failed.error ?? 'no error recorded'}` : run.reason ?? 'No reason was recorded.'
+  const cause = failed ? `${where ? `In ${where}: ` : ''}${stepLabel(failed.name, run.kind)} failed: ${failed.error ?? 'no error recorded'}` : run.reason ?? 'No reason was recorded.'
   const output = steps.map(stepOutput).find(lines => lines.length > 0) ?? []
+  // A rehearsal ran on a copy: production was never changed, so nothing was restored either.
+  if (isRehearsal(run)) return { failedStep: failed?.name ?? null, cause, output, restored: null, changed: false, nextStep: rehearsalNextStep(run, failed, byName('teardown')) }
   const changed = steps.some(s => !BEFORE_PROMOTE.includes(s.name) && s.status !== 'pending')
   const back = restoredVersion(run)
 

@@ -2,6 +2,7 @@ import { versionInfoSchema, type Run } from '#layers/owlat-system/shared/schemas
 import { isActiveStatus } from '#layers/owlat-system/shared/run-state'
 import { isServerUnavailable } from '#layers/owlat-system/app/helpers/api-errors'
 import { landingVersion } from '#layers/owlat-system/app/helpers/run-display'
+import { isRehearsal } from '#layers/owlat-system/shared/rehearsal'
 
 const POLL_INTERVAL_MS = 500
 
@@ -16,7 +17,7 @@ export const LANDED_KEY = 'owlat-system:landed'
  *   earlier: a reload into a restarting server is a 502);
  * - `rolled_back`: a page that reloaded onto the target during the watch window reloads back onto
  *   the restored version once the web answers it; a page still on it only refreshes status,
- *   health and history. `failed`: no reload, refresh.
+ *   health and history. `failed`, or a rehearsal (which runs on a copy): no reload, refresh.
  * A run counts when it was seen in flight or is the one the store follows (started here, or
  * active at load): the page may first see it already finished if the web was down meanwhile.
  * A run it never saw counts once the status says the web runs the version that run landed on.
@@ -97,7 +98,8 @@ export function useVersionWatch(run: Readonly<Ref<Run | null>>) {
       return
     }
     reloadIfLanded()
-    if (current.status !== 'succeeded' && followed.value && endedRunId.value !== current.id) {
+    // A rehearsal never reloads the page, whatever its end: what it found is read here.
+    if ((current.status !== 'succeeded' || isRehearsal(current)) && followed.value && endedRunId.value !== current.id) {
       endedRunId.value = current.id
       void store.refreshAll()
     }

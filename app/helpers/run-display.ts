@@ -1,6 +1,7 @@
 import { isActiveStatus, RUN_STATUS_TEXT, type RunStatus } from '#layers/owlat-system/shared/run-state'
 import { currentHop, hopTo, restoredVersion, stepsOfHop } from '#layers/owlat-system/shared/hops'
 import type { Run } from '#layers/owlat-system/shared/schemas/api'
+import { isRehearsal } from '#layers/owlat-system/shared/rehearsal'
 import { STEP_ACTIVITY, VERIFY_STEPS, WATCH_STEP, type StepName } from '#layers/owlat-system/shared/steps'
 import { formatElapsed } from './format'
 
@@ -24,21 +25,27 @@ export function runIdOf(run: Pick<Run, 'id' | 'jobId'>): string {
   return run.jobId ?? run.id
 }
 
-/** "Update 1.2.2 → 1.3.0" */
+/** "Update 1.2.2 → 1.3.0", "Rehearsal 1.2.2 → 1.3.0 on a copy of the data" */
 export function runTitle(run: Pick<Run, 'kind' | 'fromVersion' | 'toVersion'>): string {
+  if (isRehearsal(run)) return `Rehearsal ${run.fromVersion} → ${run.toVersion} on a copy of the data`
   return `${run.kind === 'rollback' ? 'Rollback' : run.kind === 'restore' ? 'Restore' : 'Update'} ${run.fromVersion} → ${run.toVersion}`
 }
 
 /**
  * What a run in flight is doing, as the version card says it: "Installing 1.4.0 (verifying, 23 s
- * of 60 s)", "Rolling back to 1.2.2 (restarting services, 3 s)". Null once it ended.
+ * of 60 s)", "Rolling back to 1.2.2 (restarting services, 3 s)", "Rehearsing 1.3.0 on a copy of
+ * the data (verifying, 3 s of 60 s)". Null once it ended.
  */
 export function runActivity(run: Run, now: number, verifyTimeoutMs: number | null, watchMs: number | null = null): string | null {
   if (!isActiveStatus(run.status)) return null
   // Through required stops: the hop's own version, and where it leads ("Installing 1.3.0, on the way to 1.3.1").
   const hopVersion = hopTo(run, currentHop(run))
   const via = hopVersion !== run.toVersion ? `, on the way to ${run.toVersion}` : ''
-  const what = run.kind === 'rollback' ? `Rolling back to ${run.toVersion}` : run.kind === 'restore' ? `Restoring a backup of ${run.toVersion}` : `Installing ${hopVersion}${via}`
+  const what = run.kind === 'rollback'
+    ? `Rolling back to ${run.toVersion}`
+    : run.kind === 'restore'
+      ? `Restoring a backup of ${run.toVersion}`
+      : isRehearsal(run) ? `Rehearsing ${hopVersion}${via} on a copy of the data` : `Installing ${hopVersion}${via}`
   if (run.status === 'queued') return `${what} (queued)`
   const step = [...run.steps].reverse().find(s => s.status === 'running')
   if (!step || step.startedAt === null) return `${what} (starting)`
@@ -51,12 +58,13 @@ export function runActivity(run: Run, now: number, verifyTimeoutMs: number | nul
 /**
  * How long each step usually takes on this instance: the median of its past successful runs'
  * steps that did something (skipped ones say nothing about time). Steps never seen are absent.
+ * A rehearsal's steps (on a copy) are timed from rehearsals, an update's from the other runs.
  */
-export function stepEstimates(runs: ReadonlyArray<Run>, exceptRunId: string | null): { byStep: Partial<Record<StepName, number>>, runs: number } {
+export function stepEstimates(runs: ReadonlyArray<Run>, exceptRunId: string | null, kind: Run['kind'] = 'update'): { byStep: Partial<Record<StepName, number>>, runs: number } {
   const samples = new Map<StepName, number[]>()
   let counted = 0
   for (const run of runs) {
-    if (run.id === exceptRunId || run.status !== 'succeeded') continue
+    if (run.id === exceptRunId || run.status !== 'succeeded' || isRehearsal(run) !== (kind === 'rehearsal')) continue
     counted++
     for (const step of run.steps) {
       if (step.status !== 'succeeded' || step.startedAt === null || step.endedAt === null) continue
@@ -73,10 +81,11 @@ export function stepEstimates(runs: ReadonlyArray<Run>, exceptRunId: string | nu
 
 /**
  * The new version passed `verify` and runs while the watch window samples it: a run in flight whose
- * `verify` succeeded and that has not started restoring.
+ * `verify` succeeded and that has not started restoring. Never a rehearsal's: its new version runs
+ * on a copy, and the web that serves the page stays what it was.
  */
-export function newVersionRuns(run: Pick<Run, 'status' | 'steps'>): boolean {
-  if (!isActiveStatus(run.status)) return false
+export function newVersionRuns(run: Pick<Run, 'kind' | 'status' | 'steps'>): boolean {
+  if (!isActiveStatus(run.status) || isRehearsal(run)) return false
   const steps = stepsOfHop(run.steps, currentHop(run))
   const status = (name: StepName) => steps.find(s => s.name === name)?.status ?? 'pending'
   return status('verify') === 'succeeded' && status('restore') === 'pending'
@@ -88,7 +97,9 @@ export function newVersionRuns(run: Pick<Run, 'status' | 'steps'>): boolean {
  * a run through required stops, the version the hop before the failing one committed). Null while
  * nothing is settled (before verify, while restoring, after a failed restore).
  */
-export function landingVersion(run: Pick<Run, 'status' | 'steps' | 'fromVersion' | 'toVersion' | 'path'>): string | null {
+export function landingVersion(run: Pick<Run, 'kind' | 'status' | 'steps' | 'fromVersion' | 'toVersion' | 'path'>): string | null {
+  // A rehearsal leaves the web as it was: nothing to land on, so the page never reloads for one.
+  if (isRehearsal(run)) return null
   if (run.status === 'succeeded') return run.toVersion
   // Through required stops, only the last hop's version: the next hop restarts the web moments
   // after an earlier one passed verify, so a reload onto it could land on a stopped server.

@@ -34,9 +34,9 @@ export type RunView = Infer<typeof runValidator>
 export const newRunFields = zodToConvexFields(newRunSchema.shape)
 export const runPatchValidator = zodToConvex(runPatchSchema)
 
-/** The document's id becomes the run's `id`. */
+/** The document's id becomes the run's `id`; a run opened without a plan (all but rehearsals) has none. */
 export function toRunView({ _id, _creationTime, ...run }: Doc<'runs'>): RunView {
-  return { id: _id, ...run }
+  return { id: _id, ...run, plan: run.plan ?? null }
 }
 
 /** A sidecar job (`Job`), as `runs.adoptJob` receives it. */

@@ -1,5 +1,5 @@
 /**
- * Starting an update or a rollback: check the target, open the run (the store refuses a second
+ * Starting an update, a rollback or a rehearsal: check the target, open the run (the store refuses a second
  * active one), verify the artifacts as they are now, hand the job to the sidecar, attach its id.
  */
 import { sha256Hex, verifyRelease, type ReleaseArtifacts, type ReleaseKeys } from '#layers/owlat-system/shared/release-verify'
@@ -30,8 +30,11 @@ function dispatchStatusCode(err: unknown): number {
 }
 
 function conflict(activeRunId: string | null) {
-  return createError({ statusCode: 409, statusMessage: 'Conflict', message: 'Another update or rollback is already in progress', data: { activeRunId } })
+  return createError({ statusCode: 409, statusMessage: 'Conflict', message: 'Another update, rollback or rehearsal is already in progress', data: { activeRunId } })
 }
+
+/** How a run of `kind` is named in a sentence. */
+const KIND_WORD: Record<Exclude<RunKind, 'restore'>, string> = { update: 'update', rollback: 'rollback', rehearsal: 'rehearsal' }
 
 export interface StartOptions {
   /** Back up the data before anything changes (skipped by drivers that cannot). */
@@ -129,7 +132,9 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
   if (failing.length > 0) {
     const list = failing.map(c => `${c.id}: ${c.message}`).join('; ')
     if (!ignorable) throw checksFailed(plan, `Checks that cannot be ignored fail: ${failing.filter(c => !c.ignorable).map(c => `${c.id}: ${c.message}`).join('; ')}`)
-    if (!options.ignoreChecks) throw checksFailed(plan, `Failing checks stop this ${kind === 'update' ? 'update' : 'rollback'}: ${list}. Fix them, or ignore them with a reason.`)
+    // A rehearsal takes no override: one that cannot run as the update would tells nothing.
+    if (kind === 'rehearsal') throw checksFailed(plan, `Failing checks stop this rehearsal: ${list}. Fix them, then rehearse again.`)
+    if (!options.ignoreChecks) throw checksFailed(plan, `Failing checks stop this ${KIND_WORD[kind]}: ${list}. Fix them, or ignore them with a reason.`)
     override = { reason: options.reason!, checks: failing.map(c => c.id) }
   }
 
@@ -138,7 +143,12 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
 
   let run: Run
   try {
-    run = await store.openRun({ kind, fromVersion: running, toVersion: targetVersion, requestedBy: { email: user.email, via: 'web' }, override, ...(plan.path.length > 1 ? { path: plan.path } : {}) })
+    run = await store.openRun({
+      kind, fromVersion: running, toVersion: targetVersion, requestedBy: { email: user.email, via: 'web' }, override,
+      ...(plan.path.length > 1 ? { path: plan.path } : {}),
+      // A rehearsal's report shows the plan it was opened with, as the plan route gave it.
+      ...(kind === 'rehearsal' ? { plan } : {}),
+    })
   }
   catch (err) {
     if (err instanceof ActiveRunError) throw conflict(err.activeRunId)

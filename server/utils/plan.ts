@@ -1,6 +1,6 @@
 /**
- * The plan of an update or a rollback (`GET /api/system/plan`, and the gate of
- * `POST /api/system/updates` and `/rollbacks`): the checks (shared/node/checks/plan.ts) on facts
+ * The plan of an update, a rollback or a rehearsal (`GET /api/system/plan`, and the gate of
+ * `POST /api/system/updates`, `/rollbacks` and `/rehearsals`): the checks (shared/node/checks/plan.ts) on facts
  * gathered here and from the updater, the path through required upgrade stops
  * (shared/upgrade-path.ts), the images that change, the masked compose diff, the migrations.
  */
@@ -8,7 +8,7 @@ import semver from 'semver'
 import { composeDiff } from '#layers/owlat-system/shared/compose-diff'
 import { artifactNames } from '#layers/owlat-system/shared/release-artifacts'
 import { verifyManifest, verifyRelease, type ReleaseArtifacts, type ReleaseKeys } from '#layers/owlat-system/shared/release-verify'
-import type { Plan, PlanCheck, Run } from '#layers/owlat-system/shared/schemas/api'
+import type { Plan, PlanCheck, PlanKind, Run } from '#layers/owlat-system/shared/schemas/api'
 import type { SidecarHealth } from '#layers/owlat-system/shared/schemas/job'
 import type { Release, ReleaseManifest } from '#layers/owlat-system/shared/schemas/release'
 import { computeUpgradePath, UpgradePathError } from '#layers/owlat-system/shared/upgrade-path'
@@ -73,7 +73,7 @@ function toPlanCheck(check: Check, refusing: ReadonlySet<string>): PlanCheck | n
  * The plan for `kind` to `targetVersion` from the running version. Throws 400 (as the POST would)
  * when the target itself is not allowed: the plan describes a run that may start.
  */
-export async function buildPlan(kind: 'update' | 'rollback', targetVersion: string, options: PlanOptions = {}): Promise<Plan> {
+export async function buildPlan(kind: PlanKind, targetVersion: string, options: PlanOptions = {}): Promise<Plan> {
   const store = useStore()
   const config = useOwlatConfig()
   // Every key this instance trusts: configured, and learned from a signed index's rotation.
@@ -84,9 +84,11 @@ export async function buildPlan(kind: 'update' | 'rollback', targetVersion: stri
   const target = checkTarget({ kind, targetVersion, currentVersion: running, channel, releases, runs, retryFailed: true })
   if (!target.ok) throw createError({ statusCode: 400, statusMessage: 'Bad Request', message: target.reason })
 
+  // A rehearsal goes the way its update would: through the same stops, with the same checks.
+  const forward = kind !== 'rollback'
   let path: string[] = [targetVersion]
   let pathError: string | null = null
-  if (kind === 'update') {
+  if (forward) {
     try {
       path = computeUpgradePath(running, targetVersion, releases.filter(r => r.verified && isReleaseOnChannel(r, channel)))
     }
@@ -126,7 +128,7 @@ export async function buildPlan(kind: 'update' | 'rollback', targetVersion: stri
     active: active ? { id: active.id, kind: active.kind, toVersion: active.toVersion } : null,
   }
   // An update needs fresh release information (a frozen index is a freeze attack); a rollback goes back to what ran.
-  const freshness = kind === 'update' ? [checkReleaseIndexFresh(await readIndexState(store, useReleaseSource()))] : []
+  const freshness = forward ? [checkReleaseIndexFresh(await readIndexState(store, useReleaseSource()))] : []
   // What the updater's preflight will judge of the stack the target runs: only a verified file that passes the policy is worth asking about.
   const stack = health.ok && targetArtifacts.ok && verification.ok && policy.ok
     ? stackPlanChecks(await askStackChecks(useSidecar(), targetArtifacts.artifacts.compose))
@@ -137,7 +139,7 @@ export async function buildPlan(kind: 'update' | 'rollback', targetVersion: stri
     .filter((c): c is PlanCheck => c !== null)
 
   const targetManifest = targetArtifacts.ok ? manifestOf(targetArtifacts.artifacts, key) : null
-  const crossed = kind === 'update' ? releasesBetween(releases, running, targetVersion, channel) : target.undoes
+  const crossed = forward ? releasesBetween(releases, running, targetVersion, channel) : target.undoes
   return {
     kind,
     fromVersion: running,
@@ -151,6 +153,7 @@ export async function buildPlan(kind: 'update' | 'rollback', targetVersion: stri
     ),
     migratesData: crossed.some(r => r.migratesData),
     rollbackFloor: highestFloor(crossed),
+    migrations: crossed.map(r => ({ version: r.version, migratesData: r.migratesData, rollbackFloor: r.rollbackFloor })),
   }
 }
 

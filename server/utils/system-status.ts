@@ -1,5 +1,6 @@
 /** The one read behind the page and the banner (`GET /api/system/status`). */
 import { landedVersion } from '#layers/owlat-system/shared/hops'
+import { isRehearsal } from '#layers/owlat-system/shared/rehearsal'
 import { isActiveStatus } from '#layers/owlat-system/shared/run-state'
 import type { Run, SessionUser, SystemStatus } from '#layers/owlat-system/shared/schemas/api'
 import { failedReleases, rollbackAvailability } from '#layers/owlat-system/shared/targets'
@@ -25,9 +26,10 @@ export function committedVersion(activeRun: Run | null): string {
 /**
  * The newest finished run when it failed or was rolled back and no admin acknowledged it. A newer
  * finished run (a successful retry, say) supersedes it: only the latest outcome needs attention.
+ * Rehearsals count neither way: they ran on a copy, and their result is in the update dialog.
  */
 async function unacknowledgedRun(store: SystemStore, runs: Run[]): Promise<Run | null> {
-  const latest = runs.find(r => !isActiveStatus(r.status))
+  const latest = runs.find(r => !isActiveStatus(r.status) && !isRehearsal(r))
   if (!latest || (latest.status !== 'failed' && latest.status !== 'rolled_back')) return null
   return await store.getAcknowledgement(latest.id) ? null : latest
 }

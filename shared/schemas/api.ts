@@ -45,6 +45,13 @@ export const rollbackBodySchema = targetVersionBodySchema.extend({
 }).strict()
 export type RollbackBody = z.input<typeof rollbackBodySchema>
 
+/**
+ * `POST /api/system/rehearsals`: the target on a throwaway copy of the data, production untouched.
+ * Nothing else to choose: it always works on its own copy, and a failing check refuses it.
+ */
+export const rehearsalBodySchema = targetVersionBodySchema
+export type RehearsalBody = z.input<typeof rehearsalBodySchema>
+
 /** The rollback dialog's form: the body plus the target version typed again to confirm. */
 export const rollbackFormSchema = rollbackBodySchema
   .extend({ confirmation: z.string().trim() })
@@ -140,15 +147,71 @@ export type NewUser = z.infer<typeof newUserSchema>
 export const versionInfoSchema = z.object({ version: z.string(), buildId: z.string() })
 export type VersionInfo = z.infer<typeof versionInfoSchema>
 
+/** What a plan describes: an update, a rollback, or a rehearsal of an update on a copy of the data. */
+export const planKindSchema = z.enum(['update', 'rollback', 'rehearsal'])
+export type PlanKind = z.infer<typeof planKindSchema>
+
+/** `GET /api/system/plan?targetVersion=V&kind=update|rollback|rehearsal` */
+export const planQuerySchema = z.object({
+  targetVersion: versionSchema,
+  kind: planKindSchema.default('update'),
+})
+
+/** One of the plan's checks (shared/node/checks/plan.ts). */
+export const planCheckSchema = z.object({
+  id: z.string(),
+  status: z.enum(['ok', 'warn', 'fail']),
+  message: z.string(),
+  fix: z.string().nullable(),
+  /** Whether ticking "ignore failing checks" (with a reason) lets this failure through. */
+  ignorable: z.boolean(),
+})
+export type PlanCheck = z.infer<typeof planCheckSchema>
+
+/** What one release on the way declares about data (its signed manifest's `migrations`). */
+export const releaseMigrationSchema = z.object({
+  version: z.string(),
+  migratesData: z.boolean(),
+  /** The oldest version a rollback can reach once it ran; null when it sets no floor. */
+  rollbackFloor: z.string().nullable(),
+})
+export type ReleaseMigration = z.infer<typeof releaseMigrationSchema>
+
+/** What an update, a rollback or a rehearsal will do, before it starts (DESIGN.md, Plan). */
+export const planSchema = z.object({
+  kind: planKindSchema,
+  fromVersion: z.string(),
+  targetVersion: z.string(),
+  /** The versions to install in order, ending with the target, without the running one; empty when there is no way there. */
+  path: z.array(z.string()),
+  checks: z.array(planCheckSchema),
+  /** Every image that changes (null: the service is new, or goes). */
+  images: z.array(z.object({ service: z.string(), from: z.string().nullable(), to: z.string().nullable() })),
+  /** Unified diff of the running compose file against the target's, secrets masked; empty when equal. */
+  composeDiff: z.string(),
+  /** Whether a release on the way migrates data (an update), or one undone did (a rollback). */
+  migratesData: z.boolean(),
+  /** The oldest version a rollback can reach afterwards; null when no migration limits it. */
+  rollbackFloor: z.string().nullable(),
+  /** Each release the run crosses (an update: the target, its stops and those in between; a rollback: those it undoes), newest first. */
+  migrations: z.array(releaseMigrationSchema),
+})
+export type Plan = z.infer<typeof planSchema>
+
 /** An update run as the web store keeps it. */
 export const runSchema = runCoreSchema.extend({
   jobId: z.string().nullable(),
   startedAt: z.number(),
+  /**
+   * The plan as `GET /api/system/plan` gave it when the run was opened: kept with a rehearsal for
+   * its report (checks, path, images, compose diff, migrations). Absent or null for other runs.
+   */
+  plan: planSchema.nullable().optional(),
 })
 export type Run = z.infer<typeof runSchema>
 
 /** What opening a run takes; the store fills in the rest (`queued`, no job, no steps). */
-export const newRunSchema = runSchema.pick({ kind: true, fromVersion: true, toVersion: true, requestedBy: true, override: true, path: true })
+export const newRunSchema = runSchema.pick({ kind: true, fromVersion: true, toVersion: true, requestedBy: true, override: true, path: true, plan: true })
 export type NewRun = z.infer<typeof newRunSchema>
 
 /** What a sync from the sidecar (or a reconciliation) may change on a run. */
@@ -304,39 +367,3 @@ export const rollbackCandidatesSchema = z.object({
   unavailableReason: z.string().nullable().default(null),
 })
 export type RollbackCandidates = z.infer<typeof rollbackCandidatesSchema>
-
-/** `GET /api/system/plan?targetVersion=V&kind=update|rollback` */
-export const planQuerySchema = z.object({
-  targetVersion: versionSchema,
-  kind: z.enum(['update', 'rollback']).default('update'),
-})
-
-/** One of the plan's checks (shared/node/checks/plan.ts). */
-export const planCheckSchema = z.object({
-  id: z.string(),
-  status: z.enum(['ok', 'warn', 'fail']),
-  message: z.string(),
-  fix: z.string().nullable(),
-  /** Whether ticking "ignore failing checks" (with a reason) lets this failure through. */
-  ignorable: z.boolean(),
-})
-export type PlanCheck = z.infer<typeof planCheckSchema>
-
-/** What an update or a rollback will do, before it starts (DESIGN.md, Plan). */
-export const planSchema = z.object({
-  kind: z.enum(['update', 'rollback']),
-  fromVersion: z.string(),
-  targetVersion: z.string(),
-  /** The versions to install in order, ending with the target, without the running one; empty when there is no way there. */
-  path: z.array(z.string()),
-  checks: z.array(planCheckSchema),
-  /** Every image that changes (null: the service is new, or goes). */
-  images: z.array(z.object({ service: z.string(), from: z.string().nullable(), to: z.string().nullable() })),
-  /** Unified diff of the running compose file against the target's, secrets masked; empty when equal. */
-  composeDiff: z.string(),
-  /** Whether a release on the way migrates data (an update), or one undone did (a rollback). */
-  migratesData: z.boolean(),
-  /** The oldest version a rollback can reach afterwards; null when no migration limits it. */
-  rollbackFloor: z.string().nullable(),
-})
-export type Plan = z.infer<typeof planSchema>

@@ -71,6 +71,7 @@ export function aPlan(overrides: Partial<Plan> = {}): Plan {
     composeDiff: '',
     migratesData: false,
     rollbackFloor: null,
+    migrations: [],
     ...overrides,
   })
 }

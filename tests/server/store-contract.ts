@@ -4,6 +4,7 @@
  * `describeStoreContract` with a factory; cases that only make sense for one store live beside it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Plan } from '../../shared/schemas/api'
 import type { Step } from '../../shared/schemas/common'
 import type { Job } from '../../shared/schemas/job'
 import { EMPTY_RELEASE_TRUST, type Release } from '../../shared/schemas/release'
@@ -150,11 +151,31 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         expect(adopted.path).toEqual(['1.3.0', '1.3.1'])
       })
 
+      it('keeps the plan a rehearsal was opened with, through its updates and in the list', async () => {
+        const plan: Plan = {
+          kind: 'rehearsal', fromVersion: '1.2.2', targetVersion: '1.3.1', path: ['1.3.0', '1.3.1'],
+          checks: [{ id: 'free-disk', status: 'ok', message: '9 GiB free', fix: null, ignorable: true }],
+          images: [{ service: 'web', from: 'ghcr.io/owlat/web:1.2.2', to: 'ghcr.io/owlat/web:1.3.1' }],
+          composeDiff: '--- a\n+++ b\n-x\n+y',
+          migratesData: true,
+          rollbackFloor: '1.3.0',
+          migrations: [{ version: '1.3.1', migratesData: true, rollbackFloor: '1.3.0' }, { version: '1.3.0', migratesData: false, rollbackFloor: null }],
+        }
+        const run = await store.openRun({ ...newRun, kind: 'rehearsal', toVersion: '1.3.1', path: plan.path, plan })
+        expect(run).toMatchObject({ kind: 'rehearsal', plan })
+        await store.updateRun(run.id, { status: 'running', steps: [] })
+        await store.updateRun(run.id, { status: 'failed', reason: 'verify failed' })
+        expect(await store.getRun(run.id)).toMatchObject({ status: 'failed', plan })
+        expect((await store.listRuns(1))[0]).toMatchObject({ id: run.id, plan })
+        // A run opened without one, and an adopted job, have none.
+        expect((await store.openRun(newRun)).plan).toBeNull()
+      })
+
       it('opens a queued run and allows only one active run', async () => {
         const run = await store.openRun(newRun)
         expect(run).toEqual({
           id: expect.any(String), jobId: null, kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', status: 'queued',
-          reason: null, requestedBy: newRun.requestedBy, startedAt: expect.any(Number), endedAt: null, steps: [], override: null, path: null,
+          reason: null, requestedBy: newRun.requestedBy, startedAt: expect.any(Number), endedAt: null, steps: [], override: null, path: null, plan: null,
         })
         const err = await store.openRun(newRun).catch((e: unknown) => e)
         expect(err).toBeInstanceOf(ActiveRunError)
@@ -240,7 +261,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         const run = await store.adoptJob(cliJob)
         expect(run).toEqual({
           id: expect.any(String), jobId: 'cli-job-1', kind: 'rollback', fromVersion: '1.3.0', toVersion: '1.2.2', status: 'running',
-          reason: null, requestedBy: { email: 'ops@example.com', via: 'cli' }, startedAt: 5, endedAt: null, steps: cliSteps, override: null, path: null,
+          reason: null, requestedBy: { email: 'ops@example.com', via: 'cli' }, startedAt: 5, endedAt: null, steps: cliSteps, override: null, path: null, plan: null,
         })
         expect(await store.getRunByJobId('cli-job-1')).toEqual(run)
         expect(await store.getActiveRun()).toEqual(run)

@@ -110,6 +110,10 @@ const MIGRATIONS = [
   `
   ALTER TABLE runs ADD COLUMN path TEXT;
   `,
+  // The plan a rehearsal was opened with, for its report (JSON).
+  `
+  ALTER TABLE runs ADD COLUMN plan TEXT;
+  `,
 ]
 
 // Each table's rows follow the shared schema of what it stores; opening the file checks the columns.

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { runOutcome, type RunLike } from '../../../shared/run-outcome'
 import { formatOutputLine, outputHeader, parseOutputLine } from '../../../shared/service-output'
-import { JOB_STEPS, type StepName } from '../../../shared/steps'
+import { JOB_STEPS, REHEARSAL_STEPS, type StepName } from '../../../shared/steps'
 
 function steps(statuses: Partial<Record<StepName, string>>, logs: Partial<Record<StepName, string[]>> = {}, errors: Partial<Record<StepName, string>> = {}) {
   const names: StepName[] = [...JOB_STEPS, ...(statuses.restore ? ['restore', 'verify-restore'] as const : [])]
@@ -76,5 +76,42 @@ describe('runOutcome', () => {
     const outcome = runOutcome({ kind: 'update', fromVersion: '1.3.0', toVersion: '1.4.0', status: 'failed', reason: 'dispatch never completed', steps: [] })!
     expect(outcome).toMatchObject({ failedStep: null, cause: 'dispatch never completed' })
     expect(outcome.nextStep).toBe('Nothing was changed: check that the updater runs (owlat doctor), then start the update again.')
+  })
+})
+
+describe('runOutcome of a rehearsal (issue 16)', () => {
+  const rehearsalSteps = (statuses: Partial<Record<StepName, string>>, errors: Partial<Record<StepName, string>> = {}) =>
+    REHEARSAL_STEPS.map(name => ({ name, status: statuses[name] ?? 'pending', log: name === 'verify' ? output : [], error: errors[name] ?? null }))
+
+  it('names the step as the copy ran it, restores nothing, and says production was not changed', () => {
+    const run: RunLike = {
+      kind: 'rehearsal', fromVersion: '1.2.2', toVersion: '1.4.0-beta.1', status: 'failed', reason: 'verify failed',
+      steps: rehearsalSteps({ 'preflight': 'succeeded', 'backup': 'succeeded', 'stage': 'succeeded', 'pull': 'succeeded', 'deploy-functions': 'skipped', 'recreate': 'succeeded', 'verify': 'failed', 'teardown': 'succeeded' }, { verify: 'web did not become healthy within 20 s' }),
+    }
+    const outcome = runOutcome(run)!
+    expect(outcome.cause).toBe('Verify the new version on the copy failed: web did not become healthy within 20 s')
+    expect(outcome.output.map(l => l.line)).toEqual(['Listening on http://127.0.0.1:3000', '[owlat] health check failed: │ broken'])
+    expect(outcome).toMatchObject({ failedStep: 'verify', restored: null, changed: false })
+    expect(outcome.nextStep).toBe('Nothing in production was changed and the copy of the data was thrown away. Do not update to 1.4.0-beta.1 until the cause above is fixed or a fixed release is out, then rehearse it again.')
+    expect(`${outcome.cause} ${outcome.nextStep}`).not.toMatch(/rolled back|installed|restored/i)
+  })
+
+  it('says when the copy could not be removed', () => {
+    const run: RunLike = {
+      kind: 'rehearsal', fromVersion: '1.2.2', toVersion: '1.3.0', status: 'failed', reason: 'teardown failed',
+      steps: rehearsalSteps({ preflight: 'succeeded', verify: 'succeeded', watch: 'succeeded', teardown: 'failed' }, { teardown: 'EBUSY' }),
+    }
+    const outcome = runOutcome(run)!
+    expect(outcome.cause).toBe('Tear down the rehearsal failed: EBUSY')
+    expect(outcome.nextStep).toContain('the rehearsal\'s copy could not be removed')
+    expect(outcome.nextStep).toContain('The release itself passed on the copy')
+  })
+
+  it('says what to fix when the copy could not even be made', () => {
+    const run: RunLike = {
+      kind: 'rehearsal', fromVersion: '1.2.2', toVersion: '1.3.0', status: 'failed', reason: 'preflight failed',
+      steps: rehearsalSteps({ preflight: 'failed', teardown: 'succeeded' }, { preflight: 'the copy of the data (2.0 GiB) and the minimum free space (1.0 GiB) need 3.0 GiB, but / has 1.0 GiB free' }),
+    }
+    expect(runOutcome(run)!.nextStep).toBe('Nothing in production was changed and the copy of the data was thrown away. Fix what the preflight check reports (free disk space for the copy, owlat status for the services), then rehearse again.')
   })
 })
