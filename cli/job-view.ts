@@ -6,7 +6,7 @@
 import { hopFrom, hopOf, hopTo, isMultiHop, restoredVersion, runPath } from '../shared/hops'
 import { DOWNTIME_STEPS, rehearsalFigures } from '../shared/rehearsal'
 import { RUN_STATUS_TEXT, type RunStatus } from '../shared/run-state'
-import { runOutcome, stepOutput } from '../shared/run-outcome'
+import { runOutcome } from '../shared/run-outcome'
 import { parseOutputLine } from '../shared/service-output'
 import { stepLabel as sharedStepLabel, STEP_LABELS, type StepName, type StepStatus } from '../shared/steps'
 import type { Job } from '../shared/schemas/job'
@@ -125,52 +125,17 @@ export function outcome(job: Job): string {
  * what was restored, and what to do now. Nothing for a success.
  */
 export function printFailure(job: Job, print: Print = printLine): void {
-  if (job.kind === 'rehearsal') return printRehearsalFailure(job, print)
   const result = runOutcome(job)
   if (!result) return
   print('')
   print(`${bold('Cause:')} ${result.cause}`)
   if (result.output.length) {
     const first = result.output[0]!
-    print(bold(`The last lines ${first.service}${first.version ? ` ${first.version}` : ''} wrote:`))
+    print(bold(`The last lines ${first.service}${first.version ? ` ${first.version}` : ''} wrote${job.kind === 'rehearsal' ? ' on the copy' : ''}:`))
     for (const line of result.output) print(`  ${dim(formatTime(line.at))}  ${line.line}`)
   }
   if (result.restored) print(`${bold('Restored:')} ${result.restored}.`)
   print(`${bold('What to do now:')} ${result.nextStep}`)
-}
-
-/** What a rehearsal's failing step means for the real update, and what to do about it. */
-const REHEARSAL_NEXT: Partial<Record<StepName, string>> = {
-  preflight: 'fix what the preflight check reports (free disk space for the copy, owlat status for the services), then rehearse again',
-  backup: 'free disk space for the copy of the data or fix the error above, then rehearse again',
-  stage: 'check that the updater can write its data folder, then rehearse again',
-  pull: 'check that this host reaches the image registry (docker compose pull), then rehearse again',
-  teardown: 'remove what the rehearsal left behind by hand (the error above names it); the release itself passed',
-}
-
-/**
- * Why a rehearsal did not succeed: the cause (the failing step, labelled as a rehearsal's), the
- * failing web's own last lines, that the production stack was never touched, and what to do now.
- */
-export function printRehearsalFailure(job: Job, print: Print = printLine): void {
-  if (job.status !== 'failed' && job.status !== 'rolled_back') return
-  const failed = job.steps.find(s => s.status === 'failed' && s.name !== 'teardown') ?? job.steps.find(s => s.status === 'failed') ?? null
-  const multi = isMultiHop(job)
-  const where = failed && multi ? `In hop ${hopOf(failed) + 1} (${hopFrom(job, hopOf(failed))} → ${hopTo(job, hopOf(failed))}): ` : ''
-  const cause = failed ? `${where}${stepLabel(failed.name, job.kind)} failed: ${failed.error ?? 'no error recorded'}` : job.reason ?? 'No reason was recorded.'
-  const output = job.steps.map(stepOutput).find(lines => lines.length > 0) ?? []
-  const teardown = job.steps.filter(s => s.name === 'teardown').at(-1)
-  print('')
-  print(`${bold('Cause:')} ${cause}`)
-  if (output.length) {
-    const first = output[0]!
-    print(bold(`The last lines ${first.service}${first.version ? ` ${first.version}` : ''} wrote on the copy:`))
-    for (const line of output) print(`  ${dim(formatTime(line.at))}  ${line.line}`)
-  }
-  print(`${bold('Nothing was changed:')} the rehearsal ran on a copy of the data; ${job.fromVersion} still runs.`)
-  if (teardown?.status === 'failed') print(`${bold('Left behind:')} the teardown failed (${teardown.error ?? 'no error recorded'}): the rehearsal's copy may still be on the disk.`)
-  const next = failed ? REHEARSAL_NEXT[failed.name] : 'check that the updater runs (owlat doctor), then rehearse again'
-  print(`${bold('What to do now:')} ${next ?? `do not install ${job.toVersion} here yet: it did not hold on a copy of this instance's data. Send its output above to the release's maintainers and wait for a fixed release.`}`)
 }
 
 /** What a release declares about its data, for the rehearsal's report. */

@@ -8,8 +8,10 @@ import { zodToConvex, zodToConvexFields } from 'convex-helpers/server/zod4'
 import { ConvexError, getConvexSize, v, type Infer } from 'convex/values'
 import {
   channelSchema, newRunSchema, newUserSchema, releaseCacheSchema, releaseSchema, releaseTrustSchema, runAcknowledgementSchema, runKindSchema,
-  runPatchSchema, runSchema, runStatusSchema, settingsSchema, stepSchema, storedUserSchema, userPatchSchema, userRoleSchema, jobSchema,
+  runPatchSchema, runSchema, runStatusSchema, settingsSchema, stepSchema, storedSettingsPatchSchema, storedUserSchema, userPatchSchema, userRoleSchema, jobSchema,
 } from '../../shared/schemas'
+import { autoUpdatePolicySchema } from '../../shared/auto-update'
+import { notificationPreferenceSchema } from '../../shared/notifications'
 import { STEP_LOG_LIMIT } from '../../shared/steps'
 import type { Doc } from './_generated/dataModel'
 
@@ -59,6 +61,10 @@ export const userPatchValidator = zodToConvex(userPatchSchema)
 
 export const acknowledgementValidator = zodToConvex(runAcknowledgementSchema)
 export const settingsValidator = zodToConvex(settingsSchema)
+/** The automatic update policy as the settings document keeps it (each field optional: older documents lack them). */
+export const autoUpdatePolicyFields = zodToConvexFields(autoUpdatePolicySchema.shape)
+export const settingsPatchFields = zodToConvexFields(storedSettingsPatchSchema.shape)
+export const notificationPreferenceValidator = zodToConvex(notificationPreferenceSchema)
 
 /**
  * Expected refusals travel as `ConvexError` data: Convex passes that data to the client intact,

@@ -4,7 +4,7 @@
  */
 import { defineSchema, defineTable } from 'convex/server'
 import { v } from 'convex/values'
-import { channelValidator, literals, releaseFields, releaseTrustFields, runFields, userFields } from './model'
+import { autoUpdatePolicyFields, channelValidator, literals, releaseFields, releaseTrustFields, runFields, userFields } from './model'
 
 export const AUDIT_ACTIONS = ['run.opened', 'run.adopted', 'run.closed', 'settings.changed', 'release.dismissed', 'run.acknowledged', 'checks.ignored'] as const
 
@@ -70,9 +70,40 @@ export default defineSchema({
   settings: defineTable({
     scope: v.literal('instance'),
     channel: channelValidator,
+    ...autoUpdatePolicyFields,
   })
     // The instance's single settings document.
     .index('by_scope', ['scope']),
+
+  /** The automatic update scheduler's slot (one document, scope `instance`); replicas take it in `schedule.claim`. */
+  autoUpdateSlots: defineTable({
+    scope: v.literal('instance'),
+    nextAt: v.union(v.number(), v.null()),
+  })
+    // The instance's single slot document.
+    .index('by_scope', ['scope']),
+
+  /**
+   * The notification outbox (shared/node/notify/outbox.ts): one document per (notification,
+   * target). The notification is kept as its JSON text: it leaves unchanged as a webhook's body.
+   */
+  notificationOutbox: defineTable({
+    notificationId: v.string(),
+    target: v.string(),
+    notification: v.string(),
+    attempts: v.number(),
+    nextAttemptAt: v.number(),
+    createdAt: v.number(),
+    deliveredAt: v.union(v.number(), v.null()),
+    gaveUpAt: v.union(v.number(), v.null()),
+    lastError: v.union(v.string(), v.null()),
+    /** Neither delivered nor given up: what `outbox.due` reads. */
+    pending: v.boolean(),
+  })
+    // outbox.enqueue's one-per-pair rule and outbox.deliveriesOf.
+    .index('by_notification_id_and_target', ['notificationId', 'target'])
+    // outbox.due: the pending deliveries whose time has come, oldest first.
+    .index('by_pending_and_next_attempt_at', ['pending', 'nextAttemptAt']),
 
   /** Who did what: written by the mutations themselves, in the same transaction as the change. */
   audit: defineTable({

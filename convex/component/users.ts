@@ -7,10 +7,11 @@
 import { v } from 'convex/values'
 import { mutation, query } from './_generated/server'
 import type { Doc } from './_generated/dataModel'
-import { newUserFields, storeError, userPatchValidator, userValidator } from './model'
+import { DEFAULT_NOTIFICATION_PREFERENCE } from '../../shared/notifications'
+import { newUserFields, notificationPreferenceValidator, storeError, userPatchValidator, userValidator } from './model'
 
 function toUser({ _id, _creationTime, ...user }: Doc<'users'>) {
-  return { id: _id, ...user, sessionVersion: user.sessionVersion ?? 0 }
+  return { id: _id, ...user, sessionVersion: user.sessionVersion ?? 0, notifications: user.notifications ?? DEFAULT_NOTIFICATION_PREFERENCE }
 }
 
 export const getByEmail = query({
@@ -78,6 +79,19 @@ export const revokeSessions = mutation({
     const doc = userId ? await ctx.db.get('users', userId) : null
     if (!userId || !doc) return null
     await ctx.db.patch('users', userId, { sessionVersion: (doc.sessionVersion ?? 0) + 1 })
+    return toUser((await ctx.db.get('users', userId))!)
+  },
+})
+
+/** Which notifications the user gets by email (issue 17); sessions are untouched. */
+export const setNotifications = mutation({
+  args: { id: v.string(), notifications: notificationPreferenceValidator },
+  returns: userValidator,
+  handler: async (ctx, { id, notifications }) => {
+    const userId = ctx.db.normalizeId('users', id)
+    const doc = userId ? await ctx.db.get('users', userId) : null
+    if (!userId || !doc) throw storeError({ code: 'USER_NOT_FOUND', userId: id })
+    await ctx.db.patch('users', userId, { notifications })
     return toUser((await ctx.db.get('users', userId))!)
   },
 })

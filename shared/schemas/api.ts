@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { autoUpdatePolicyPatchSchema, autoUpdatePolicySchema } from '../auto-update'
+import { notificationPreferenceSchema, DEFAULT_NOTIFICATION_PREFERENCE } from '../notifications'
 import { channelSchema, runCoreSchema, severitySchema, versionSchema } from './common'
 import { releaseSchema } from './release'
 import { driverBackupsSchema, serviceHealthSchema } from './job'
@@ -94,6 +96,8 @@ export const storedUserSchema = z.object({
    * a session is valid only while it carries the current value. Absent on records made before it.
    */
   sessionVersion: z.number().int().min(0).default(0),
+  /** Which notifications this admin gets by email (issue 17); absent on records made before it. */
+  notifications: notificationPreferenceSchema.default(DEFAULT_NOTIFICATION_PREFERENCE),
 })
 export type StoredUser = z.infer<typeof storedUserSchema>
 
@@ -316,9 +320,35 @@ export const healthResponseSchema = z.object({
 })
 export type HealthResponse = z.infer<typeof healthResponseSchema>
 
-/** `GET /api/system/settings` and the body of `PUT /api/system/settings` */
-export const settingsSchema = z.object({ channel: channelSchema }).strict()
+/** `GET /api/system/settings`: the channel and the automatic update policy (issue 17). */
+export const settingsSchema = z.object({ channel: channelSchema, ...autoUpdatePolicySchema.shape }).strict()
 export type Settings = z.infer<typeof settingsSchema>
+
+/**
+ * The body of `PUT /api/system/settings`: only the fields to change. `pausedBy` is not taken from
+ * the body: the server records the admin who set `pausedUntil`.
+ */
+export const settingsPatchSchema = z.object({
+  channel: channelSchema.optional(),
+  ...autoUpdatePolicyPatchSchema.omit({ pausedBy: true }).shape,
+}).strict()
+export type SettingsPatch = z.infer<typeof settingsPatchSchema>
+
+/** What the stores take: the body's fields plus `pausedBy`, each optional. */
+export const storedSettingsPatchSchema = z.object({ channel: channelSchema, ...autoUpdatePolicyPatchSchema.shape }).partial().strict()
+export type StoredSettingsPatch = z.input<typeof storedSettingsPatchSchema>
+
+export const DEFAULT_SETTINGS: Settings = settingsSchema.parse({ channel: 'stable' })
+
+/** Stored settings with a change applied, validated as a whole (throws a ZodError): both stores' one rule. */
+export function mergeSettings(current: Settings, patch: StoredSettingsPatch): Settings {
+  const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined))
+  return settingsSchema.parse({ ...current, ...defined })
+}
+
+/** `GET`/`PUT /api/system/notifications/preference`: the signed-in admin's own choice. */
+export const notificationPreferenceBodySchema = z.object({ notifications: notificationPreferenceSchema }).strict()
+export type NotificationPreferenceBody = z.infer<typeof notificationPreferenceBodySchema>
 
 export const runAcceptedSchema = z.object({ runId: z.string() })
 

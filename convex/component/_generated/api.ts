@@ -12,8 +12,10 @@ import type * as acknowledgements from "../acknowledgements.js";
 import type * as audit from "../audit.js";
 import type * as dismissals from "../dismissals.js";
 import type * as model from "../model.js";
+import type * as outbox from "../outbox.js";
 import type * as releases from "../releases.js";
 import type * as runs from "../runs.js";
+import type * as schedule from "../schedule.js";
 import type * as settings from "../settings.js";
 import type * as users from "../users.js";
 
@@ -29,8 +31,10 @@ const fullApi: ApiFromModules<{
   audit: typeof audit;
   dismissals: typeof dismissals;
   model: typeof model;
+  outbox: typeof outbox;
   releases: typeof releases;
   runs: typeof runs;
+  schedule: typeof schedule;
   settings: typeof settings;
   users: typeof users;
 }> = anyApi as any;

@@ -107,6 +107,71 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         Name
       >;
     };
+    outbox: {
+      deliveriesOf: FunctionReference<
+        "query",
+        "internal",
+        { notificationId: string },
+        Array<{
+          id: string;
+          notificationId: string;
+          target: string;
+          notification: string;
+          attempts: number;
+          nextAttemptAt: number;
+          createdAt: number;
+          deliveredAt: number | null;
+          gaveUpAt: number | null;
+          lastError: string | null;
+        }>,
+        Name
+      >;
+      due: FunctionReference<
+        "mutation",
+        "internal",
+        { now: number; limit: number; claimUntil: number },
+        Array<{
+          id: string;
+          notificationId: string;
+          target: string;
+          notification: string;
+          attempts: number;
+          nextAttemptAt: number;
+          createdAt: number;
+          deliveredAt: number | null;
+          gaveUpAt: number | null;
+          lastError: string | null;
+        }>,
+        Name
+      >;
+      enqueue: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          notificationId: string;
+          target: string;
+          notification: string;
+          createdAt: number;
+          nextAttemptAt: number;
+        },
+        boolean,
+        Name
+      >;
+      markDelivered: FunctionReference<
+        "mutation",
+        "internal",
+        { id: string; at: number },
+        null,
+        Name
+      >;
+      markFailed: FunctionReference<
+        "mutation",
+        "internal",
+        { id: string; nextAttemptAt: number | null; error: string; at: number },
+        null,
+        Name
+      >;
+    };
     releases: {
       claimCheck: FunctionReference<
         "mutation",
@@ -887,19 +952,65 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         Name
       >;
     };
+    schedule: {
+      claim: FunctionReference<
+        "mutation",
+        "internal",
+        { now: number; nextAt: number },
+        boolean,
+        Name
+      >;
+    };
     settings: {
       get: FunctionReference<
         "query",
         "internal",
         {},
-        { channel: "stable" | "beta" },
+        {
+          channel: "stable" | "beta";
+          autoUpdate?: "off" | "security" | "patch" | "minor";
+          maintenanceWindow?: {
+            days: Array<"mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun">;
+            start: string;
+            durationMinutes: number;
+            timeZone: string;
+          } | null;
+          securityOutsideWindow?: boolean;
+          pausedUntil?: number | null;
+          pausedBy?: string | null;
+        },
         Name
       >;
       update: FunctionReference<
         "mutation",
         "internal",
-        { channel?: "stable" | "beta"; actor: string | null },
-        { channel: "stable" | "beta" },
+        {
+          channel?: "stable" | "beta";
+          autoUpdate?: "off" | "security" | "patch" | "minor";
+          maintenanceWindow?: {
+            days: Array<"mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun">;
+            start: string;
+            durationMinutes: number;
+            timeZone: string;
+          } | null;
+          securityOutsideWindow?: boolean;
+          pausedUntil?: number | null;
+          pausedBy?: string | null;
+          actor: string | null;
+        },
+        {
+          channel: "stable" | "beta";
+          autoUpdate?: "off" | "security" | "patch" | "minor";
+          maintenanceWindow?: {
+            days: Array<"mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun">;
+            start: string;
+            durationMinutes: number;
+            timeZone: string;
+          } | null;
+          securityOutsideWindow?: boolean;
+          pausedUntil?: number | null;
+          pausedBy?: string | null;
+        },
         Name
       >;
     };
@@ -919,6 +1030,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           passwordHash: string;
           createdAt: number;
           sessionVersion?: number;
+          notifications?: "all" | "security" | "none";
         },
         Name
       >;
@@ -933,6 +1045,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           passwordHash: string;
           createdAt: number;
           sessionVersion?: number;
+          notifications?: "all" | "security" | "none";
         } | null,
         Name
       >;
@@ -947,6 +1060,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           passwordHash: string;
           createdAt: number;
           sessionVersion?: number;
+          notifications?: "all" | "security" | "none";
         } | null,
         Name
       >;
@@ -961,6 +1075,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           passwordHash: string;
           createdAt: number;
           sessionVersion?: number;
+          notifications?: "all" | "security" | "none";
         }>,
         Name
       >;
@@ -975,7 +1090,23 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           passwordHash: string;
           createdAt: number;
           sessionVersion?: number;
+          notifications?: "all" | "security" | "none";
         } | null,
+        Name
+      >;
+      setNotifications: FunctionReference<
+        "mutation",
+        "internal",
+        { id: string; notifications: "all" | "security" | "none" },
+        {
+          id: string;
+          email: string;
+          role: "platform-admin" | "member";
+          passwordHash: string;
+          createdAt: number;
+          sessionVersion?: number;
+          notifications?: "all" | "security" | "none";
+        },
         Name
       >;
       update: FunctionReference<
@@ -992,6 +1123,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           passwordHash: string;
           createdAt: number;
           sessionVersion?: number;
+          notifications?: "all" | "security" | "none";
         },
         Name
       >;

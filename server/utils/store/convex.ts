@@ -13,7 +13,10 @@ import { z } from 'zod'
 import { api } from '../../../convex/component/_generated/api'
 import { jobSchema } from '../../../shared/schemas/job'
 import { releaseCacheSchema, releaseTrustSchema } from '../../../shared/schemas/release'
-import { newRunSchema, newUserSchema, runPatchSchema, settingsSchema, userPatchSchema } from '../../../shared/schemas/api'
+import { newRunSchema, newUserSchema, runPatchSchema, storedSettingsPatchSchema, userPatchSchema } from '../../../shared/schemas/api'
+import { notificationSchema } from '../../../shared/notifications'
+import type { OutboxDelivery, OutboxStore } from '../../../shared/node/notify/outbox'
+import type { StoredDelivery } from '../../../convex/component/outbox'
 import { ActiveRunError, DuplicateUserError, RunNotFoundError, UserNotFoundError, type SystemStore } from './types'
 
 /**
@@ -55,6 +58,10 @@ export function toStoreError(err: unknown): unknown {
   }
 }
 
+function toDelivery(stored: StoredDelivery): OutboxDelivery {
+  return { ...stored, notification: notificationSchema.parse(JSON.parse(stored.notification)) }
+}
+
 export function createConvexStore(caller: ConvexCaller): SystemStore {
   async function query<Ref extends FunctionReference<'query'>>(ref: Ref, args: FunctionArgs<Ref>): Promise<FunctionReturnType<Ref>> {
     try {
@@ -74,6 +81,18 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
     }
   }
 
+  const outbox: OutboxStore = {
+    enqueue: ({ notification, ...delivery }) => mutation(api.outbox.enqueue, { ...delivery, notification: JSON.stringify(notification) }),
+    due: async (now, limit, claimUntil) => (await mutation(api.outbox.due, { now, limit, claimUntil })).map(toDelivery),
+    markDelivered: async (id, at) => {
+      await mutation(api.outbox.markDelivered, { id, at })
+    },
+    markFailed: async (id, nextAttemptAt, error, at) => {
+      await mutation(api.outbox.markFailed, { id, nextAttemptAt, error, at })
+    },
+    deliveriesOf: async notificationId => (await query(api.outbox.deliveriesOf, { notificationId })).map(toDelivery),
+  }
+
   // Convex validators refuse unknown fields, and the functions' validators are derived from the
   // shared schemas: parsing with the same schemas drops whatever else a caller's object carries.
   return {
@@ -83,6 +102,7 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
     listUsers: () => query(api.users.list, {}),
     updateUser: (id, patch) => mutation(api.users.update, { id, patch: userPatchSchema.parse(patch) }),
     revokeSessions: id => mutation(api.users.revokeSessions, { id }),
+    setNotificationPreference: (id, notifications) => mutation(api.users.setNotifications, { id, notifications }),
 
     openRun: run => mutation(api.runs.open, newRunSchema.parse(run)),
     attachJob: (runId, jobId) => mutation(api.runs.attachJob, { runId, jobId }),
@@ -125,7 +145,9 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
     saveReleaseTrust: patch => mutation(api.releases.saveTrust, { patch: releaseTrustSchema.partial().parse(patch) }),
 
     getSettings: () => query(api.settings.get, {}),
-    updateSettings: (patch, actor = null) => mutation(api.settings.update, { ...settingsSchema.partial().parse(patch), actor }),
+    updateSettings: (patch, actor = null) => mutation(api.settings.update, { ...storedSettingsPatchSchema.parse(patch), actor }),
+    claimAutoUpdate: (now, nextAt) => mutation(api.schedule.claim, { now, nextAt }),
+    outbox,
 
     // Nothing to release: the HTTP client holds no connection between calls.
     close: async () => {},

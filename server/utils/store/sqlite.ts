@@ -5,15 +5,17 @@
 import { randomUUID } from 'node:crypto'
 import Database from 'better-sqlite3'
 import { assertTransition, isTerminalStatus, queuedRun, runOfJob } from '../../../shared/run-state'
+import { autoUpdatePolicySchema } from '../../../shared/auto-update'
 import { channelSchema } from '../../../shared/schemas/common'
 import { runAcknowledgementSchema, runSchema, storedUserSchema, type Run, type RunAcknowledgement } from '../../../shared/schemas/api'
+import { SqliteOutboxStore } from '../../../shared/node/notify/sqlite-outbox'
 import { jobSchema, type Job } from '../../../shared/schemas/job'
 import { releaseCacheSchema, releaseTrustSchema, type ReleaseTrust } from '../../../shared/schemas/release'
 import { migrate } from '../../../shared/node/sqlite-migrations'
 import { rowCodec } from '../../../shared/node/sqlite-rows'
 import { openSqliteFile, prepared, probeSqliteFile } from '../../../shared/node/sqlite-open'
 import {
-  ActiveRunError, DEFAULT_SETTINGS, DuplicateUserError, RunNotFoundError, UserNotFoundError, releaseCheckStateSchema,
+  ActiveRunError, DEFAULT_SETTINGS, DuplicateUserError, RunNotFoundError, UserNotFoundError, mergeSettings, releaseCheckStateSchema,
   type NewRun, type NewUser, type UserPatch, type ReleaseCache, type ReleaseCheckState, type RunPatch, type SystemSettings, type SystemStore,
 } from './types'
 
@@ -114,6 +116,17 @@ const MIGRATIONS = [
   `
   ALTER TABLE runs ADD COLUMN plan TEXT;
   `,
+  // Automatic updates (issue 17): each admin's notification preference, and the scheduler's slot
+  // (one row, so claiming is a single conditional UPDATE like the release check's). The policy
+  // itself is a settings row; the outbox makes its own table (shared/node/notify/sqlite-outbox.ts).
+  `
+  ALTER TABLE users ADD COLUMN notifications TEXT NOT NULL DEFAULT 'all' CHECK (notifications IN ('all', 'security', 'none'));
+  CREATE TABLE auto_update_slot (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    next_at INTEGER
+  );
+  INSERT INTO auto_update_slot (id) VALUES (1);
+  `,
 ]
 
 // Each table's rows follow the shared schema of what it stores; opening the file checks the columns.
@@ -132,7 +145,7 @@ function isUniqueViolation(err: unknown, needle: string): boolean {
     && err.message.includes(needle)
 }
 
-const TABLES = ['users', 'runs', 'dismissals', 'release_cache', 'settings', 'release_check', 'run_acknowledgements', 'release_trust'] as const
+const TABLES = ['users', 'runs', 'dismissals', 'release_cache', 'settings', 'release_check', 'run_acknowledgements', 'release_trust', 'auto_update_slot'] as const
 const WHAT = 'web store'
 
 /** The most recent runs kept between changes (a status read lists 50). */
@@ -169,6 +182,20 @@ export function openSqliteStore(file: string): SystemStore {
   const userByEmail = prepared<[string], Row>(db, 'SELECT * FROM users WHERE email = ?')
   const allUsers = prepared<[], Row>(db, 'SELECT * FROM users ORDER BY email')
   const raiseSessionVersion = prepared<[string]>(db, 'UPDATE users SET session_version = session_version + 1 WHERE id = ?')
+
+  const outbox = new SqliteOutboxStore(db)
+
+  const settingValue = prepared<[string], { value: string }>(db, 'SELECT value FROM settings WHERE key = ?')
+  const putSetting = prepared<[string, string]>(db, 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+  /** The channel is its own row (from before the policy); the policy one JSON row, read through its schema. */
+  function readSettings(): SystemSettings {
+    const channel = settingValue.get('channel')
+    const policy = settingValue.get('autoUpdatePolicy')
+    return {
+      channel: channel ? channelSchema.parse(channel.value) : DEFAULT_SETTINGS.channel,
+      ...autoUpdatePolicySchema.parse(policy ? JSON.parse(policy.value) : {}),
+    }
+  }
 
   function requireRun(runId: string): Run {
     const row = runById.get(runId)
@@ -248,6 +275,12 @@ export function openSqliteStore(file: string): SystemStore {
 
     async revokeSessions(id) {
       if (raiseSessionVersion.run(id).changes === 0) return null
+      return userRows.fromRow(userById.get(id)!)
+    },
+
+    async setNotificationPreference(id, preference) {
+      const stored = storedUserSchema.shape.notifications.parse(preference)
+      if (prepared<[string, string]>(db, 'UPDATE users SET notifications = ? WHERE id = ?').run(stored, id).changes === 0) throw new UserNotFoundError(id)
       return userRows.fromRow(userById.get(id)!)
     },
 
@@ -367,17 +400,25 @@ export function openSqliteStore(file: string): SystemStore {
     },
 
     async getSettings(): Promise<SystemSettings> {
-      const row = prepared<[string], { value: string }>(db, 'SELECT value FROM settings WHERE key = ?').get('channel')
-      return { channel: row ? channelSchema.parse(row.value) : DEFAULT_SETTINGS.channel }
+      return readSettings()
     },
 
     async updateSettings(patch) {
-      if (patch.channel !== undefined) {
-        prepared(db, `INSERT INTO settings (key, value) VALUES ('channel', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
-          .run(channelSchema.parse(patch.channel))
-      }
-      return this.getSettings()
+      // Read, merge and write in one immediate transaction: a bad patch throws before anything is written.
+      return db.transaction(() => {
+        const { channel, ...policy } = mergeSettings(readSettings(), patch)
+        putSetting.run('channel', channel)
+        putSetting.run('autoUpdatePolicy', JSON.stringify(policy))
+        return readSettings()
+      }).immediate()
     },
+
+    async claimAutoUpdate(now, nextAt) {
+      const result = prepared(db, 'UPDATE auto_update_slot SET next_at = ? WHERE id = 1 AND (next_at IS NULL OR next_at <= ?)').run(nextAt, now)
+      return result.changes === 1
+    },
+
+    outbox,
 
     async check() {
       probeSqliteFile(db, file, WHAT, TABLES)

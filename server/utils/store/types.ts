@@ -3,7 +3,9 @@
  * it, and both must pass the same contract tests. Every method is async because Convex is.
  */
 import { z } from 'zod'
-import type { NewRun, NewUser, Run, RunAcknowledgement, RunPatch, Settings, StoredUser, UserPatch } from '../../../shared/schemas/api'
+import type { NewRun, NewUser, Run, RunAcknowledgement, RunPatch, Settings, StoredSettingsPatch, StoredUser, UserPatch } from '../../../shared/schemas/api'
+import type { NotificationPreference } from '../../../shared/notifications'
+import type { OutboxStore } from '../../../shared/node/notify/outbox'
 import type { Job } from '../../../shared/schemas/job'
 import type { ReleaseCache, ReleaseTrust } from '../../../shared/schemas/release'
 
@@ -31,7 +33,7 @@ export const EMPTY_CHECK_STATE: ReleaseCheckState = { nextCheckAt: null, retryAt
 
 export type SystemSettings = Settings
 
-export const DEFAULT_SETTINGS: SystemSettings = { channel: 'stable' }
+export { DEFAULT_SETTINGS, mergeSettings } from '../../../shared/schemas/api'
 
 /** Thrown by `openRun` when another run is queued or running. */
 export class ActiveRunError extends Error {
@@ -77,6 +79,8 @@ export interface SystemStore {
   updateUser(id: string, patch: UserPatch): Promise<StoredUser>
   /** Ends every session of the user (raises `sessionVersion`); null when there is no such user. */
   revokeSessions(id: string): Promise<StoredUser | null>
+  /** Which notifications the user gets by email; sessions are untouched. Throws `UserNotFoundError`. */
+  setNotificationPreference(id: string, preference: NotificationPreference): Promise<StoredUser>
 
   /** Creates a `queued` run; throws `ActiveRunError` when one is active (enforced by storage). */
   openRun(run: NewRun): Promise<Run>
@@ -132,8 +136,20 @@ export interface SystemStore {
   saveReleaseTrust(patch: Partial<ReleaseTrust>): Promise<boolean>
 
   getSettings(): Promise<SystemSettings>
-  /** `actor`: the email of the admin who changed them, for the audit trail (null: none known). */
-  updateSettings(patch: Partial<SystemSettings>, actor?: string | null): Promise<SystemSettings>
+  /**
+   * Applies the fields the patch names, validated as a whole (`mergeSettings`; throws and saves
+   * nothing on bad input). `actor`: the email of the admin who changed them, for the audit trail.
+   */
+  updateSettings(patch: StoredSettingsPatch, actor?: string | null): Promise<SystemSettings>
+
+  /**
+   * Takes the scheduler's slot (automatic updates), atomically across replicas, as
+   * `claimReleaseCheck` does: when no slot is set or it is due, sets it to `nextAt` and returns true.
+   */
+  claimAutoUpdate(now: number, nextAt: number): Promise<boolean>
+
+  /** The notification outbox, in the same store: delivered once per event and target across replicas. */
+  readonly outbox: OutboxStore
 
   /**
    * Throws, naming the store, when it cannot serve requests (`/api/healthz` asks). Stores without
