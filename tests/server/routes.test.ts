@@ -257,14 +257,14 @@ describe('reads', () => {
 
 describe('settings', () => {
   it('switches the channel, which changes what is offered, and refuses bad values', async () => {
-    expect((await call('GET', '/api/system/settings', { cookie: admin })).body).toEqual({ channel: 'stable' })
-    expect((await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'beta' } })).body).toEqual({ channel: 'beta' })
+    expect((await call('GET', '/api/system/settings', { cookie: admin })).body).toMatchObject({ channel: 'stable' })
+    expect((await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'beta' } })).body).toMatchObject({ channel: 'beta' })
     const status = statusSchema.parse((await call('GET', '/api/system/status', { cookie: admin })).body)
     expect(status.latest?.version).toBe('1.4.0-beta.2')
     const bad = await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'nightly' } })
     expect(bad.status).toBe(400)
     expect(message(bad)).toMatch(/channel/)
-    expect((await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'stable' } })).body).toEqual({ channel: 'stable' })
+    expect((await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'stable' } })).body).toMatchObject({ channel: 'stable' })
   })
 })
 

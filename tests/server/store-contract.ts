@@ -417,12 +417,12 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
 
     describe('settings', () => {
       it('defaults to the stable channel and persists a change', async () => {
-        expect(await store.getSettings()).toEqual({ channel: 'stable' })
-        expect(await store.updateSettings({ channel: 'beta' }, 'admin@example.com')).toEqual({ channel: 'beta' })
-        expect(await store.getSettings()).toEqual({ channel: 'beta' })
-        expect(await subject.other().getSettings()).toEqual({ channel: 'beta' })
-        expect(await store.updateSettings({})).toEqual({ channel: 'beta' })
-        expect(await store.updateSettings({ channel: 'stable' })).toEqual({ channel: 'stable' })
+        expect(await store.getSettings()).toMatchObject({ channel: 'stable' })
+        expect(await store.updateSettings({ channel: 'beta' }, 'admin@example.com')).toMatchObject({ channel: 'beta' })
+        expect(await store.getSettings()).toMatchObject({ channel: 'beta' })
+        expect(await subject.other().getSettings()).toMatchObject({ channel: 'beta' })
+        expect(await store.updateSettings({})).toMatchObject({ channel: 'beta' })
+        expect(await store.updateSettings({ channel: 'stable' })).toMatchObject({ channel: 'stable' })
       })
     })
   })

@@ -57,7 +57,7 @@ describe('sqlite store file', () => {
     expect(await store.getRunByJobId(cliJob.id)).toEqual(adopted)
     expect(await store.isDismissed('u1', '1.3.0')).toBe(true)
     expect(await store.getReleaseCache()).toEqual({ releases: [release], checkedAt: 10, error: 'e' })
-    expect(await store.getSettings()).toEqual({ channel: 'beta' })
+    expect(await store.getSettings()).toMatchObject({ channel: 'beta' })
   })
 
   it('reads the release trust again after its own write and after another connection commits (it keeps it between)', async () => {
