@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { isIPv4, isIPv6 } from 'node:net'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
+import { smtpUrlSchema, webhookUrlSchema } from './notifications'
 import { splitPemKeys } from './release-index'
 import { driverNameSchema } from './schemas/common'
 
@@ -89,7 +90,16 @@ const envSchema = z.object({
   // Bounded, so no one can lock an account out for good.
   OWLAT_SIGNIN_LOCK_MS: positiveMs.max(24 * 60 * 60_000, 'OWLAT_SIGNIN_LOCK_MS is at most a day').default(15 * 60_000),
   OWLAT_TRUSTED_PROXIES: z.preprocess(emptyAsUnset, trustedProxiesSchema.optional()),
+  // Automatic updates and notifications (issue 17). The notifier (shared/node/notify) reads the
+  // same variables; checking them here stops every process at start on a bad one, naming it.
+  OWLAT_SCHEDULE_TICK_MS: z.coerce.number().int().min(1000, 'OWLAT_SCHEDULE_TICK_MS is at least 1000 (a second)').default(60_000),
+  OWLAT_WEBHOOK_URLS: z.preprocess(emptyAsUnset, z.string().transform(value => value.split(',').map(s => s.trim()).filter(Boolean)).pipe(z.array(webhookUrlSchema)).optional()),
+  OWLAT_WEBHOOK_SECRET: z.preprocess(emptyAsUnset, z.string().optional()),
+  OWLAT_SMTP_URL: z.preprocess(emptyAsUnset, smtpUrlSchema.optional()),
 }).superRefine((env, ctx) => {
+  if (env.OWLAT_WEBHOOK_URLS?.length && env.OWLAT_WEBHOOK_SECRET === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['OWLAT_WEBHOOK_SECRET'], message: 'required when OWLAT_WEBHOOK_URLS is set' })
+  }
   if (env.OWLAT_RELEASE_SOURCE === 'github' && env.OWLAT_GITHUB_REPO === undefined) {
     ctx.addIssue({ code: 'custom', path: ['OWLAT_GITHUB_REPO'], message: 'required when OWLAT_RELEASE_SOURCE=github' })
   }
@@ -151,6 +161,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     /** How long `watch` keeps sampling the new version before `commit` (OWLAT_WATCH_MS). */
     watchMs: e.OWLAT_WATCH_MS,
     runLeaseMs: e.OWLAT_RUN_LEASE_MS,
+    /** How often the automatic update scheduler looks (OWLAT_SCHEDULE_TICK_MS). */
+    scheduleTickMs: e.OWLAT_SCHEDULE_TICK_MS,
     /** The standalone app's sign-in throttling (playground/server/utils/sign-in-throttle.ts). */
     signIn: {
       pairMaxFailures: e.OWLAT_SIGNIN_MAX_FAILURES,

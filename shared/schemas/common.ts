@@ -28,10 +28,10 @@ export const runKindSchema = z.enum(RUN_KINDS)
 export const stepNameSchema = z.enum(ALL_STEPS)
 export const stepStatusSchema = z.enum(STEP_STATUSES)
 
-/** Who asked for a run, and from where. */
+/** Who asked for a run, and from where; `schedule`: the automatic update scheduler (no email). */
 export const requestedBySchema = z.object({
   email: z.string().max(320).nullable(),
-  via: z.enum(['web', 'cli', 'system']),
+  via: z.enum(['web', 'cli', 'system', 'schedule']),
 })
 export type RequestedBy = z.infer<typeof requestedBySchema>
 

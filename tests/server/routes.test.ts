@@ -90,6 +90,8 @@ const ROUTES: [method: string, path: string, body?: unknown][] = [
   ['POST', '/api/system/releases/check'],
   ['GET', '/api/system/settings'],
   ['PUT', '/api/system/settings', { channel: 'beta' }],
+  ['GET', '/api/system/notifications/preference'],
+  ['PUT', '/api/system/notifications/preference', { notifications: 'none' }],
   ['POST', '/api/system/updates', { targetVersion: '1.3.0' }],
   ['POST', '/api/system/rollbacks', { targetVersion: '1.2.2' }],
   ['GET', '/api/system/rollbacks/candidates'],
@@ -265,6 +267,50 @@ describe('settings', () => {
     expect(bad.status).toBe(400)
     expect(message(bad)).toMatch(/channel/)
     expect((await call('PUT', '/api/system/settings', { cookie: admin, body: { channel: 'stable' } })).body).toMatchObject({ channel: 'stable' })
+  })
+  it('saves the automatic update policy as a partial patch, names who paused, and refuses each bad input with nothing saved', async () => {
+    const before = (await call('GET', '/api/system/settings', { cookie: admin })).body
+    expect(before).toEqual({ channel: 'stable', autoUpdate: 'off', maintenanceWindow: null, securityOutsideWindow: false, pausedUntil: null, pausedBy: null })
+    const window = { days: ['sun'], start: '03:00', durationMinutes: 90, timeZone: 'UTC' }
+    const saved = await call('PUT', '/api/system/settings', { cookie: admin, body: { autoUpdate: 'patch', maintenanceWindow: window, securityOutsideWindow: true, pausedUntil: 4_102_444_800_000 } })
+    expect(saved.status).toBe(200)
+    const expected = { channel: 'stable', autoUpdate: 'patch', maintenanceWindow: window, securityOutsideWindow: true, pausedUntil: 4_102_444_800_000, pausedBy: ADMIN.email }
+    expect(saved.body).toEqual(expected)
+    expect((await call('GET', '/api/system/settings', { cookie: admin })).body).toEqual(expected)
+
+    const bad: Array<[unknown, RegExp]> = [
+      [{ autoUpdate: 'always' }, /autoUpdate/],
+      [{ maintenanceWindow: { ...window, timeZone: 'Mars/Olympus' } }, /time zone/],
+      [{ maintenanceWindow: { ...window, start: '25:00' } }, /start/],
+      [{ maintenanceWindow: { ...window, days: [] } }, /day/],
+      [{ maintenanceWindow: { ...window, days: ['someday'] } }, /days/],
+      [{ maintenanceWindow: { ...window, durationMinutes: 0 } }, /durationMinutes/],
+      [{ channel: 'beta', securityOutsideWindow: 'yes' }, /securityOutsideWindow/],
+      [{ pausedBy: 'someone@else' }, /pausedBy|Unrecognized/i],
+    ]
+    for (const [body, why] of bad) {
+      const answer = await call('PUT', '/api/system/settings', { cookie: admin, body })
+      expect(answer.status, JSON.stringify(body)).toBe(400)
+      expect(message(answer)).toMatch(why)
+    }
+    expect((await call('GET', '/api/system/settings', { cookie: admin })).body).toEqual(expected)
+
+    // Lifting the freeze clears who set it; everything else stays.
+    const lifted = await call('PUT', '/api/system/settings', { cookie: admin, body: { pausedUntil: null, autoUpdate: 'off', maintenanceWindow: null, securityOutsideWindow: false } })
+    expect(lifted.body).toEqual(before)
+  })
+})
+
+describe('notification preference', () => {
+  it('is all until the admin chooses, kept per admin, and refuses an unknown one', async () => {
+    expect((await call('GET', '/api/system/notifications/preference', { cookie: admin })).body).toEqual({ notifications: 'all' })
+    expect((await call('PUT', '/api/system/notifications/preference', { cookie: admin, body: { notifications: 'security' } })).body).toEqual({ notifications: 'security' })
+    expect((await call('GET', '/api/system/notifications/preference', { cookie: admin })).body).toEqual({ notifications: 'security' })
+    const bad = await call('PUT', '/api/system/notifications/preference', { cookie: admin, body: { notifications: 'some' } })
+    expect(bad.status).toBe(400)
+    expect(message(bad)).toMatch(/all, security or none/)
+    expect((await call('GET', '/api/system/notifications/preference', { cookie: admin })).body).toEqual({ notifications: 'security' })
+    expect((await call('PUT', '/api/system/notifications/preference', { cookie: admin, body: { notifications: 'all' } })).status).toBe(200)
   })
 })
 

@@ -8,6 +8,7 @@ import type { Plan } from '../../shared/schemas/api'
 import type { Step } from '../../shared/schemas/common'
 import type { Job } from '../../shared/schemas/job'
 import { EMPTY_RELEASE_TRUST, type Release } from '../../shared/schemas/release'
+import { createNotification } from '../../shared/notifications'
 import { DISPATCH_GRACE_MS, reconcileRun } from '../../server/utils/runs'
 import { SidecarRejectedError, type SidecarClient } from '../../server/utils/sidecar'
 import { ActiveRunError, DuplicateUserError, RunNotFoundError, UserNotFoundError, type NewRun, type SystemStore } from '../../server/utils/store/types'
@@ -81,7 +82,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     describe('users', () => {
       it('creates users with lower-cased emails and finds them by email and id', async () => {
         const user = await store.createUser({ email: 'Admin@Example.com', role: 'platform-admin', passwordHash: 'h' })
-        expect(user).toEqual({ id: expect.any(String), email: 'admin@example.com', role: 'platform-admin', passwordHash: 'h', createdAt: expect.any(Number), sessionVersion: 0 })
+        expect(user).toEqual({ id: expect.any(String), email: 'admin@example.com', role: 'platform-admin', passwordHash: 'h', createdAt: expect.any(Number), sessionVersion: 0, notifications: 'all' })
         expect(await store.getUserByEmail('ADMIN@example.com')).toEqual(user)
         expect(await store.getUserById(user.id)).toEqual(user)
         expect(await store.getUserByEmail('nobody@example.com')).toBeNull()
@@ -423,6 +424,84 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         expect(await subject.other().getSettings()).toMatchObject({ channel: 'beta' })
         expect(await store.updateSettings({})).toMatchObject({ channel: 'beta' })
         expect(await store.updateSettings({ channel: 'stable' })).toMatchObject({ channel: 'stable' })
+      })
+
+      it('keeps the automatic update policy beside the channel, applies only the fields given and refuses a bad one whole', async () => {
+        expect(await store.getSettings()).toEqual({
+          channel: 'stable', autoUpdate: 'off', maintenanceWindow: null, securityOutsideWindow: false, pausedUntil: null, pausedBy: null,
+        })
+        const window = { days: ['sun', 'sat'] as const, start: '03:00', durationMinutes: 120, timeZone: 'europe/berlin' }
+        const saved = await store.updateSettings({ autoUpdate: 'patch', maintenanceWindow: { ...window, days: [...window.days] }, pausedUntil: 5_000, pausedBy: 'admin@example.com' }, 'admin@example.com')
+        const expected = {
+          channel: 'stable', autoUpdate: 'patch', securityOutsideWindow: false, pausedUntil: 5_000, pausedBy: 'admin@example.com',
+          // Stored as the schema reads it: week order, the zone's canonical name.
+          maintenanceWindow: { days: ['sat', 'sun'], start: '03:00', durationMinutes: 120, timeZone: 'Europe/Berlin' },
+        }
+        expect(saved).toEqual(expected)
+        expect(await subject.other().getSettings()).toEqual(expected)
+        expect(await store.updateSettings({ channel: 'beta' })).toEqual({ ...expected, channel: 'beta' })
+        await expect(store.updateSettings({ autoUpdate: 'weekly' as never })).rejects.toThrow()
+        await expect(store.updateSettings({ channel: 'stable', maintenanceWindow: { ...window, days: ['sun'], timeZone: 'Mars/Olympus' } })).rejects.toThrow()
+        expect(await store.getSettings()).toEqual({ ...expected, channel: 'beta' })
+        expect(await store.updateSettings({ maintenanceWindow: null, pausedUntil: null, pausedBy: null })).toMatchObject({ maintenanceWindow: null, pausedUntil: null, pausedBy: null, autoUpdate: 'patch' })
+      })
+    })
+
+    describe('notification preferences', () => {
+      it('are all by default, stored with the user, and leave sessions alone', async () => {
+        const user = await store.createUser({ email: 'a@example.com', role: 'platform-admin', passwordHash: 'h' })
+        expect(user.notifications).toBe('all')
+        expect(await store.setNotificationPreference(user.id, 'none')).toEqual({ ...user, notifications: 'none' })
+        expect(await subject.other().getUserByEmail('a@example.com')).toMatchObject({ notifications: 'none', sessionVersion: 0 })
+        expect((await store.listUsers())[0]!.notifications).toBe('none')
+        await expect(store.setNotificationPreference('no-such-user', 'all')).rejects.toBeInstanceOf(UserNotFoundError)
+      })
+    })
+
+    describe('the automatic update slot', () => {
+      it('is taken by one of several replicas at a time, and again once due', async () => {
+        const others = [store, subject.other(), subject.other()]
+        const wins = await Promise.all(others.map(s => s.claimAutoUpdate(1_000, 61_000)))
+        expect(wins.filter(Boolean)).toHaveLength(1)
+        expect(await store.claimAutoUpdate(60_999, 120_000)).toBe(false)
+        expect(await subject.other().claimAutoUpdate(61_000, 121_000)).toBe(true)
+      })
+    })
+
+    describe('the notification outbox', () => {
+      const notification = createNotification('update-started', { runId: 'r1', fromVersion: '1.2.2', toVersion: '1.3.0', via: 'schedule' }, {
+        instance: { name: 'Owlat', url: null, version: '1.2.2' }, now: 1_000, id: 'n1',
+      })
+
+      it('queues each (notification, target) once, claims due deliveries for one outbox, and records the outcome', async () => {
+        const delivery = { notificationId: 'n1', notification, createdAt: 1_000, nextAttemptAt: 1_000 }
+        expect(await store.outbox.enqueue({ ...delivery, target: 'https://hooks.example.com/a' })).toBe(true)
+        expect(await subject.other().outbox.enqueue({ ...delivery, target: 'https://hooks.example.com/a' })).toBe(false)
+        expect(await store.outbox.enqueue({ ...delivery, target: 'mailto:a@example.com', createdAt: 1_001 })).toBe(true)
+        expect(await store.outbox.due(999, 10, 5_000)).toEqual([])
+
+        const [one, two] = await Promise.all([store.outbox.due(2_000, 10, 62_000), subject.other().outbox.due(2_000, 10, 62_000)])
+        const claimed = [...one!, ...two!]
+        expect(claimed.map(d => d.target).sort()).toEqual(['https://hooks.example.com/a', 'mailto:a@example.com'])
+        expect(claimed.every(d => d.attempts === 1 && d.nextAttemptAt === 62_000)).toBe(true)
+        expect(claimed[0]!.notification).toEqual(notification)
+
+        const hook = claimed.find(d => d.target.startsWith('https'))!
+        const mail = claimed.find(d => d.target.startsWith('mailto'))!
+        await store.outbox.markDelivered(hook.id, 3_000)
+        await store.outbox.markFailed(hook.id, 10_000, 'late failure', 3_001)
+        await store.outbox.markFailed(mail.id, 10_000, 'HTTP 500', 3_000)
+        expect(await store.outbox.due(9_999, 10, 70_000)).toEqual([])
+        const retried = await store.outbox.due(10_000, 10, 70_000)
+        expect(retried).toMatchObject([{ id: mail.id, attempts: 2, lastError: 'HTTP 500' }])
+        await store.outbox.markFailed(mail.id, null, 'gave up', 11_000)
+        expect(await store.outbox.due(1e12, 10, 1e12 + 1)).toEqual([])
+
+        const all = await subject.other().outbox.deliveriesOf('n1')
+        expect(all).toMatchObject([
+          { target: 'https://hooks.example.com/a', deliveredAt: 3_000, lastError: null, gaveUpAt: null },
+          { target: 'mailto:a@example.com', deliveredAt: null, gaveUpAt: 11_000, lastError: 'gave up', attempts: 2 },
+        ])
       })
     })
   })

@@ -137,7 +137,7 @@ describe('sqlite store file', () => {
 
   it('counts its migrations in user_version (shared/node/sqlite-migrations.ts)', () => {
     const raw = new Database(file, { readonly: true })
-    expect(raw.pragma('user_version', { simple: true })).toBe(9)
+    expect(raw.pragma('user_version', { simple: true })).toBe(10)
     raw.close()
   })
 })

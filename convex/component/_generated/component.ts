@@ -310,7 +310,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             reason: string | null;
             requestedBy: {
               email: string | null;
-              via: "web" | "cli" | "system";
+              via: "web" | "cli" | "system" | "schedule";
             };
             endedAt: number | null;
             steps: Array<{
@@ -355,7 +355,10 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
-          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          requestedBy: {
+            email: string | null;
+            via: "web" | "cli" | "system" | "schedule";
+          };
           endedAt: number | null;
           steps: Array<{
             name:
@@ -423,7 +426,10 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
-          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          requestedBy: {
+            email: string | null;
+            via: "web" | "cli" | "system" | "schedule";
+          };
           endedAt: number | null;
           steps: Array<{
             name:
@@ -491,7 +497,10 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
-          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          requestedBy: {
+            email: string | null;
+            via: "web" | "cli" | "system" | "schedule";
+          };
           endedAt: number | null;
           steps: Array<{
             name:
@@ -559,7 +568,10 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
-          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          requestedBy: {
+            email: string | null;
+            via: "web" | "cli" | "system" | "schedule";
+          };
           endedAt: number | null;
           steps: Array<{
             name:
@@ -627,7 +639,10 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
-          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          requestedBy: {
+            email: string | null;
+            via: "web" | "cli" | "system" | "schedule";
+          };
           endedAt: number | null;
           steps: Array<{
             name:
@@ -695,7 +710,10 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
-          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          requestedBy: {
+            email: string | null;
+            via: "web" | "cli" | "system" | "schedule";
+          };
           endedAt: number | null;
           steps: Array<{
             name:
@@ -758,7 +776,10 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           kind: "update" | "rollback" | "restore" | "rehearsal";
           fromVersion: string;
           toVersion: string;
-          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          requestedBy: {
+            email: string | null;
+            via: "web" | "cli" | "system" | "schedule";
+          };
           override?: { reason: string; checks: Array<string> } | null;
           path?: Array<string> | null;
           plan?: {
@@ -796,7 +817,10 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
-          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          requestedBy: {
+            email: string | null;
+            via: "web" | "cli" | "system" | "schedule";
+          };
           endedAt: number | null;
           steps: Array<{
             name:
@@ -895,7 +919,10 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           path?: Array<string> | null;
           status: "queued" | "running" | "succeeded" | "rolled_back" | "failed";
           reason: string | null;
-          requestedBy: { email: string | null; via: "web" | "cli" | "system" };
+          requestedBy: {
+            email: string | null;
+            via: "web" | "cli" | "system" | "schedule";
+          };
           endedAt: number | null;
           steps: Array<{
             name:

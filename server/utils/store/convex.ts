@@ -145,7 +145,7 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
     saveReleaseTrust: patch => mutation(api.releases.saveTrust, { patch: releaseTrustSchema.partial().parse(patch) }),
 
     getSettings: () => query(api.settings.get, {}),
-    updateSettings: (patch, actor = null) => mutation(api.settings.update, { ...storedSettingsPatchSchema.parse(patch), actor }),
+    updateSettings: async (patch, actor = null) => mutation(api.settings.update, { ...storedSettingsPatchSchema.parse(patch), actor }),
     claimAutoUpdate: (now, nextAt) => mutation(api.schedule.claim, { now, nextAt }),
     outbox,
 

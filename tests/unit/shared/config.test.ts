@@ -74,4 +74,14 @@ describe('loadConfig: release sources', () => {
     expect(() => loadConfig({ OWLAT_GITHUB_REPO: 'not a repo' })).toThrow(/OWLAT_GITHUB_REPO: must be owner\/name/)
     expect(() => loadConfig({ OWLAT_RELEASE_CHECK_INTERVAL_MS: '1000' })).toThrow(/OWLAT_RELEASE_CHECK_INTERVAL_MS/)
   })
+
+  it('reads the scheduler tick, and stops on a bad webhook or SMTP URL naming the variable', () => {
+    expect(loadConfig({}).scheduleTickMs).toBe(60_000)
+    expect(loadConfig({ OWLAT_SCHEDULE_TICK_MS: '1000' }).scheduleTickMs).toBe(1000)
+    expect(() => loadConfig({ OWLAT_SCHEDULE_TICK_MS: '999' })).toThrow(/OWLAT_SCHEDULE_TICK_MS: .*at least 1000/)
+    expect(() => loadConfig({ OWLAT_WEBHOOK_URLS: 'https://ok.example.com/h, ftp://files.example.com/x', OWLAT_WEBHOOK_SECRET: 's'.repeat(32) })).toThrow(/OWLAT_WEBHOOK_URLS: .*not an http\(s\) URL/)
+    expect(() => loadConfig({ OWLAT_WEBHOOK_URLS: 'https://ok.example.com/h' })).toThrow(/OWLAT_WEBHOOK_SECRET: required when OWLAT_WEBHOOK_URLS is set/)
+    expect(() => loadConfig({ OWLAT_SMTP_URL: 'smtp://user:pass@' })).toThrow(/OWLAT_SMTP_URL: .*has no host/)
+    expect(() => loadConfig({ OWLAT_WEBHOOK_URLS: 'https://ok.example.com/h', OWLAT_WEBHOOK_SECRET: 's'.repeat(32), OWLAT_SMTP_URL: 'smtp://mail.example.com:25' })).not.toThrow()
+  })
 })
