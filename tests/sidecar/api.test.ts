@@ -77,7 +77,7 @@ describe('sidecar API (local driver)', () => {
       services: [{ name: 'web', image: expect.stringMatching(/^ghcr\.io\/owlat\/web:1\.2\.2@sha256:/), version: '1.2.2', state: 'running', health: 'healthy' }],
       backups: { supported: false, reason: expect.stringMatching(/local driver/) },
       // What the plan's host checks judge: no engine or compose under the local driver.
-      host: { updater: '1.2.2', engine: null, compose: null, disk: { path: expect.any(String), freeBytes: expect.any(Number), totalBytes: expect.any(Number), needBytes: expect.any(Number) } },
+      host: { updater: '1.2.2', engine: null, compose: null, disk: { path: expect.any(String), freeBytes: expect.any(Number), totalBytes: expect.any(Number), needBytes: expect.any(Number), copyBytes: expect.any(Number) } },
     })
     expect(await webVersion(secret)).toBe('1.2.2')
   })
