@@ -8,6 +8,7 @@ import { openSqliteStore } from './store/sqlite'
 import type { SystemStore } from './store/types'
 import type { ReconcileDeps } from './runs'
 import { createReconciler, type Reconciler } from './reconciler'
+import { notifyRun } from './notify'
 
 let store: SystemStore | undefined
 let source: ReleaseSource | undefined
@@ -65,7 +66,7 @@ export function useSidecarBackups(): SidecarBackupsClient {
 }
 
 export function useReconcileDeps(): ReconcileDeps {
-  return { store: useStore(), sidecar: useSidecar(), leaseMs: useOwlatConfig().runLeaseMs }
+  return { store: useStore(), sidecar: useSidecar(), leaseMs: useOwlatConfig().runLeaseMs, onRunChanged: notifyRun }
 }
 
 /** The process's reconciliation loop (server/plugins/reconcile-runs.ts starts it). */

@@ -6,7 +6,7 @@ import { sha256Hex, verifyRelease, type ReleaseArtifacts, type ReleaseKeys } fro
 import { judgeAgainstIndex } from '../../shared/release-index'
 import type { RunKind } from '#layers/owlat-system/shared/run-state'
 import type { Plan, Run, SessionUser } from '#layers/owlat-system/shared/schemas/api'
-import type { CheckOverride } from '#layers/owlat-system/shared/schemas/common'
+import type { RequestedBy, CheckOverride } from '#layers/owlat-system/shared/schemas/common'
 import { GitHubError } from '../../shared/releases/github'
 import { floorManifests, jobRequestFor } from '../../shared/job-request'
 import { ReleaseNotFoundError } from '../../shared/releases/source'
@@ -78,7 +78,16 @@ async function stopArtifacts(versions: string[], keys: ReleaseKeys, index: Await
   return stops
 }
 
-export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion: string, user: SessionUser, options: StartOptions): Promise<{ runId: string }> {
+/** An admin's click on the page asks as this. */
+export function requestedByAdmin(user: SessionUser): RequestedBy {
+  return { email: user.email, via: 'web' }
+}
+
+/**
+ * Starts a run for `requestedBy`: an admin's click (`requestedByAdmin`) or the automatic update
+ * scheduler (server/utils/auto-update.ts), through the same checks, plan, path and watch.
+ */
+export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion: string, requestedBy: RequestedBy, options: StartOptions): Promise<{ runId: string }> {
   const store = useStore()
   const source = useReleaseSource()
   const deps = useReconcileDeps()
@@ -144,7 +153,7 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
   let run: Run
   try {
     run = await store.openRun({
-      kind, fromVersion: running, toVersion: targetVersion, requestedBy: { email: user.email, via: 'web' }, override,
+      kind, fromVersion: running, toVersion: targetVersion, requestedBy, override,
       ...(plan.path.length > 1 ? { path: plan.path } : {}),
       // A rehearsal's report shows the plan it was opened with, as the plan route gave it.
       ...(kind === 'rehearsal' ? { plan } : {}),
@@ -159,7 +168,7 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
     await dispatchRun(run, jobRequestFor(artifacts, {
       runId: null,
       kind,
-      requestedBy: { email: user.email, via: 'web' },
+      requestedBy,
       force: false,
       backup: options.backup,
       restoreBackupJobId,

@@ -26,7 +26,24 @@ export interface ReconcileDeps {
    * once need not be looked up again on every sync.
    */
   knownJobs?: Set<string>
+  /**
+   * Told of a run that was opened, adopted or changed status (the notifications of issue 17).
+   * Must not throw; a failure here never changes what happens to the run.
+   */
+  onRunChanged?: (run: Run) => void | Promise<void>
 }
+
+async function tell(deps: ReconcileDeps, run: Run): Promise<void> {
+  try {
+    await deps.onRunChanged?.(run)
+  }
+  catch (err) {
+    console.warn(`[runs] could not report run ${run.id}: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
+
+/** Jobs adopted this long after they ended are history, not news: nobody is told of them. */
+const ADOPTED_NEWS_MS = 10 * 60_000
 
 /** One read of the sidecar's recent jobs: what it listed, or why that failed. */
 export type JobListing = { ok: true, jobs: Job[] } | { ok: false, error: unknown }
@@ -52,6 +69,7 @@ async function applyPatches(deps: ReconcileDeps, run: Run, patches: RunPatch[]):
   let current = run
   try {
     for (const patch of patches) current = await deps.store.updateRun(run.id, patch)
+    if (current.status !== run.status) await tell(deps, current)
     return current
   }
   catch (err) {
@@ -142,7 +160,9 @@ async function syncJob(deps: ReconcileDeps, job: Job, listing: JobListing): Prom
     // store never had it): the job gets a run of its own, so its true outcome is on record.
   }
   try {
-    await deps.store.adoptJob(job)
+    const adopted = await deps.store.adoptJob(job)
+    const now = (deps.now ?? Date.now)()
+    if (isActiveStatus(adopted.status) || (adopted.endedAt ?? 0) > now - ADOPTED_NEWS_MS) await tell(deps, adopted)
   }
   catch (err) {
     if (!(err instanceof ActiveRunError)) throw err
@@ -215,5 +235,7 @@ export async function dispatchRun(run: Run, request: Omit<JobRequest, 'runId'>, 
     await fail(deps, run, reason)
     throw new DispatchFailedError(run.id, reason, err)
   }
-  return deps.store.attachJob(run.id, jobId)
+  const attached = await deps.store.attachJob(run.id, jobId)
+  await tell(deps, attached)
+  return attached
 }

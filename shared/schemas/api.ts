@@ -397,3 +397,26 @@ export const rollbackCandidatesSchema = z.object({
   unavailableReason: z.string().nullable().default(null),
 })
 export type RollbackCandidates = z.infer<typeof rollbackCandidatesSchema>
+
+/** What the scheduler does now (shared/auto-update.ts `AutomaticUpdatePlan`), as the API sends it. */
+export const automaticUpdatePlanSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none'), reason: z.string() }),
+  z.object({ kind: z.literal('paused'), until: z.number(), by: z.string().nullable(), version: z.string().nullable(), why: z.string().nullable() }),
+  z.object({ kind: z.literal('due'), version: z.string(), why: z.string(), security: z.boolean(), outsideWindow: z.boolean(), windowEndsAt: z.number().nullable() }),
+  z.object({ kind: z.literal('scheduled'), version: z.string(), at: z.number(), why: z.string(), security: z.boolean() }),
+])
+
+/** `GET /api/system/schedule`: the next automatic update and why, in words ("1.3.1 on Sunday 03:00 UTC, security release"). */
+export const scheduleAnswerSchema = z.object({
+  plan: automaticUpdatePlanSchema,
+  text: z.string(),
+  /** The zone `text` names times in: the window's, else UTC. */
+  timeZone: z.string(),
+  autoUpdate: autoUpdatePolicySchema.shape.autoUpdate,
+  pausedUntil: z.number().nullable(),
+  /** Who set the pause (an admin's email). */
+  pausedBy: z.string().nullable(),
+  /** How often the scheduler looks (OWLAT_SCHEDULE_TICK_MS). */
+  tickMs: z.number(),
+})
+export type ScheduleAnswer = z.infer<typeof scheduleAnswerSchema>

@@ -90,6 +90,7 @@ const ROUTES: [method: string, path: string, body?: unknown][] = [
   ['POST', '/api/system/releases/check'],
   ['GET', '/api/system/settings'],
   ['PUT', '/api/system/settings', { channel: 'beta' }],
+  ['GET', '/api/system/schedule'],
   ['GET', '/api/system/notifications/preference'],
   ['PUT', '/api/system/notifications/preference', { notifications: 'none' }],
   ['POST', '/api/system/updates', { targetVersion: '1.3.0' }],

@@ -16,6 +16,7 @@ export default defineTask({
     const cache = await runScheduledCheck(useStore(), useReleaseSource(), useOwlatConfig().releaseCheck)
     if (!cache) return { result: { checked: false } }
     if (cache.error) console.warn(`[releases] ${cache.error}`)
+    await notifyNewRelease(cache.releases)
     return { result: { checked: true, releases: cache.releases.length, checkedAt: cache.checkedAt, nextCheckAt: cache.nextCheckAt, error: cache.error } }
   },
 })
