@@ -61,6 +61,8 @@ export function describeJob(job: Pick<Job, 'kind' | 'fromVersion' | 'toVersion' 
 }
 
 export function requester(job: Job): string {
+  // The scheduler acts for no one admin: the policy the admins set.
+  if (job.requestedBy.via === 'schedule') return 'the automatic update policy'
   return `${job.requestedBy.email ?? 'unknown'} via ${job.requestedBy.via}`
 }
 

@@ -20,6 +20,19 @@ export const RUN_STATUS_COLORS: Record<RunStatus, BadgeColor> = {
   failed: 'error',
 }
 
+const REQUESTER_WORDS: Record<Run['requestedBy']['via'], { long: string, short: string }> = {
+  web: { long: 'the system', short: 'system' },
+  system: { long: 'the system', short: 'system' },
+  cli: { long: 'the owlat CLI', short: 'CLI' },
+  schedule: { long: 'the automatic update policy', short: 'schedule' },
+}
+
+/** Who asked for a run: the admin's email, else where it came from ("the owlat CLI"; `short` for tables: "CLI"). */
+export function requesterOf(run: Pick<Run, 'requestedBy'>, short = false): string {
+  const words = REQUESTER_WORDS[run.requestedBy.via] ?? REQUESTER_WORDS.system
+  return run.requestedBy.email ?? (short ? words.short : words.long)
+}
+
 /** The id a run goes by everywhere (the page, the API, `owlat logs --job`): its job's, once it has one. */
 export function runIdOf(run: Pick<Run, 'id' | 'jobId'>): string {
   return run.jobId ?? run.id
