@@ -17,11 +17,10 @@ export type ScheduleView = z.infer<typeof scheduleViewSchema>
  * is read again after a save, since it follows from the policy.
  */
 export function useAutoUpdateSettings() {
-  const { data, error, refresh } = useFetch('/api/system/settings', {
-    key: 'system-settings',
-    server: false,
-    dedupe: 'defer',
-    transform: (body: unknown) => settingsSchema.parse(body),
+  // Through the page's reads, so a server that does not answer is the page's one notice, not this card's error.
+  const { data, error, refresh } = useSystemFetch('system-settings', '/api/system/settings', {
+    parse: body => settingsSchema.parse(body),
+    failure: 'Could not read the automatic update settings.',
   })
   async function save(patch: SettingsPatch): Promise<Settings> {
     const saved = settingsSchema.parse(await $fetch('/api/system/settings', { method: 'PUT', body: patch }))
@@ -43,11 +42,9 @@ export function useAutoUpdateSchedule() {
 
 /** The signed-in admin's own notification preference (`/api/system/notifications/preference`). */
 export function useNotificationPreference() {
-  const { data, error } = useFetch('/api/system/notifications/preference', {
-    key: 'system-notification-preference',
-    server: false,
-    dedupe: 'defer',
-    transform: (body: unknown) => notificationPreferenceBodySchema.parse(body).notifications,
+  const { data, error } = useSystemFetch('system-notification-preference', '/api/system/notifications/preference', {
+    parse: body => notificationPreferenceBodySchema.parse(body).notifications,
+    failure: 'Could not read your notification preference.',
   })
   async function save(notifications: NotificationPreference): Promise<NotificationPreference> {
     const answer = await $fetch('/api/system/notifications/preference', { method: 'PUT', body: { notifications } })

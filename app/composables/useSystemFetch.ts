@@ -1,6 +1,6 @@
 import { apiErrorMessage, isServerUnavailable } from '#layers/owlat-system/app/helpers/api-errors'
 /** The page's client-side reads, by `useFetch` key: what a run starting or ending makes stale. */
-export const SYSTEM_DATA_KEYS = ['system-health', 'system-history', 'system-pending-releases', 'system-backups', 'system-schedule'] as const
+export const SYSTEM_DATA_KEYS = ['system-health', 'system-history', 'system-pending-releases', 'system-backups', 'system-schedule', 'system-settings', 'system-notification-preference'] as const
 export type SystemDataKey = (typeof SYSTEM_DATA_KEYS)[number]
 
 /**
