@@ -38,7 +38,7 @@ import { checkRelease, listReleases, releaseSource } from '../releases'
 import { cliPath, cliPlanChecks, failing, type CliPlanChecks } from '../plan'
 import { askStackChecks } from '../../shared/node/checks/plan'
 import { formatCheck } from '../../shared/node/checks/types'
-import { checkOverrideSchema, type CheckOverride } from '../../shared/schemas/common'
+import { checkOverrideSchema, REHEARSAL_OVERRIDE_REFUSED, type CheckOverride } from '../../shared/schemas/common'
 import type { Job, SidecarHealth } from '../../shared/schemas/job'
 
 /** What this command starts; a restore comes from `owlat restore FILE`. */
@@ -200,13 +200,14 @@ function showPlan(s: Situation, kind: RunKind, manifest: ReleaseManifest, failed
 }
 
 /** Prints the plan's checks; a failing one stops here unless ignored with a reason, which becomes the job's override. */
-function gate(plan: CliPlanChecks, args: JobArgs): CheckOverride | null {
+function gate(kind: RunKind, plan: CliPlanChecks, args: JobArgs): CheckOverride | null {
   printLine(bold('Checks:'))
   for (const check of plan.checks) printLine(`  ${formatCheck(check)}`)
   const { failing: failed, never } = failing(plan)
   if (failed.length === 0) return null
   const ids = failed.map(c => c.id)
   if (never.length > 0) throw new CliError(`failing checks that cannot be ignored: ${never.map(c => `${c.id}: ${c.message}`).join('; ')}; nothing was changed`)
+  if (kind === 'rehearsal') throw new CliError(`failing checks: ${failed.map(c => `${c.id}: ${c.message}`).join('; ')}; ${REHEARSAL_OVERRIDE_REFUSED}; nothing was changed`)
   if (!args['ignore-checks']) throw new CliError(`failing checks: ${failed.map(c => `${c.id}: ${c.message}`).join('; ')}; nothing was changed (fix them, or pass --ignore-checks --reason R)`)
   printLine(yellow(`Ignoring the failing checks ${ids.join(', ')}: ${args.reason}`))
   return { reason: args.reason!, checks: ids }
@@ -259,7 +260,7 @@ async function runJob(mode: RunKind, args: JobArgs): Promise<void> {
   const path = cliPath(target.kind, s.installed, target.version, s.releases, channel)
   if (!path.ok) throw new CliError(`cannot ${doing(target.kind, target.version)}: ${path.reason}`)
   printLine(`Path: ${[s.installed, ...path.path].join(' → ')}${path.path.length > 1 ? ` (required upgrade stops: ${path.path.slice(0, -1).join(', ')})` : ''}`)
-  const override = gate(cliPlanChecks({
+  const override = gate(target.kind, cliPlanChecks({
     kind: target.kind,
     targetVersion: target.version,
     health: { ok: true, health: s.health },

@@ -6,7 +6,7 @@ import { sha256Hex, verifyRelease, type ReleaseArtifacts, type ReleaseKeys } fro
 import { judgeAgainstIndex } from '../../shared/release-index'
 import type { RunKind } from '#layers/owlat-system/shared/run-state'
 import type { Plan, Run, SessionUser } from '#layers/owlat-system/shared/schemas/api'
-import type { RequestedBy, CheckOverride } from '#layers/owlat-system/shared/schemas/common'
+import { REHEARSAL_OVERRIDE_REFUSED, type RequestedBy, type CheckOverride } from '#layers/owlat-system/shared/schemas/common'
 import { GitHubError } from '../../shared/releases/github'
 import { floorManifests, jobRequestFor } from '../../shared/job-request'
 import { ReleaseNotFoundError } from '../../shared/releases/source'
@@ -34,7 +34,6 @@ function conflict(activeRunId: string | null) {
 }
 
 /** How a run of `kind` is named in a sentence. */
-const KIND_WORD: Record<Exclude<RunKind, 'restore'>, string> = { update: 'update', rollback: 'rollback', rehearsal: 'rehearsal' }
 
 export interface StartOptions {
   /** Back up the data before anything changes (skipped by drivers that cannot). */
@@ -141,9 +140,8 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
   if (failing.length > 0) {
     const list = failing.map(c => `${c.id}: ${c.message}`).join('; ')
     if (!ignorable) throw checksFailed(plan, `Checks that cannot be ignored fail: ${failing.filter(c => !c.ignorable).map(c => `${c.id}: ${c.message}`).join('; ')}`)
-    // A rehearsal takes no override: one that cannot run as the update would tells nothing.
-    if (kind === 'rehearsal') throw checksFailed(plan, `Failing checks stop this rehearsal: ${list}. Fix them, then rehearse again.`)
-    if (!options.ignoreChecks) throw checksFailed(plan, `Failing checks stop this ${KIND_WORD[kind]}: ${list}. Fix them, or ignore them with a reason.`)
+    if (kind === 'rehearsal') throw checksFailed(plan, `Failing checks stop this rehearsal: ${list}; ${REHEARSAL_OVERRIDE_REFUSED}.`)
+    if (!options.ignoreChecks) throw checksFailed(plan, `Failing checks stop this ${kind}: ${list}. Fix them, or ignore them with a reason.`)
     override = { reason: options.reason!, checks: failing.map(c => c.id) }
   }
 

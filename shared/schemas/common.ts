@@ -51,6 +51,12 @@ export const stepSchema = z.object({
 export type Step = z.infer<typeof stepSchema>
 
 /**
+ * Why a rehearsal takes no override of failing checks: a rehearsal that cannot run as the update
+ * would tells nothing. The web, the CLI and the updater's admission all hold to it.
+ */
+export const REHEARSAL_OVERRIDE_REFUSED = 'a rehearsal takes no override of failing checks (one that cannot run as the update would tells nothing): fix them, then rehearse again'
+
+/**
  * An admin's override of the plan's failing checks (`ignoreChecks` with a reason): recorded in
  * the run, the history and the audit trail.
  */

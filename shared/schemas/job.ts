@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { serviceLogEntrySchema } from '../service-output'
-import { channelSchema, checkOverrideSchema, driverNameSchema, MAX_HOPS, requestedBySchema, runCoreSchema, versionSchema } from './common'
+import { channelSchema, checkOverrideSchema, driverNameSchema, MAX_HOPS, REHEARSAL_OVERRIDE_REFUSED, requestedBySchema, runCoreSchema, versionSchema } from './common'
 
 /** The largest compose file a job or `POST /v1/checks` carries (a release's is a few KB). */
 export const MAX_COMPOSE_CHARS = 1_000_000
@@ -59,7 +59,7 @@ export const jobRequestSchema = z.object({
   stops: z.array(signedReleaseSchema).max(MAX_HOPS - 1).default([]),
   /** The admin ignored these failing checks for this reason: the updater's preflight lets them pass and says so. */
   override: checkOverrideSchema.nullable().default(null),
-})
+}).refine(request => request.kind !== 'rehearsal' || request.override === null, { path: ['override'], message: REHEARSAL_OVERRIDE_REFUSED })
 export type JobRequest = z.input<typeof jobRequestSchema>
 
 export const jobBackupSchema = z.object({

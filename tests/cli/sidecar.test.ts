@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../setup/ports'
 import { demoCompose, DEMO_RELEASES } from '../../scripts/bootstrap'
 import { writeReleaseArtifacts } from '../../shared/release-artifacts'
+import { REHEARSAL_OVERRIDE_REFUSED } from '../../shared/schemas/common'
 import { jobListSchema, jobSchema, sidecarHealthSchema } from '../../shared/schemas/job'
 import { SidecarClient } from '../../shared/sidecar-client'
 import { Journal } from '../../sidecar/journal'
@@ -212,6 +213,15 @@ describe('owlat against a real updater', () => {
     expect(noReason.stderr).toMatch(/--ignore-checks needs --reason R/)
 
     const reason = 'the updater is upgraded right after'
+    // A rehearsal is never let through failing checks, with a reason or not.
+    const before = (await history()).length
+    const rehearsal = await runCli(['upgrade', '--rehearse', '--version', '1.3.9', '--yes', '--ignore-checks', '--reason', reason], env)
+    expect(rehearsal.exitCode).toBe(1)
+    const [said] = stderrLines(rehearsal)
+    expect(said).toMatch(/^owlat: failing checks: updater: /)
+    expect(said!.endsWith(`; ${REHEARSAL_OVERRIDE_REFUSED}; nothing was changed`)).toBe(true)
+    expect((await history()).length).toBe(before)
+
     const ignored = await runCli(['upgrade', '--version', '1.3.9', '--yes', '--ignore-checks', '--reason', reason], env)
     expect(ignored.exitCode, ignored.stdout + ignored.stderr).toBe(0)
     expect(ignored.stdout).toContain(`Ignoring the failing checks updater: ${reason}`)

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { demoCompose } from '../../scripts/bootstrap'
 import { composePolicyOptionsFromEnv } from '../../shared/compose-policy'
+import { REHEARSAL_OVERRIDE_REFUSED } from '../../shared/schemas/common'
 import type { DriverCapabilities } from '../../sidecar/drivers/types'
 import { admitJob, type AdmissionDeps } from '../../sidecar/job-request'
 import { Journal } from '../../sidecar/journal'
@@ -60,6 +61,15 @@ describe('job admission', () => {
     expect(admission.job.steps.map(s => s.name)).toEqual(['preflight', 'backup', 'stage', 'pull', 'deploy-functions', 'recreate', 'verify', 'watch', 'teardown'])
     journal.setJobStatus(admission.job.id, 'failed', 'done')
     expect(await admitJob(jobRequest(dataDir, '1.2.3', { kind: 'rehearsal' }), deps)).toEqual({ ok: false, status: 400, error: '1.2.3 is not newer than the running version 1.3.0' })
+  })
+
+  it('refuses a rehearsal that carries an override of failing checks, from any client, and journals nothing', async () => {
+    const override = { reason: 'the disk is fine', checks: ['free-disk'] }
+    const admission = await admitJob(jobRequest(dataDir, '1.3.0', { kind: 'rehearsal', override }), { ...deps, installedVersion: '1.2.2' })
+    expect(admission).toEqual({ ok: false, status: 400, error: `invalid job request: override: ${REHEARSAL_OVERRIDE_REFUSED}` })
+    expect(journal.listJobs(10)).toEqual([])
+    // An update may carry one.
+    expect(await admitJob(jobRequest(dataDir, '1.3.0', { override }), { ...deps, installedVersion: '1.2.2' })).toMatchObject({ ok: true, job: { override } })
   })
 
   it('refuses a rollback from a release whose manifest it does not know, since its floor cannot be checked', async () => {
