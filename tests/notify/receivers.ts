@@ -1,63 +1,13 @@
 /**
- * Real receivers on loopback for the notification tests, each on a port the OS picks: an SMTP
- * sink (smtp-server, no auth, no STARTTLS) that parses what it gets with mailparser, and an HTTP
- * webhook receiver (node:http) that checks every signature against the raw body.
+ * Real receivers on loopback for the notification tests, each on a port the OS picks: the SMTP
+ * sink the README's demo runs too (scripts/smtp-sink.ts), and an HTTP webhook receiver
+ * (node:http) that checks every signature against the raw body.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { simpleParser, type ParsedMail } from 'mailparser'
-import { SMTPServer } from 'smtp-server'
 import { verifyWebhookSignature } from '../../shared/node/notify/webhooks'
 
-export interface ReceivedMail {
-  envelope: { from: string | null, to: string[] }
-  parsed: ParsedMail
-}
-
-export interface SmtpSink {
-  url: string
-  port: number
-  mails: ReceivedMail[]
-  /** Recipients the server refuses (550). */
-  refuse: Set<string>
-  close(): Promise<void>
-}
-
-export async function startSmtpSink(): Promise<SmtpSink> {
-  const mails: ReceivedMail[] = []
-  const refuse = new Set<string>()
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    hideSTARTTLS: true,
-    logger: false,
-    // A reverse DNS lookup of 127.0.0.1 only slows each mail down.
-    disableReverseLookup: true,
-    onRcptTo(address, _session, callback) {
-      if (refuse.has(address.address)) {
-        const err = Object.assign(new Error(`no such mailbox ${address.address}`), { responseCode: 550 })
-        return callback(err)
-      }
-      callback()
-    },
-    onData(stream, session, callback) {
-      simpleParser(stream).then((parsed) => {
-        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : null
-        mails.push({ envelope: { from, to: session.envelope.rcptTo.map(r => r.address) }, parsed })
-        callback()
-      }, callback)
-    },
-  })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
-  const port = (server.server.address() as AddressInfo).port
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    port,
-    mails,
-    refuse,
-    close: () => new Promise<void>(resolve => server.close(() => resolve())),
-  }
-}
+export { startSmtpSink, type ReceivedMail, type SmtpSink } from '../../scripts/smtp-sink'
 
 export interface ReceivedHook {
   path: string
