@@ -7,6 +7,7 @@ import { defineCommand, renderUsage, runCommand, type CommandDef } from 'citty'
 import { adminCommand } from './commands/admin'
 import { backupCommand, restoreCommand } from './commands/backup'
 import { composeCommand } from './commands/compose'
+import { configCommand } from './commands/config'
 import { doctorCommand } from './commands/doctor'
 import { logsCommand } from './commands/logs'
 import { releaseCommand } from './commands/release'
@@ -37,6 +38,7 @@ export const mainCommand = defineCommand({
     compose: composeCommand,
     release: releaseCommand,
     admin: adminCommand,
+    config: configCommand,
   },
 })
 
