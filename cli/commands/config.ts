@@ -8,7 +8,7 @@
 import { defineCommand, type ArgsDef } from 'citty'
 import { DateTime } from 'luxon'
 import { z } from 'zod'
-import { describeTime, nextWindowStart, type MaintenanceWindow } from '../../shared/auto-update'
+import { currentWindow, describeTime, nextWindowStart, type MaintenanceWindow } from '../../shared/auto-update'
 import { settingsPatchSchema, type Settings, type StoredSettingsPatch } from '../../shared/schemas/api'
 import { openWebStore } from '../../server/utils/store/open'
 import { validateArgs } from '../args'
@@ -152,7 +152,12 @@ function printSettings(settings: Settings, now: number): void {
     ['Paused', paused ? `until ${formatTime(settings.pausedUntil!)}${settings.pausedBy ? ` by ${settings.pausedBy}` : ''}` : 'no'],
     ['Channel', settings.channel],
   ]
-  if (settings.maintenanceWindow) rows.push(['Next window opens', describeTime(nextWindowStart(settings.maintenanceWindow, now), zone, { now })])
+  if (settings.maintenanceWindow) {
+    const open = currentWindow(settings.maintenanceWindow, now)
+    rows.push(open
+      ? ['Window', `open now, until ${describeTime(open.end, zone, { now })}`]
+      : ['Next window opens', describeTime(nextWindowStart(settings.maintenanceWindow, now), zone, { now })])
+  }
   const width = Math.max(...rows.map(([label]) => label.length))
   for (const [label, value] of rows) printLine(`${label.padEnd(width)}  ${value}`)
 }

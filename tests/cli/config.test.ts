@@ -80,7 +80,8 @@ describe('owlat config', () => {
     // Week order and the zone's own spelling, as the shared schema stores them.
     expect(set.stdout).toContain('Maintenance window       mon, sun at 03:00 for 60 min (Europe/Berlin)')
     expect(set.stdout).toContain('Security outside window  yes')
-    expect(set.stdout).toMatch(/^Next window opens {8}(Monday|Sunday) 03:00 Europe\/Berlin$/m)
+    // Open for an hour of Sunday or Monday morning: the run may fall in it.
+    expect(set.stdout).toMatch(/^(Next window opens {8}(Monday|Sunday) 03:00|Window {19}open now, until (Monday|Sunday) 04:00) Europe\/Berlin$/m)
     const window = { days: ['mon', 'sun'], start: '03:00', durationMinutes: 60, timeZone: 'Europe/Berlin' }
     expect(await stored()).toEqual({ ...DEFAULT_SETTINGS, autoUpdate: 'patch', maintenanceWindow: window, securityOutsideWindow: true })
 
@@ -92,6 +93,12 @@ describe('owlat config', () => {
     const moved = await config('--window-start', '04:30', '--security-outside-window=false')
     expect(moved.exitCode, moved.stderr).toBe(0)
     expect(await stored()).toEqual({ ...DEFAULT_SETTINGS, autoUpdate: 'patch', maintenanceWindow: { ...window, start: '04:30' }, securityOutsideWindow: false })
+
+    // A window open around the clock is open now, until its day's end.
+    const always = await config('--window-days', 'mon,tue,wed,thu,fri,sat,sun', '--window-start', '00:00', '--window-duration', '1440', '--time-zone', 'UTC')
+    expect(always.exitCode, always.stderr).toBe(0)
+    expect(always.stdout).toMatch(/^Window {19}open now, until \S+ 00:00 UTC$/m)
+    expect(always.stdout).not.toContain('Next window opens')
 
     const removed = await config('--no-window', '--auto-update', 'security')
     expect(removed.exitCode, removed.stderr).toBe(0)
