@@ -88,6 +88,27 @@ export type Notification = z.output<typeof notificationSchema>
 export type NotificationOf<E extends NotificationEvent> = Extract<Notification, { event: E }>
 export type NotificationDataInput<E extends NotificationEvent> = z.input<Extract<(typeof notificationSchema)['options'][number], { shape: { event: z.ZodLiteral<E> } }>>['data']
 
+/**
+ * One (notification, target) pair of the outbox as a store keeps it, the notification as its JSON
+ * text: the SQLite table's rows and the Convex table (its validators derived from this) share it.
+ */
+export const storedDeliverySchema = z.object({
+  id: z.string(),
+  notificationId: z.string(),
+  /** A webhook URL or `mailto:ADDRESS`. */
+  target: z.string(),
+  notification: z.string(),
+  /** Attempts claimed so far (a claim counts: a crash mid-delivery must not retry forever). */
+  attempts: z.number(),
+  nextAttemptAt: z.number(),
+  createdAt: z.number(),
+  deliveredAt: z.number().nullable(),
+  /** Set when the outbox gave up; `lastError` keeps why. */
+  gaveUpAt: z.number().nullable(),
+  lastError: z.string().nullable(),
+})
+export type StoredDelivery = z.output<typeof storedDeliverySchema>
+
 /** A new notification with a fresh id, validated (throws on data of the wrong shape). */
 export function createNotification<E extends NotificationEvent>(
   event: E,

@@ -11,7 +11,7 @@ import {
   runPatchSchema, runSchema, runStatusSchema, settingsSchema, stepSchema, storedSettingsPatchSchema, storedUserSchema, userPatchSchema, userRoleSchema, jobSchema,
 } from '../../shared/schemas'
 import { autoUpdatePolicySchema } from '../../shared/auto-update'
-import { notificationPreferenceSchema } from '../../shared/notifications'
+import { notificationPreferenceSchema, storedDeliverySchema } from '../../shared/notifications'
 import { STEP_LOG_LIMIT } from '../../shared/steps'
 import type { Doc } from './_generated/dataModel'
 
@@ -52,6 +52,10 @@ export const releaseCacheValidator = zodToConvex(releaseCacheSchema)
 export const releaseTrustFields = zodToConvexFields(releaseTrustSchema.shape)
 export const releaseTrustValidator = zodToConvex(releaseTrustSchema)
 export const releaseTrustPatchValidator = zodToConvex(releaseTrustSchema.partial())
+
+/** The notification outbox's deliveries (`StoredDelivery`): the table holds all but the id. */
+export const outboxFields = zodToConvexFields(storedDeliverySchema.omit({ id: true }).shape)
+export const deliveryValidator = zodToConvex(storedDeliverySchema)
 
 /** Sign-in accounts (`StoredUser`): the table holds all but the id. */
 export const userFields = zodToConvexFields(storedUserSchema.omit({ id: true }).shape)

@@ -2,25 +2,14 @@
  * The notification outbox (shared/node/notify/outbox.ts, `OutboxStore`) as Convex functions: each
  * call is one transaction, so of outboxes in several web replicas one claims a delivery.
  */
-import { v, type Infer } from 'convex/values'
+import { zodToConvexFields } from 'convex-helpers/server/zod4'
+import { v } from 'convex/values'
+import { storedDeliverySchema, type StoredDelivery } from '../../shared/notifications'
 import { mutation, query } from './_generated/server'
 import type { Doc } from './_generated/dataModel'
-import { clampLimit, clipMessage } from './model'
+import { clampLimit, clipMessage, deliveryValidator } from './model'
 
-const deliveryValidator = v.object({
-  id: v.string(),
-  notificationId: v.string(),
-  target: v.string(),
-  /** The notification's JSON text; the web parses it with `notificationSchema`. */
-  notification: v.string(),
-  attempts: v.number(),
-  nextAttemptAt: v.number(),
-  createdAt: v.number(),
-  deliveredAt: v.union(v.number(), v.null()),
-  gaveUpAt: v.union(v.number(), v.null()),
-  lastError: v.union(v.string(), v.null()),
-})
-export type StoredDelivery = Infer<typeof deliveryValidator>
+export type { StoredDelivery }
 
 function toDelivery({ _id, _creationTime, pending, ...delivery }: Doc<'notificationOutbox'>): StoredDelivery {
   return { id: _id, ...delivery }
@@ -28,7 +17,7 @@ function toDelivery({ _id, _creationTime, pending, ...delivery }: Doc<'notificat
 
 /** Adds the delivery unless one for the same (notificationId, target) exists; true when added. */
 export const enqueue = mutation({
-  args: { notificationId: v.string(), target: v.string(), notification: v.string(), createdAt: v.number(), nextAttemptAt: v.number() },
+  args: zodToConvexFields(storedDeliverySchema.pick({ notificationId: true, target: true, notification: true, createdAt: true, nextAttemptAt: true }).shape),
   returns: v.boolean(),
   handler: async (ctx, delivery) => {
     const existing = await ctx.db.query('notificationOutbox')

@@ -4,7 +4,7 @@
  */
 import { defineSchema, defineTable } from 'convex/server'
 import { v } from 'convex/values'
-import { autoUpdatePolicyFields, channelValidator, literals, releaseFields, releaseTrustFields, runFields, userFields } from './model'
+import { autoUpdatePolicyFields, channelValidator, literals, outboxFields, releaseFields, releaseTrustFields, runFields, userFields } from './model'
 
 export const AUDIT_ACTIONS = ['run.opened', 'run.adopted', 'run.closed', 'settings.changed', 'release.dismissed', 'run.acknowledged', 'checks.ignored'] as const
 
@@ -88,15 +88,7 @@ export default defineSchema({
    * target). The notification is kept as its JSON text: it leaves unchanged as a webhook's body.
    */
   notificationOutbox: defineTable({
-    notificationId: v.string(),
-    target: v.string(),
-    notification: v.string(),
-    attempts: v.number(),
-    nextAttemptAt: v.number(),
-    createdAt: v.number(),
-    deliveredAt: v.union(v.number(), v.null()),
-    gaveUpAt: v.union(v.number(), v.null()),
-    lastError: v.union(v.string(), v.null()),
+    ...outboxFields,
     /** Neither delivered nor given up: what `outbox.due` reads. */
     pending: v.boolean(),
   })

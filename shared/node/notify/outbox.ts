@@ -10,29 +10,15 @@
  * before `markDelivered` delivers again once its claim lapses. Receivers drop repeats by the
  * notification's id (`X-Owlat-Webhook-Id`, the mail's Message-ID).
  */
-import type { Notification } from '../../notifications'
+import type { Notification, StoredDelivery } from '../../notifications'
 
 type Awaitable<T> = T | Promise<T>
 
-export interface NewDelivery {
-  notificationId: string
-  /** A webhook URL or `mailto:ADDRESS`. */
-  target: string
-  notification: Notification
-  createdAt: number
-  /** When to try first (usually `createdAt`). */
-  nextAttemptAt: number
-}
+/** A delivery as the outbox hands it out: the stored pair (`storedDeliverySchema`), its notification parsed. */
+export type OutboxDelivery = Omit<StoredDelivery, 'notification'> & { notification: Notification }
 
-export interface OutboxDelivery extends NewDelivery {
-  id: string
-  /** Attempts claimed so far (a claim counts: a crash mid-delivery must not retry forever). */
-  attempts: number
-  deliveredAt: number | null
-  /** Set when the outbox gave up; `lastError` keeps why. */
-  gaveUpAt: number | null
-  lastError: string | null
-}
+/** What enqueuing gives; `nextAttemptAt` is when to try first (usually `createdAt`). */
+export type NewDelivery = Pick<OutboxDelivery, 'notificationId' | 'target' | 'notification' | 'createdAt' | 'nextAttemptAt'>
 
 /** What the outbox needs of a store; each call atomic on its own. */
 export interface OutboxStore {

@@ -9,25 +9,16 @@
 import { randomUUID } from 'node:crypto'
 import type Database from 'better-sqlite3'
 import { z } from 'zod'
-import { notificationSchema } from '../../notifications'
+import { notificationSchema, storedDeliverySchema } from '../../notifications'
 import { rowCodec } from '../sqlite-rows'
 import { prepared } from '../sqlite-open'
 import type { NewDelivery, OutboxDelivery, OutboxStore } from './outbox'
 
 export const OUTBOX_TABLE = 'notification_outbox'
 
-const outboxRowSchema = z.object({
-  id: z.string(),
-  notificationId: z.string(),
-  target: z.string(),
-  // Stored as JSON (an object on the way in), validated as a notification on the way out.
+// Stored as JSON (an object on the way in), validated as a notification on the way out.
+const outboxRowSchema = storedDeliverySchema.extend({
   notification: z.looseObject({}).pipe(notificationSchema),
-  attempts: z.number().int(),
-  nextAttemptAt: z.number(),
-  createdAt: z.number(),
-  deliveredAt: z.number().nullable(),
-  gaveUpAt: z.number().nullable(),
-  lastError: z.string().nullable(),
 })
 
 const rows = rowCodec(OUTBOX_TABLE, outboxRowSchema)
