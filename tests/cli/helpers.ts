@@ -1,13 +1,15 @@
 /** Running `owlat` as the operator does: a real subprocess of cli/bin.mjs with its own environment. */
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa, type ResultPromise } from 'execa'
 import { bootstrapDataDir } from '../../scripts/bootstrap'
+import { expect } from 'vitest'
+import { jobListSchema, jobSchema, sidecarHealthSchema } from '../../shared/schemas/job'
 import { SidecarClient } from '../../shared/sidecar-client'
+import { freePort } from '../setup/ports'
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const BIN = join(REPO_ROOT, 'cli', 'bin.mjs')
@@ -57,17 +59,7 @@ export function makeDemoInstance(): DemoInstance {
   return { dataDir, releaseDir, owlatDir, secret: readFileSync(join(dataDir, 'instance-secret'), 'utf8').trim() }
 }
 
-/** A loopback port nothing listens on (bound, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
+export { freePort } from '../setup/ports'
 
 export interface UpdaterProcess {
   url: string
@@ -113,4 +105,31 @@ export async function startUpdater(env: Record<string, string>, secret: string):
       await child
     },
   }
+}
+
+/** A demo instance at 1.2.2 with its own updater process (local driver) on free ports, and the CLI's environment for it. */
+export async function startDemoUpdater(): Promise<{ demo: DemoInstance, env: Record<string, string>, updater: UpdaterProcess }> {
+  const demo = makeDemoInstance()
+  const env = {
+    OWLAT_DATA_DIR: demo.dataDir,
+    OWLAT_DIR: demo.owlatDir,
+    PORT: String(await freePort()),
+    OWLAT_UPDATER_PORT: String(await freePort()),
+  }
+  return { demo, env, updater: await startUpdater(env, demo.secret) }
+}
+
+/** `owlat status --json`, parsed. */
+export async function cliStatus(env: Record<string, string>) {
+  const result = await runCli(['status', '--json'], env)
+  expect(result.exitCode, result.stderr).toBe(0)
+  const json = JSON.parse(result.stdout) as { activeJob: unknown }
+  return { ...sidecarHealthSchema.parse(json), activeJob: jobSchema.nullable().parse(json.activeJob) }
+}
+
+/** `owlat history --json --limit 10`: the newest jobs, parsed. */
+export async function cliHistory(env: Record<string, string>) {
+  const result = await runCli(['history', '--json', '--limit', '10'], env)
+  expect(result.exitCode, result.stderr).toBe(0)
+  return jobListSchema.parse(JSON.parse(result.stdout)).jobs
 }

@@ -7,12 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort } from '../setup/ports'
-import { jobListSchema, jobSchema, sidecarHealthSchema } from '../../shared/schemas/job'
-import { makeDemoInstance, runCli, startUpdater, stderrLines, type DemoInstance, type UpdaterProcess } from './helpers'
-
-const WEB_PORT = await freePort()
-const UPDATER_PORT = await freePort()
+import { cliHistory, cliStatus, runCli, startDemoUpdater, stderrLines, type DemoInstance, type UpdaterProcess } from './helpers'
 
 /** Lines that appear in this order in `text`. */
 function expectInOrder(text: string, markers: string[]): void {
@@ -26,28 +21,11 @@ describe('owlat upgrade --rehearse', () => {
   let env: Record<string, string>
   let updater: UpdaterProcess
 
-  async function status() {
-    const result = await runCli(['status', '--json'], env)
-    expect(result.exitCode, result.stderr).toBe(0)
-    const json = JSON.parse(result.stdout) as { activeJob: unknown }
-    return { ...sidecarHealthSchema.parse(json), activeJob: jobSchema.nullable().parse(json.activeJob) }
-  }
-
-  async function jobs() {
-    const result = await runCli(['history', '--json', '--limit', '10'], env)
-    expect(result.exitCode, result.stderr).toBe(0)
-    return jobListSchema.parse(JSON.parse(result.stdout)).jobs
-  }
+  const status = () => cliStatus(env)
+  const jobs = () => cliHistory(env)
 
   beforeAll(async () => {
-    demo = makeDemoInstance()
-    env = {
-      OWLAT_DATA_DIR: demo.dataDir,
-      OWLAT_DIR: demo.owlatDir,
-      PORT: String(WEB_PORT),
-      OWLAT_UPDATER_PORT: String(UPDATER_PORT),
-    }
-    updater = await startUpdater(env, demo.secret)
+    ({ demo, env, updater } = await startDemoUpdater())
   })
 
   afterAll(async () => {

@@ -9,46 +9,24 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import { stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort } from '../setup/ports'
 import { demoCompose, DEMO_RELEASES } from '../../scripts/bootstrap'
 import { writeReleaseArtifacts } from '../../shared/release-artifacts'
 import { REHEARSAL_OVERRIDE_REFUSED } from '../../shared/schemas/common'
-import { jobListSchema, jobSchema, sidecarHealthSchema } from '../../shared/schemas/job'
 import { SidecarClient } from '../../shared/sidecar-client'
 import { Journal } from '../../sidecar/journal'
 import { jobRequest } from '../sidecar/helpers'
-import { makeDemoInstance, runCli, spawnCli, startUpdater, stderrLines, type DemoInstance, type UpdaterProcess } from './helpers'
-
-const WEB_PORT = await freePort()
-const UPDATER_PORT = await freePort()
+import { cliHistory, cliStatus, runCli, spawnCli, startDemoUpdater, stderrLines, type DemoInstance, type UpdaterProcess } from './helpers'
 
 describe('owlat against a real updater', () => {
   let demo: DemoInstance
   let env: Record<string, string>
   let updater: UpdaterProcess
 
-  async function status() {
-    const result = await runCli(['status', '--json'], env)
-    expect(result.exitCode, result.stderr).toBe(0)
-    const json = JSON.parse(result.stdout) as { activeJob: unknown }
-    return { ...sidecarHealthSchema.parse(json), activeJob: jobSchema.nullable().parse(json.activeJob) }
-  }
-
-  async function history() {
-    const result = await runCli(['history', '--json', '--limit', '10'], env)
-    expect(result.exitCode, result.stderr).toBe(0)
-    return jobListSchema.parse(JSON.parse(result.stdout)).jobs
-  }
+  const status = () => cliStatus(env)
+  const history = () => cliHistory(env)
 
   beforeAll(async () => {
-    demo = makeDemoInstance()
-    env = {
-      OWLAT_DATA_DIR: demo.dataDir,
-      OWLAT_DIR: demo.owlatDir,
-      PORT: String(WEB_PORT),
-      OWLAT_UPDATER_PORT: String(UPDATER_PORT),
-    }
-    updater = await startUpdater(env, demo.secret)
+    ({ demo, env, updater } = await startDemoUpdater())
   })
 
   afterAll(async () => {
@@ -58,7 +36,7 @@ describe('owlat against a real updater', () => {
   it('doctor passes on the healthy demo (compose check skipped with a warning)', async () => {
     const result = await runCli(['doctor'], env)
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
-    expect(result.stdout).toMatch(new RegExp(`^✔ ok +updater +reachable at http://127\\.0\\.0\\.1:${UPDATER_PORT}, secret accepted \\(Owlat 1\\.2\\.2, local driver\\)$`, 'm'))
+    expect(result.stdout).toMatch(new RegExp(`^✔ ok +updater +reachable at http://127\\.0\\.0\\.1:${env.OWLAT_UPDATER_PORT}, secret accepted \\(Owlat 1\\.2\\.2, local driver\\)$`, 'm'))
     expect(result.stdout).toMatch(/^✔ ok +clock /m)
     expect(result.stdout).toMatch(/^- skip compose +skipped: the local driver/m)
     expect(result.stdout).toMatch(new RegExp(`^✔ ok +releases +${DEMO_RELEASES.length} release\\(s\\)`, 'm'))
