@@ -111,6 +111,23 @@ export function describeDriverContract(harness: DriverHarness): void {
       return s.client.waitForJob(jobId, undefined, harness.jobTimeoutMs * hops)
     }
 
+    /** What a rehearsal must leave as it was: production's compose file, its identity and its data. */
+    async function productionBefore(s: HarnessStack): Promise<{ compose: string, identity: string }> {
+      await s.data?.write('written-before-the-rehearsal')
+      return { compose: s.compose(), identity: await s.identity() }
+    }
+
+    /** Nothing of the rehearsal is left, and production runs as it did before it. */
+    async function expectUntouched(s: HarnessStack, job: Job, before: { compose: string, identity: string }): Promise<void> {
+      expect(await s.rehearsalLeft(job)).toEqual([])
+      expect(await s.running()).toBe(harness.installed)
+      expect(await healthVersion(s)).toBe(harness.installed)
+      expect(await s.identity()).toBe(before.identity)
+      expect(s.compose()).toBe(before.compose)
+      expect(s.sideFiles()).toEqual({ next: false, prev: false })
+      if (s.data) expect(await s.data.read()).toBe('written-before-the-rehearsal')
+    }
+
     async function healthVersion(s: HarnessStack): Promise<string> {
       return sidecarHealthSchema.parse((await s.client.request('GET', '/v1/health')).body).version
     }
@@ -256,9 +273,7 @@ export function describeDriverContract(harness: DriverHarness): void {
 
     it('rehearses a release on a copy of the data: it passes, is torn down, and production is untouched', { timeout: timeout * 2 }, async () => {
       const s = await open()
-      await s.data?.write('written-before-the-rehearsal')
-      const compose = s.compose()
-      const identity = await s.identity()
+      const before = await productionBefore(s)
 
       const job = await submit(s, harness.good, { kind: 'rehearsal' })
 
@@ -270,13 +285,7 @@ export function describeDriverContract(harness: DriverHarness): void {
       }
       expect(step(job, 'verify').status).toBe('succeeded')
       expect(step(job, 'teardown').status).toBe('succeeded')
-      expect(await s.rehearsalLeft(job)).toEqual([])
-      expect(await s.running()).toBe(harness.installed)
-      expect(await healthVersion(s)).toBe(harness.installed)
-      expect(await s.identity()).toBe(identity)
-      expect(s.compose()).toBe(compose)
-      expect(s.sideFiles()).toEqual({ next: false, prev: false })
-      if (s.data) expect(await s.data.read()).toBe('written-before-the-rehearsal')
+      await expectUntouched(s, job, before)
 
       // The same release for real, for the record of what a rehearsal costs next to the update.
       const update = await submit(s, harness.good)
@@ -286,22 +295,14 @@ export function describeDriverContract(harness: DriverHarness): void {
 
     it('a rehearsal of a release that never becomes healthy fails with the reason, is torn down, and changes nothing', { timeout }, async () => {
       const s = await open()
-      await s.data?.write('written-before-the-rehearsal')
-      const compose = s.compose()
-      const identity = await s.identity()
+      const before = await productionBefore(s)
 
       const job = await submit(s, harness.broken, { kind: 'rehearsal' })
 
       expect(job.status).toBe('failed')
       expect(job.reason).toMatch(/^verify failed: .*; the rehearsal was torn down; the production stack was not touched$/)
       expect(Object.fromEntries(job.steps.map(st => [st.name, st.status]))).toMatchObject({ recreate: 'succeeded', verify: 'failed', watch: 'pending', teardown: 'succeeded' })
-      expect(await s.rehearsalLeft(job)).toEqual([])
-      expect(await s.running()).toBe(harness.installed)
-      expect(await healthVersion(s)).toBe(harness.installed)
-      expect(await s.identity()).toBe(identity)
-      expect(s.compose()).toBe(compose)
-      expect(s.sideFiles()).toEqual({ next: false, prev: false })
-      if (s.data) expect(await s.data.read()).toBe('written-before-the-rehearsal')
+      await expectUntouched(s, job, before)
     })
 
     it('tears down a rehearsal whose updater was SIGKILLed during the watch, once it runs again, and fails it', { timeout: Math.max(timeout, 300_000) }, async () => {
