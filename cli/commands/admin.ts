@@ -9,9 +9,8 @@ import { text } from 'node:stream/consumers'
 import { defineCommand, type ArgsDef } from 'citty'
 import { z } from 'zod'
 import { hashPassword } from '../../shared/node/password'
-import { openWebStore } from '../../server/utils/store/open'
+import { openCliWebStore } from '../web-store'
 import { validateArgs } from '../args'
-import { commandEnv } from '../context'
 import { CliError } from '../errors'
 import { printLine } from '../job-view'
 import { bold } from '../style'
@@ -41,12 +40,7 @@ const resetPasswordCommand = defineCommand({
   args: resetArgs,
   async run(ctx) {
     const args = validateArgs(ctx, resetArgs, resetSchema)
-    const { config, env } = commandEnv()
-    const opened = openWebStore(config, env)
-    if (!opened) {
-      throw new CliError(`no web store in ${config.dataDir}: set OWLAT_DATA_DIR to the web's data dir (npm start: .data), or OWLAT_CONVEX_URL and OWLAT_CONVEX_ADMIN_KEY for Convex`)
-    }
-    const { store, where } = opened
+    const { store, where } = openCliWebStore()
     try {
       const user = await store.getUserByEmail(args.email)
       if (!user) {

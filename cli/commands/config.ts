@@ -10,9 +10,9 @@ import { DateTime } from 'luxon'
 import { z } from 'zod'
 import { currentWindow, describeTime, nextWindowStart, type MaintenanceWindow } from '../../shared/auto-update'
 import { settingsPatchSchema, type Settings, type StoredSettingsPatch } from '../../shared/schemas/api'
-import { openWebStore } from '../../server/utils/store/open'
+import { openCliWebStore } from '../web-store'
 import { validateArgs } from '../args'
-import { cliRequester, commandEnv } from '../context'
+import { cliRequester } from '../context'
 import { CliError, usageError } from '../errors'
 import { formatTime, printLine } from '../job-view'
 import { bold } from '../style'
@@ -167,12 +167,7 @@ export const configCommand = defineCommand({
   args: configArgs,
   async run(ctx) {
     const args = validateArgs(ctx, configArgs, configSchema)
-    const { config, env } = commandEnv()
-    const opened = openWebStore(config, env)
-    if (!opened) {
-      throw new CliError(`no web store in ${config.dataDir}: set OWLAT_DATA_DIR to the web's data dir (npm start: .data), or OWLAT_CONVEX_URL and OWLAT_CONVEX_ADMIN_KEY for Convex`)
-    }
-    const { store, where } = opened
+    const { store, where } = openCliWebStore()
     const now = Date.now()
     let doing = 'read'
     try {
