@@ -1,5 +1,5 @@
 import { e2eConfig, launcher } from './tests/e2e/playwright-base'
-import { BASE_URL, DATA_DIR, HOST_ENTRY, UPDATER_PORT, WEB_PORT } from './tests/e2e-host/env'
+import { BASE_URL, DATA_DIR, HOST_ENTRY, SMTP_PORT, UPDATER_PORT, WEB_PORT } from './tests/e2e-host/env'
 
 // The fixture host app (tests/fixtures/host), which adds the module to a layout, navigation and
 // sign-in of its own. The real launcher runs it: the updater's local driver supervises the host's
@@ -15,5 +15,7 @@ export default e2eConfig({
     OWLAT_UPDATER_PORT: String(UPDATER_PORT),
     OWLAT_VERIFY_TIMEOUT_MS: '8000',
     OWLAT_WATCH_MS: '1000',
+    // The host's owners are mailed through its admin directory (the spec runs the sink).
+    OWLAT_SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}`,
   }),
 })

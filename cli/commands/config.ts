@@ -9,7 +9,7 @@ import { defineCommand, type ArgsDef } from 'citty'
 import { DateTime } from 'luxon'
 import { z } from 'zod'
 import { currentWindow, describeTime, nextWindowStart, type MaintenanceWindow } from '../../shared/auto-update'
-import { settingsPatchSchema, type Settings, type StoredSettingsPatch } from '../../shared/schemas/api'
+import { settingsChangeBy, settingsPatchSchema, type Settings, type SettingsPatch } from '../../shared/schemas/api'
 import { openCliWebStore } from '../web-store'
 import { validateArgs } from '../args'
 import { cliRequester } from '../context'
@@ -108,7 +108,7 @@ function windowChange(args: ConfigArgs, current: MaintenanceWindow | null): Reco
 }
 
 /** The settings patch the options ask for, validated by the web's own schema; null when none is given. */
-function settingsChange(args: ConfigArgs, current: Settings, now: number): StoredSettingsPatch | null {
+function settingsChange(args: ConfigArgs, current: Settings, now: number): SettingsPatch | null {
   if (args['pause-until'] !== undefined && args.resume) throw usageError(`--pause-until and --resume cannot go together; ${NOTHING_SAVED}`)
   const raw: Record<string, unknown> = {}
   if (args['auto-update'] !== undefined) raw.autoUpdate = args['auto-update'].trim()
@@ -176,9 +176,7 @@ export const configCommand = defineCommand({
       if (patch) {
         doing = 'change'
         const actor = actorOf(args)
-        // As the web's route does: a pause names who set it, lifting it clears the name.
-        const pausedBy = patch.pausedUntil === undefined ? undefined : patch.pausedUntil === null ? null : actor
-        settings = await store.updateSettings({ ...patch, pausedBy }, actor)
+        settings = await store.updateSettings(settingsChangeBy(patch, actor), actor)
       }
       if (args.json) {
         printLine(JSON.stringify(settings, null, 2))

@@ -5,7 +5,7 @@
  * derived from what it reports (a version, a run), so raising the same news twice, from two
  * replicas or two reads, delivers it once per target.
  */
-import { createNotification, type NotificationDataInput, type NotificationEvent, type NotificationInstance } from '#layers/owlat-system/shared/notifications'
+import { createNotification, DEFAULT_NOTIFICATION_PREFERENCE, type NotificationDataInput, type NotificationEvent, type NotificationInstance, type NotificationPreference } from '#layers/owlat-system/shared/notifications'
 import { createDeliverer, notificationTargets, notifyConfigFromEnv, type NotifyConfig } from '#layers/owlat-system/shared/node/notify/notifier'
 import { Outbox } from '#layers/owlat-system/shared/node/notify/outbox'
 import type { Run } from '#layers/owlat-system/shared/schemas/api'
@@ -46,6 +46,15 @@ function instance(): NotificationInstance {
   return { name: process.env.OWLAT_INSTANCE_NAME?.trim() || 'Owlat', url: useOwlatConfig().origins?.[0] ?? null, version: currentVersion() }
 }
 
+/** Who is mailed: the app's admin directory where it registers one (a host app), else the store's platform admins. */
+async function platformAdmins(): Promise<Array<{ email: string, preference: NotificationPreference }>> {
+  const directory = useOwlatAdminDirectory()
+  if (directory) {
+    return (await listDirectoryAdmins(directory)).map(a => ({ email: a.email, preference: a.notifications ?? DEFAULT_NOTIFICATION_PREFERENCE }))
+  }
+  return (await useStore().listUsers()).filter(u => u.role === 'platform-admin').map(u => ({ email: u.email, preference: u.notifications }))
+}
+
 /**
  * Queues `event` for every target that wants it. Never throws: news that cannot be queued is
  * logged, and whatever raised it (an update, a release check) goes on.
@@ -54,9 +63,7 @@ export async function raiseNotification<E extends NotificationEvent>(event: E, d
   try {
     const settings = useNotifyConfig()
     if (!settings.webhooks && !settings.mail) return
-    const admins = settings.mail
-      ? (await useStore().listUsers()).filter(u => u.role === 'platform-admin').map(u => ({ email: u.email, preference: u.notifications }))
-      : []
+    const admins = settings.mail ? await platformAdmins() : []
     const targets = notificationTargets(settings, event, admins)
     if (targets.length === 0) return
     await useOutbox().enqueue(createNotification(event, data, { instance: instance(), id }), targets)

@@ -11,6 +11,8 @@
  */
 import { createError, type H3Event } from 'h3'
 // Relative, not `#layers/…`: this file has no Nuxt-only imports, so tests load it as it is.
+import { z } from 'zod'
+import { notificationPreferenceSchema, type NotificationPreference } from '../../shared/notifications'
 import { sessionUserSchema, type SessionUser } from '../../shared/schemas/api'
 
 /** The signed-in user as the module needs them: a stable id, an email, and the role. */
@@ -59,4 +61,49 @@ async function resolve(event: H3Event): Promise<OwlatUser | null> {
 export function useOwlatUser(event: H3Event): Promise<OwlatUser | null> {
   event.context.owlatSystemUser ??= resolve(event)
   return event.context.owlatSystemUser
+}
+
+/**
+ * The app's platform admins, for the notifications (issue 17). A host app whose admins live in
+ * its own user table registers one beside its resolver, so they are mailed too:
+ *
+ *   defineOwlatAdminDirectory({
+ *     list: async () => [{ id, email, notifications }],        // notifications: kept with the admin, or left out (all)
+ *     setNotifications: async (id, notifications) => { … },   // where the page's choice is kept
+ *   })
+ *
+ * Without one, the admins are the module's own store's (the standalone app).
+ */
+export interface OwlatAdminDirectory {
+  list: () => Promise<unknown[]> | unknown[]
+  setNotifications?: (id: string, notifications: NotificationPreference) => Promise<void> | void
+}
+
+const directoryAdminSchema = z.object({
+  id: z.string().min(1).max(200),
+  email: z.email().max(320),
+  notifications: notificationPreferenceSchema.optional(),
+})
+export type DirectoryAdmin = z.output<typeof directoryAdminSchema>
+
+let directory: OwlatAdminDirectory | undefined
+
+/** Registers the app's admin directory (the last registration wins). Call it from a Nitro plugin. */
+export function defineOwlatAdminDirectory(fn: OwlatAdminDirectory): OwlatAdminDirectory {
+  directory = fn
+  return fn
+}
+
+export function useOwlatAdminDirectory(): OwlatAdminDirectory | undefined {
+  return directory
+}
+
+/** The directory's admins, validated: what the app returns is input from outside the module. */
+export async function listDirectoryAdmins(from: OwlatAdminDirectory): Promise<DirectoryAdmin[]> {
+  const parsed = z.array(directoryAdminSchema).max(10_000).safeParse(await from.list())
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map(i => `${i.path.join('.') || 'list'}: ${i.message}`).join('; ')
+    throw new Error(`the app's admin directory returned what is not a list of admins (${detail})`)
+  }
+  return parsed.data
 }

@@ -340,6 +340,12 @@ export type StoredSettingsPatch = z.input<typeof storedSettingsPatchSchema>
 
 export const DEFAULT_SETTINGS: Settings = settingsSchema.parse({ channel: 'stable' })
 
+/** A change as the stores record it: a freeze names who set it (the page shows it); lifting it clears the name. */
+export function settingsChangeBy(patch: SettingsPatch, actor: string): StoredSettingsPatch {
+  const pausedBy = patch.pausedUntil === undefined ? undefined : patch.pausedUntil === null ? null : actor
+  return { ...patch, pausedBy }
+}
+
 /** Stored settings with a change applied, validated as a whole (throws a ZodError): both stores' one rule. */
 export function mergeSettings(current: Settings, patch: StoredSettingsPatch): Settings {
   const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined))

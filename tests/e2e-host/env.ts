@@ -12,6 +12,8 @@ export const DATA_DIR = '.tmp/e2e-host-data'
 /** Free ports, picked once by the runner when it loads the config (its workers inherit them). */
 export const WEB_PORT = Number(process.env.OWLAT_E2E_HOST_WEB_PORT ||= String(freePortSync()))
 export const UPDATER_PORT = Number(process.env.OWLAT_E2E_HOST_UPDATER_PORT ||= String(freePortSync()))
+/** The SMTP sink the spec runs, which the host's notifications are mailed to. */
+export const SMTP_PORT = Number(process.env.OWLAT_E2E_HOST_SMTP_PORT ||= String(freePortSync()))
 export const BASE_URL = `http://127.0.0.1:${WEB_PORT}`
 
 /** The host's own users (tests/fixtures/host/server/utils/acme-users.ts): an owner and a staff member. */

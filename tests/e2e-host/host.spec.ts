@@ -3,13 +3,23 @@
  * sign-in, its users told to the module by its user resolver, the page at /admin/system.
  */
 import { expect, test, type Page } from '@playwright/test'
+import { startSmtpSink, type SmtpSink } from '../../scripts/smtp-sink'
 import { documentIsMarked, markDocument } from '../e2e/helpers'
-import { INSTALLED_VERSION, OWNER, STABLE_TARGET, STAFF } from './env'
+import { INSTALLED_VERSION, OWNER, SMTP_PORT, STABLE_TARGET, STAFF } from './env'
 
 // One instance: the update runs last, after the checks that expect the installed version.
 test.describe.configure({ mode: 'serial' })
 
 const RUN_TIMEOUT = 180_000
+
+// The mailbox the host's notifications go to (OWLAT_SMTP_URL in playwright.host.config.ts).
+let mailbox: SmtpSink
+test.beforeAll(async () => {
+  mailbox = await startSmtpSink({ port: SMTP_PORT })
+})
+test.afterAll(async () => {
+  await mailbox?.close()
+})
 
 /** Signs in through the host's own sign-in page. */
 async function signIn(page: Page, user: { email: string, password: string }, next?: string): Promise<void> {
@@ -91,6 +101,10 @@ test('the host\'s admin sees the banner on a host page and updates through the m
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'succeeded')
   await expect(page.getByTestId('update-banner')).toHaveCount(0)
 
+  // The host's owner, who lives in the host's users, is mailed through its admin directory; its staff is not.
+  await expect.poll(() => mailbox.mails.find(m => m.parsed.subject?.includes(`Updated to ${STABLE_TARGET}`))?.envelope.to, { timeout: 30_000 }).toEqual([OWNER.email])
+  expect(mailbox.mails.flatMap(m => m.envelope.to)).not.toContain(STAFF.email)
+
   // History names the host's user, as the resolver gave them.
   const newest = page.getByTestId('history-table').locator('tbody tr').first()
   // Through the demo's required stop 1.3.0: one run of two hops.
@@ -109,4 +123,14 @@ test('the host\'s admin sees the banner on a host page and updates through the m
   await expect(dialog).not.toContainText('ran no other version')
   await dialog.getByTestId('rollback-cancel').click()
   await expect(dialog).toHaveCount(0)
+})
+
+test('the host\'s admin keeps a notification preference with the host\'s user, through its admin directory', async ({ page }) => {
+  await signIn(page, OWNER, '/admin/system')
+  const card = page.getByTestId('notifications-card')
+  await card.getByRole('radio', { name: 'Security only' }).click()
+  await expect(card.getByRole('radio', { name: 'Security only' })).toHaveAttribute('aria-checked', 'true')
+  await page.reload()
+  await expect(card.getByRole('radio', { name: 'Security only' })).toHaveAttribute('aria-checked', 'true')
+  expect(await page.evaluate(async () => (await fetch('/api/system/notifications/preference', { headers: { accept: 'application/json' } })).json())).toEqual({ notifications: 'security' })
 })

@@ -91,3 +91,28 @@ describe('defineOwlatUserResolver', () => {
     expect(await (await fetch(url)).json()).toEqual({ error: { statusCode: null, message: 'session store unreachable' } })
   })
 })
+
+describe('the app\'s admin directory', () => {
+  it('is none until the app registers one; the last registration wins', () => {
+    expect(resolver.useOwlatAdminDirectory()).toBeUndefined()
+    const first = resolver.defineOwlatAdminDirectory({ list: () => [] })
+    const second = resolver.defineOwlatAdminDirectory({ list: () => [] })
+    expect(resolver.useOwlatAdminDirectory()).toBe(second)
+    expect(resolver.useOwlatAdminDirectory()).not.toBe(first)
+  })
+
+  it('lists the admins it returns, each with the preference kept with them (or none)', async () => {
+    const directory = resolver.defineOwlatAdminDirectory({
+      list: async () => [{ id: 'acme-ada', email: 'ada@acme.test', notifications: 'security' }, { id: 'acme-bo', email: 'bo@acme.test' }],
+    })
+    expect(await resolver.listDirectoryAdmins(directory)).toEqual([
+      { id: 'acme-ada', email: 'ada@acme.test', notifications: 'security' },
+      { id: 'acme-bo', email: 'bo@acme.test' },
+    ])
+  })
+
+  it('refuses what is not a list of admins, naming what is wrong', async () => {
+    const directory = resolver.defineOwlatAdminDirectory({ list: async () => [{ id: 'acme-ada', email: 'not-an-address', notifications: 'sometimes' }] })
+    await expect(resolver.listDirectoryAdmins(directory)).rejects.toThrow(/^the app's admin directory returned what is not a list of admins \(0\.email: .*; 0\.notifications: notifications must be all, security or none\)$/)
+  })
+})

@@ -4,7 +4,10 @@ import { DEFAULT_NOTIFICATION_PREFERENCE } from '#layers/owlat-system/shared/not
 /** The signed-in admin's own notification preference (issue 17). */
 export default defineEventHandler(async (event): Promise<NotificationPreferenceBody> => {
   const user = await requirePlatformAdmin(event)
-  // A host app's admins may live outside this store: they have the default until they choose.
   const stored = await useStore().getUserById(user.id)
-  return { notifications: stored?.notifications ?? DEFAULT_NOTIFICATION_PREFERENCE }
+  if (stored) return { notifications: stored.notifications }
+  // A host app's admins live in its own users: their choice is kept there, through its directory.
+  const directory = useOwlatAdminDirectory()
+  const listed = directory ? (await listDirectoryAdmins(directory)).find(a => a.id === user.id) : undefined
+  return { notifications: listed?.notifications ?? DEFAULT_NOTIFICATION_PREFERENCE }
 })

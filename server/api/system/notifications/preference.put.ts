@@ -10,7 +10,11 @@ export default defineEventHandler(async (event): Promise<NotificationPreferenceB
     return { notifications: stored.notifications }
   }
   catch (err) {
-    if (err instanceof UserNotFoundError) throw createError({ statusCode: 409, statusMessage: 'Conflict', message: 'This admin is not kept in the System & Updates store, so a preference cannot be stored for them' })
-    throw err
+    if (!(err instanceof UserNotFoundError)) throw err
   }
+  // A host app's admin: kept with the admin in the app's own users, through its directory.
+  const keep = useOwlatAdminDirectory()?.setNotifications
+  if (!keep) throw createError({ statusCode: 409, statusMessage: 'Conflict', message: 'This admin is not kept in the System & Updates store, and the app registers no admin directory that keeps a preference (defineOwlatAdminDirectory)' })
+  await keep(user.id, notifications)
+  return { notifications }
 })
