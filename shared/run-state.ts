@@ -4,6 +4,9 @@
  */
 import type { NewRun, Run } from './schemas/api'
 import type { Job } from './schemas/job'
+import { WEB_CHANGING_STEPS } from './steps'
+// A cycle (rehearsal.ts reads the statuses here) that only functions cross, called after load.
+import { isRehearsal } from './rehearsal'
 
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'rolled_back', 'failed'] as const
 export type RunStatus = (typeof RUN_STATUSES)[number]
@@ -41,6 +44,14 @@ export function isActiveStatus(status: RunStatus): boolean {
 
 export function isTerminalStatus(status: RunStatus): boolean {
   return TERMINAL_STATUSES.includes(status)
+}
+
+/**
+ * An active run is replacing the web (a step of `WEB_CHANGING_STEPS` is running): the moment
+ * followers poll fast, as the new web may answer at any time. A rehearsal never touches the web.
+ */
+export function isWebChanging(run: Pick<Run, 'kind' | 'status' | 'steps'>): boolean {
+  return !isRehearsal(run) && isActiveStatus(run.status) && run.steps.some(s => s.status === 'running' && WEB_CHANGING_STEPS.includes(s.name))
 }
 
 export function canTransition(from: RunStatus, to: RunStatus): boolean {

@@ -104,6 +104,13 @@ export const VERIFY_STEPS: readonly StepName[] = ['verify', 'verify-restore']
  */
 export const WATCH_STEP: StepName = 'watch'
 
+/**
+ * Steps during which the web is replaced and comes back (the new one, or the restored one):
+ * whoever follows a run (the web's reconciler, the page) asks more often then, so the page
+ * reloads within moments of the new web answering, and stays at an easy pace otherwise.
+ */
+export const WEB_CHANGING_STEPS: readonly StepName[] = ['recreate', 'verify', 'restore', 'verify-restore']
+
 /** Index of `promote`: a failure at or after it needs a restore; before it nothing changed. */
 export const PROMOTE_INDEX = JOB_STEPS.indexOf('promote')
 

@@ -1,11 +1,14 @@
 import { runSchema, type Run } from '#layers/owlat-system/shared/schemas/api'
-import { isActiveStatus } from '#layers/owlat-system/shared/run-state'
+import { isActiveStatus, isWebChanging } from '#layers/owlat-system/shared/run-state'
 import { apiErrorMessage, isServerUnavailable } from '#layers/owlat-system/app/helpers/api-errors'
 
 const POLL_INTERVAL_MS = 500
+/** While the web is replaced (or away): the reload follows the updater's verdict within moments. */
+const FAST_POLL_INTERVAL_MS = 150
 
 /**
- * Follows one run: reads it, and keeps reading it every 500 ms while it is queued or running.
+ * Follows one run: reads it, and keeps reading it every 500 ms while it is queued or running,
+ * every 150 ms while it replaces the web or the web is away.
  * The web server goes away mid-run (the updater restarts it), so failures to reach it are
  * expected: they mark the server unreachable and polling simply goes on.
  */
@@ -33,7 +36,8 @@ export function useActiveRun(runId: MaybeRefOrGetter<string | null>) {
     }
   }
 
-  const { restart } = useVisiblePoll(read, POLL_INTERVAL_MS, () =>
+  const interval = () => runPollInterval(run.value, store.serverReachable)
+  const { restart } = useVisiblePoll(read, interval, () =>
     toValue(runId) !== null && error.value === null && (run.value === null || isActiveStatus(run.value.status)))
 
   watch(() => toValue(runId), () => {
@@ -43,4 +47,9 @@ export function useActiveRun(runId: MaybeRefOrGetter<string | null>) {
   })
 
   return { run, error }
+}
+
+/** How often a follower of `run` asks: fast while the web is being replaced, or is away. */
+export function runPollInterval(run: Run | null, serverReachable: boolean): number {
+  return (run !== null && isWebChanging(run)) || !serverReachable ? FAST_POLL_INTERVAL_MS : POLL_INTERVAL_MS
 }

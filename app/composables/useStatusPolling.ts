@@ -1,5 +1,7 @@
 /** Often enough that two tabs (two admins) agree within two seconds; rare enough to stay cheap. */
 const POLL_INTERVAL_MS = 1200
+/** While the server is away (restarting for an update): it is read again within moments of its return. */
+const AWAY_POLL_INTERVAL_MS = 300
 
 /**
  * Keeps the shared status read fresh while the document is visible, so every admin sees a run
@@ -14,7 +16,7 @@ export function useStatusPolling(): void {
   useVisiblePoll(async () => {
     store.pollOwner ??= me
     if (store.pollOwner === me) await store.refreshStatus()
-  }, POLL_INTERVAL_MS)
+  }, () => store.serverReachable ? POLL_INTERVAL_MS : AWAY_POLL_INTERVAL_MS)
   onScopeDispose(() => {
     if (store.pollOwner === me) store.pollOwner = null
   })

@@ -3,8 +3,7 @@ import { isActiveStatus } from '#layers/owlat-system/shared/run-state'
 import { isServerUnavailable } from '#layers/owlat-system/app/helpers/api-errors'
 import { landingVersion } from '#layers/owlat-system/app/helpers/run-display'
 import { isRehearsal } from '#layers/owlat-system/shared/rehearsal'
-
-const POLL_INTERVAL_MS = 500
+import { runPollInterval } from '#layers/owlat-system/app/composables/useActiveRun'
 
 /** Where a document leaves, for the one it reloads into, which update it landed from ("what's new", once). */
 export const LANDED_KEY = 'owlat-system:landed'
@@ -89,7 +88,7 @@ export function useVersionWatch(run: Readonly<Ref<Run | null>>) {
     reloadIfLanded()
   }
 
-  useVisiblePoll(readVersion, POLL_INTERVAL_MS, shouldPoll)
+  useVisiblePoll(readVersion, () => runPollInterval(run.value, store.serverReachable), shouldPoll)
 
   watch(run, (current) => {
     if (!current || !import.meta.client) return

@@ -1,9 +1,9 @@
 /**
- * Calls `fn` now and then every `intervalMs` after the previous call settled, while `active`
+ * Calls `fn` now and then every `intervalMs` (read anew for each wait) after the previous call settled, while `active`
  * holds and the tab is visible (VueUse `useTimeoutPoll`): a hidden tab stops asking and catches
  * up the moment it is shown again. Client only; stops with the calling component.
  */
-export function useVisiblePoll(fn: () => Promise<void>, intervalMs: number, active: MaybeRefOrGetter<boolean> = true) {
+export function useVisiblePoll(fn: () => Promise<void>, intervalMs: MaybeRefOrGetter<number>, active: MaybeRefOrGetter<boolean> = true) {
   const visibility = useDocumentVisibility()
   const { isActive, pause, resume } = useTimeoutPoll(fn, intervalMs, { immediate: false, immediateCallback: true })
 

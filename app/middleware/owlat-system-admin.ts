@@ -2,6 +2,7 @@
 // Members are let through on purpose: the page tells them it is for platform admins instead of a
 // bare redirect.
 export default defineNuxtRouteMiddleware(async (to) => {
+  if (useWarmUpRender()) return
   const user = await useSystemUser().current()
   if (user) return
   const { signInPath, signInRedirectParam } = useRuntimeConfig().public.owlatSystem

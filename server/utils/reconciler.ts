@@ -6,6 +6,7 @@
  * a run) still call `sync()` themselves. Framework-independent.
  */
 import type { Run } from '../../shared/schemas/api'
+import { isWebChanging } from '../../shared/run-state'
 import { syncFromSidecar, type ReconcileDeps } from './runs'
 
 export interface ReconcilerOptions {
@@ -13,6 +14,11 @@ export interface ReconcilerOptions {
   activeMs?: number
   /** How often to sync otherwise (how soon a run started elsewhere shows). */
   idleMs?: number
+  /**
+   * How often while the run replaces the web (`isWebChanging`): the new web learns that its own
+   * verify passed, and the page reloads onto it, within this much of the updater's verdict.
+   */
+  webChangingMs?: number
   log?: (line: string) => void
 }
 
@@ -25,10 +31,12 @@ export interface Reconciler {
 
 export const RECONCILE_ACTIVE_MS = 500
 export const RECONCILE_IDLE_MS = 2000
+export const RECONCILE_WEB_CHANGING_MS = 150
 
 export function createReconciler(deps: () => ReconcileDeps, opts: ReconcilerOptions = {}): Reconciler {
   const activeMs = opts.activeMs ?? RECONCILE_ACTIVE_MS
   const idleMs = opts.idleMs ?? RECONCILE_IDLE_MS
+  const webChangingMs = opts.webChangingMs ?? RECONCILE_WEB_CHANGING_MS
   const log = opts.log ?? (line => console.warn(line))
   const knownJobs = new Set<string>()
   let inFlight: Promise<Run | null> | null = null
@@ -55,7 +63,8 @@ export function createReconciler(deps: () => ReconcileDeps, opts: ReconcilerOpti
       if (!failing) log(`[runs] reconciliation failed: ${err instanceof Error ? err.message : String(err)}`)
       failing = true
     }
-    if (running) timer = setTimeout(() => void tick(), active ? activeMs : idleMs).unref()
+    const next = !active ? idleMs : isWebChanging(active) ? webChangingMs : activeMs
+    if (running) timer = setTimeout(() => void tick(), next).unref()
   }
 
   return {

@@ -38,6 +38,24 @@ describe('useActiveRun', () => {
     expect(run.requests.length).toBe(reads)
   })
 
+  it('reads every 150 ms while the run replaces the web, and every 500 ms before', async () => {
+    const step = (name: 'pull' | 'recreate') => ({ name, status: 'running' as const, startedAt: 1_000, endedAt: null, log: [], error: null })
+    let running: 'pull' | 'recreate' = 'pull'
+    const run = serve('/api/system/updates/run-1', () => aRun({ status: 'running', steps: [step(running)] }))
+    const followed = await mountWith(() => useActiveRun('run-1'))
+    await vi.waitFor(() => expect(followed.run.value?.steps[0]?.name).toBe('pull'))
+    let reads = run.requests.length
+    await wait(1_000)
+    // 1 s at 500 ms: 2 reads (3 on a late timer), never the fast pace's 6.
+    expect(run.requests.length - reads).toBeLessThanOrEqual(3)
+
+    running = 'recreate'
+    await vi.waitFor(() => expect(followed.run.value?.steps[0]?.name).toBe('recreate'))
+    reads = run.requests.length
+    await wait(1_000)
+    expect(run.requests.length - reads).toBeGreaterThanOrEqual(4)
+  })
+
   it('stops at an answer that will not change (an unknown run) and says why', async () => {
     const run = serve('/api/system/updates/gone', () => {
       throw createError({ statusCode: 404, statusMessage: 'no run gone' })

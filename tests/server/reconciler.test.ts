@@ -81,6 +81,22 @@ describe('createReconciler', () => {
     expect(lookups).toBe(1)
   })
 
+  it('asks often while the run replaces the web, and at the active pace otherwise', async () => {
+    const step = (name: 'pull' | 'recreate') => ({ name, status: 'running' as const, startedAt: 2_000, endedAt: null, log: [], error: null })
+    const listings = async (running: 'pull' | 'recreate') => {
+      sidecar.jobs.clear()
+      sidecar.requests.length = 0
+      sidecar.jobs.set('cli-1', makeJob('cli-1', { status: 'running', startedAt: 2_000, steps: [step(running)] }))
+      const reconciler = createReconciler(deps, { activeMs: 60_000, idleMs: 60_000, webChangingMs: 20 })
+      reconciler.start()
+      await new Promise(resolve => setTimeout(resolve, 400))
+      reconciler.stop()
+      return sidecar.requests.filter(r => r === LIST_REQUEST).length
+    }
+    expect(await listings('pull')).toBe(1)
+    expect(await listings('recreate')).toBeGreaterThanOrEqual(4)
+  })
+
   it('stops asking once stopped', async () => {
     const reconciler = createReconciler(deps, { activeMs: 10, idleMs: 10 })
     reconciler.start()

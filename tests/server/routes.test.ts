@@ -134,6 +134,16 @@ describe('unauthenticated endpoints and sign-in', () => {
     expect(await call('GET', '/api/healthz')).toEqual({ status: 200, body: { status: 'ok' } })
   })
 
+  it('treats a visitor who sends a guessed warm-up mark as signed out (server/utils/warm-up.ts)', async () => {
+    for (const mark of ['00'.repeat(32), 'ab', 'x'.repeat(64), `${'00'.repeat(31)}zz`]) {
+      const headers = { 'x-owlat-warm-up': mark }
+      const page = await fetch(`${WEB}/settings/system`, { headers: { accept: 'text/html', ...headers }, redirect: 'manual' })
+      expect(page.status).toBe(302)
+      expect(page.headers.get('location')).toMatch(/^\/login/)
+      expect((await call('GET', '/api/system/status', { headers })).status).toBe(401)
+    }
+  })
+
   it('refuses a wrong password and an unknown email alike', async () => {
     for (const body of [{ email: ADMIN.email, password: 'wrong-password' }, { email: 'nobody@example.com', password: 'whatever' }]) {
       const answer = await call('POST', '/api/auth/login', { body })

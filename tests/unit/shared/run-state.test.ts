@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assertTransition, canTransition, isActiveStatus, isTerminalStatus, queuedRun, runOfJob } from '../../../shared/run-state'
+import { assertTransition, canTransition, isActiveStatus, isTerminalStatus, isWebChanging, queuedRun, runOfJob } from '../../../shared/run-state'
 import { runSchema } from '../../../shared/schemas/api'
 import type { Job } from '../../../shared/schemas/job'
 
@@ -14,6 +14,16 @@ describe('run state machine', () => {
     expect(() => assertTransition('succeeded', 'running')).toThrow('illegal run transition succeeded → running')
     expect(canTransition('failed', 'succeeded')).toBe(false)
     expect(canTransition('queued', 'succeeded')).toBe(false)
+  })
+
+  it('says when a run replaces the web: a running recreate, verify or restore, never in a rehearsal', () => {
+    const step = (name: 'pull' | 'recreate' | 'verify' | 'restore' | 'watch', status: 'running' | 'succeeded' = 'running') => ({ name, status, startedAt: 1, endedAt: null, log: [], error: null })
+    const run = (kind: 'update' | 'rehearsal', status: 'running' | 'failed', steps: ReturnType<typeof step>[]) => ({ kind, status, steps })
+    for (const name of ['recreate', 'verify', 'restore'] as const) expect(isWebChanging(run('update', 'running', [step(name)]))).toBe(true)
+    expect(isWebChanging(run('update', 'running', [step('recreate', 'succeeded'), step('watch')]))).toBe(false)
+    expect(isWebChanging(run('update', 'running', [step('pull')]))).toBe(false)
+    expect(isWebChanging(run('update', 'failed', [step('verify')]))).toBe(false)
+    expect(isWebChanging(run('rehearsal', 'running', [step('recreate')]))).toBe(false)
   })
 
   it('classifies statuses', () => {
