@@ -83,7 +83,7 @@ export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {
   for (const key of releasePublicKey) assertUsableReleaseKey(key)
   const webEntry = resolve(opts.webEntry ?? process.env.OWLAT_WEB_ENTRY ?? DEFAULT_WEB_ENTRY)
 
-  const driver = createDriver(config.driver, { config, webEntry, log })
+  const driver = await createDriver(config.driver, { config, webEntry, log })
   const installed = driver.installedVersion()
   const journal = new Journal(join(config.dataDir, 'updater', 'journal.sqlite'))
   if (!journal.installedVersion()) journal.setInstalledVersion(installed)

@@ -4,8 +4,6 @@
  */
 import type { OwlatConfig } from '../../shared/config'
 import type { DriverName } from '../../shared/schemas/common'
-import { ComposeDriver } from './compose'
-import { LocalDriver } from './local'
 import type { Driver } from './types'
 
 export interface DriverDeps {
@@ -15,11 +13,16 @@ export interface DriverDeps {
   log: (line: string) => void
 }
 
-const registry: Record<DriverName, (deps: DriverDeps) => Driver> = {
-  local: ({ config, webEntry, log }) => new LocalDriver(config, { webEntry, log }),
-  compose: ({ config, log }) => new ComposeDriver(config, { log }),
+/**
+ * Each driver's code is loaded only when it is chosen: the compose driver's Docker client
+ * (dockerode and what it pulls in) alone holds ~30 MB once loaded, which an updater running
+ * another driver should not carry.
+ */
+const registry: Record<DriverName, (deps: DriverDeps) => Promise<Driver>> = {
+  local: async ({ config, webEntry, log }) => new (await import('./local')).LocalDriver(config, { webEntry, log }),
+  compose: async ({ config, log }) => new (await import('./compose')).ComposeDriver(config, { log }),
 }
 
-export function createDriver(name: DriverName, deps: DriverDeps): Driver {
+export function createDriver(name: DriverName, deps: DriverDeps): Promise<Driver> {
   return registry[name](deps)
 }
