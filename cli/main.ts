@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { defineCommand, renderUsage, runCommand, type CommandDef } from 'citty'
 import { adminCommand } from './commands/admin'
 import { backupCommand, restoreCommand } from './commands/backup'
+import { bundleCommand } from './commands/bundle'
 import { composeCommand } from './commands/compose'
 import { configCommand } from './commands/config'
 import { doctorCommand } from './commands/doctor'
@@ -37,6 +38,7 @@ export const mainCommand = defineCommand({
     restore: restoreCommand,
     compose: composeCommand,
     release: releaseCommand,
+    bundle: bundleCommand,
     admin: adminCommand,
     config: configCommand,
   },

@@ -3,6 +3,7 @@
  * judgement (shared/node/checks/plan.ts) and path rule (shared/upgrade-path.ts) the web's plan
  * uses, on what the updater reports and the release as it verifies now.
  */
+import { checkReleaseIndexFresh, type IndexFreshnessInput } from '../shared/node/checks/release-index'
 import { checkComposePolicy, describePolicyViolations, type ComposePolicyOptions } from '../shared/compose-policy'
 import { NEVER_IGNORED, planChecks, stackPlanChecks, type PlanFacts, type StackAnswer, type Verdict } from '../shared/node/checks/plan'
 import type { Check } from '../shared/node/checks/types'
@@ -25,6 +26,8 @@ export interface CliPlanInput {
   jobs: Job[]
   /** The updater's stack checks on the target's compose file (`askStackChecks`); absent when not asked. */
   stack?: StackAnswer
+  /** The source's signed index as judged: an update needs a fresh one (`release-index-fresh`); absent when not judged. */
+  index?: IndexFreshnessInput
 }
 
 export interface CliPlanChecks {
@@ -56,7 +59,9 @@ export function cliPlanChecks(input: CliPlanInput): CliPlanChecks {
     policy,
     active: active ? { id: active.id, kind: active.kind, toVersion: active.toVersion } : null,
   })
-  return { checks: [...checks, ...stack.checks], refusing: new Set(stack.refusing) }
+  // As on the web: an update needs fresh release information; a rollback goes back to what ran.
+  const freshness = input.index && input.kind !== 'rollback' ? [checkReleaseIndexFresh(input.index)] : []
+  return { checks: [...checks, ...freshness, ...stack.checks], refusing: new Set(stack.refusing) }
 }
 
 /**

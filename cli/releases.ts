@@ -4,8 +4,11 @@
  * updater, which checks it again.
  */
 import { checkComposePolicy, type ComposePolicyOptions } from '../shared/compose-policy'
+import type { IndexFreshnessInput } from '../shared/node/checks/release-index'
+import { applyReleaseIndex, INDEX_FILE, verifyReleaseIndex } from '../shared/release-index'
 import { verifyRelease, type ReleaseArtifacts } from '../shared/release-verify'
 import { createReleaseSource, type ReleaseSource } from '../shared/releases/source'
+import type { SignedIndexBody } from '../shared/schemas/job'
 import type { ReleaseManifest, Release } from '../shared/schemas/release'
 import type { CommandEnv } from './context'
 import { CliError } from './errors'
@@ -19,14 +22,40 @@ export function releaseSource(ctx: CommandEnv): ReleaseSource {
   return createReleaseSource(ctx.config, ctx.policy)
 }
 
-/** Every release the source lists, newest first, each with its verification result. */
-export async function listReleases(source: ReleaseSource): Promise<Release[]> {
+export interface JudgedReleases {
+  /** Newest first; one the signed index does not list (or revokes, or lists with another manifest) is refused. */
+  releases: Release[]
+  /** The index as served, sent with a job for the updater to judge against its own ratchet; null when there is none. */
+  index: SignedIndexBody | null
+  /** The index as judged here (signature, expiry), for the plan's freshness check. */
+  freshness: IndexFreshnessInput
+}
+
+/**
+ * Every release the source lists, judged as the web judges them: by signature, then by the signed
+ * index the source serves. The CLI keeps no ratchet of its own: the updater holds it.
+ */
+export async function listJudgedReleases(source: ReleaseSource): Promise<JudgedReleases> {
+  let listing: Awaited<ReturnType<ReleaseSource['listReleases']>>
   try {
-    return (await source.listReleases()).releases
+    listing = await source.listReleases()
   }
   catch (err) {
     throw new CliError(`cannot read the releases (${source.where}): ${(err as Error).message}`)
   }
+  if (!listing.index) {
+    const error = `${source.where} serves no signed release index (${INDEX_FILE})`
+    return { releases: applyReleaseIndex(listing.releases, null, error), index: null, freshness: { index: null, expired: false, error } }
+  }
+  const verdict = verifyReleaseIndex(listing.index, { keys: await source.keys(), highestSerial: null })
+  const index = { text: Buffer.from(listing.index.bytes).toString('utf8'), signature: listing.index.signature.trim() }
+  if (!verdict.ok) return { releases: applyReleaseIndex(listing.releases, null, verdict.reason), index, freshness: { index: null, expired: false, error: verdict.reason } }
+  return { releases: applyReleaseIndex(listing.releases, verdict.index, ''), index, freshness: { index: verdict.index, expired: verdict.expired, error: null } }
+}
+
+/** Every release the source lists, newest first, each with its verification result. */
+export async function listReleases(source: ReleaseSource): Promise<Release[]> {
+  return (await listJudgedReleases(source)).releases
 }
 
 /** Signature, compose hash and compose policy of the artifacts as they are now: what the updater checks again. */

@@ -74,6 +74,8 @@ const envSchema = z.object({
   // Added on top of the interval so instances installed together do not all ask at the same minute.
   OWLAT_RELEASE_CHECK_JITTER_MS: z.coerce.number().int().min(0).default(30 * 60_000),
   OWLAT_VERIFY_TIMEOUT_MS: positiveMs.default(60_000),
+  // The largest offline release bundle the page's upload and the updater take (its images included).
+  OWLAT_BUNDLE_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(8 * 1024 ** 3),
   // The watch window after verify; 0 leaves one sample. At most an hour: a run holds the lock meanwhile.
   OWLAT_WATCH_MS: z.coerce.number().int().min(0).max(60 * 60_000, 'OWLAT_WATCH_MS is at most an hour').default(60_000),
   OWLAT_RUN_LEASE_MS: positiveMs.default(15 * 60_000),
@@ -158,6 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     releaseCheck: { intervalMs: e.OWLAT_RELEASE_CHECK_INTERVAL_MS, jitterMs: e.OWLAT_RELEASE_CHECK_JITTER_MS },
     verifyTimeoutMs: e.OWLAT_VERIFY_TIMEOUT_MS,
+    /** The largest offline release bundle taken (OWLAT_BUNDLE_MAX_BYTES). */
+    bundleMaxBytes: e.OWLAT_BUNDLE_MAX_BYTES,
     /** How long `watch` keeps sampling the new version before `commit` (OWLAT_WATCH_MS). */
     watchMs: e.OWLAT_WATCH_MS,
     runLeaseMs: e.OWLAT_RUN_LEASE_MS,

@@ -20,12 +20,16 @@ export const MAX_SKEW_MS = 60_000
 const CANONICAL_SIGNATURE = /^[0-9a-f]{64}$/
 const CANONICAL_NONCE = /^[0-9a-f]{32}$/
 
-function bodyHash(body: string | Uint8Array | undefined): string {
+/** A request body, or the sha256 of one too large to hold in memory (a release bundle, streamed). */
+export type SignedBody = string | Uint8Array | { sha256: string }
+
+function bodyHash(body: SignedBody | undefined): string {
+  if (typeof body === 'object' && 'sha256' in body) return body.sha256
   return createHash('sha256').update(body ?? '').digest('hex')
 }
 
 /** `nonce` null: the form without a nonce. */
-export function computeSignature(secret: string, timestamp: string, nonce: string | null, method: string, path: string, body?: string | Uint8Array): string {
+export function computeSignature(secret: string, timestamp: string, nonce: string | null, method: string, path: string, body?: SignedBody): string {
   const signed = nonce === null
     ? `${timestamp}.${method.toUpperCase()}.${path}.${bodyHash(body)}`
     : `${timestamp}.${nonce}.${method.toUpperCase()}.${path}.${bodyHash(body)}`
@@ -43,7 +47,7 @@ let lastLegacyTimestamp = 0
  * signs without a nonce, for peers older than it; such requests get strictly increasing
  * timestamps, so this process never signs two of them alike.
  */
-export function signRequest(opts: { secret: string, method: string, path: string, body?: string | Uint8Array, now?: number, nonce?: string | false }): Record<string, string> {
+export function signRequest(opts: { secret: string, method: string, path: string, body?: SignedBody, now?: number, nonce?: string | false }): Record<string, string> {
   if (opts.nonce === false) {
     lastLegacyTimestamp = Math.max(opts.now ?? Date.now(), lastLegacyTimestamp + 1)
     const timestamp = String(opts.now ?? lastLegacyTimestamp)
@@ -98,7 +102,7 @@ export function verifySignedRequest(opts: {
   secret: string
   method: string
   path: string
-  body?: string | Uint8Array
+  body?: SignedBody
   timestamp: string | undefined
   signature: string | undefined
   /** Absent for requests signed without a nonce. */
@@ -137,11 +141,14 @@ export function verifyRequestHeaders(opts: {
   method: string
   /** The request target exactly as received, query included. */
   path: string
-  body: string | Uint8Array | undefined
+  body: SignedBody | undefined
   secret: string
   replay: ReplayGuard
+  /** When the headers arrived (a body streamed for minutes is judged by then); default now. */
+  now?: number
 }): VerifyRequestResult {
   return verifySignedRequest({
+    now: opts.now,
     secret: opts.secret,
     method: opts.method,
     path: opts.path,

@@ -6,6 +6,10 @@
  * not be reached, or it answered with something other than what was asked for. Each caller words
  * those for its own audience (the web's API, the CLI's one stderr line). Node only.
  */
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { Readable } from 'node:stream'
 import { ofetch } from 'ofetch'
 import { z } from 'zod'
 import { signRequest } from './request-signing'
@@ -14,6 +18,7 @@ import {
   type Check, type Job, type JobEvent, type JobRequest, type SidecarHealth,
 } from './schemas/job'
 import { backupCreatedSchema, backupFileSchema, backupListSchema, restoreRequestSchema, type BackupArchive, type BackupList, type RestoreRequest } from './schemas/backup'
+import { bundleImportSchema, type BundleImportResult } from './schemas/bundle'
 import { readSse } from './sse'
 
 /** `POST /v1/checks` renders the file with compose and asks the engine (and Convex) about it. */
@@ -72,6 +77,8 @@ export interface SendOptions {
   stream?: boolean
   /** This request's timeout instead of the client's (ignored with `signal`). */
   timeoutMs?: number
+  /** A file streamed as the body (an offline release bundle), signed by its sha256 instead of `body`. */
+  file?: { path: string, sha256: string, size: number }
 }
 
 export interface SidecarAnswer {
@@ -144,15 +151,18 @@ export class SidecarClient {
   }
 
   private async attempt(method: string, path: string, opts: SendOptions, nonce: boolean): Promise<SidecarAnswer> {
-    const signed = opts.sign === false ? {} : signRequest({ secret: this.secret(), method, path, body: opts.body, ...(nonce ? {} : { nonce: false as const }) })
+    const signedBody = opts.file ? { sha256: opts.file.sha256 } : opts.body
+    const signed = opts.sign === false ? {} : signRequest({ secret: this.secret(), method, path, body: signedBody, ...(nonce ? {} : { nonce: false as const }) })
     const sentAt = Date.now()
     let res
     try {
       res = await ofetch.raw(`${this.url}${path}`, {
         method,
-        body: opts.body,
+        body: opts.file ? Readable.toWeb(createReadStream(opts.file.path)) as ReadableStream<Uint8Array> : opts.body,
+        ...(opts.file ? { duplex: 'half' as const } : {}),
         headers: {
           ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(opts.file ? { 'content-type': 'application/x-tar', 'content-length': String(opts.file.size) } : {}),
           accept: opts.stream ? 'text/event-stream' : 'application/json',
           ...signed,
           ...opts.headers,
@@ -231,6 +241,21 @@ export class SidecarClient {
       throw new SidecarRejectedError(answer.status, detail, 'GET /v1/bundle')
     }
     return Buffer.from(await new Response(answer.stream).arrayBuffer())
+  }
+
+  /**
+   * Hands an offline release bundle to the updater (`POST /v1/bundles`), streamed from disk: it
+   * verifies everything, loads the images and keeps the release, or says why it kept nothing.
+   */
+  async importBundle(path: string): Promise<BundleImportResult> {
+    const hash = createHash('sha256')
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+    const file = { path, sha256: hash.digest('hex'), size: (await stat(path)).size }
+    const answer = await this.send('POST', '/v1/bundles', { file, signal: AbortSignal.timeout(BACKUP_TIMEOUT_MS) })
+    if (answer.status >= 400) throw this.rejected(answer, 'POST /v1/bundles')
+    const parsed = bundleImportSchema.safeParse(parseJson(answer.text))
+    if (!parsed.success) throw new SidecarRejectedError(502, issues(parsed.error), 'POST /v1/bundles', true)
+    return parsed.data
   }
 
   /** The backup archives (`owlat backup --list`, the page). */

@@ -5,6 +5,9 @@
 import type { IncomingMessage } from 'node:http'
 import { createError } from 'h3'
 
+/** `POST /v1/bundles`: an offline release bundle, streamed to disk rather than held in memory. */
+export const BUNDLE_PATH = '/v1/bundles'
+
 /** `POST /v1/jobs`: a compose file and a manifest (each at most 1 MB) with their signatures; `POST /v1/checks`: a compose file. */
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024
 

@@ -3,11 +3,13 @@
  * `startSidecar` in-process; `sidecar/main.ts` runs it as its own process.
  */
 import { createPublicKey } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { composePolicyOptionsFromEnv } from '../shared/compose-policy'
 import type { OwlatConfig } from '../shared/config'
+import { effectiveKeys } from '../shared/release-index'
 import { Backups, backupScheduleFromEnv } from './backups'
 import { createDriver } from './drivers/registry'
 import type { Driver, DriverCapabilities, StepContext } from './drivers/types'
@@ -89,12 +91,20 @@ export async function startSidecar(config: OwlatConfig, opts: SidecarOptions = {
   if (!journal.installedVersion()) journal.setInstalledVersion(installed)
   // Relative bind mounts resolve against the folder the compose file is deployed in.
   const composePolicy = composePolicyOptionsFromEnv(process.env, driver.projectDir)
-  const archive = new ReleaseArchive(join(config.dataDir, 'updater', 'releases'), () => releasePublicKey)
-  const preflightChecks = (ctx: StepContext, job: Job) => runPreflightChecks({ driver, archive, releasePublicKey, composePolicy }, ctx, job)
+  // The configured keys and those a signed index announced since (rotation), minus the retired.
+  const releaseKeys = () => {
+    const trust = journal.releaseTrust()
+    return effectiveKeys(releasePublicKey, trust.learnedKeys, trust.retiredKeys)
+  }
+  const archive = new ReleaseArchive(join(config.dataDir, 'updater', 'releases'), releaseKeys)
+  const preflightChecks = (ctx: StepContext, job: Job) => runPreflightChecks({ driver, archive, releaseKeys, composePolicy }, ctx, job)
   const runner = new Runner({ journal, driver, log, watchMs: config.watchMs, journalRetryMs: opts.journalRetryMs, preflightChecks })
   const stopSelfUpdates = selfUpdateAfterCommits(driver, journal, log)
   const backups = new Backups({ driver, journal, log, schedule: backupScheduleFromEnv(process.env) })
-  const server = createSidecarServer({ journal, runner, driver, archive, backups, secret, releasePublicKey, composePolicy, log, limits: opts.limits })
+  const bundles = { workDir: join(config.dataDir, 'updater', 'bundles'), maxBytes: config.bundleMaxBytes }
+  // Uploads a crash left behind are never resumed.
+  rmSync(bundles.workDir, { recursive: true, force: true })
+  const server = createSidecarServer({ journal, runner, driver, archive, backups, secret, releasePublicKey, composePolicy, bundles, log, limits: opts.limits })
 
   const shutdown = async () => {
     stopSelfUpdates()

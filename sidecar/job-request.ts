@@ -6,10 +6,12 @@
  */
 import { randomUUID } from 'node:crypto'
 import { checkComposePolicy, describePolicyViolations, type ComposePolicyOptions } from '../shared/compose-policy'
-import { verifyManifest, verifyRelease, type ReleaseKeys } from '../shared/release-verify'
+import { RELEASE_INDEX_CHECK_ID } from '../shared/node/checks/release-index'
+import { effectiveKeys, evaluateIndex, judgeAgainstIndex } from '../shared/release-index'
+import { sha256Hex, verifyManifest, verifyRelease, type ReleaseKeys } from '../shared/release-verify'
 import { toRelease } from '../shared/releases/source'
-import { jobRequestSchema, type Job } from '../shared/schemas/job'
-import type { Release } from '../shared/schemas/release'
+import { jobRequestSchema, type Job, type SignedIndexBody } from '../shared/schemas/job'
+import type { Release, ReleaseIndex, ReleaseTrust } from '../shared/schemas/release'
 import { checkTarget, runRecordsOfJobs } from '../shared/targets'
 import { pathChainError } from '../shared/upgrade-path'
 import { parseCompose } from './compose-file'
@@ -27,7 +29,8 @@ export type Admission
 
 export interface AdmissionDeps {
   journal: Journal
-  releasePublicKey: ReleaseKeys
+  /** The configured keys (OWLAT_RELEASE_PUBLIC_KEYS); those learned by rotation come from the journal. */
+  releasePublicKey: readonly string[]
   installedVersion: string
   composePolicy: ComposePolicyOptions
   archive: ReleaseArchive
@@ -60,14 +63,14 @@ function jobIdFor(runId: string | null, journal: Journal): string {
   return runId && JOB_ID.test(runId) && !journal.getJob(runId) ? runId : randomUUID()
 }
 
-type Carried = { ok: true, verified: Extract<ReturnType<typeof verifyRelease>, { ok: true }> } | { ok: false, reason: string }
+export type Carried = { ok: true, verified: Extract<ReturnType<typeof verifyRelease>, { ok: true }> } | { ok: false, reason: string }
 
 /**
  * A release a job carries (its target or a required stop), judged as one: its signature against
  * the pinned key, the compose sha256, the compose policy, and the web version its compose file pins.
  */
-function verifyCarried(release: { manifestBytes: Buffer, signature: string, compose: string }, version: string, deps: AdmissionDeps): Carried {
-  const verified = verifyRelease({ ...release, expectedVersion: version }, deps.releasePublicKey)
+export function verifyCarried(release: { manifestBytes: Buffer, signature: string, compose: string }, version: string, keys: ReleaseKeys, deps: Pick<AdmissionDeps, 'composePolicy'>): Carried {
+  const verified = verifyRelease({ ...release, expectedVersion: version }, keys)
   if (!verified.ok) return { ok: false, reason: verified.reason }
   // A signed release is still refused when its compose file would hand a container the host.
   const policy = checkComposePolicy(release.compose, deps.composePolicy)
@@ -83,6 +86,35 @@ function verifyCarried(release: { manifestBytes: Buffer, signature: string, comp
   return { ok: true, verified }
 }
 
+export type IndexJudgement = { ok: true, index: ReleaseIndex, expired: boolean, keys: string[], patch: Partial<ReleaseTrust> | null } | { ok: false, reason: string }
+
+/**
+ * A release index a client sent (with a job, or in an offline bundle) judged by this updater
+ * itself, whatever the client checked: signed by a key it trusts, not older than one it accepted
+ * (its own ratchet). What it teaches (the ratchet, rotated keys, a replay refused) is kept even
+ * when the job is refused, unless `keep` is false: then only a refused replay is recorded, and the
+ * caller saves `patch` once it keeps what came with the index. Returns the keys that count with it.
+ */
+export function judgeServedIndex(served: SignedIndexBody, deps: Pick<AdmissionDeps, 'journal' | 'releasePublicKey'>, where: string, keep = true): IndexJudgement {
+  const trust = deps.journal.releaseTrust()
+  const evaluation = evaluateIndex({ bytes: Buffer.from(served.text, 'utf8'), signature: served.signature }, trust, deps.releasePublicKey, where)
+  const refused = evaluation.error || !evaluation.index
+  if (evaluation.patch && (keep || refused)) deps.journal.saveReleaseTrust(evaluation.patch)
+  if (refused) return { ok: false, reason: `release index refused: ${evaluation.error ?? 'none'}` }
+  const learned = { ...trust, ...evaluation.patch }
+  return { ok: true, index: evaluation.index!, expired: evaluation.expired, keys: effectiveKeys(deps.releasePublicKey, learned.learnedKeys, learned.retiredKeys), patch: keep ? null : evaluation.patch }
+}
+
+/** The job's index: judged as any, and not expired unless the admin overrode the freshness check. */
+function judgeIndex(request: ReturnType<typeof jobRequestSchema.parse>, deps: AdmissionDeps): IndexJudgement {
+  const judged = judgeServedIndex(request.index, deps, `a job sent by ${request.requestedBy.email ?? 'the updater'} (${request.requestedBy.via})`)
+  // A rollback goes back to what ran; anything newer needs fresh release information.
+  if (judged.ok && judged.expired && request.kind !== 'rollback' && !request.override?.checks.includes(RELEASE_INDEX_CHECK_ID)) {
+    return { ok: false, reason: `release information is stale since ${judged.index.expiresAt} (index serial ${judged.index.serial}): no update starts on it unless the plan's ${RELEASE_INDEX_CHECK_ID} check is overridden with a reason` }
+  }
+  return judged
+}
+
 /** Validates a job request and, when it passes, keeps its release and journals the job as queued. */
 export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admission> {
   const parsed = jobRequestSchema.safeParse(body)
@@ -93,9 +125,16 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
   const manifestBytes = decode(request.manifest)
   if (!manifestBytes) return badRequest('invalid job request: manifest: must be base64')
 
-  const target = verifyCarried({ manifestBytes, signature: request.signature, compose: request.compose }, request.targetVersion, deps)
+  const judged = judgeIndex(request, deps)
+  if (!judged.ok) return badRequest(judged.reason)
+  const { index, keys } = judged
+
+  const target = verifyCarried({ manifestBytes, signature: request.signature, compose: request.compose }, request.targetVersion, keys, deps)
   if (!target.ok) return badRequest(target.reason)
   const verified = target.verified
+  // Only a manifest the index lists, with these very bytes, and does not revoke.
+  const unlisted = judgeAgainstIndex(index, request.targetVersion, sha256Hex(manifestBytes))
+  if (unlisted) return badRequest(unlisted)
 
   // Required upgrade stops: each verified like the target, and the path as a whole must honour
   // every release's `minimumFrom`, whoever computed it (the sidecar runs one hop per version).
@@ -104,11 +143,13 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
   for (const [i, stop] of request.stops.entries()) {
     const bytes = decode(stop.manifest)
     if (!bytes) return badRequest(`stops.${i}: manifest: must be base64`)
-    const manifest = verifyManifest(bytes, stop.signature, deps.releasePublicKey)
+    const manifest = verifyManifest(bytes, stop.signature, keys)
     if (!manifest.ok) return badRequest(`stops.${i}: ${manifest.reason}`)
     const version = manifest.manifest.version
-    const carried = verifyCarried({ manifestBytes: bytes, signature: stop.signature, compose: stop.compose }, version, deps)
+    const carried = verifyCarried({ manifestBytes: bytes, signature: stop.signature, compose: stop.compose }, version, keys, deps)
     if (!carried.ok) return badRequest(`required stop ${version}: ${carried.reason}`)
+    const stopUnlisted = judgeAgainstIndex(index, version, sha256Hex(bytes))
+    if (stopUnlisted) return badRequest(`required stop ${version}: ${stopUnlisted}`)
     stops.push({ version, compose: stop.compose, manifestBytes: bytes, signature: stop.signature, release: toRelease(carried.verified.manifest, null) })
   }
   const hops = [...stops.map(stop => stop.release), toRelease(verified.manifest, null)]
@@ -117,7 +158,7 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
   const carried: Release[] = []
   for (const [i, signed] of request.releases.entries()) {
     const bytes = decode(signed.manifest)
-    const manifest = bytes ? verifyManifest(bytes, signed.signature, deps.releasePublicKey) : { ok: false as const, reason: 'manifest: must be base64' }
+    const manifest = bytes ? verifyManifest(bytes, signed.signature, keys) : { ok: false as const, reason: 'manifest: must be base64' }
     if (!manifest.ok) return badRequest(`releases.${i}: ${manifest.reason}`)
     carried.push(toRelease(manifest.manifest, 'only its manifest came with the job'))
   }

@@ -12,6 +12,7 @@ import { jobBackupSchema, jobSchema, type Job, type JobBackup, type JobEvent } f
 import { addMissingColumns, migrate } from '../shared/node/sqlite-migrations'
 import { openSqliteFile, prepared } from '../shared/node/sqlite-open'
 import { rowCodec } from '../shared/node/sqlite-rows'
+import { EMPTY_RELEASE_TRUST, releaseTrustSchema, type ReleaseTrust } from '../shared/schemas/release'
 
 /** Log events an ended job keeps for a follower resuming near its end (one step's log limit). */
 const LOG_EVENTS_KEPT = STEP_LOG_LIMIT
@@ -168,6 +169,7 @@ const jobInputRows = rowCodec('jobs', jobInputSchema)
 const stepRows = rowCodec('steps', stepSchema)
 
 const INSTALLED_VERSION_KEY = 'installed_version'
+const RELEASE_TRUST_KEY = 'release_trust'
 
 export class Journal {
   private readonly db: Database.Database
@@ -303,6 +305,18 @@ export class Journal {
   setInstalledVersion(version: string): void {
     prepared(this.db, 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
       .run(INSTALLED_VERSION_KEY, version)
+  }
+
+  /** What this updater learned from release indexes (its own ratchet and rotated keys), as the web's store keeps it. */
+  releaseTrust(): ReleaseTrust {
+    const row = prepared(this.db, 'SELECT value FROM meta WHERE key = ?').get(RELEASE_TRUST_KEY) as { value: string } | undefined
+    return row ? releaseTrustSchema.parse(JSON.parse(row.value)) : { ...EMPTY_RELEASE_TRUST }
+  }
+
+  saveReleaseTrust(patch: Partial<ReleaseTrust>): void {
+    const next = releaseTrustSchema.parse({ ...this.releaseTrust(), ...patch })
+    prepared(this.db, 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      .run(RELEASE_TRUST_KEY, JSON.stringify(next))
   }
 
   private requireRow(id: string): Row {

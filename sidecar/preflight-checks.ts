@@ -19,7 +19,8 @@ import { hostFactsOf } from './server'
 export interface PreflightCheckDeps {
   driver: Driver
   archive: ReleaseArchive
-  releasePublicKey: ReleaseKeys
+  /** The keys that count now (configured, and learned by rotation). */
+  releaseKeys: () => ReleaseKeys
   composePolicy: ComposePolicyOptions
 }
 
@@ -35,7 +36,7 @@ export async function runPreflightChecks(deps: PreflightCheckDeps, ctx: StepCont
   try {
     // The release this hop installs: the target, or a required stop on the way to it.
     const artifacts = await deps.archive.artifacts(ctx.toVersion)
-    const verified = verifyRelease({ ...artifacts, compose: ctx.compose, expectedVersion: ctx.toVersion }, deps.releasePublicKey)
+    const verified = verifyRelease({ ...artifacts, compose: ctx.compose, expectedVersion: ctx.toVersion }, deps.releaseKeys())
     verification = verified.ok ? { ok: true } : { ok: false, reason: verified.reason }
     if (verified.ok) requires = verified.manifest.requires ?? {}
   }
@@ -48,7 +49,7 @@ export async function runPreflightChecks(deps: PreflightCheckDeps, ctx: StepCont
     targetVersion: ctx.toVersion,
     updater: {
       ok: true,
-      health: { version: ctx.fromVersion, driver: driver.name, services: await driver.health(), backups: driver.capabilities.backups, host: await hostFactsOf(driver) },
+      health: { version: ctx.fromVersion, driver: driver.name, services: await driver.health(), backups: driver.capabilities.backups, host: await hostFactsOf(driver), indexSerial: null },
     },
     requires,
     verification,

@@ -8,7 +8,7 @@
  * (`bodyLimit`: none on a GET), and the server bounds how long a request may take to arrive and
  * how many connections may be open (`ServerLimits`).
  */
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
+import { createReadStream, existsSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { join } from 'node:path'
@@ -21,16 +21,19 @@ import { checkComposePolicy, describePolicyViolations, type ComposePolicyOptions
 import { BUNDLE_LOG_LINES, BUNDLE_RUNS, bundleBytes, secretValues } from '../shared/node/bundle'
 import { formatCheck } from '../shared/node/checks/types'
 import { checkRequestSignatureHeaders, ReplayGuard, verifyRequestHeaders } from '../shared/request-signing'
-import type { ReleaseKeys } from '../shared/release-verify'
 import { stackChecksRequestSchema, type HostFacts, type SidecarHealth } from '../shared/schemas/job'
 import { backupFileSchema } from '../shared/schemas/backup'
+import type { BundleImportResult } from '../shared/schemas/bundle'
+import { BundleError } from '../shared/node/release-bundle'
 import { BackupRefused, type Backups } from './backups'
 import { OVERRIDE_FILE } from './drivers/compose-cli'
 import type { Driver } from './drivers/types'
-import { bodyLimit, DEFAULT_LIMITS, readBody, type ServerLimits } from './http'
+import { bodyLimit, BUNDLE_PATH, DEFAULT_LIMITS, readBody, type ServerLimits } from './http'
+import { receiveToFile } from '../shared/node/receive-file'
 import { admitJob } from './job-request'
 import { isStorageFailure, type Journal } from './journal'
 import type { ReleaseArchive } from './release-archive'
+import { bundleWorkPath, importBundle } from './release-bundles'
 import type { Runner } from './runner'
 import { streamJobEvents } from './sse'
 
@@ -42,8 +45,11 @@ export interface ServerDeps {
   /** Backup archives and restores (`owlat backup`, `owlat restore FILE`). */
   backups: Backups
   secret: string
-  releasePublicKey: ReleaseKeys
+  /** The configured keys; those learned by rotation are in the journal. */
+  releasePublicKey: readonly string[]
   composePolicy: ComposePolicyOptions
+  /** Offline release bundles: where uploads wait while judged, the largest taken. */
+  bundles: { workDir: string, maxBytes: number }
   log: (line: string) => void
   /** Defaults to DEFAULT_LIMITS; tests shorten them. */
   limits?: Partial<ServerLimits>
@@ -140,6 +146,20 @@ export function createSidecarServer(deps: ServerDeps): Server {
     // Before the body: an unsigned or stale request is refused without reading a byte of it.
     const form = checkRequestSignatureHeaders(header)
     if (!form.ok) throw createError({ statusCode: 401, message: form.reason })
+    if (event.method === 'POST' && getRequestURL(event).pathname === BUNDLE_PATH) {
+      // A bundle holds images: to disk as it comes, signed by its sha256, never whole in memory.
+      const arrived = Date.now()
+      const file = bundleWorkPath(deps.bundles.workDir, '.upload')
+      const { sha256 } = await receiveToFile(event.node.req, file, deps.bundles.maxBytes)
+      // Fresh when it arrived: the body itself may take longer than the signature's window.
+      const check = verifyRequestHeaders({ header, method: event.method, path: event.path, body: { sha256 }, secret: deps.secret, replay, now: arrived })
+      if (!check.ok) {
+        rmSync(file, { force: true })
+        throw createError({ statusCode: 401, message: check.reason })
+      }
+      event.context.bundleFile = file
+      return
+    }
     const body = await readBody(event.node.req, bodyLimit(event.method, getRequestURL(event).pathname))
     const check = verifyRequestHeaders({
       header,
@@ -161,6 +181,7 @@ export function createSidecarServer(deps: ServerDeps): Server {
     services: await deps.driver.health(),
     backups: deps.driver.capabilities.backups,
     host: await hostFactsOf(deps.driver),
+    indexSerial: deps.journal.releaseTrust().highestSerial,
   })))
 
   const refusal = (err: unknown) => err instanceof BackupRefused ? createError({ statusCode: err.status, message: err.message }) : err
@@ -182,6 +203,28 @@ export function createSidecarServer(deps: ServerDeps): Server {
     deps.runner.submit(admission.job)
     setResponseStatus(event, 202)
     return { jobId: admission.job.id }
+  }))
+
+  let importing: string | null = null
+  router.post(BUNDLE_PATH, defineEventHandler(async (event): Promise<BundleImportResult> => {
+    const file = event.context.bundleFile as string
+    try {
+      if (importing) throw createError({ statusCode: 409, message: `another bundle is being imported (since ${importing})` })
+      importing = new Date().toISOString()
+      try {
+        return await importBundle(file, { ...deps, workDir: deps.bundles.workDir })
+      }
+      catch (err) {
+        if (err instanceof BundleError) throw createError({ statusCode: 400, message: `bundle refused, nothing was kept: ${err.message}` })
+        throw err
+      }
+      finally {
+        importing = null
+      }
+    }
+    finally {
+      rmSync(file, { force: true })
+    }
   }))
 
   router.get('/v1/jobs', defineEventHandler((event) => {

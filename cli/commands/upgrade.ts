@@ -11,6 +11,7 @@
  * never changes what runs. Ends with the report (each step's time, the real update's expected
  * downtime, the migrations the releases declare, the result); exit 0 only when it passed.
  */
+import type { IndexFreshnessInput } from '../../shared/node/checks/release-index'
 import { defineCommand, type ArgsDef } from 'citty'
 import { consola } from 'consola'
 import { z } from 'zod'
@@ -34,12 +35,12 @@ import { CliError, usageError } from '../errors'
 import { followJob, followWithDetach } from '../follow'
 import { describeJob, formatTime, JobPrinter, outcome, printFailure, printLine, printRehearsalReport } from '../job-view'
 import { bold, green, red, yellow, notesStyle } from '../style'
-import { checkRelease, listReleases, releaseSource } from '../releases'
+import { checkRelease, listJudgedReleases, releaseSource } from '../releases'
 import { cliPath, cliPlanChecks, failing, type CliPlanChecks } from '../plan'
 import { askStackChecks } from '../../shared/node/checks/plan'
 import { formatCheck } from '../../shared/node/checks/types'
 import { checkOverrideSchema, REHEARSAL_OVERRIDE_REFUSED, type CheckOverride } from '../../shared/schemas/common'
-import type { Job, SidecarHealth } from '../../shared/schemas/job'
+import type { Job, SidecarHealth, SignedIndexBody } from '../../shared/schemas/job'
 
 /** What this command starts; a restore comes from `owlat restore FILE`. */
 type RunKind = Exclude<AnyRunKind, 'restore'>
@@ -89,6 +90,9 @@ interface Situation {
   source: ReleaseSource
   installed: string
   releases: Release[]
+  /** The source's signed index as served (the updater judges it again); null when it serves none. */
+  index: SignedIndexBody | null
+  freshness: IndexFreshnessInput
   runs: RunRecord[]
   /** Releases that failed on this instance, from the updater's own jobs. */
   failed: FailedAttempt[]
@@ -231,9 +235,9 @@ async function situation(): Promise<Situation> {
   const ctx = commandEnv()
   const client = ctx.client()
   const source = releaseSource(ctx)
-  const [health, jobs, releases] = await Promise.all([client.health(), client.listJobs(HISTORY_LIMIT), listReleases(source)])
+  const [health, jobs, { releases, index, freshness }] = await Promise.all([client.health(), client.listJobs(HISTORY_LIMIT), listJudgedReleases(source)])
   const runs = runRecordsOfJobs(jobs)
-  return { ctx, client, source, installed: installedVersion(health.version), releases, runs, failed: failedReleases(runs), health, jobs }
+  return { ctx, client, source, installed: installedVersion(health.version), releases, index, freshness, runs, failed: failedReleases(runs), health, jobs }
 }
 
 async function runJob(mode: RunKind, args: JobArgs): Promise<void> {
@@ -269,6 +273,7 @@ async function runJob(mode: RunKind, args: JobArgs): Promise<void> {
     policy: s.ctx.policy,
     jobs: s.jobs,
     stack: await askStackChecks(s.client, release.artifacts.compose),
+    index: s.freshness,
   }), args)
   // Upgrades must be confirmed even in scripts (--yes); an explicit rollback is its own consent
   // outside a terminal, which keeps `owlat rollback --version V` scriptable as pinned, and so is
@@ -287,6 +292,7 @@ async function runJob(mode: RunKind, args: JobArgs): Promise<void> {
     migrations.set(version, stop.manifest.migrations)
   }
   migrations.set(target.version, release.manifest.migrations)
+  if (!s.index) throw new CliError(`cannot ${doing(target.kind, target.version)}: ${s.freshness.error ?? 'the release source serves no signed release index'}`)
   const request = jobRequestFor(release.artifacts, {
     runId: null,
     kind: target.kind,
@@ -294,6 +300,7 @@ async function runJob(mode: RunKind, args: JobArgs): Promise<void> {
     channel,
     retryFailed,
     override,
+    index: s.index,
   }, floors, stops)
   let jobId: string
   try {

@@ -9,6 +9,7 @@ import { mutation, query, type MutationCtx, type QueryCtx } from './_generated/s
 import type { Doc } from './_generated/dataModel'
 import { EMPTY_RELEASE_TRUST } from '../../shared/schemas/release'
 import { releaseCacheValidator, releaseTrustPatchValidator, releaseTrustValidator } from './model'
+import { recordAudit } from './audit'
 
 const fingerprintsValidator = v.array(v.object({ version: v.string(), fingerprint: v.string() }))
 
@@ -136,5 +137,19 @@ export const saveTrust = mutation({
     if (doc) await ctx.db.patch('releaseTrust', doc._id, patch)
     else await ctx.db.insert('releaseTrust', { scope: 'instance', ...EMPTY_RELEASE_TRUST, ...patch })
     return true
+  },
+})
+
+/**
+ * An admin imported an offline release bundle (the page's upload). The release itself lives in
+ * the web's release folder, not here: this records who brought it in, for the audit trail.
+ */
+export const recordImport = mutation({
+  args: { email: v.string(), version: v.string(), images: v.number(), indexExpired: v.boolean() },
+  returns: v.null(),
+  handler: async (ctx, { email, version, images, indexExpired }) => {
+    const loaded = `${images} image${images === 1 ? '' : 's'} loaded`
+    await recordAudit(ctx, { action: 'release.imported', actor: email, detail: `imported ${version} from an offline bundle (${loaded}${indexExpired ? ', its release index past its expiry' : ''})` })
+    return null
   },
 })

@@ -6,7 +6,7 @@ import { defineSchema, defineTable } from 'convex/server'
 import { v } from 'convex/values'
 import { autoUpdatePolicyFields, channelValidator, literals, outboxFields, releaseFields, releaseTrustFields, runFields, userFields } from './model'
 
-export const AUDIT_ACTIONS = ['run.opened', 'run.adopted', 'run.closed', 'settings.changed', 'release.dismissed', 'run.acknowledged', 'checks.ignored'] as const
+export const AUDIT_ACTIONS = ['run.opened', 'run.adopted', 'run.closed', 'settings.changed', 'release.dismissed', 'run.acknowledged', 'checks.ignored', 'release.imported'] as const
 
 export default defineSchema({
   users: defineTable(userFields)

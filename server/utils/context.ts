@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import { composePolicyOptionsFromEnv, type ComposePolicyOptions } from '../../shared/compose-policy'
 import { createReleaseSource, type ReleaseSource } from '../../shared/releases/source'
-import { createSidecarClient, type SidecarBackupsClient, type SidecarClient } from './sidecar'
+import { createSidecarClient, type SidecarBackupsClient, type SidecarBundlesClient, type SidecarClient } from './sidecar'
 import { convexHttpCaller, createConvexStore } from './store/convex'
 import { openSqliteStore } from './store/sqlite'
 import type { SystemStore } from './store/types'
@@ -12,7 +12,7 @@ import { notifyRun } from './notify'
 
 let store: SystemStore | undefined
 let source: ReleaseSource | undefined
-let sidecar: (SidecarClient & SidecarBackupsClient) | undefined
+let sidecar: (SidecarClient & SidecarBackupsClient & SidecarBundlesClient) | undefined
 let reconciler: Reconciler | undefined
 
 /**
@@ -63,6 +63,12 @@ export function useSidecar(): SidecarClient {
 export function useSidecarBackups(): SidecarBackupsClient {
   useSidecar()
   return sidecar as SidecarBackupsClient
+}
+
+/** The updater's bundle import (`POST /api/system/bundles`): the same client. */
+export function useSidecarBundles(): SidecarBundlesClient {
+  useSidecar()
+  return sidecar as SidecarBundlesClient
 }
 
 export function useReconcileDeps(): ReconcileDeps {

@@ -2,7 +2,8 @@
  * Cross-site request forgery: a browser sends the session cookie (SameSite=Lax) with requests
  * from any same-site page, another port or a sibling subdomain included, and an HTML form needs
  * no script. So every state-changing API request must be JSON (a form can only send
- * urlencoded, multipart or text/plain) and, when the browser says where it comes from
+ * urlencoded, multipart or text/plain), or a file upload whose type no form can send either (a
+ * route in `BINARY_UPLOADS`), and, when the browser says where it comes from
  * (`Origin`, `Sec-Fetch-Site`), come from the app's own origin. Clients that are not browsers
  * send neither header and are not at risk. The module guards its own routes
  * (server/middleware/csrf.ts); the standalone app all of `/api/` (its sign-in included).
@@ -13,6 +14,15 @@ export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTION
 
 /** The module's own API: what its middleware guards in any host. */
 export const MODULE_API_PREFIXES: readonly string[] = ['/api/system/', '/api/owlat-system/']
+
+/**
+ * Routes whose body is a file rather than JSON (the page's offline bundle upload), with the types
+ * they take. Neither type is one a form can send, and another origin's script sending one needs a
+ * CORS preflight this app never grants: as safe from forgery as JSON.
+ */
+export const BINARY_UPLOADS: Readonly<Record<string, readonly string[]>> = {
+  '/api/system/bundles': ['application/octet-stream', 'application/x-tar'],
+}
 
 export interface CrossSiteInput {
   method: string
@@ -30,9 +40,18 @@ export interface CrossSiteInput {
 
 export type CrossSiteVerdict = { ok: true } | { ok: false, statusCode: 403 | 415, message: string }
 
+function mediaType(contentType: string): string {
+  return contentType.split(';')[0]!.trim().toLowerCase()
+}
+
 function isJson(contentType: string): boolean {
-  const type = contentType.split(';')[0]!.trim().toLowerCase()
+  const type = mediaType(contentType)
   return type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type)
+}
+
+/** A file upload to a route that takes one (`BINARY_UPLOADS`), of a type it takes. */
+function isBinaryUpload(pathname: string, contentType: string): boolean {
+  return Object.hasOwn(BINARY_UPLOADS, pathname) && BINARY_UPLOADS[pathname]!.includes(mediaType(contentType))
 }
 
 export function judgeCrossSite(input: CrossSiteInput): CrossSiteVerdict {
@@ -45,7 +64,7 @@ export function judgeCrossSite(input: CrossSiteInput): CrossSiteVerdict {
     return { ok: false, statusCode: 403, message: `Cross-site request refused (Sec-Fetch-Site: ${input.secFetchSite})` }
   }
   if (input.contentType !== undefined) {
-    if (!isJson(input.contentType)) return { ok: false, statusCode: 415, message: `Requests that change anything must be JSON, not ${input.contentType.split(';')[0]!.trim()}` }
+    if (!isJson(input.contentType) && !isBinaryUpload(input.pathname, input.contentType)) return { ok: false, statusCode: 415, message: `Requests that change anything must be JSON, not ${input.contentType.split(';')[0]!.trim()}` }
     return { ok: true }
   }
   // No content type: only a request without a body (a form always sends one).

@@ -10,7 +10,7 @@ import { REHEARSAL_OVERRIDE_REFUSED, type RequestedBy, type CheckOverride } from
 import { GitHubError } from '../../shared/releases/github'
 import { floorManifests, jobRequestFor } from '../../shared/job-request'
 import { ReleaseNotFoundError } from '../../shared/releases/source'
-import { readIndexState, readReleases } from './releases'
+import { readIndexState, readReleases, refreshReleases } from './releases'
 import { DispatchFailedError, dispatchRun, syncFromSidecar } from './runs'
 import { SidecarRejectedError, SidecarUnreachableError } from './sidecar'
 import { ActiveRunError } from './store/types'
@@ -148,6 +148,20 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
   // The required upgrade stops on the way, each judged now as the target was.
   const stops = await stopArtifacts(plan.path.slice(0, -1), keys, index)
 
+  // The updater judges the same index again, against its own keys and ratchet. One it accepted
+  // from the CLI may be newer than this web's: ask the source again rather than send an older one.
+  let trust = await store.getReleaseTrust()
+  const updaterSerial = (await useSidecar().health().catch(() => null))?.indexSerial ?? null
+  if (updaterSerial !== null && (trust.highestSerial ?? 0) < updaterSerial) {
+    await refreshReleases(store, source)
+    trust = await store.getReleaseTrust()
+    if ((trust.highestSerial ?? 0) < updaterSerial) {
+      throw createError({ statusCode: 409, statusMessage: 'Conflict', message: `The updater has accepted a newer release index (serial ${updaterSerial}) than this web has (serial ${trust.highestSerial ?? 'none'}): check for releases again` })
+    }
+  }
+  const signedIndex = trust.indexText && trust.indexSignature ? { text: trust.indexText, signature: trust.indexSignature } : null
+  if (!signedIndex) throw badRequest(`Release ${targetVersion} cannot be installed: ${index.error ?? 'no signed release index has been accepted yet'}`)
+
   let run: Run
   try {
     run = await store.openRun({
@@ -173,6 +187,7 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
       channel,
       retryFailed: options.retryFailed === true,
       override,
+      index: signedIndex,
     }, floors, stops), deps)
   }
   catch (err) {

@@ -11,6 +11,9 @@ export type SidecarClient = Pick<SharedSidecarClient, 'createJob' | 'getJob' | '
 /** The backup archives' reads (the page's list and download links). */
 export type SidecarBackupsClient = Pick<SharedSidecarClient, 'listBackups' | 'downloadBackup'>
 
-export function createSidecarClient(opts: { baseUrl: string, secret: () => string, timeoutMs?: number }): SidecarClient & SidecarBackupsClient {
+/** Offline release bundles the page uploads, handed on to the updater. */
+export type SidecarBundlesClient = Pick<SharedSidecarClient, 'importBundle'>
+
+export function createSidecarClient(opts: { baseUrl: string, secret: () => string, timeoutMs?: number }): SidecarClient & SidecarBackupsClient & SidecarBundlesClient {
   return new SharedSidecarClient({ url: opts.baseUrl, secret: opts.secret, timeoutMs: opts.timeoutMs })
 }

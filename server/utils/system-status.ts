@@ -5,6 +5,7 @@ import { isActiveStatus } from '#layers/owlat-system/shared/run-state'
 import type { Run, SessionUser, SystemStatus } from '#layers/owlat-system/shared/schemas/api'
 import { failedReleases, rollbackAvailability } from '#layers/owlat-system/shared/targets'
 import { newestApplicable } from '#layers/owlat-system/shared/version'
+import { bundleUploadInfo } from './bundles'
 import { readIndexState, readReleases } from './releases'
 import type { SystemStore } from './store/types'
 
@@ -75,5 +76,6 @@ export async function systemStatus(user: SessionUser): Promise<SystemStatus> {
       rollbackRefusal: index.rollbackRefusal,
     },
     watchMs: useOwlatConfig().watchMs,
+    bundleUpload: bundleUploadInfo(useOwlatConfig()),
   }
 }

@@ -303,6 +303,11 @@ export const statusSchema = z.object({
   }).nullable().default(null),
   /** How long the watch window after `verify` lasts (OWLAT_WATCH_MS): the page counts it down. */
   watchMs: z.number().nullable().default(null),
+  /**
+   * Offline release bundles the page may upload (`POST /api/system/bundles`): the largest taken
+   * (OWLAT_BUNDLE_MAX_BYTES), and why none is taken (`refusal`, null when they are). Null from older webs.
+   */
+  bundleUpload: z.object({ maxBytes: z.number().int().positive(), refusal: z.string().nullable() }).nullable().default(null),
 })
 export type SystemStatus = z.infer<typeof statusSchema>
 

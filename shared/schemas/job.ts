@@ -19,6 +19,16 @@ export const signedReleaseSchema = signedManifestSchema.extend({
 export type SignedRelease = z.infer<typeof signedReleaseSchema>
 
 /**
+ * The signed release index a job's release is judged by (shared/release-index.ts): its exact
+ * text and the signature over it. The updater checks it against its own trusted keys and ratchet.
+ */
+export const signedIndexSchema = z.object({
+  text: z.string().min(1).max(1_000_000),
+  signature: z.string().min(1).max(1_000),
+})
+export type SignedIndexBody = z.infer<typeof signedIndexSchema>
+
+/**
  * `POST /v1/jobs` body (web or CLI → sidecar). The release artifacts travel with the job so
  * the sidecar verifies them itself (signature against its pinned key, compose sha256), and
  * judges the target by the shared rules (shared/targets.ts).
@@ -59,6 +69,11 @@ export const jobRequestSchema = z.object({
   stops: z.array(signedReleaseSchema).max(MAX_HOPS - 1).default([]),
   /** The admin ignored these failing checks for this reason: the updater's preflight lets them pass and says so. */
   override: checkOverrideSchema.nullable().default(null),
+  /**
+   * The newest signed release index the client accepted: the updater installs only a manifest it
+   * lists, with the same sha256, and does not revoke, and keeps its own ratchet of serials.
+   */
+  index: signedIndexSchema,
 }).refine(request => request.kind !== 'rehearsal' || request.override === null, { path: ['override'], message: REHEARSAL_OVERRIDE_REFUSED })
 export type JobRequest = z.input<typeof jobRequestSchema>
 
@@ -137,6 +152,8 @@ export const sidecarHealthSchema = z.object({
   backups: driverBackupsSchema.default({ supported: false, reason: 'the updater does not report backup support' }),
   /** Absent from updaters older than this field (the plan's `updater` check says so). */
   host: hostFactsSchema.nullable().default(null),
+  /** The highest release index serial the updater accepted (its ratchet); null: none yet, or an older updater. */
+  indexSerial: z.number().int().nullable().default(null),
 })
 export type SidecarHealth = z.infer<typeof sidecarHealthSchema>
 

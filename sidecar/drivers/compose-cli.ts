@@ -10,6 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { execa } from 'execa'
+import { bundledOverrideArgs, servicesToPull, type BundledImages } from './bundled-images'
 import { isAlive, terminate, waitForDeath } from './processes'
 
 /** The operator's own changes to the stack, kept across updates (compose's default override name). */
@@ -22,9 +23,10 @@ export function overrideFile(projectDir: string): string | null {
 }
 
 /** `-f` arguments for `file` with the project's override merged on top. */
-export function fileArgs(file: string, projectDir: string): string[] {
+/** The release's file, the operator's override, and the one running bundled images (bundled-images.ts). */
+export function fileArgs(file: string, projectDir: string, images: BundledImages = new Map()): string[] {
   const override = overrideFile(projectDir)
-  return ['-f', file, ...(override ? ['-f', override] : [])]
+  return ['-f', file, ...(override ? ['-f', override] : []), ...bundledOverrideArgs(file, images)]
 }
 
 export interface ComposeCommand {
@@ -86,6 +88,8 @@ export interface ComposeCliOptions {
   pidFile: string
   /** Where the override file is looked for (default `projectDir`): a rehearsal keeps its own, rewritten. */
   overrideDir?: string
+  /** Images offline bundles loaded, by pinned reference: run from there, never pulled. */
+  bundledImages?: () => BundledImages
 }
 
 export class ComposeCli {
@@ -98,13 +102,24 @@ export class ComposeCli {
   /** Global arguments every invocation shares. */
   baseArgs(file: string, profiles: string[] = [], { override = true }: { override?: boolean } = {}): string[] {
     const { project, projectDir, overrideDir } = this.opts
-    const files = override ? fileArgs(file, overrideDir ?? projectDir) : ['-f', file]
+    const files = override ? fileArgs(file, overrideDir ?? projectDir, this.opts.bundledImages?.()) : ['-f', file]
     return ['-p', project, '--project-directory', projectDir, ...files, ...profiles.flatMap(p => ['--profile', p])]
   }
 
   async run(opts: ComposeRunOptions): Promise<void> {
     const [bin, ...prefix] = this.opts.command.argv
-    const args = [...prefix, ...this.baseArgs(opts.file, opts.profiles), ...opts.args]
+    let command = opts.args
+    const images = this.opts.bundledImages?.() ?? new Map<string, string>()
+    if (command[0] === 'pull' && command.length === 1 && images.size > 0) {
+      // A bundled image has no registry to come from (an air-gapped host): pull only the others.
+      const rest = servicesToPull(opts.file, images)
+      if (rest.length === 0) {
+        opts.onLine?.('every image was loaded from a verified offline release bundle: nothing to pull')
+        return
+      }
+      command = ['pull', ...rest]
+    }
+    const args = [...prefix, ...this.baseArgs(opts.file, opts.profiles), ...command]
     const tail: string[] = []
     const child = execa(bin!, args, {
       cwd: this.opts.projectDir,

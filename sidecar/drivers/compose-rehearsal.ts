@@ -9,6 +9,7 @@
  * project's name, so a teardown after a restart, or a sweep, finds it from the job id alone.
  * Nothing here stops, recreates or connects to a production container.
  */
+import { runnableImage, type BundledImages } from './bundled-images'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -54,6 +55,8 @@ export interface StackTarget {
 /** What the rehearsal borrows from the compose driver: its settings and its ways of judging a stack. */
 export interface RehearsalHost {
   docker: Docker
+  /** Images offline bundles loaded, by pinned reference (bundled-images.ts). */
+  bundledImages: () => BundledImages
   config: OwlatConfig
   /** The production project. */
   project: string
@@ -121,6 +124,7 @@ export class ComposeRehearsal implements DriverRehearsal {
       projectDir: this.host.config.owlatDir,
       overrideDir: this.dir(jobId),
       pidFile: join(this.host.config.dataDir, 'updater', `compose-${rehearsalProject(this.host.project, jobId)}.pid`),
+      bundledImages: this.host.bundledImages,
     })
   }
 
@@ -226,7 +230,7 @@ export class ComposeRehearsal implements DriverRehearsal {
     await (await this.cli(ctx.jobId)).run({ file: this.file(ctx.jobId), args: ['pull'], profiles, signal: ctx.signal, onLine: ctx.log })
     for (const [service, spec] of this.model(ctx.jobId).services) {
       if (!spec.image) continue
-      const id = await localImageId(this.host.docker, spec.image)
+      const id = await localImageId(this.host.docker, runnableImage(spec.image, this.host.bundledImages()))
       if (!id) throw new Error(`${service}: ${spec.image} is not present after the pull`)
       ctx.log(`${service}: ${spec.image} is ${id}`)
     }

@@ -8,6 +8,7 @@
  * mounts `.` at /opt/owlat), since compose hands relative bind sources to the engine as host paths.
  */
 import type Docker from 'dockerode'
+import { runnableImage, type BundledImages } from './bundled-images'
 import { fileArgs } from './compose-cli'
 import { HELPER_LABEL, localImageId, projectContainers } from './docker-engine'
 
@@ -23,6 +24,8 @@ export interface SelfUpdateOptions {
   image: string
   /** Compose CLI argv inside the updater image, e.g. `['docker', 'compose']`. */
   composeArgv: string[]
+  /** Images offline bundles loaded: the helper runs from there, and so does the new updater. */
+  bundledImages?: BundledImages
 }
 
 export type SelfUpdateResult
@@ -32,7 +35,8 @@ export type SelfUpdateResult
 export async function launchSelfUpdate(docker: Docker, opts: SelfUpdateOptions): Promise<SelfUpdateResult> {
   const own = (await projectContainers(docker, opts.project)).find(c => c.service === opts.service && c.running)
   if (!own) return { launched: false, reason: `no running ${opts.service} service in project ${opts.project}` }
-  const pinnedId = await localImageId(docker, opts.image)
+  const images = opts.bundledImages ?? new Map<string, string>()
+  const pinnedId = await localImageId(docker, runnableImage(opts.image, images))
   if (!pinnedId) return { launched: false, reason: `the pinned updater image ${opts.image} is not present (it is pulled with the stack)` }
   if (pinnedId === own.imageId) return { launched: false, reason: `${opts.service} already runs ${opts.image}` }
 
@@ -44,9 +48,9 @@ export async function launchSelfUpdate(docker: Docker, opts: SelfUpdateOptions):
   const network = Object.keys(inspected.NetworkSettings.Networks ?? {})[0] ?? inspected.HostConfig.NetworkMode ?? 'none'
   const [bin, ...prefix] = opts.composeArgv
   const helper = await docker.createContainer({
-    Image: opts.image,
+    Image: runnableImage(opts.image, images),
     Entrypoint: [bin!],
-    Cmd: [...prefix, '-p', opts.project, '--project-directory', opts.projectDir, ...fileArgs(opts.file, opts.projectDir), 'up', '-d', '--no-deps', opts.service],
+    Cmd: [...prefix, '-p', opts.project, '--project-directory', opts.projectDir, ...fileArgs(opts.file, opts.projectDir, images), 'up', '-d', '--no-deps', opts.service],
     Env: inspected.Config.Env,
     WorkingDir: opts.projectDir,
     Labels: { [HELPER_LABEL]: SELF_UPDATE_PURPOSE, 'io.owlat.updater.from': own.image, 'io.owlat.updater.to': opts.image },

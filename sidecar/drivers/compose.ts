@@ -17,7 +17,7 @@
  *   updater cannot reach over a network (the tests run every container with `network_mode: none`).
  */
 import { randomUUID } from 'node:crypto'
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createReadStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -34,6 +34,7 @@ import type { BackupReason } from '../../shared/schemas/backup'
 import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
 import { ComposeRehearsal, type StackCheck, type StackTarget } from './compose-rehearsal'
 import { applyArchive, createArchive, inspectArchive } from './compose-archive'
+import { BUNDLED_IMAGES_FILE, readBundledImages, recordBundledImages, runnableImage, type BundledImages } from './bundled-images'
 import { ComposeCli, detectCompose, overrideFile } from './compose-cli'
 import { renderComposeConfig } from './compose-config'
 import { ServiceLogs } from './compose-logs'
@@ -96,7 +97,7 @@ export interface ComposeDriverOptions {
 
 export class ComposeDriver implements Driver {
   readonly name = 'compose' as const
-  readonly capabilities = { backups: { supported: true, reason: null }, dataRestore: true, selfUpdate: true }
+  readonly capabilities = { backups: { supported: true, reason: null }, dataRestore: true, selfUpdate: true, images: true }
   readonly project: string
   readonly paths: ReturnType<typeof composePaths>
   readonly projectDir: string
@@ -131,7 +132,35 @@ export class ComposeDriver implements Driver {
       checkStack: (target, model, services, version, signal) => this.checkStack(target, model, services, version, signal),
       keepFailingOutput: (ctx, target, model, services, version, detail) => this.keepFailingOutput(ctx, target, model, services, version, detail),
       verifyTimeout: (ctx, services, texts) => this.verifyTimeout(ctx, services, texts),
+      bundledImages: () => this.bundledImages(),
     })
+  }
+
+  /** Images offline bundles loaded here, by the reference a release pins (bundled-images.ts). */
+  private bundledImages(): BundledImages {
+    return readBundledImages(join(this.config.dataDir, 'updater', BUNDLED_IMAGES_FILE))
+  }
+
+  /**
+   * Loads a verified bundle's images (`docker load`), then checks that each pinned reference's
+   * image is there under the ID its registry manifest names, and only then records them.
+   */
+  async loadImages(tarPath: string, expected: ReadonlyArray<{ ref: string, imageId: string }>, log: (line: string) => void): Promise<void> {
+    const stream = await this.docker.loadImage(createReadStream(tarPath))
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (err: Error | null, events: Array<{ error?: string, stream?: string }>) => {
+        for (const e of events ?? []) if (e.stream?.trim()) log(e.stream.trim())
+        const failed = events?.find(e => e.error)
+        if (err || failed) reject(new Error(`docker load failed: ${err?.message ?? failed?.error}`))
+        else resolve()
+      })
+    })
+    for (const { ref, imageId } of expected) {
+      const id = await localImageId(this.docker, imageId)
+      if (id !== imageId) throw new Error(`${ref}: the bundle's images did not load ${imageId}`)
+      log(`${ref} is ${imageId}`)
+    }
+    recordBundledImages(join(this.config.dataDir, 'updater', BUNDLED_IMAGES_FILE), expected)
   }
 
   /** What production's checks look at. */
@@ -356,7 +385,7 @@ export class ComposeDriver implements Driver {
     }
     for (const [service, spec] of model.services) {
       if (!spec.image) continue
-      const id = await localImageId(this.docker, spec.image)
+      const id = await localImageId(this.docker, runnableImage(spec.image, this.bundledImages()))
       if (!id) throw new Error(`${service}: ${spec.image} is not present after the pull`)
       ctx.log(`${service}: ${spec.image} is ${id}`)
     }
@@ -507,6 +536,7 @@ export class ComposeDriver implements Driver {
       file: this.paths.current,
       service,
       image,
+      bundledImages: this.bundledImages(),
       composeArgv: cli.command.argv,
     })
     return result.launched
@@ -593,6 +623,7 @@ export class ComposeDriver implements Driver {
       project: this.project,
       projectDir: this.config.owlatDir,
       pidFile: join(this.config.dataDir, 'updater', 'compose.pid'),
+      bundledImages: () => this.bundledImages(),
     })
     return this.cliInstance
   }
@@ -696,10 +727,11 @@ export class ComposeDriver implements Driver {
   /** Every service running, healthy (when it has a healthcheck), at its pinned image; the web at `version`. */
   private async checkStack(target: StackTarget, model: ComposeModel, services: string[], version: string | null, signal: AbortSignal): Promise<StackCheck> {
     const containers = await projectContainers(this.docker, target.project)
+    const bundled = this.bundledImages()
     let web: ServiceContainer | null = null
     for (const service of services) {
       const pinned = model.services.get(service)?.image ?? null
-      const pinnedId = pinned ? await localImageId(this.docker, pinned) : null
+      const pinnedId = pinned ? await localImageId(this.docker, runnableImage(pinned, bundled)) : null
       const own = containers.filter(c => c.service === service)
       if (own.length === 0) return { ok: false, fatal: false, detail: `${service}: no container` }
       for (const c of own) {

@@ -63,6 +63,7 @@ export class LocalDriver implements Driver {
     backups: { supported: false, reason: 'the local driver runs no data volumes, so there is nothing to back up or restore' },
     dataRestore: false,
     selfUpdate: false,
+    images: false,
   }
 
   readonly projectDir: string

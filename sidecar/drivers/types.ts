@@ -24,6 +24,8 @@ export interface DriverCapabilities {
   dataRestore: boolean
   /** Whether `selfUpdate` moves the updater itself to the image a committed release pins. */
   selfUpdate: boolean
+  /** Whether it runs the release's container images, so an offline bundle's images are loaded (`loadImages`). */
+  images: boolean
 }
 
 /** Everything a step needs about the job it belongs to. */
@@ -134,6 +136,11 @@ export interface Driver {
    * file pins; says what it did. Called only when `capabilities.selfUpdate`.
    */
   selfUpdate(): Promise<string>
+  /**
+   * Loads an offline bundle's images (a `docker save` tar whose contents were verified) and
+   * checks each pinned reference's image arrived with the expected ID. With `capabilities.images`.
+   */
+  loadImages?(tarPath: string, expected: ReadonlyArray<{ ref: string, imageId: string }>, log: (line: string) => void): Promise<void>
 }
 
 export interface DriverArchives {

@@ -29,6 +29,7 @@ function facts(over: Partial<PlanFacts> = {}, host: Partial<HostFacts> | null = 
     services,
     backups: { supported: false, reason: 'local' },
     host: host === null ? null : { updater: '1.3.0', engine: null, compose: null, disk: { path: '/data', freeBytes: 50 * GiB, totalBytes: 100 * GiB, needBytes: GiB }, ...host },
+    indexSerial: null,
   }
   return { kind: 'update', targetVersion: '1.4.0', updater: { ok: true, health }, requires: {}, verification: { ok: true }, policy: { ok: true }, active: null, ...over }
 }

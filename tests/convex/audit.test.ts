@@ -33,4 +33,14 @@ describe('audit', () => {
     const plain = await t.mutation(system.runs.open, { kind: 'update', fromVersion: '1.2.2', toVersion: '1.3.0', requestedBy: { email: null, via: 'cli' } })
     expect((await t.query(system.audit.listForRun, { runId: plain.id })).map(e => e.action)).toEqual(['run.opened'])
   })
+
+  it('records an imported offline bundle with who brought it in', async () => {
+    const t = newBackend()
+    await t.mutation(system.releases.recordImport, { email: 'admin@example.com', version: '1.3.5', images: 3, indexExpired: false })
+    await t.mutation(system.releases.recordImport, { email: 'ops@example.com', version: '1.3.6', images: 1, indexExpired: true })
+    expect(await t.query(system.audit.list, { limit: 10 })).toEqual([
+      { action: 'release.imported', actor: 'ops@example.com', runId: null, detail: 'imported 1.3.6 from an offline bundle (1 image loaded, its release index past its expiry)', at: expect.any(Number) },
+      { action: 'release.imported', actor: 'admin@example.com', runId: null, detail: 'imported 1.3.5 from an offline bundle (3 images loaded)', at: expect.any(Number) },
+    ])
+  })
 })

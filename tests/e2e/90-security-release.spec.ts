@@ -1,6 +1,7 @@
 /**
- * Last on purpose: it publishes two releases into the instance's release folder (the e2e
- * instance uses the directory source), which would change what every later spec is offered.
+ * Late on purpose (only the bundle upload, 95, comes after it): it publishes two releases into
+ * the instance's release folder (the e2e instance uses the directory source), which would change
+ * what every later spec is offered.
  * 1.4.0 migrates data; 1.5.0 is a security release whose notes are hostile.
  */
 import { readFileSync } from 'node:fs'

@@ -39,6 +39,19 @@ describe('cross-site request rules', () => {
     expect(judge({ contentType })).toMatchObject({ ok: false, statusCode: 415 })
   })
 
+  it('takes a file as the body only where a route takes one (the bundle upload), and only of its types', () => {
+    const bundle = { pathname: '/api/system/bundles', contentLength: '4096' }
+    expect(judge({ ...bundle, contentType: 'application/octet-stream' })).toEqual({ ok: true })
+    expect(judge({ ...bundle, contentType: 'application/x-tar' })).toEqual({ ok: true })
+    expect(judge({ ...bundle, contentType: 'text/plain' })).toMatchObject({ ok: false, statusCode: 415 })
+    expect(judge({ ...bundle, contentType: 'multipart/form-data; boundary=x' })).toMatchObject({ ok: false, statusCode: 415 })
+    // The same type anywhere else, and the upload from another origin.
+    expect(judge({ contentType: 'application/octet-stream' })).toMatchObject({ ok: false, statusCode: 415 })
+    expect(judge({ ...bundle, pathname: '/api/system/bundles/x', contentType: 'application/octet-stream' })).toMatchObject({ ok: false, statusCode: 415 })
+    expect(judge({ ...bundle, contentType: 'application/octet-stream', origin: 'http://evil.example' })).toMatchObject({ ok: false, statusCode: 403 })
+    expect(judge({ ...bundle, contentType: 'application/octet-stream', origin: undefined, secFetchSite: 'same-site' })).toMatchObject({ ok: false, statusCode: 403 })
+  })
+
   it('refuses a body without a content type', () => {
     expect(judge({ contentType: undefined, contentLength: '12' })).toMatchObject({ ok: false, statusCode: 415 })
     expect(judge({ contentType: undefined, contentLength: undefined, transferEncoding: 'chunked' })).toMatchObject({ ok: false, statusCode: 415 })

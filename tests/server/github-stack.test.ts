@@ -69,6 +69,15 @@ describe('the github release source in the web', () => {
     expect((refused.body as { message: string }).message).toMatch(/1\.4\.0 failed verification .*compose file sha256/)
   })
 
+  it('takes no offline bundle: those need the directory source, and the page is told so', async () => {
+    const refusal = 'offline bundles need the directory release source (OWLAT_RELEASE_SOURCE=directory)'
+    const status = statusSchema.parse((await call('GET', '/api/system/status')).body)
+    expect(status.bundleUpload).toEqual({ maxBytes: 8 * 1024 ** 3, refusal })
+    const res = await fetch(`${WEB}/api/system/bundles`, { method: 'POST', headers: { 'cookie': admin, 'content-type': 'application/octet-stream', 'accept': 'application/json' }, body: new Uint8Array(4096) })
+    expect(res.status).toBe(409)
+    expect(await res.json()).toMatchObject({ message: refusal })
+  })
+
   it('updates to 1.3.0 with the artifacts downloaded from the release\'s assets', async () => {
     const before = gh.requests.length
     const accepted = await call('POST', '/api/system/updates', { targetVersion: '1.3.0' })

@@ -102,6 +102,7 @@ const ROUTES: [method: string, path: string, body?: unknown][] = [
   ['GET', '/api/system/history'],
   ['GET', '/api/system/health'],
   ['POST', '/api/system/notifications/dismiss', { version: '1.3.0' }],
+  ['POST', '/api/system/bundles'],
 ]
 
 beforeAll(async () => {

@@ -245,6 +245,7 @@ describe('dispatchRun', () => {
     signature: 'c2ln',
     compose: 'services: {}\n',
     requestedBy: WEB_USER,
+    index: { text: '{}', signature: 'c2ln' },
   }
 
   it('sends the run\'s id with the job and attaches the accepted job', async () => {

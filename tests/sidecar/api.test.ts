@@ -78,6 +78,8 @@ describe('sidecar API (local driver)', () => {
       backups: { supported: false, reason: expect.stringMatching(/local driver/) },
       // What the plan's host checks judge: no engine or compose under the local driver.
       host: { updater: '1.2.2', engine: null, compose: null, disk: { path: expect.any(String), freeBytes: expect.any(Number), totalBytes: expect.any(Number), needBytes: expect.any(Number), copyBytes: expect.any(Number) } },
+      // No job has carried a release index yet.
+      indexSerial: null,
     })
     expect(await webVersion(secret)).toBe('1.2.2')
   })
@@ -223,9 +225,9 @@ describe('sidecar API (local driver)', () => {
     })
 
     it('signed release whose compose file breaks the compose policy', async () => {
-      const compose = demoCompose({ version: '1.3.1' }).replace('  web:\n', '  web:\n    privileged: true\n')
-      const dir = writeCustomRelease(dataDir, '1.3.1', compose)
-      const answer = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.1', {}, dir))
+      const compose = demoCompose({ version: '1.3.5' }).replace('  web:\n', '  web:\n    privileged: true\n')
+      const dir = writeCustomRelease(dataDir, '1.3.5', compose)
+      const answer = await client.request('POST', '/v1/jobs', jobRequest(dataDir, '1.3.5', {}, dir))
       expect(answer.status).toBe(400)
       expect((answer.body as { error: string }).error).toMatch(/^compose file violates the compose policy: service web: privileged mode/)
     })

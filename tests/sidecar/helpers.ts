@@ -1,16 +1,17 @@
 /** Shared set-up for the sidecar tests: a bootstrapped data dir, signed requests, job bodies. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { bootstrapDataDir } from '../../scripts/bootstrap'
 import { loadConfig } from '../../shared/config'
 import { artifactNames, writeReleaseArtifacts } from '../../shared/release-artifacts'
+import { INDEX_FILE, INDEX_SIGNATURE_FILE } from '../../shared/release-index'
 import { signRequest } from '../../shared/request-signing'
 import { SidecarClient as SharedSidecarClient } from '../../shared/sidecar-client'
 import { signedManifest } from '../../shared/job-request'
-import type { JobEvent, JobRequest, Job, SignedManifest } from '../../shared/schemas/job'
+import type { JobEvent, JobRequest, Job, SignedIndexBody, SignedManifest } from '../../shared/schemas/job'
 import type { ReleaseManifest } from '../../shared/schemas/release'
 import { isTerminalStatus } from '../../shared/run-state'
 import { isPrerelease } from '../../shared/version'
@@ -50,6 +51,12 @@ export function instanceSecret(dataDir: string): string {
 /** Signs a release of our own with the demo key (into `<dataDir>/custom-releases`). */
 export function writeCustomRelease(dataDir: string, version: string, compose: string, manifest: Partial<Omit<ReleaseManifest, 'compose' | 'version'>> = {}): string {
   const dir = join(dataDir, 'custom-releases')
+  // One publisher: the custom folder's index continues the demo folder's (jobIndex sends the newer).
+  const demo = join(dataDir, 'releases')
+  if (!existsSync(join(dir, INDEX_FILE)) && existsSync(join(demo, INDEX_FILE))) {
+    mkdirSync(dir, { recursive: true })
+    for (const name of [INDEX_FILE, INDEX_SIGNATURE_FILE]) copyFileSync(join(demo, name), join(dir, name))
+  }
   writeReleaseArtifacts({
     dir,
     compose,
@@ -68,9 +75,24 @@ export function writeCustomRelease(dataDir: string, version: string, compose: st
   return dir
 }
 
+/**
+ * The signed index a job carries: the newest the test's publisher has signed, from the job's own
+ * folder or the custom releases' (which continues the demo folder's), as a client that checked
+ * for releases would send it.
+ */
+export function jobIndex(dataDir: string, dir: string): SignedIndexBody {
+  const served = [dir, join(dataDir, 'custom-releases')].filter(d => existsSync(join(d, INDEX_FILE)))
+    .map(d => ({ text: readFileSync(join(d, INDEX_FILE), 'utf8'), signature: readFileSync(join(d, INDEX_SIGNATURE_FILE), 'utf8').trim() }))
+  const serial = (text: string) => (JSON.parse(text) as { serial: number }).serial
+  const newest = served.sort((a, b) => serial(b.text) - serial(a.text))[0]
+  if (!newest) throw new Error(`no signed release index in ${dir}`)
+  return newest
+}
+
 /** A job body built from release artifacts (the demo ones by default), as the web or the CLI would send it. */
 export function jobRequest(dataDir: string, version: string, overrides: Partial<JobRequest> = {}, dir = join(dataDir, 'releases')): JobRequest {
   const names = artifactNames(version)
+  const index = overrides.index ?? jobIndex(dataDir, dir)
   return {
     runId: null,
     kind: 'update',
@@ -83,6 +105,7 @@ export function jobRequest(dataDir: string, version: string, overrides: Partial<
     // Asking for a pre-release is following the beta channel.
     channel: isPrerelease(version) ? 'beta' : 'stable',
     ...overrides,
+    index,
   }
 }
 

@@ -62,7 +62,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             | "settings.changed"
             | "release.dismissed"
             | "run.acknowledged"
-            | "checks.ignored";
+            | "checks.ignored"
+            | "release.imported";
           actor: string | null;
           runId: string | null;
           detail: string;
@@ -82,7 +83,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             | "settings.changed"
             | "release.dismissed"
             | "run.acknowledged"
-            | "checks.ignored";
+            | "checks.ignored"
+            | "release.imported";
           actor: string | null;
           runId: string | null;
           detail: string;
@@ -234,6 +236,18 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             where: string;
           } | null;
         },
+        Name
+      >;
+      recordImport: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          email: string;
+          version: string;
+          images: number;
+          indexExpired: boolean;
+        },
+        null,
         Name
       >;
       saveCache: FunctionReference<

@@ -121,6 +121,10 @@ export function createConvexStore(caller: ConvexCaller): SystemStore {
     },
     isDismissed: (userId, version) => query(api.dismissals.isDismissed, { userId, version }),
 
+    recordReleaseImport: async (by, release) => {
+      await mutation(api.releases.recordImport, { email: by.email, ...release })
+    },
+
     getReleaseCache: () => query(api.releases.getCache, {}),
     saveReleaseCache: async (cache) => {
       await mutation(api.releases.saveCache, releaseCacheSchema.parse(cache))

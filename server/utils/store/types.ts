@@ -114,6 +114,12 @@ export interface SystemStore {
   dismiss(by: { userId: string, email: string }, version: string): Promise<void>
   isDismissed(userId: string, version: string): Promise<boolean>
 
+  /**
+   * Records that an admin imported an offline release bundle (the release itself goes to the
+   * release folder, not the store) in the audit trail. Stores without one (SQLite) leave it out.
+   */
+  recordReleaseImport?(by: { userId: string, email: string }, release: { version: string, images: number, indexExpired: boolean }): Promise<void>
+
   getReleaseCache(): Promise<ReleaseCache>
   saveReleaseCache(cache: ReleaseCache): Promise<void>
 

@@ -28,6 +28,7 @@ const request: JobRequest = {
   signature: 'c2ln',
   compose: 'services: {}\n',
   requestedBy: { email: 'a@example.com', via: 'web' },
+  index: { text: '{}', signature: 'c2ln' },
 }
 
 async function closedPort(): Promise<number> {
@@ -51,7 +52,7 @@ describe('SidecarClient', () => {
   })
 
   it('takes an updater that does not report backup support as one that cannot restore data', async () => {
-    expect(await client.health()).toEqual({ version: '1.2.2', driver: 'local', services: [], backups: { supported: false, reason: 'the updater does not report backup support' }, host: null })
+    expect(await client.health()).toEqual({ version: '1.2.2', driver: 'local', services: [], backups: { supported: false, reason: 'the updater does not report backup support' }, host: null, indexSerial: null })
   })
 
   it('puts the limit in the signed path, clamped to what the sidecar allows', async () => {
