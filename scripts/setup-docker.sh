@@ -4,7 +4,7 @@
 # makes the local Node base image when no public image registry answers (scripts/images/base-image.sh);
 # a daemon without the default bridge or iptables (containers get no network unless a compose
 # project gives them one of its own, and nothing leaves the host); a registry on 127.0.0.1:5000
-# that the test images are pushed to and pulled from.
+# that the test images are pushed to and pulled from; a single-node swarm (this engine its manager).
 # Exits non-zero with one line on stderr when something cannot be set up.
 set -uo pipefail
 
@@ -90,4 +90,13 @@ EOF
   wait_for registry registry_up || die "the registry did not answer on $REGISTRY_ADDR within ${WAIT_S} s (see $REGISTRY_LOG)"
 fi
 
-echo "docker: engine $(docker version --format '{{.Server.Version}}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), registry on $REGISTRY_ADDR"
+# A single-node swarm for the swarm driver's suite (tests/drivers/swarm.test.ts): this engine is its
+# manager, on loopback. `docker swarm leave --force` removes it (.ci/run does, once the tests ran).
+swarm_state() {
+  docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null
+}
+if [ "$(swarm_state)" != active ]; then
+  docker swarm init --advertise-addr 127.0.0.1 >>"$DOCKERD_LOG" 2>&1 || die "docker swarm init failed (see $DOCKERD_LOG)"
+fi
+
+echo "docker: engine $(docker version --format '{{.Server.Version}}'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), registry on $REGISTRY_ADDR, swarm $(swarm_state)"

@@ -63,6 +63,8 @@ export interface ComposePolicyOptions {
   allowedBindPrefixes?: readonly string[]
   allowedCapabilities?: readonly string[]
   socketProxyService?: string
+  /** Services allowed `deploy.mode: global` (a task on every node of a swarm, new ones included). */
+  globalServices?: readonly string[]
 }
 
 export interface ComposePolicyResult {
@@ -89,6 +91,7 @@ export function composePolicyOptionsFromEnv(env: NodeJS.ProcessEnv, projectDir: 
     allowedImagePrefixes: list(env.OWLAT_ALLOWED_IMAGE_PREFIXES) ?? DEFAULT_ALLOWED_IMAGE_PREFIXES,
     allowedBindPrefixes: list(env.OWLAT_ALLOWED_BIND_PREFIXES) ?? DEFAULT_ALLOWED_BIND_PREFIXES,
     allowedCapabilities: list(env.OWLAT_ALLOWED_CAPABILITIES)?.map(normaliseCapability) ?? DEFAULT_ALLOWED_CAPABILITIES,
+    globalServices: list(env.OWLAT_SWARM_GLOBAL_SERVICES) ?? [],
   }
 }
 
@@ -214,6 +217,9 @@ interface Context {
   bindPrefixes: string[]
   capabilities: Set<string>
   socketProxyService: string
+  globalServices: Set<string>
+  /** The file's top-level networks: one that is the host's own network counts as `network_mode: host`. */
+  networks: Dict
   violations: string[]
   vars: Interpolations
   /** Services as written; `resolved` holds them with their `extends` merged in. */
@@ -384,6 +390,54 @@ function checkNamespaces(owner: string, service: Dict, ctx: Context): void {
   }
 }
 
+/**
+ * A stack file reaches the host's network through a network rather than `network_mode`: an
+ * external network named `host` (`networks: {outside: {external: true, name: host}}`).
+ */
+function checkNetworks(owner: string, service: Dict, ctx: Context): void {
+  const attached = Array.isArray(service.networks) ? service.networks : isDict(service.networks) ? Object.keys(service.networks) : []
+  for (const key of attached) {
+    if (interpolated(key)) {
+      refuseInterpolation(ctx, owner, 'networks', key)
+      continue
+    }
+    const network = ctx.networks[String(key)]
+    const def = isDict(network) ? network : {}
+    const external = def.external === true || isDict(def.external)
+    const name = typeof def.name === 'string' ? def.name : isDict(def.external) && typeof def.external.name === 'string' ? def.external.name : external ? String(key) : null
+    // Not a type guard here: a name that is not interpolated is still a string.
+    const dynamic: boolean = name !== null && interpolated(name)
+    if (dynamic) refuseInterpolation(ctx, owner, `network ${String(key)}'s name`, name!)
+    else if (external && name?.trim().toLowerCase() === 'host') ctx.violations.push(`${owner}: network ${String(key)} is the host's network, which shares the host's network namespace with the container`)
+  }
+}
+
+/** The `deploy` keys a release may set (Swarm's; compose honours replicas and resources). */
+const DEPLOY_KEYS = ['mode', 'replicas', 'placement', 'update_config', 'rollback_config', 'resources', 'restart_policy', 'endpoint_mode', 'labels']
+
+function checkDeploy(name: string, service: Dict, ctx: Context): void {
+  const owner = `service ${name}`
+  const deploy = service.deploy
+  if (deploy === undefined || deploy === null) return
+  if (!isDict(deploy)) {
+    ctx.violations.push(`${owner}: deploy must be a mapping`)
+    return
+  }
+  for (const key of Object.keys(deploy)) {
+    if (!DEPLOY_KEYS.includes(key)) ctx.violations.push(`${owner}: deploy.${key} is not allowed (allowed: ${DEPLOY_KEYS.join(', ')})`)
+  }
+  const mode = deploy.mode
+  if (interpolated(mode)) refuseInterpolation(ctx, owner, 'deploy.mode', mode)
+  else if (mode === 'global') {
+    if (!ctx.globalServices.has(name)) ctx.violations.push(`${owner}: deploy.mode global runs a task on every node of the swarm, new ones included; allowed only for the services OWLAT_SWARM_GLOBAL_SERVICES names`)
+  }
+  else if (mode !== undefined && mode !== 'replicated') ctx.violations.push(`${owner}: deploy.mode ${JSON.stringify(mode)} is not allowed (replicated, or global for the services OWLAT_SWARM_GLOBAL_SERVICES names)`)
+  const reservations = isDict(deploy.resources) && isDict(deploy.resources.reservations) ? deploy.resources.reservations : null
+  if (reservations?.devices !== undefined && !(Array.isArray(reservations.devices) && reservations.devices.length === 0)) {
+    ctx.violations.push(`${owner}: deploy.resources.reservations.devices give the container host devices`)
+  }
+}
+
 // Each disables a kernel confinement layer: seccomp, AppArmor, SELinux labelling, masked /proc paths.
 const UNCONFINED_SECURITY_OPTS: ReadonlyArray<{ pattern: RegExp, why: string }> = [
   { pattern: /^seccomp[=:]unconfined$/, why: 'disables the seccomp syscall filter' },
@@ -443,6 +497,8 @@ function checkService(name: string, service: Dict, ctx: Context): void {
   }
 
   checkNamespaces(owner, service, ctx)
+  checkNetworks(owner, service, ctx)
+  checkDeploy(name, service, ctx)
 
   if (service.security_opt !== undefined) {
     for (const opt of asList(service.security_opt)) {
@@ -587,6 +643,8 @@ export function checkComposePolicy(text: string, options: ComposePolicyOptions):
     bindPrefixes: (options.allowedBindPrefixes ?? DEFAULT_ALLOWED_BIND_PREFIXES).map(p => posix.resolve(projectDir, p)),
     capabilities: new Set((options.allowedCapabilities ?? DEFAULT_ALLOWED_CAPABILITIES).map(normaliseCapability)),
     socketProxyService: options.socketProxyService ?? DEFAULT_SOCKET_PROXY_SERVICE,
+    globalServices: new Set(options.globalServices ?? []),
+    networks: isDict(doc.networks) ? doc.networks : {},
     violations,
     vars,
     services: doc.services,

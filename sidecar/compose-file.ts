@@ -40,6 +40,16 @@ export function versionFromImage(image: string): string {
   return tag
 }
 
+/** `versionFromImage`, or null for an image without a semver tag (a service's health, its log lines). */
+export function tagVersion(image: string): string | null {
+  try {
+    return versionFromImage(image)
+  }
+  catch {
+    return null
+  }
+}
+
 /**
  * Map form is taken as is (null means "inherit", so it is left out); list form `KEY=value`
  * likewise, and a bare `KEY` inherits from the updater's own environment.

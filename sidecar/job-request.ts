@@ -122,6 +122,7 @@ export async function admitJob(body: unknown, deps: AdmissionDeps): Promise<Admi
     return badRequest(`invalid job request: ${parsed.error.issues.map(i => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`)
   }
   const request = parsed.data
+  if (request.kind === 'rehearsal' && !deps.capabilities.rehearsals.supported) return badRequest(deps.capabilities.rehearsals.reason ?? 'this updater\'s driver cannot rehearse')
   const manifestBytes = decode(request.manifest)
   if (!manifestBytes) return badRequest('invalid job request: manifest: must be base64')
 

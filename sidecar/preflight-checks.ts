@@ -49,7 +49,7 @@ export async function runPreflightChecks(deps: PreflightCheckDeps, ctx: StepCont
     targetVersion: ctx.toVersion,
     updater: {
       ok: true,
-      health: { version: ctx.fromVersion, driver: driver.name, services: await driver.health(), backups: driver.capabilities.backups, host: await hostFactsOf(driver), indexSerial: null },
+      health: { version: ctx.fromVersion, driver: driver.name, services: await driver.health(), backups: driver.capabilities.backups, rehearsals: driver.capabilities.rehearsals, host: await hostFactsOf(driver), indexSerial: null },
     },
     requires,
     verification,

@@ -180,6 +180,7 @@ export function createSidecarServer(deps: ServerDeps): Server {
     driver: deps.driver.name,
     services: await deps.driver.health(),
     backups: deps.driver.capabilities.backups,
+    rehearsals: deps.driver.capabilities.rehearsals,
     host: await hostFactsOf(deps.driver),
     indexSerial: deps.journal.releaseTrust().highestSerial,
   })))
@@ -256,7 +257,7 @@ export function createSidecarServer(deps: ServerDeps): Server {
     if (!services.some(s => s.name === name)) {
       throw createError({ statusCode: 404, message: `no service ${name} (services: ${services.map(s => s.name).join(', ')})` })
     }
-    const entries = deps.driver.serviceLogs(name, tail)
+    const entries = await deps.driver.serviceLogs(name, tail)
     return { lines: entries.map(e => e.line), entries }
   }))
 
@@ -285,7 +286,7 @@ export function createSidecarServer(deps: ServerDeps): Server {
       'ps.txt': `${['SERVICE', 'IMAGE', 'STATE', 'HEALTH'].join('\t')}\n${services.map(sv => [sv.name, sv.image, sv.state, sv.health].join('\t')).join('\n')}\n`,
       'runs.json': `${JSON.stringify(deps.journal.listJobs(BUNDLE_RUNS), null, 2)}\n`,
     }
-    for (const sv of services) files[`logs/${sv.name}.txt`] = `${deps.driver.serviceLogs(sv.name, BUNDLE_LOG_LINES).map(e => e.line).join('\n')}\n`
+    for (const sv of services) files[`logs/${sv.name}.txt`] = `${(await deps.driver.serviceLogs(sv.name, BUNDLE_LOG_LINES)).map(e => e.line).join('\n')}\n`
     for (const name of ['docker-compose.yml', OVERRIDE_FILE]) {
       const path = join(deps.driver.projectDir, name)
       if (existsSync(path)) files[name] = readFileSync(path, 'utf8')

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The two images deploy/Dockerfile starts from, made locally for machines that reach no public image
+# The images deploy/Dockerfile starts from, made locally for machines that reach no public image
 # registry (only Debian's mirror and the npm registry), and cached:
 #
 #   owlat/node:<node>-slim     stands in for `node:22-slim`: Debian (trixie, minbase) from debootstrap,
@@ -7,8 +7,10 @@
 #                              a `node` user (uid 1000), like the official image.
 #   owlat/compose-bin:<ver>    stands in for `docker/compose-bin`: just `/docker-compose`, Compose v2
 #                              from Debian's `docker-compose` package.
+#   owlat/docker-cli:<ver>     stands in for `docker:<ver>-cli`: just `/usr/local/bin/docker`, the docker
+#                              CLI from Debian's `docker-cli` package (the swarm driver's `docker stack`).
 #
-# Prints `BASE_IMAGE=<ref>` and `COMPOSE_IMAGE=<ref>` on stdout (progress goes to stderr). Needs root
+# Prints `BASE_IMAGE=<ref>`, `COMPOSE_IMAGE=<ref>` and `DOCKER_CLI_IMAGE=<ref>` on stdout (progress goes to stderr). Needs root
 # (debootstrap, chroot). Cached in OWLAT_IMAGE_CACHE (default /var/cache/owlat-images): the cleaned
 # root filesystem and the downloaded packages, so a second run (or another worktree) only re-imports
 # when the engine lost the image; an image whose label matches the inputs is reused as it is.
@@ -65,15 +67,15 @@ debootstrap_rootfs() {
     rm -rf "$dir"
     die "debootstrap failed (see $CACHE/debootstrap.log)"
   fi
-  # Compose v2 for the updater comes from the same suite, fetched by the chroot's own apt.
+  # Compose v2 and the docker CLI for the updater come from the same suite, fetched by the chroot's own apt.
   cp /etc/resolv.conf "$dir/etc/resolv.conf"
   mkdir -p "$COMPOSE_DEB_DIR"
-  if ! chroot "$dir" sh -c 'apt-get update -qq && cd /tmp && apt-get download -qq docker-compose' >>"$CACHE/debootstrap.log" 2>&1; then
+  if ! chroot "$dir" sh -c 'apt-get update -qq && cd /tmp && apt-get download -qq docker-compose docker-cli' >>"$CACHE/debootstrap.log" 2>&1; then
     rm -rf "$dir"
-    die "downloading $SUITE's docker-compose package failed (see $CACHE/debootstrap.log)"
+    die "downloading $SUITE's docker-compose and docker-cli packages failed (see $CACHE/debootstrap.log)"
   fi
   rm -f "$COMPOSE_DEB_DIR"/*.deb
-  mv "$dir"/tmp/docker-compose_*.deb "$COMPOSE_DEB_DIR/"
+  mv "$dir"/tmp/docker-compose_*.deb "$dir"/tmp/docker-cli_*.deb "$COMPOSE_DEB_DIR/"
   # What a slim image leaves out: package caches and lists, docs, man pages, translations.
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/cache/apt/*.bin "$dir"/var/lib/apt/lists/* \
     "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/* "$dir"/usr/share/locale/* \
@@ -83,7 +85,7 @@ debootstrap_rootfs() {
   rm -rf "$dir"
 }
 
-if [ ! -f "$ROOTFS_TAR" ] || ! ls "$COMPOSE_DEB_DIR"/docker-compose_*.deb >/dev/null 2>&1; then
+if [ ! -f "$ROOTFS_TAR" ] || ! ls "$COMPOSE_DEB_DIR"/docker-compose_*.deb "$COMPOSE_DEB_DIR"/docker-cli_*.deb >/dev/null 2>&1; then
   debootstrap_rootfs
 fi
 
@@ -92,6 +94,11 @@ COMPOSE_DEB=$(ls "$COMPOSE_DEB_DIR"/docker-compose_*.deb | head -1)
 COMPOSE_VERSION=$(basename "$COMPOSE_DEB" | cut -d_ -f2)
 COMPOSE_REF=owlat/compose-bin:$COMPOSE_VERSION
 compose_key=$(printf '%s\n' "recipe=$RECIPE" "deb=$(basename "$COMPOSE_DEB")" | sha256sum | cut -c1-16)
+CLI_DEB=$(ls "$COMPOSE_DEB_DIR"/docker-cli_*.deb | head -1)
+# docker-cli_26.1.5+dfsg1-9+deb13u1+b1_amd64.deb → 26.1.5 (a tag cannot hold '+')
+CLI_VERSION=$(basename "$CLI_DEB" | cut -d_ -f2 | sed 's/[+~].*//')
+CLI_REF=owlat/docker-cli:$CLI_VERSION
+cli_key=$(printf '%s\n' "recipe=$RECIPE" "deb=$(basename "$CLI_DEB")" | sha256sum | cut -c1-16)
 
 if [ "$(label_of "$BASE_REF")" != "$base_key" ]; then
   [ "$(id -u)" = 0 ] || die "making the local base image needs root (chroot); run as root or pass --base IMAGE"
@@ -137,5 +144,20 @@ if [ "$(label_of "$COMPOSE_REF")" != "$compose_key" ]; then
   rm -rf "$dir"
 fi
 
+if [ "$(label_of "$CLI_REF")" != "$cli_key" ]; then
+  say "importing $CLI_REF…"
+  dir=$(mktemp -d "$CACHE/docker-cli.XXXXXX")
+  dpkg-deb -x "$CLI_DEB" "$dir/deb"
+  mkdir -p "$dir/root/usr/local/bin"
+  install -m 0755 "$dir/deb/usr/bin/docker" "$dir/root/usr/local/bin/docker"
+  tar --numeric-owner -C "$dir/root" -cf "$dir/root.tar" .
+  docker import \
+    --change "LABEL io.owlat.base.key=$cli_key io.owlat.base.stands-in-for=docker:cli" \
+    --change 'CMD ["/usr/local/bin/docker"]' \
+    "$dir/root.tar" "$CLI_REF" >/dev/null
+  rm -rf "$dir"
+fi
+
 echo "BASE_IMAGE=$BASE_REF"
 echo "COMPOSE_IMAGE=$COMPOSE_REF"
+echo "DOCKER_CLI_IMAGE=$CLI_REF"

@@ -109,6 +109,11 @@ export async function startRun(kind: Exclude<RunKind, 'restore'>, targetVersion:
     const backup = candidates.find(c => c.version === targetVersion)?.backup ?? null
     if (options.restoreBackup && backup) restoreBackupJobId = backup.jobId
   }
+  if (kind === 'rehearsal') {
+    // The updater would refuse it; said here, no run is opened (and none recorded as a failed rehearsal).
+    const rehearsals = await useSidecar().health().then(h => h.rehearsals, () => null)
+    if (rehearsals && !rehearsals.supported) throw badRequest(`This updater's driver cannot rehearse: ${rehearsals.reason ?? 'no reason given'}`)
+  }
 
   // The cache says it verified; the files may have changed since. Dispatch only what verifies now.
   let artifacts: ReleaseArtifacts & { expectedVersion: string }

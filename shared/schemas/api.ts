@@ -321,6 +321,8 @@ export const healthResponseSchema = z.object({
   services: z.array(serviceHealthSchema),
   /** Whether the sidecar's driver can back up and restore data; null while it cannot be reached. */
   backups: driverBackupsSchema.nullable(),
+  /** Whether the sidecar's driver can rehearse a release on a copy of the data; null while it cannot be reached. */
+  rehearsals: driverBackupsSchema.nullable(),
   error: z.string().nullable(),
 })
 export type HealthResponse = z.infer<typeof healthResponseSchema>

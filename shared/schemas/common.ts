@@ -19,7 +19,7 @@ export const channelSchema = z.enum(['stable', 'beta'])
  * The sidecar drivers there are, by the name OWLAT_DRIVER and `GET /v1/health` use. Each is
  * registered under its name in `sidecar/drivers/registry.ts`, which must cover this list.
  */
-export const DRIVER_NAMES = ['local', 'compose'] as const
+export const DRIVER_NAMES = ['local', 'compose', 'swarm'] as const
 export const driverNameSchema = z.enum(DRIVER_NAMES)
 export type DriverName = z.infer<typeof driverNameSchema>
 export const severitySchema = z.enum(['normal', 'security'])

@@ -150,6 +150,8 @@ export const sidecarHealthSchema = z.object({
   services: z.array(serviceHealthSchema),
   /** Absent from updaters older than this field: they cannot be asked to restore data. */
   backups: driverBackupsSchema.default({ supported: false, reason: 'the updater does not report backup support' }),
+  /** Whether its driver can rehearse a release on a copy of the data. Absent from updaters older than this field: all of them could. */
+  rehearsals: driverBackupsSchema.default({ supported: true, reason: null }),
   /** Absent from updaters older than this field (the plan's `updater` check says so). */
   host: hostFactsSchema.nullable().default(null),
   /** The highest release index serial the updater accepted (its ratchet); null: none yet, or an older updater. */

@@ -25,10 +25,10 @@ import type Docker from 'dockerode'
 import { z } from 'zod'
 import { checkComposePolicy, composePolicyOptionsFromEnv, describePolicyViolations, type ComposePolicyOptions } from '../../shared/compose-policy'
 import type { OwlatConfig } from '../../shared/config'
-import { blockingFailures, diskFacts, formatCheck, minFreeDiskMbSchema, parseStackModel, stackChecks, updateNeedBytes, type Check } from '../../shared/node/checks'
+import { blockingFailures, diskFacts, formatCheck, parseStackModel, stackChecks, updateNeedBytes, type Check } from '../../shared/node/checks'
 import type { HostFacts, ServiceHealth } from '../../shared/schemas/job'
 import type { ServiceLogEntry } from '../../shared/service-output'
-import { parseCompose, readCompose, versionFromImage } from '../compose-file'
+import { parseCompose, readCompose, tagVersion } from '../compose-file'
 import { listArchives, verifyArchive } from '../../shared/node/backups'
 import type { BackupReason } from '../../shared/schemas/backup'
 import { backupVolumes, pruneBackups, readBackup, restoreBackup } from './compose-backup'
@@ -40,8 +40,9 @@ import { renderComposeConfig } from './compose-config'
 import { ServiceLogs } from './compose-logs'
 import { activeProfiles, defaultServices, DEPLOY_LABEL, deploySteps, FUNCTIONS_PROFILE, FUNCTIONS_SERVICE, parseComposeModel, projectName, withOverride, type ComposeModel, type DeployStep } from './compose-project'
 import { launchSelfUpdate } from './compose-self-update'
-import { connectEngine, engineInfo, ensureImage, execIn, freeBytes, localImageId, projectContainers, projectVolumes, type ServiceContainer } from './docker-engine'
+import { connectEngine, engineInfo, ensureImage, execIn, freeBytes, localImageId, mib, projectContainers, projectVolumes, type ServiceContainer } from './docker-engine'
 import { keepServiceOutput } from './service-output'
+import { readSettings, stackSettingsShape } from './stack-settings'
 import { promoteCompose, restoreCompose, stageCompose } from './stack-files'
 import type { Driver, DriverArchives, StepContext, WatchSample } from './types'
 import { formatSeconds, probeWeb } from './web-probe'
@@ -49,27 +50,19 @@ import { signRequest } from '../../shared/request-signing'
 import { versionInfoSchema } from '../../shared/schemas/api'
 
 const settingsSchema = z.object({
+  ...stackSettingsShape,
   OWLAT_COMPOSE_CMD: z.string().optional(),
   OWLAT_BACKUP_KEEP: z.coerce.number().int().min(1).default(5),
-  OWLAT_MIN_FREE_DISK_MB: minFreeDiskMbSchema,
   OWLAT_HELPER_IMAGE: z.string().min(1).optional(),
-  OWLAT_WEB_SERVICE: z.string().min(1).default('web'),
   /** The Convex backend service the checks judge; unset: the one running convex-backend, else `convex`. */
   OWLAT_CONVEX_SERVICE: z.string().min(1).optional(),
-  OWLAT_UPDATER_SERVICE: z.string().min(1).default('updater'),
-  OWLAT_WEB_VERSION_CHECK: z.enum(['http', 'exec']).default('http'),
-  OWLAT_WEB_URL: z.url().default('http://web:3000'),
 })
 
 export type ComposeSettings = z.infer<typeof settingsSchema>
 
 /** The compose driver's own variables (README documents each); throws naming every bad one. */
 export function composeSettingsFromEnv(env: NodeJS.ProcessEnv): ComposeSettings {
-  const parsed = settingsSchema.safeParse(env)
-  if (!parsed.success) {
-    throw new Error(`invalid configuration: ${parsed.error.issues.map(i => `${String(i.path[0])}: ${i.message}`).join('; ')}`)
-  }
-  return parsed.data
+  return readSettings(settingsSchema, env)
 }
 
 export function composePaths(owlatDir: string) {
@@ -97,7 +90,7 @@ export interface ComposeDriverOptions {
 
 export class ComposeDriver implements Driver {
   readonly name = 'compose' as const
-  readonly capabilities = { backups: { supported: true, reason: null }, dataRestore: true, selfUpdate: true, images: true }
+  readonly capabilities = { backups: { supported: true, reason: null }, dataRestore: true, selfUpdate: true, images: true, rehearsals: { supported: true, reason: null } }
   readonly project: string
   readonly paths: ReturnType<typeof composePaths>
   readonly projectDir: string
@@ -801,16 +794,3 @@ if (a.status === 200) { const b = await fetch(u + '/api/system/version', { heade
 catch (e) { o.error = String((e.cause && e.cause.code) || e.message) } console.log(JSON.stringify(o)) })()`
 
 const insideAnswerSchema = z.object({ health: z.number().optional(), status: z.number().optional(), body: z.string().optional(), error: z.string().optional() })
-
-function tagVersion(image: string): string | null {
-  try {
-    return versionFromImage(image)
-  }
-  catch {
-    return null
-  }
-}
-
-function mib(bytes: number): string {
-  return `${Math.floor(bytes / (1024 * 1024))} MiB`
-}

@@ -162,6 +162,11 @@ export async function execIn(docker: Docker, containerId: string, cmd: string[],
   return { exitCode: ExitCode ?? -1, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }
 }
 
+/** Bytes as whole MiB, for the disk figures the steps log. */
+export function mib(bytes: number): string {
+  return `${Math.floor(bytes / (1024 * 1024))} MiB`
+}
+
 /** Bytes available to an unprivileged writer on the filesystem holding `path`. */
 export async function freeBytes(path: string): Promise<number> {
   const stats = await statfs(path)

@@ -64,6 +64,7 @@ export class LocalDriver implements Driver {
     dataRestore: false,
     selfUpdate: false,
     images: false,
+    rehearsals: { supported: true, reason: null },
   }
 
   readonly projectDir: string

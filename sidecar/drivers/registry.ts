@@ -21,6 +21,7 @@ export interface DriverDeps {
 const registry: Record<DriverName, (deps: DriverDeps) => Promise<Driver>> = {
   local: async ({ config, webEntry, log }) => new (await import('./local')).LocalDriver(config, { webEntry, log }),
   compose: async ({ config, log }) => new (await import('./compose')).ComposeDriver(config, { log }),
+  swarm: async ({ config, log }) => new (await import('./swarm')).SwarmDriver(config, { log }),
 }
 
 export function createDriver(name: DriverName, deps: DriverDeps): Promise<Driver> {

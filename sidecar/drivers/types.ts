@@ -26,6 +26,8 @@ export interface DriverCapabilities {
   selfUpdate: boolean
   /** Whether it runs the release's container images, so an offline bundle's images are loaded (`loadImages`). */
   images: boolean
+  /** Whether it can rehearse a release on a copy of the data, and why not when it cannot (admission refuses a rehearsal with it). */
+  rehearsals: DriverBackups
 }
 
 /** Everything a step needs about the job it belongs to. */
@@ -84,7 +86,7 @@ export interface Driver {
   installedVersion(): string
   health(): Promise<ServiceHealth[]>
   /** Newest lines a service wrote (for `owlat logs`), each with its time and the version that wrote it. */
-  serviceLogs(service: string, tail: number): ServiceLogEntry[]
+  serviceLogs(service: string, tail: number): ServiceLogEntry[] | Promise<ServiceLogEntry[]>
   /** What the plan's checks read of the host: engine and compose versions, free disk and what an update needs there. */
   hostFacts?(): Promise<Omit<HostFacts, 'updater'>>
   /**

@@ -28,6 +28,7 @@ function facts(over: Partial<PlanFacts> = {}, host: Partial<HostFacts> | null = 
     driver: 'local',
     services,
     backups: { supported: false, reason: 'local' },
+    rehearsals: { supported: true, reason: null },
     host: host === null ? null : { updater: '1.3.0', engine: null, compose: null, disk: { path: '/data', freeBytes: 50 * GiB, totalBytes: 100 * GiB, needBytes: GiB }, ...host },
     indexSerial: null,
   }

@@ -10,7 +10,8 @@
  * - `owlat/updater:V`: a sleeper standing in for the updater's own service. Its `docker-compose`
  *   is a script that records the arguments it was called with in `/data/self-update-args`, so a
  *   test sees what the self-update helper ran, from which image, with which mounts.
- * Every image carries `/version` (the tag), which `verify` reads in exec mode.
+ * Every image carries `/version` (the tag), which `verify` reads in exec mode, and `/bin/lb-forward`
+ * (see LB_FORWARD) for the Swarm suite's stand-in load balancer.
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,13 +23,19 @@ export const webImage = (version: string) => `${REGISTRY}/owlat/web:${version}`
 export const storeImage = (version: string) => `${REGISTRY}/owlat/store:${version}`
 export const updaterImage = (version: string) => `${REGISTRY}/owlat/updater:${version}`
 
-const APPLETS = ['sh', 'httpd', 'wget', 'cat', 'sleep', 'test', 'find', 'true', 'echo', 'mkdir', 'ls', 'rm', 'tar']
+const APPLETS = ['sh', 'httpd', 'wget', 'cat', 'sleep', 'test', 'find', 'true', 'echo', 'mkdir', 'ls', 'rm', 'tar', 'nc']
 const WEB_PORT = 3000
 
 /** When a `fading` web stops being healthy: after verify saw it healthy, inside the watch window. */
 export const FADE_AFTER_S = 6
 
 const RECORDING_COMPOSE = '#!/bin/sh\necho "$(cat /version) $*" > /data/self-update-args\n'
+
+/**
+ * A load balancer's forwarding, for the Swarm suite: `nc -ll -p PORT -e /bin/lb-forward` hands each
+ * connection to whichever task of `web` the swarm's DNS names first (`endpoint_mode: dnsrr`).
+ */
+const LB_FORWARD = '#!/bin/sh\nexec nc web 3000\n'
 
 function rootfs(version: string, healthy: boolean): string {
   const dir = mkdtempSync(join(tmpdir(), 'owlat-rootfs-'))
@@ -42,6 +49,7 @@ function rootfs(version: string, healthy: boolean): string {
   writeFileSync(join(dir, 'www', 'api', 'system', 'version'), JSON.stringify({ version, buildId: `test-${version}` }))
   if (healthy) writeFileSync(join(dir, 'www', 'api', 'healthz'), 'ok\n')
   writeFileSync(join(dir, 'bin', 'docker-compose'), RECORDING_COMPOSE, { mode: 0o755 })
+  writeFileSync(join(dir, 'bin', 'lb-forward'), LB_FORWARD, { mode: 0o755 })
   return dir
 }
 

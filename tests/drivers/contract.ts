@@ -83,6 +83,8 @@ export interface DriverHarness {
   afterKill?: (stack: ProcessStack) => Promise<() => Promise<void>>
   /** Whether what runs outlives the updater (compose), so its identity is the same after a restart (the local driver restarts its web). */
   stackOutlivesUpdater?: boolean
+  /** False for a driver whose capabilities say it cannot rehearse: its rehearsal tests check the refusal instead. */
+  rehearsals?: false
 }
 
 const step = (job: Job, name: string) => job.steps.find(s => s.name === name)!
@@ -271,8 +273,20 @@ export function describeDriverContract(harness: DriverHarness): void {
       }
     })
 
+    /** A driver that cannot rehearse refuses one at admission, with its reason, and nothing runs. */
+    async function refusesRehearsal(s: ContractStack, version: string): Promise<boolean> {
+      const { supported, reason } = s.capabilities.rehearsals
+      if (supported) return false
+      const compose = s.compose()
+      expect(await s.client.request('POST', '/v1/jobs', s.request(version, { kind: 'rehearsal' }))).toEqual({ status: 400, body: { error: reason } })
+      expect(s.compose()).toBe(compose)
+      expect(await s.running()).toBe(harness.installed)
+      return true
+    }
+
     it('rehearses a release on a copy of the data: it passes, is torn down, and production is untouched', { timeout: timeout * 2 }, async () => {
       const s = await open()
+      if (await refusesRehearsal(s, harness.good)) return
       const before = await productionBefore(s)
 
       const job = await submit(s, harness.good, { kind: 'rehearsal' })
@@ -295,6 +309,7 @@ export function describeDriverContract(harness: DriverHarness): void {
 
     it('a rehearsal of a release that never becomes healthy fails with the reason, is torn down, and changes nothing', { timeout }, async () => {
       const s = await open()
+      if (await refusesRehearsal(s, harness.broken)) return
       const before = await productionBefore(s)
 
       const job = await submit(s, harness.broken, { kind: 'rehearsal' })
@@ -305,7 +320,7 @@ export function describeDriverContract(harness: DriverHarness): void {
       await expectUntouched(s, job, before)
     })
 
-    it('tears down a rehearsal whose updater was SIGKILLed during the watch, once it runs again, and fails it', { timeout: Math.max(timeout, 300_000) }, async () => {
+    it.skipIf(harness.rehearsals === false)('tears down a rehearsal whose updater was SIGKILLed during the watch, once it runs again, and fails it', { timeout: Math.max(timeout, 300_000) }, async () => {
       const s = await harness.startForProcess()
       stack = s
       // A watch long enough to kill the updater inside it.

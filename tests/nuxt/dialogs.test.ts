@@ -43,7 +43,7 @@ describe('SystemUpdateConfirmModal', () => {
 
   it('lists what the update installs, flags data migrations, and hands back the update with a backup', async () => {
     const wrapper = await mount(SystemUpdateConfirmModal, {
-      props: { open: true, fromVersion: '1.2.2', toVersion: '1.4.0', changes, backups: { supported: true, reason: null } },
+      props: { open: true, fromVersion: '1.2.2', toVersion: '1.4.0', changes, backups: { supported: true, reason: null }, rehearsals: { supported: true, reason: null } },
     })
     await opened()
     expect(dialog().textContent).toContain('Update Owlat to 1.4.0?')
@@ -58,7 +58,7 @@ describe('SystemUpdateConfirmModal', () => {
 
   it('cannot ask for a backup the driver cannot take, and says why', async () => {
     const wrapper = await mount(SystemUpdateConfirmModal, {
-      props: { open: true, fromVersion: '1.2.2', toVersion: '1.3.0', changes: [aRelease('1.3.0')], backups: { supported: false, reason: 'the local driver runs no data volumes' } },
+      props: { open: true, fromVersion: '1.2.2', toVersion: '1.3.0', changes: [aRelease('1.3.0')], backups: { supported: false, reason: 'the local driver runs no data volumes' }, rehearsals: { supported: true, reason: null } },
     })
     await opened()
     expect(byTestId('update-no-migrations')).not.toBeNull()
@@ -73,7 +73,7 @@ describe('SystemUpdateConfirmModal', () => {
   it('marks a release that failed here and installs it only with "try again anyway" ticked (issue 13, defect 2)', async () => {
     const failed = [{ version: '1.4.0-beta.1', runId: 'run-9', status: 'rolled_back' as const, endedAt: 9_000, reason: 'verify failed: web did not become healthy' }]
     const wrapper = await mount(SystemUpdateConfirmModal, {
-      props: { open: true, fromVersion: '1.3.0', toVersion: '1.4.0-beta.1', changes: [aRelease('1.4.0-beta.1', { channel: 'beta' })], backups: null, failed },
+      props: { open: true, fromVersion: '1.3.0', toVersion: '1.4.0-beta.1', changes: [aRelease('1.4.0-beta.1', { channel: 'beta' })], backups: null, rehearsals: null, failed },
     })
     await opened()
     expect(byTestId('update-failed-here')?.textContent).toContain('1.4.0-beta.1 already failed on this instance')
@@ -92,7 +92,7 @@ describe('SystemUpdateConfirmModal', () => {
 
   it('hands back nothing when cancelled', async () => {
     const wrapper = await mount(SystemUpdateConfirmModal, {
-      props: { open: true, fromVersion: '1.2.2', toVersion: '1.3.0', changes: [aRelease('1.3.0')], backups: null },
+      props: { open: true, fromVersion: '1.2.2', toVersion: '1.3.0', changes: [aRelease('1.3.0')], backups: null, rehearsals: null },
     })
     await opened()
     await click(byTestId('confirm-cancel'))

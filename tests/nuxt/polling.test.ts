@@ -117,7 +117,7 @@ describe('useSystemStore', () => {
     let channel: 'stable' | 'beta' = 'stable'
     serve('/api/system/status', () => aStatus({ activeRun: active ? aRun() : null, channel }))
     const reads = {
-      health: serve('/api/system/health', () => ({ reachable: true, driver: 'local', version: '1.2.2', services: [], backups: null, error: null })),
+      health: serve('/api/system/health', () => ({ reachable: true, driver: 'local', version: '1.2.2', services: [], backups: null, rehearsals: null, error: null })),
       history: serve('/api/system/history', () => ({ runs: [] })),
       pending: serve('/api/system/releases/pending', () => ({ currentVersion: '1.2.2', target: '1.3.0', releases: [], migratesData: false })),
     }

@@ -129,7 +129,7 @@ describe('the update dialog and rehearsals', () => {
     return element
   }
   const byTestId = (id: string) => dialog().querySelector<HTMLElement>(`[data-testid="${id}"]`)
-  const props = { open: true, fromVersion: '1.2.2', toVersion: '1.3.0', changes: [aRelease('1.3.0')], backups: null }
+  const props = { open: true, fromVersion: '1.2.2', toVersion: '1.3.0', changes: [aRelease('1.3.0')], backups: null, rehearsals: { supported: true, reason: null } }
 
   async function opened(): Promise<void> {
     await vi.waitFor(() => expect(byTestId('plan-checks')).not.toBeNull())
@@ -185,6 +185,36 @@ describe('the update dialog and rehearsals', () => {
     expect(byTestId('update-rehearsal-progress')).toBeNull()
     expect(byTestId('update-failed-rehearsal-report')!.getAttribute('href')).toMatch(/\/runs\/rehearsal-9$/)
     expect((byTestId('confirm-update') as HTMLButtonElement).disabled).toBe(false)
+  })
+
+  it('offers no rehearsal the updater\'s driver cannot run, and says why; Update now stays possible', async () => {
+    const started = serve('/api/system/rehearsals', () => ({ runId: 'rehearsal-9' }), 'POST')
+    const reason = 'the swarm driver cannot rehearse yet: a copy of the data would have to be made on the node each volume lives on'
+    await mount(SystemUpdateConfirmModal, { props: { ...props, rehearsals: { supported: false, reason } } })
+    await opened()
+    const rehearse = byTestId('rehearse-first') as HTMLButtonElement
+    expect(rehearse.disabled).toBe(true)
+    expect(rehearse.title).toBe(`This updater's driver cannot rehearse: ${reason}`)
+    const unsupported = byTestId('update-rehearsal-unsupported')!
+    expect(unsupported.textContent!.trim()).toBe(`Rehearse first is not available: ${reason}.`)
+    expect(rehearse.getAttribute('aria-describedby')).toBe(unsupported.id)
+    rehearse.click()
+    await nextTick()
+    expect(started.requests).toEqual([])
+    expect((byTestId('confirm-update') as HTMLButtonElement).disabled).toBe(false)
+  })
+
+  it.each([
+    ['the driver can run one', { supported: true, reason: null }],
+    ['the updater cannot be asked', null],
+  ])('offers a rehearsal when %s', async (_, rehearsals) => {
+    await mount(SystemUpdateConfirmModal, { props: { ...props, rehearsals } })
+    await opened()
+    const rehearse = byTestId('rehearse-first') as HTMLButtonElement
+    expect(rehearse.disabled).toBe(false)
+    expect(rehearse.hasAttribute('title')).toBe(false)
+    expect(rehearse.hasAttribute('aria-describedby')).toBe(false)
+    expect(byTestId('update-rehearsal-unsupported')).toBeNull()
   })
 
   it('says why a rehearsal was refused', async () => {

@@ -257,9 +257,9 @@ describe('reads', () => {
     expect(releasesResponseSchema.parse(checked.body).checkedAt).toBeGreaterThanOrEqual(list.checkedAt ?? 0)
   })
 
-  it('reports the sidecar\'s health, and that its driver cannot back up', async () => {
+  it('reports the sidecar\'s health, that its driver cannot back up, and that it can rehearse', async () => {
     const health = healthResponseSchema.parse((await call('GET', '/api/system/health', { cookie: admin })).body)
-    expect(health).toMatchObject({ reachable: true, driver: 'local', error: null, backups: { supported: false, reason: expect.stringMatching(/local driver/) } })
+    expect(health).toMatchObject({ reachable: true, driver: 'local', error: null, backups: { supported: false, reason: expect.stringMatching(/local driver/) }, rehearsals: { supported: true, reason: null } })
     expect(health.services.map(s => s.name)).toContain('web')
   })
 

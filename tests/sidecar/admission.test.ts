@@ -20,7 +20,7 @@ import { Journal } from '../../sidecar/journal'
 import { ReleaseArchive } from '../../sidecar/release-archive'
 import { jobRequest, makeDataDir, readSignedManifest, testConfig, writeCustomRelease } from './helpers'
 
-const NO_RESTORE: DriverCapabilities = { backups: { supported: false, reason: 'test' }, dataRestore: false, selfUpdate: false, images: false }
+const NO_RESTORE: DriverCapabilities = { backups: { supported: false, reason: 'test' }, dataRestore: false, selfUpdate: false, images: false, rehearsals: { supported: true, reason: null } }
 
 /** A real journal and archive in `dataDir`, trusting its demo key, with a driver that restores nothing. */
 function admissionDeps(dataDir: string, journal: Journal, installedVersion: string): AdmissionDeps {
@@ -122,6 +122,14 @@ describe('job admission', () => {
     const release = readSignedManifest(join(dataDir, 'releases'), '1.3.0')
     const admission = await admitJob(jobRequest(dataDir, '1.2.3', { kind: 'rollback', restoreBackupJobId: 'job-1', releases: [release] }), deps)
     expect(admission).toEqual({ ok: false, status: 400, error: 'this updater\'s driver cannot restore data backups' })
+  })
+
+  it('refuses a rehearsal with a driver that cannot rehearse, with its reason, and journals nothing', async () => {
+    const capabilities = { ...NO_RESTORE, rehearsals: { supported: false, reason: 'no copies on this driver' } }
+    const admission = await admitJob(jobRequest(dataDir, '1.3.0', { kind: 'rehearsal' }), { ...deps, installedVersion: '1.2.2', capabilities })
+    expect(admission).toEqual({ ok: false, status: 400, error: 'no copies on this driver' })
+    expect(journal.listJobs(10)).toEqual([])
+    expect(await admitJob(jobRequest(dataDir, '1.3.0', {}), { ...deps, installedVersion: '1.2.2', capabilities })).toMatchObject({ ok: true })
   })
 })
 

@@ -68,7 +68,7 @@ describe('sidecar API (local driver)', () => {
     }
   })
 
-  it('reports health: installed version, driver, the web service', async () => {
+  it('reports health: installed version, driver, the web service, what the driver can do', async () => {
     expect(sidecar.url).toBe(`http://127.0.0.1:${UPDATER_PORT}`)
     const answer = await health()
     expect(answer).toEqual({
@@ -76,11 +76,14 @@ describe('sidecar API (local driver)', () => {
       driver: 'local',
       services: [{ name: 'web', image: expect.stringMatching(/^ghcr\.io\/owlat\/web:1\.2\.2@sha256:/), version: '1.2.2', state: 'running', health: 'healthy' }],
       backups: { supported: false, reason: expect.stringMatching(/local driver/) },
+      rehearsals: { supported: true, reason: null },
       // What the plan's host checks judge: no engine or compose under the local driver.
       host: { updater: '1.2.2', engine: null, compose: null, disk: { path: expect.any(String), freeBytes: expect.any(Number), totalBytes: expect.any(Number), needBytes: expect.any(Number), copyBytes: expect.any(Number) } },
       // No job has carried a release index yet.
       indexSerial: null,
     })
+    // Said by the updater itself, not filled in by the schema's default for older updaters.
+    expect((await client.request('GET', '/v1/health')).body).toHaveProperty('rehearsals', { supported: true, reason: null })
     expect(await webVersion(secret)).toBe('1.2.2')
   })
 

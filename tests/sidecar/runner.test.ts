@@ -14,7 +14,7 @@ type Call = 'preflight' | 'backup' | 'stage' | 'pull' | 'deploy-functions' | 'pr
 /** An in-memory driver: records what the runner asked for, fails or hangs where told to. */
 class ScriptedDriver implements Driver {
   readonly name = 'local' as const
-  readonly capabilities = { backups: { supported: false, reason: 'scripted' }, dataRestore: false, selfUpdate: false, images: false }
+  readonly capabilities = { backups: { supported: false, reason: 'scripted' }, dataRestore: false, selfUpdate: false, images: false, rehearsals: { supported: true, reason: null } }
   readonly projectDir = '/nowhere'
   selfUpdate = async () => 'not used'
   calls: string[] = []

@@ -398,6 +398,7 @@ describe('composePolicyOptionsFromEnv', () => {
       allowedImagePrefixes: DEFAULT_ALLOWED_IMAGE_PREFIXES,
       allowedBindPrefixes: DEFAULT_ALLOWED_BIND_PREFIXES,
       allowedCapabilities: DEFAULT_ALLOWED_CAPABILITIES,
+      globalServices: [],
     })
   })
 
@@ -405,5 +406,54 @@ describe('composePolicyOptionsFromEnv', () => {
     const opts = composePolicyOptionsFromEnv({ OWLAT_ALLOWED_IMAGE_PREFIXES: 'a.io/x/, redis', OWLAT_ALLOWED_BIND_PREFIXES: '/srv,.' }, PROJECT)
     expect(opts.allowedImagePrefixes).toEqual(['a.io/x/', 'redis'])
     expect(opts.allowedBindPrefixes).toEqual(['/srv', '.'])
+  })
+})
+
+describe('compose policy: Swarm keys', () => {
+  const withWeb = (web: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    stringify({ ...cleanStack, ...extra, services: { ...cleanStack.services, web: { ...cleanStack.services.web, ...web } } })
+
+  it('allows placement, update and rollback policy, resources, replicas and restart policy', () => {
+    const deploy = {
+      replicas: 2,
+      placement: { constraints: ['node.role == worker'] },
+      update_config: { order: 'start-first', failure_action: 'rollback', monitor: '10s' },
+      rollback_config: { order: 'start-first' },
+      resources: { limits: { cpus: '1', memory: '512M' }, reservations: { memory: '128M' } },
+      restart_policy: { condition: 'on-failure' },
+      endpoint_mode: 'dnsrr',
+    }
+    expect(checkComposePolicy(withWeb({ deploy }), options)).toEqual({ ok: true, violations: [] })
+  })
+
+  it('allows deploy.mode global only for the services OWLAT_SWARM_GLOBAL_SERVICES names', () => {
+    const text = withWeb({ deploy: { mode: 'global' } })
+    expect(checkComposePolicy(text, options).violations).toEqual([
+      'service web: deploy.mode global runs a task on every node of the swarm, new ones included; allowed only for the services OWLAT_SWARM_GLOBAL_SERVICES names',
+    ])
+    expect(checkComposePolicy(text, composePolicyOptionsFromEnv({ OWLAT_SWARM_GLOBAL_SERVICES: 'mta, web' }, PROJECT)).ok).toBe(true)
+    expect(checkComposePolicy(withWeb({ deploy: { mode: 'global-job' } }), options).violations).toEqual([
+      'service web: deploy.mode "global-job" is not allowed (replicated, or global for the services OWLAT_SWARM_GLOBAL_SERVICES names)',
+    ])
+    expect(checkComposePolicy(withWeb({ deploy: { mode: '${MODE}' } }), options).violations[0]).toMatch(/^service web: deploy.mode "\$\{MODE\}" uses variable interpolation/)
+  })
+
+  it('refuses other deploy keys and host devices through resource reservations', () => {
+    const devices = [{ capabilities: ['gpu'] }]
+    expect(checkComposePolicy(withWeb({ deploy: { endpoint_spec: {}, resources: { reservations: { devices } } } }), options).violations).toEqual([
+      'service web: deploy.endpoint_spec is not allowed (allowed: mode, replicas, placement, update_config, rollback_config, resources, restart_policy, endpoint_mode, labels)',
+      'service web: deploy.resources.reservations.devices give the container host devices',
+    ])
+  })
+
+  it('refuses the host\'s network reached through an external network, whatever its key', () => {
+    for (const networks of [{ outside: { external: true, name: 'host' } }, { host: { external: true } }, { outside: { external: { name: 'HOST' } } }]) {
+      const key = Object.keys(networks)[0]!
+      expect(checkComposePolicy(withWeb({ networks: [key] }, { networks }), options).violations).toEqual([
+        `service web: network ${key} is the host's network, which shares the host's network namespace with the container`,
+      ])
+    }
+    // A network of the file's own, even one keyed `host`, is not the host's.
+    expect(checkComposePolicy(withWeb({ networks: { host: {} } }, { networks: { host: { driver: 'overlay' } } }), options).ok).toBe(true)
   })
 })

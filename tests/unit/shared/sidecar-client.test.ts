@@ -51,8 +51,8 @@ describe('SidecarClient', () => {
     expect(fake.requests).toEqual([])
   })
 
-  it('takes an updater that does not report backup support as one that cannot restore data', async () => {
-    expect(await client.health()).toEqual({ version: '1.2.2', driver: 'local', services: [], backups: { supported: false, reason: 'the updater does not report backup support' }, host: null, indexSerial: null })
+  it('takes an updater that does not report backup support as one that cannot restore data, and one that does not report rehearsals as one that can rehearse', async () => {
+    expect(await client.health()).toEqual({ version: '1.2.2', driver: 'local', services: [], backups: { supported: false, reason: 'the updater does not report backup support' }, rehearsals: { supported: true, reason: null }, host: null, indexSerial: null })
   })
 
   it('puts the limit in the signed path, clamped to what the sidecar allows', async () => {
