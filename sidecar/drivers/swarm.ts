@@ -169,17 +169,23 @@ export class SwarmDriver implements Driver {
     return { engine, compose: null, disk }
   }
 
-  /** A service's newest lines across its tasks, from the swarm's own log (every node's). */
+  /**
+   * A service's newest lines across its tasks, from the swarm's own log (every node's), each with
+   * the version of the task that wrote it (a task Swarm rolled back wrote the release's version).
+   */
   async serviceLogs(service: string, tail: number): Promise<ServiceLogEntry[]> {
     if (!this.currentModel().services.has(service)) throw new Error(`unknown service ${service}`)
     const svc = await this.service(service)
     if (!svc) return []
-    const raw = await this.docker.getService(svc.ID).logs({ stdout: true, stderr: true, timestamps: true, tail }) as unknown as Buffer
-    const version = tagVersion(svc.Spec.TaskTemplate.ContainerSpec.Image)
+    const raw = await this.docker.getService(svc.ID).logs({ stdout: true, stderr: true, timestamps: true, details: true, tail }) as unknown as Buffer
+    // Every task Swarm still keeps, running or not (its task history), by ID.
+    const tasks = await this.docker.listTasks({ filters: { service: [svc.ID] } }) as unknown as SwarmTask[]
+    const versionOf = new Map(tasks.map(t => [t.ID, tagVersion(t.Spec.ContainerSpec.Image)]))
     const entries: ServiceLogEntry[] = []
     for (const line of demuxed(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw))).split('\n')) {
-      const match = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (.*)$/.exec(line)
-      if (match) entries.push({ at: Date.parse(match[1]!), version, line: match[2]! })
+      // `<time> com.docker.swarm.node.id=…,com.docker.swarm.service.id=…,com.docker.swarm.task.id=… <line>`
+      const match = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (\S*com\.docker\.swarm\.task\.id=(\w+)\S*) ?(.*)$/.exec(line)
+      if (match) entries.push({ at: Date.parse(match[1]!), version: versionOf.get(match[3]!) ?? null, line: match[4]! })
     }
     return entries
   }

@@ -29,6 +29,15 @@ export const SWARM_FADE_AFTER_S = 14
 const WEB_PORT = 3000
 const LB_PORT = 8080
 
+/** What a broken web says on its output before it serves without a healthz (kept with the failed job). */
+export const SWARM_BROKEN_SAYS = 'this build serves no /api/healthz'
+
+function webCommand(version: string, httpd: string): string[] {
+  if (version.includes('fading')) return ['sh', '-c', `(sleep ${SWARM_FADE_AFTER_S}; rm /www/api/healthz) & exec ${httpd}`]
+  if (version.includes('broken')) return ['sh', '-c', `echo 'web ${version}: ${SWARM_BROKEN_SAYS}'; exec ${httpd}`]
+  return httpd.split(' ')
+}
+
 export interface SwarmStackOptions {
   /** The image version the load balancer runs (the same in every release, so an update never touches it). */
   lbVersion: string
@@ -43,7 +52,7 @@ export function swarmCompose(version: string, opts: SwarmStackOptions): string {
     services: {
       web: {
         image: webImage(version),
-        command: version.includes('fading') ? ['sh', '-c', `(sleep ${SWARM_FADE_AFTER_S}; rm /www/api/healthz) & exec ${httpd}`] : httpd.split(' '),
+        command: webCommand(version, httpd),
         stop_grace_period: '2s',
         deploy: { replicas: 2, endpoint_mode: 'dnsrr' },
       },

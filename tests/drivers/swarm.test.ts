@@ -12,7 +12,7 @@ import { execa } from 'execa'
 import { beforeAll, describe, expect } from 'vitest'
 import { buildVersion } from '../docker/images'
 import { requireDocker, SKIP_DOCKER, UPDATER_PORT } from '../docker/stack'
-import { deploySwarmStack, execInService, makeSwarmStack, removeSwarmStack, requireSwarm, runningTasks, startSwarmSidecar, type SwarmTestStack } from '../docker/swarm'
+import { deploySwarmStack, execInService, makeSwarmStack, removeSwarmStack, requireSwarm, runningTasks, startSwarmSidecar, SWARM_BROKEN_SAYS, type SwarmTestStack } from '../docker/swarm'
 import { execIn } from '../../sidecar/drivers/docker-engine'
 import { instanceSecret, jobRequest, SidecarClient } from '../sidecar/helpers'
 import { describeDriverContract, type HarnessStack } from './contract'
@@ -80,6 +80,7 @@ describe.skipIf(SKIP_DOCKER)('swarm', () => {
     installed: INSTALLED,
     good: GOOD,
     broken: BROKEN,
+    brokenSays: SWARM_BROKEN_SAYS,
     fading: FADING,
     fadingWatchMs: 40_000,
     slow: GOOD,
